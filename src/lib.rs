@@ -1,0 +1,9 @@
+//! stackctl: typed stack definitions in, secure CloudFormation out.
+//!
+//! The pipeline runs one way: [`source`] (YAML with locations) →
+//! [`model`] (typed definition) → [`validate`] → [`plan`] (resources, IAM,
+//! names) → [`render`] (handlebars templates) → [`check`] (the template as
+//! CloudFormation will see it). None of these stages does I/O or talks to AWS.
+
+pub mod diagnostic;
+pub mod source;
