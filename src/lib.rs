@@ -6,4 +6,9 @@
 //! CloudFormation will see it). None of these stages does I/O or talks to AWS.
 
 pub mod diagnostic;
+pub mod model;
 pub mod source;
+pub mod load;
+pub mod naming;
+pub mod reference;
+pub mod validate;

@@ -1,0 +1,119 @@
+//! The stack definition: what a stack file may say, as typed Rust.
+//!
+//! Every field is documented here once; the JSON schema (`stackctl schema`)
+//! and the reference in the README come from these comments. Unknown fields
+//! are rejected. Names of things (functions, tables…) are the author's and
+//! become logical ids, so renaming one is the only thing that changes one.
+
+mod api;
+mod compute;
+mod identity;
+mod monitoring;
+mod shorthand;
+mod storage;
+
+pub use api::*;
+pub use compute::*;
+pub use identity::*;
+pub use monitoring::*;
+pub use storage::*;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A stack definition: one application in one file, deployed once per
+/// environment as the CloudFormation stack `{name}-{env}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StackDef {
+    /// Application name: lowercase letters, digits and hyphens, starting with a
+    /// letter. The CloudFormation stack for an environment is `{name}-{env}`.
+    pub name: String,
+    /// What this stack is, shown as the template's description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The AWS region this stack must be deployed in. Needed when a web ACL
+    /// protects a CloudFront distribution (those exist only in us-east-1).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Tags put on every resource that takes tags (stackctl adds `app` and `env`).
+    #[serde(default)]
+    pub tags: IndexMap<String, String>,
+    /// Keep tables, buckets, user pools, keys, secrets and log groups when they
+    /// are removed from the stack or the stack is deleted. Default: true, except
+    /// in an environment named `dev`.
+    #[serde(default)]
+    pub retain_data: Option<bool>,
+    /// Turn on CloudFormation termination protection. Default: true in `prod`.
+    #[serde(default)]
+    pub termination_protection: Option<bool>,
+    /// Settings every function gets unless it says otherwise.
+    #[serde(default)]
+    pub function_defaults: FunctionDefaults,
+    /// The stack's customer-managed KMS key, used by tables, logs, secrets,
+    /// topics and buckets.
+    #[serde(default)]
+    pub encryption: Encryption,
+    /// The Cognito user pool that signs users in.
+    #[serde(default)]
+    pub user_pool: Option<UserPool>,
+    /// DynamoDB tables, by name.
+    #[serde(default)]
+    pub tables: IndexMap<String, Table>,
+    /// Lambda functions, by name.
+    #[serde(default)]
+    pub functions: IndexMap<String, Function>,
+    /// API Gateway APIs (HTTP or REST), by name.
+    #[serde(default)]
+    pub apis: IndexMap<String, Api>,
+    /// S3 buckets, by name. Always private, encrypted and TLS-only.
+    #[serde(default)]
+    pub buckets: IndexMap<String, Bucket>,
+    /// CloudFront distributions in front of buckets, by name.
+    #[serde(default)]
+    pub distributions: IndexMap<String, Distribution>,
+    /// WAFv2 web ACLs, by name; attach one with `waf: NAME` on a REST API, a
+    /// distribution or the user pool.
+    #[serde(default)]
+    pub web_acls: IndexMap<String, WebAcl>,
+    /// Secrets Manager secrets, by name. Values never appear in templates.
+    #[serde(default)]
+    pub secrets: IndexMap<String, Secret>,
+    /// EventBridge Scheduler groups in which functions create one-time schedules.
+    #[serde(default)]
+    pub schedule_groups: IndexMap<String, ScheduleGroup>,
+    /// Fixed schedules that invoke a function (rate, cron or at expressions).
+    #[serde(default)]
+    pub schedules: IndexMap<String, Schedule>,
+    /// SNS topics, by name (alarm notifications, say).
+    #[serde(default)]
+    pub topics: IndexMap<String, Topic>,
+    /// CloudWatch alarms, by name.
+    #[serde(default)]
+    pub alarms: IndexMap<String, Alarm>,
+    /// A CloudWatch dashboard of every function, API and table in the stack.
+    #[serde(default)]
+    pub dashboard: Option<bool>,
+    /// Frontend hosting on Amplify.
+    #[serde(default)]
+    pub frontend: Option<Frontend>,
+}
+
+/// Settings for the stack's KMS key.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Encryption {
+    /// Rotate the key material every year. Default: true.
+    #[serde(default)]
+    pub key_rotation: Option<bool>,
+    /// The key's alias without `alias/`. Default: `{stack}`.
+    #[serde(default)]
+    pub key_alias: Option<String>,
+    /// Days a deleted key waits before it is destroyed (7-30). Default: 30.
+    #[serde(default)]
+    pub pending_deletion_days: Option<u32>,
+}
+
+/// Environments stackctl knows without being told.
+pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];

@@ -1,0 +1,78 @@
+//! Semantic rules: everything that can be known wrong before AWS sees it.
+//!
+//! Each rule reports at a path of the stack definition; the loader turns the
+//! path into file:line:column. Rules run on the typed definition for one
+//! environment and never stop early: every problem is reported at once.
+
+mod data;
+mod edge;
+mod functions;
+mod identity;
+mod monitoring;
+mod names;
+mod references;
+
+use crate::diagnostic::{suggestion, Diagnostic};
+use crate::model::StackDef;
+use crate::source::Path;
+
+/// All problems of `def` as it stands in `env`.
+pub fn validate(def: &StackDef, env: &str) -> Vec<Diagnostic> {
+    let mut c = Checker { def, env, out: Vec::new() };
+    names::check(&mut c);
+    functions::check(&mut c);
+    edge::check(&mut c);
+    data::check(&mut c);
+    identity::check(&mut c);
+    monitoring::check(&mut c);
+    references::check(&mut c);
+    c.out
+}
+
+/// CloudWatch Logs accepts only these retention periods.
+pub const LOG_RETENTION_DAYS: [u32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+pub(crate) struct Checker<'a> {
+    pub def: &'a StackDef,
+    pub env: &'a str,
+    pub out: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    pub fn error(&mut self, at: Path, message: impl Into<String>, hint: impl Into<String>) {
+        self.out.push(Diagnostic::error(message).at_value(at).hint(hint));
+    }
+    pub fn error_at_key(&mut self, at: Path, message: impl Into<String>, hint: impl Into<String>) {
+        self.out.push(Diagnostic::error(message).at_key(at).hint(hint));
+    }
+    pub fn warning(&mut self, at: Path, message: impl Into<String>, hint: impl Into<String>) {
+        self.out.push(Diagnostic::warning(message).at_value(at).hint(hint));
+    }
+
+    /// Reports `name` unless it is one of `known`; `what` is "table", "function"…
+    pub fn expect_known<'k>(&mut self, at: Path, what: &str, name: &str, known: impl IntoIterator<Item = &'k String>) -> bool {
+        let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
+        if known.contains(&name) {
+            return true;
+        }
+        let hint = if known.is_empty() {
+            format!("this stack defines no {what}; add one, or remove this reference")
+        } else {
+            suggestion(name, known.iter().copied()).unwrap_or_default()
+        };
+        self.error(at, format!("there is no {what} `{name}` in this stack"), hint);
+        false
+    }
+
+    /// Reports a number outside `range`.
+    pub fn in_range(&mut self, at: Path, what: &str, value: u64, range: std::ops::RangeInclusive<u64>, why: &str) {
+        if !range.contains(&value) {
+            self.error(at, format!("{what} {value} is out of range"), format!("{why}: {} to {}", range.start(), range.end()));
+        }
+    }
+}
+
+pub(crate) fn p(dotted: &str) -> Path {
+    Path::parse(dotted)
+}
