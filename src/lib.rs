@@ -10,5 +10,6 @@ pub mod model;
 pub mod source;
 pub mod load;
 pub mod naming;
+pub mod plan;
 pub mod reference;
 pub mod validate;

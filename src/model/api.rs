@@ -258,7 +258,9 @@ pub struct Behavior {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceClass {
+    #[serde(rename = "price_class_100")]
     PriceClass100,
+    #[serde(rename = "price_class_200")]
     PriceClass200,
     PriceClassAll,
 }

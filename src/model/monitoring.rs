@@ -67,12 +67,16 @@ pub enum AlarmKind {
     /// p99 duration in milliseconds.
     FunctionDuration,
     /// Sum of 5xx answers of an API.
+    #[serde(rename = "api_5xx")]
     Api5xx,
     /// 5xx answers as a percentage of requests.
+    #[serde(rename = "api_5xx_rate")]
     Api5xxRate,
     /// Sum of 4xx answers of an API.
+    #[serde(rename = "api_4xx")]
     Api4xx,
     /// 4xx answers as a percentage of requests.
+    #[serde(rename = "api_4xx_rate")]
     Api4xxRate,
     /// p99 latency in milliseconds.
     ApiLatency,

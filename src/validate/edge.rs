@@ -150,6 +150,9 @@ fn check_api(c: &mut Checker, name: &str, api: &Api) {
         }
     }
     if let Some(cors) = &api.cors {
+        if api.kind == ApiKind::Rest && cors.allow_origins.len() > 1 {
+            c.error(at.key("cors").key("allow_origins"), "a REST API answers preflight requests with one origin", "list one origin (or `*`), or use an HTTP API, whose CORS handles several");
+        }
         cors_rules(c, at.key("cors"), &cors.allow_origins, cors.allow_methods.as_deref().unwrap_or(&[]), cors.allow_credentials.unwrap_or(false));
     }
     if let Some(t) = &api.throttling {

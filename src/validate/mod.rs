@@ -12,6 +12,9 @@ mod monitoring;
 mod names;
 mod references;
 
+pub use edge::{integration_timeout, parse_route_key};
+pub use functions::{environment_size, schedule_expression, ENVIRONMENT_LIMIT};
+
 use crate::diagnostic::{suggestion, Diagnostic};
 use crate::model::StackDef;
 use crate::source::Path;
