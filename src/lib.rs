@@ -5,11 +5,16 @@
 //! names) → [`render`] (handlebars templates) → [`check`] (the template as
 //! CloudFormation will see it). None of these stages does I/O or talks to AWS.
 
+pub mod check;
+pub mod cli;
 pub mod diagnostic;
 pub mod model;
 pub mod source;
 pub mod load;
 pub mod naming;
+pub mod pipeline;
 pub mod plan;
 pub mod reference;
+pub mod render;
+pub mod schema;
 pub mod validate;

@@ -153,6 +153,7 @@ impl Planner<'_> {
             let kms = self.bucket_uses_kms(name);
             let view = json!({
                 "id": id,
+                "policy_id": format!("{id}Policy"),
                 "bucket_name": sub(self.bucket_name_sub(name)),
                 "bucket_arn": sub(self.bucket_arn_sub(name)),
                 "versioning": b.versioning.unwrap_or(true),

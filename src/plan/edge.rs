@@ -346,6 +346,12 @@ impl Planner<'_> {
                 "source_arn": sub(format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{id}}}/*")),
             }))
             .collect();
+        let used: Vec<&Value> = methods.iter().map(|m| &m["validator"]["Ref"]).collect();
+        let validators: Vec<Value> = [("ValidateBody", true, false), ("ValidateParameters", false, true), ("ValidateAll", true, true)]
+            .into_iter()
+            .map(|(suffix, body, params)| json!({"id": format!("{id}{suffix}"), "body": body, "params": params}))
+            .filter(|v| used.contains(&&v["id"]))
+            .collect();
         let method_ids: Vec<Value> = methods.iter().chain(options.iter()).map(|m| m["id"].clone()).collect();
         let fingerprint = serde_json::to_string(&(&resources, &methods, &options, &authorizers, &models)).expect("serializes");
         let stage = self.rest_stage_name(name);
@@ -357,11 +363,7 @@ impl Planner<'_> {
             "methods": methods,
             "options": options,
             "models": models,
-            "validators": [
-                {"id": format!("{id}ValidateBody"), "body": true, "params": false},
-                {"id": format!("{id}ValidateParameters"), "body": false, "params": true},
-                {"id": format!("{id}ValidateAll"), "body": true, "params": true},
-            ],
+            "validators": validators,
             "authorizers": authorizers,
             "permissions": permissions,
             "deployment_id": format!("{id}Deployment{}", short_hash(&fingerprint)),
@@ -388,10 +390,13 @@ impl Planner<'_> {
             let behaviors: Vec<Value> = d
                 .behaviors
                 .iter()
-                .map(|(pattern, b)| json!({"PathPattern": pattern, "TargetOriginId": b.bucket, "immutable": b.immutable.unwrap_or(false)}))
+                .map(|(pattern, b)| json!({"path": pattern, "origin": b.bucket, "immutable": b.immutable.unwrap_or(false)}))
                 .collect();
+            let immutable = d.behaviors.values().any(|b| b.immutable == Some(true));
             let view = json!({
                 "id": id,
+                "immutable_policy_id": immutable.then(|| format!("{id}ImmutableHeaders")),
+                "immutable_policy_name": sub(self.name_sub("{stack}-{name}-immutable", name)),
                 "oac_id": format!("{id}OriginAccess"),
                 "oac_name": sub(self.name_sub("{stack}-{name}", name)),
                 "comment": d.comment.clone().unwrap_or_else(|| format!("{}-{} {name}", self.def.name, self.env)),

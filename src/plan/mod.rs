@@ -164,6 +164,7 @@ impl Planner<'_> {
         let alias = d.key_alias.as_deref().unwrap_or("{stack}");
         let view = json!({
             "id": "StackKey",
+            "alias_id": "StackKeyAlias",
             "alias": refs::sub(format!("alias/{}", self.name_sub(alias, "key"))),
             "description": format!("{}-{}: encrypts tables, logs, secrets, topics and buckets", self.def.name, self.env),
             "rotation": d.key_rotation.unwrap_or(true),

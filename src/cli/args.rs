@@ -1,0 +1,105 @@
+//! Command-line arguments as plain data. `resolve` in the commands turns
+//! them, with the environment and files, into settings once.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit codes stackctl documents and keeps.
+pub mod exit {
+    /// Everything asked for was done and nothing was wrong.
+    pub const OK: u8 = 0;
+    /// A stack definition has errors, or an operation failed.
+    pub const FAILURE: u8 = 1;
+    /// The command line was wrong (clap's own usage errors use this too).
+    pub const USAGE: u8 = 2;
+}
+
+const ABOUT: &str = "Turns a short, typed stack definition into a complete, secure AWS serverless deployment";
+
+const AFTER_HELP: &str = "\
+Examples:
+  stackctl validate                          check every stack in stacks/, every environment
+  stackctl render --env prod guitar-collection
+  stackctl schema > schema/stack.schema.json
+
+Exit codes: 0 success, 1 problems found or operation failed, 2 usage error.";
+
+#[derive(Debug, Parser)]
+#[command(name = "stackctl", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Folder holding stack definitions (`NAME.yaml`).
+    #[arg(long, global = true, default_value = "stacks", env = "STACKCTL_STACKS_DIR", value_name = "DIR")]
+    pub stacks_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check stack definitions for every mistake that can be known before AWS sees them.
+    #[command(after_help = "\
+Examples:
+  stackctl validate                         every stack, every environment
+  stackctl validate --env prod ebay-sniper  one stack as it is in prod
+  stackctl validate --output json           diagnostics as JSON lines for tools
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error.")]
+    Validate(ValidateArgs),
+    /// Render the CloudFormation template of stacks for one environment.
+    #[command(after_help = "\
+Examples:
+  stackctl render --env dev guitar-collection            YAML to stdout
+  stackctl render --env prod --format json --out build  every stack, one file each
+  stackctl render --env dev --templates my-templates     with overridden templates
+
+Exit codes: 0 rendered, 1 a stack has errors or a template failed, 2 usage error.")]
+    Render(RenderArgs),
+    /// Print the JSON schema of stack definitions (for editors and CI checks).
+    #[command(after_help = "\
+Examples:
+  stackctl schema > schema/stack.schema.json
+  # then, at the top of a stack file:
+  # yaml-language-server: $schema=../schema/stack.schema.json")]
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Check this environment only (default: every environment of each stack).
+    #[arg(long, short)]
+    pub env: Option<String>,
+    /// Stacks by name (`guitar-collection`) or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
+    /// `human` for people, `json` for one JSON object per diagnostic.
+    #[arg(long, value_enum, default_value_t = OutputMode::Human)]
+    pub output: OutputMode,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The environment to render (dev, staging, prod, or any the stack declares).
+    #[arg(long, short)]
+    pub env: String,
+    /// Stacks by name or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
+    #[arg(long, value_enum, default_value_t = TemplateFormat::Yaml)]
+    pub format: TemplateFormat,
+    /// Write one file per stack (`{stack}-{env}.yaml`) into this folder instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Folder of templates overriding the built-in ones by file name (`lambda_function.yaml`).
+    #[arg(long, value_name = "DIR", env = "STACKCTL_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputMode {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateFormat {
+    Yaml,
+    Json,
+}

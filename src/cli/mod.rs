@@ -1,0 +1,162 @@
+//! The binary's layer: parse arguments, read files, call the stages, print.
+//! Every command returns an exit code instead of exiting, so tests run it
+//! in-process with captured output.
+
+mod args;
+mod stacks;
+
+pub use args::exit;
+use args::{Cli, Command, OutputMode, RenderArgs, TemplateFormat, ValidateArgs};
+use clap::Parser;
+use std::ffi::OsString;
+use std::io::Write;
+
+use crate::diagnostic::Diagnostic;
+use crate::pipeline::{render_environment, Outcome};
+use crate::plan::CodeLocations;
+use crate::render::{to_yaml, Renderer, TemplateSet};
+use stacks::{load_stacks, read_template_overrides, LoadedStack};
+
+/// Runs stackctl with `args` (including the program name), writing data to
+/// `out` and messages to `err`. Returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() { write!(err, "{text}") } else { write!(out, "{text}") };
+            return code;
+        }
+    };
+    let result = match &cli.command {
+        Command::Validate(a) => validate(&cli, a, out, err),
+        Command::Render(a) => render(&cli, a, out, err),
+        Command::Schema => {
+            let _ = writeln!(out, "{}", crate::schema::schema_json());
+            Ok(exit::OK)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e:#}");
+            exit::FAILURE
+        }
+    }
+}
+
+/// Counts what a command reported, for its closing line.
+#[derive(Default)]
+struct Tally {
+    errors: usize,
+    warnings: usize,
+    failed_stacks: usize,
+}
+
+impl Tally {
+    fn add(&mut self, diagnostics: &[Diagnostic]) {
+        self.errors += diagnostics.iter().filter(|d| d.is_error()).count();
+        self.warnings += diagnostics.iter().filter(|d| !d.is_error()).count();
+    }
+    fn summary(&self, stacks: usize) -> String {
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        format!("{}, {} in {} of {}", plural(self.errors, "error"), plural(self.warnings, "warning"), self.failed_stacks, plural(stacks, "stack"))
+    }
+}
+
+/// Prints diagnostics once each, noting the environments they occur in when
+/// not all of them.
+fn report(stack: &LoadedStack, found: &[(String, Vec<Diagnostic>)], all_envs: usize, mode: OutputMode, err: &mut dyn Write, out: &mut dyn Write) -> Vec<Diagnostic> {
+    let mut unique: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    for (env, diagnostics) in found {
+        for d in diagnostics {
+            match unique.iter_mut().find(|(u, _)| u == d) {
+                Some((_, envs)) => envs.push(env.clone()),
+                None => unique.push((d.clone(), vec![env.clone()])),
+            }
+        }
+    }
+    for (d, envs) in &unique {
+        match mode {
+            OutputMode::Json => {
+                let mut v = d.to_json(&stack.source.file);
+                v["environments"] = serde_json::json!(envs);
+                let _ = writeln!(out, "{v}");
+            }
+            OutputMode::Human => {
+                let mut d = d.clone();
+                if envs.len() < all_envs {
+                    d.message = format!("{} (in {})", d.message, envs.join(", "));
+                }
+                let _ = write!(err, "{}", d.render(&stack.source.file));
+            }
+        }
+    }
+    unique.into_iter().map(|(d, _)| d).collect()
+}
+
+fn validate(cli: &Cli, args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let (stacks, load_failures) = load_stacks(&cli.stacks_dir, &args.stacks, err)?;
+    let renderer = Renderer::new(&TemplateSet::builtin())?;
+    let mut tally = Tally { failed_stacks: load_failures, errors: load_failures, ..Tally::default() };
+    for stack in &stacks {
+        let envs: Vec<String> = match &args.env {
+            Some(e) => vec![e.clone()],
+            None => stack.source.environments().map(String::from).collect(),
+        };
+        let mut found = Vec::new();
+        for env in &envs {
+            let outcome = render_environment(&stack.source, env, &renderer, &CodeLocations::default())?;
+            found.push((env.clone(), outcome.diagnostics().to_vec()));
+        }
+        let reported = report(stack, &found, envs.len(), args.output, err, out);
+        tally.add(&reported);
+        if reported.iter().any(Diagnostic::is_error) {
+            tally.failed_stacks += 1;
+        } else if args.output == OutputMode::Human {
+            let _ = writeln!(err, "ok: {} ({})", stack.source.file.name, envs.join(", "));
+        }
+    }
+    if args.output == OutputMode::Human {
+        let _ = writeln!(err, "{}", tally.summary(stacks.len() + load_failures));
+    }
+    Ok(if tally.errors > 0 { exit::FAILURE } else { exit::OK })
+}
+
+fn render(cli: &Cli, args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let mut set = TemplateSet::builtin();
+    if let Some(dir) = &args.templates {
+        set = set.with_overrides(read_template_overrides(dir)?)?;
+    }
+    let renderer = Renderer::new(&set)?;
+    let (stacks, load_failures) = load_stacks(&cli.stacks_dir, &args.stacks, err)?;
+    if args.out.is_none() && stacks.len() > 1 {
+        let _ = writeln!(err, "error: {} stacks would all go to standard output\n  = hint: name one stack, or write one file per stack with `--out DIR`", stacks.len());
+        return Ok(exit::USAGE);
+    }
+    let mut failed = load_failures;
+    for stack in &stacks {
+        let outcome = render_environment(&stack.source, &args.env, &renderer, &CodeLocations::default())?;
+        let found = vec![(args.env.clone(), outcome.diagnostics().to_vec())];
+        report(stack, &found, 1, OutputMode::Human, err, out);
+        let Outcome::Rendered { template, .. } = outcome else {
+            failed += 1;
+            continue;
+        };
+        let text = match args.format {
+            TemplateFormat::Yaml => to_yaml(&template),
+            TemplateFormat::Json => format!("{}\n", serde_json::to_string_pretty(&template)?),
+        };
+        match &args.out {
+            None => out.write_all(text.as_bytes())?,
+            Some(dir) => {
+                let ext = if args.format == TemplateFormat::Yaml { "yaml" } else { "json" };
+                let path = dir.join(format!("{}-{}.{ext}", stack.name, args.env));
+                crate::cli::stacks::write_atomically(&path, text.as_bytes())?;
+                let _ = writeln!(err, "wrote {}", path.display());
+            }
+        }
+    }
+    Ok(if failed > 0 { exit::FAILURE } else { exit::OK })
+}

@@ -1,0 +1,44 @@
+//! The stages in order for one stack and environment: resolve, validate,
+//! plan, render, check. Pure: callers bring text and templates.
+
+use crate::check;
+use crate::diagnostic::Diagnostic;
+use crate::load::StackSource;
+use crate::plan::{self, CodeLocations};
+use crate::render::{RenderError, Renderer};
+use serde_json::Value;
+
+/// What came of rendering one environment of a stack.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A template, and any warnings found on the way.
+    Rendered { template: Value, warnings: Vec<Diagnostic> },
+    /// Problems that stop rendering (errors, and warnings found with them).
+    Invalid(Vec<Diagnostic>),
+}
+
+impl Outcome {
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Outcome::Rendered { warnings, .. } => warnings,
+            Outcome::Invalid(d) => d,
+        }
+    }
+}
+
+/// Runs every stage for `env`. A broken template is an `Err`; a broken stack
+/// definition is `Ok(Outcome::Invalid)`.
+pub fn render_environment(source: &StackSource, env: &str, renderer: &Renderer, code: &CodeLocations) -> Result<Outcome, RenderError> {
+    let resolved = source.resolve(env);
+    let Some(def) = resolved.valid_def() else {
+        return Ok(Outcome::Invalid(resolved.diagnostics));
+    };
+    let plan = plan::plan(def, env, code);
+    let template = renderer.render(&plan)?;
+    let mut diagnostics = resolved.diagnostics;
+    diagnostics.extend(check::check(&template));
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Ok(Outcome::Invalid(diagnostics));
+    }
+    Ok(Outcome::Rendered { template, warnings: diagnostics })
+}

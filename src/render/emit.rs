@@ -1,0 +1,150 @@
+//! A deterministic YAML writer for templates.
+//!
+//! Block style for mappings and lists, plain scalars only where YAML cannot
+//! read them as anything else, JSON-quoted strings otherwise. Multi-line
+//! strings (build specs, policies) use literal blocks when that round-trips.
+
+use super::json_scalar;
+use serde_json::Value;
+use std::fmt::Write as _;
+
+pub fn to_yaml(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, 0, false);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn write_value(out: &mut String, value: &Value, indent: usize, in_list: bool) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 || !in_list {
+                    if !out.is_empty() && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push_str(&" ".repeat(indent));
+                }
+                out.push_str(&key(k));
+                out.push(':');
+                write_child(out, v, indent + 2);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 || !in_list {
+                    if !out.is_empty() && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push_str(&" ".repeat(indent));
+                }
+                out.push_str("- ");
+                match item {
+                    Value::Object(m) if !m.is_empty() => write_value(out, item, indent + 2, true),
+                    Value::Array(a) if !a.is_empty() => write_value(out, item, indent + 2, true),
+                    _ => out.push_str(&scalar(item, indent + 2)),
+                }
+            }
+        }
+        _ => out.push_str(&scalar(value, indent)),
+    }
+}
+
+fn write_child(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('\n');
+            write_value(out, value, indent, false);
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push('\n');
+            write_value(out, value, indent, false);
+        }
+        _ => {
+            out.push(' ');
+            out.push_str(&scalar(value, indent));
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+fn key(k: &str) -> String {
+    if plain_ok(k) {
+        k.to_string()
+    } else {
+        json_scalar(&Value::String(k.to_string()))
+    }
+}
+
+fn scalar(value: &Value, indent: usize) -> String {
+    match value {
+        Value::String(s) if plain_ok(s) => s.clone(),
+        Value::String(s) if literal_block_ok(s) => {
+            let mut block = String::from("|");
+            if !s.ends_with('\n') {
+                block.push('-');
+            } else if s.ends_with("\n\n") {
+                block.push('+');
+            }
+            for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                block.push('\n');
+                if !line.is_empty() {
+                    let _ = write!(block, "{}{line}", " ".repeat(indent));
+                }
+            }
+            block
+        }
+        Value::Object(_) => "{}".into(),
+        Value::Array(_) => "[]".into(),
+        other => json_scalar(other),
+    }
+}
+
+/// Text YAML reads back as the same string when written without quotes.
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    let reserved = matches!(s, "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "null" | "Null" | "NULL" | "~" | "yes" | "no" | "on" | "off" | "Yes" | "No" | "On" | "Off" | "YES" | "NO" | "ON" | "OFF" | "y" | "n");
+    let numeric = s.parse::<f64>().is_ok() || s.starts_with("0x") || s.starts_with("0o") || s.starts_with('.') || s.starts_with('+') || s.starts_with('-') && s[1..].starts_with(|c: char| c.is_ascii_digit());
+    !reserved
+        && !numeric
+        && (first.is_ascii_alphabetic() || first == '/' || first == '_')
+        && !s.ends_with(' ')
+        && !s.ends_with(':')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || " _-./:()*@=+,".contains(c))
+}
+
+/// Multi-line text without trailing spaces or tabs, safe in a literal block.
+fn literal_block_ok(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && s.chars().all(|c| c == '\n' || (!c.is_control() && c != '\u{feff}' && c != '\u{2028}' && c != '\u{2029}' && c != '\u{85}'))
+        && s.lines().all(|l| !l.ends_with(' ') && !l.starts_with(' ') || l.trim().is_empty() && l.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::node_to_json;
+    use crate::source::parse_yaml;
+    use serde_json::json;
+
+    fn round_trip(v: &Value) -> Value {
+        node_to_json(&parse_yaml(&to_yaml(v)).unwrap())
+    }
+
+    #[test]
+    fn round_trips_awkward_values() {
+        let v = json!({
+            "Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": {"Name": "true", "N": 5, "F": 1.5, "Empty": "", "Colon": "a: b",
+              "List": ["x", {"Ref": "B"}, ["nested"]], "Map": {}, "Arr": [], "Multi": "line one\nline two\n", "Hash": "a #b", "Dash": "-1", "Date": "2010-09-09", "Digits": "123abc",
+              "Sub": {"Fn::Sub": "${AWS::StackName}-x"}, "Quote": "it's \"quoted\"", "Lead": " lead", "Bool": false, "Null": null}}}
+        });
+        assert_eq!(round_trip(&v), v);
+    }
+}
