@@ -41,7 +41,7 @@ impl Planner<'_> {
         let a = &f.access;
         let mut out = vec![statement("WriteOwnLogs", &["logs:CreateLogStream", "logs:PutLogEvents"], vec![get_att(&format!("{fid}LogGroup"), "Arn")])];
         // The function's environment is encrypted with the stack key.
-        out.push(statement("DecryptOwnEnvironment", &["kms:Decrypt"], vec![get_att("StackKey", "Arn")]));
+        out.push(self.key_via("DecryptOwnEnvironment", &["kms:Decrypt"], "lambda"));
         if self.tracing(f) == Tracing::Active {
             out.push(statement("XRayWritesHaveNoResourceLevelPermissions", &["xray:PutTelemetryRecords", "xray:PutTraceSegments"], vec![json!("*")]));
         }

@@ -149,6 +149,9 @@ fn physical_names(c: &mut Checker) {
     }
     let alias = d.encryption.key_alias.as_deref().unwrap_or("{stack}");
     one(c, p("encryption.key_alias"), alias, "{stack}", "key", &ALIAS);
+    if let Some(days) = d.encryption.pending_deletion_days {
+        c.in_range(p("encryption.pending_deletion_days"), "pending deletion window", days.into(), 7..=30, "KMS waits between 7 and 30 days before destroying a deleted key");
+    }
     if alias.starts_with("aws") || alias.starts_with("alias/") {
         c.error(p("encryption.key_alias"), format!("`{alias}` cannot be used as a key alias"), "write the alias without `alias/`; names starting with `aws` are reserved for AWS-managed keys");
     }
