@@ -92,7 +92,11 @@ impl StackSource {
                 _ if node.is_null() => {
                     problems.push(Diagnostic::error("`environments` is empty").at(key.loc).hint("list the environments, such as `environments: {dev: {}, prod: {}}`, or remove the field to get dev, staging and prod"));
                 }
-                _ => problems.push(Diagnostic::error("`environments` must map environment names to overrides").at(node.loc)),
+                _ => problems.push(
+                    Diagnostic::error("`environments` must map environment names to overrides")
+                        .at(node.loc)
+                        .hint("write `environments: {dev: {}, prod: {functions: {api: {memory: 1024}}}}`"),
+                ),
             },
         }
         if problems.is_empty() {

@@ -114,7 +114,8 @@ impl DeError {
             Some(p) if !p.is_empty() => format!("`{p}`: {}", self.message),
             _ => self.message,
         };
-        let d = Diagnostic::error(message).maybe_hint(self.hint);
+        let hint = self.hint.unwrap_or_else(|| "`stackctl schema` lists every field and the values it takes".to_string());
+        let d = Diagnostic::error(message).hint(hint);
         match self.loc {
             Some(loc) => d.at(loc),
             None => d,

@@ -82,7 +82,7 @@ pub(super) fn check(c: &mut Checker) {
 fn table(c: &mut Checker, name: &str, t: &Table) {
     let at = p("tables").key(name);
     if t.indexes.len() > MAX_GSIS {
-        c.error(at.key("indexes"), format!("table `{name}` has {} global secondary indexes", t.indexes.len()), format!("DynamoDB allows at most {MAX_GSIS} per table"));
+        c.error_at_key(at.key("indexes"), format!("table `{name}` has {} global secondary indexes", t.indexes.len()), format!("DynamoDB allows at most {MAX_GSIS} per table"));
     }
     // Every key attribute, with the first place it was declared.
     let mut types: HashMap<String, (KeyType, String)> = HashMap::new();

@@ -144,7 +144,7 @@ fn check_api(c: &mut Checker, name: &str, api: &Api) {
             c.error(here.clone(), format!("route `{key}` has no authorizer and is not marked public"), "stackctl does not open routes to anyone by accident: set `default_authorizer` on the API, an `authorizer` on the route, or `public: true`");
         }
         if api.kind == ApiKind::Http && (route.validate.is_some() || route.body_schema.is_some() || !route.required_query.is_empty() || !route.required_headers.is_empty()) {
-            c.error(here, "HTTP APIs do not validate requests", "request validation is a REST API feature: use `type: rest`, or validate in the function");
+            c.error_at_key(here, "HTTP APIs do not validate requests", "request validation is a REST API feature: use `type: rest`, or validate in the function");
         } else if route.body_schema.is_some() && !matches!(route.validate, Some(crate::model::RequestValidation::Body | crate::model::RequestValidation::BodyAndParameters)) {
             c.warning(here.key("body_schema"), "the body schema is not enforced", "add `validate: body` (or `body_and_parameters`) so API Gateway rejects bodies that do not match");
         }

@@ -53,6 +53,16 @@ impl Checker<'_> {
         self.out.push(Diagnostic::warning(message).at_value(at).hint(hint));
     }
 
+    /// Like `expect_known`, for a name written as a mapping key (`orders: write`).
+    pub fn expect_known_key<'k>(&mut self, at: Path, what: &str, name: &str, known: impl IntoIterator<Item = &'k String>) -> bool {
+        let before = self.out.len();
+        let ok = self.expect_known(at.clone(), what, name, known);
+        for d in &mut self.out[before..] {
+            d.anchor = crate::diagnostic::Anchor::Key(at.clone());
+        }
+        ok
+    }
+
     /// Reports `name` unless it is one of `known`; `what` is "table", "function"…
     pub fn expect_known<'k>(&mut self, at: Path, what: &str, name: &str, known: impl IntoIterator<Item = &'k String>) -> bool {
         let known: Vec<&str> = known.into_iter().map(String::as_str).collect();

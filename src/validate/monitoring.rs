@@ -19,17 +19,15 @@ pub(super) fn check(c: &mut Checker) {
             if field == wants && !present {
                 c.error(at.clone(), format!("alarm `{name}` watches {what} but names none"), format!("add `{wants}: …`"));
             } else if field != wants && present {
-                c.error(at.key(field), format!("alarm `{name}` does not watch a {field}"), format!("this alarm type watches {what}; remove `{field}`"));
+                c.error_at_key(at.key(field), format!("alarm `{name}` does not watch a {field}"), format!("this alarm type watches {what}; remove `{field}`"));
             }
         }
-        if let Some(f) = &a.function {
-            c.expect_known(at.key("function"), "function", f, def.functions.keys());
-        }
-        if let Some(api) = &a.api {
-            c.expect_known(at.key("api"), "API", api, def.apis.keys());
-        }
-        if let Some(t) = &a.table {
-            c.expect_known(at.key("table"), "table", t, def.tables.keys());
+        // Only the watched thing must exist; a field that does not belong was reported above.
+        match wants {
+            "function" => a.function.iter().for_each(|f| drop(c.expect_known(at.key("function"), "function", f, def.functions.keys()))),
+            "api" => a.api.iter().for_each(|api| drop(c.expect_known(at.key("api"), "API", api, def.apis.keys()))),
+            "table" => a.table.iter().for_each(|t| drop(c.expect_known(at.key("table"), "table", t, def.tables.keys()))),
+            _ => {}
         }
         if let Some(m) = &a.metric {
             let ok = ["Sum", "Average", "Minimum", "Maximum", "SampleCount"].contains(&m.statistic.as_str())

@@ -12,10 +12,10 @@ pub(super) fn check(c: &mut Checker) {
         let at = p("functions").key(name).key("access");
         let a = &f.access;
         for t in a.tables.keys() {
-            c.expect_known(at.key("tables").key(t), "table", t, def.tables.keys());
+            c.expect_known_key(at.key("tables").key(t), "table", t, def.tables.keys());
         }
         for b in a.buckets.keys() {
-            c.expect_known(at.key("buckets").key(b), "bucket", b, def.buckets.keys());
+            c.expect_known_key(at.key("buckets").key(b), "bucket", b, def.buckets.keys());
         }
         for (i, s) in a.secrets.iter().enumerate() {
             c.expect_known(at.key("secrets").index(i), "secret", s, def.secrets.keys());

@@ -1,0 +1,79 @@
+//! The invalid-definition corpus: every file in `tests/invalid/` is a stack
+//! definition with one mistake, and a header saying which error stackctl must
+//! report and where:
+//!
+//! ```text
+//! # env: prod                      (optional; default dev)
+//! # expect: 12:14 memory 64 is out of range
+//! ```
+//!
+//! `-` instead of `line:col` means the error points at no place in the file.
+//! Each expected error must be reported at exactly that place, and no other
+//! error may be reported (warnings are allowed).
+
+use stackctl::load::resolve_text;
+use stackctl::pipeline::{render_environment, Outcome};
+use stackctl::render::{Renderer, TemplateSet};
+
+struct Expectation {
+    place: Option<(u32, u32)>,
+    message: String,
+}
+
+fn expectations(text: &str) -> (String, Vec<Expectation>) {
+    let mut env = "dev".to_string();
+    let mut expected = Vec::new();
+    for line in text.lines().take_while(|l| l.starts_with('#')) {
+        if let Some(e) = line.strip_prefix("# env: ") {
+            env = e.trim().to_string();
+        } else if let Some(rest) = line.strip_prefix("# expect: ") {
+            let (place, message) = rest.split_once(' ').expect("`# expect: L:C message`");
+            let place = (place != "-").then(|| {
+                let (l, c) = place.split_once(':').expect("L:C");
+                (l.parse().unwrap(), c.parse().unwrap())
+            });
+            expected.push(Expectation { place, message: message.to_string() });
+        }
+    }
+    (env, expected)
+}
+
+#[test]
+fn every_invalid_definition_is_rejected_with_its_expected_error() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 40, "the corpus has only {} cases", files.len());
+    let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
+    let mut failures = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let (env, expected) = expectations(&text);
+        assert!(!expected.is_empty(), "{name} has no `# expect:` line");
+        let (file, resolved) = resolve_text(&name, &text, &env);
+        let mut errors: Vec<_> = resolved.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        if errors.is_empty() {
+            // A definition that validates may still fail the template checks.
+            if let Ok(source) = stackctl::load::StackSource::parse(file.clone()) {
+                if let Ok(Outcome::Invalid(d)) = render_environment(&source, &env, &renderer, &Default::default()) {
+                    errors = d.into_iter().filter(|d| d.is_error()).collect();
+                }
+            }
+        }
+        let shown: String = errors.iter().map(|d| d.render(&file)).collect();
+        for e in &expected {
+            let found = errors.iter().any(|d| d.message.contains(&e.message) && d.loc().map(|l| (l.line, l.col)) == e.place);
+            if !found {
+                failures.push(format!("{name}: expected `{}` at {:?}, got:\n{shown}", e.message, e.place));
+            }
+            if !errors.iter().all(|d| d.hint.is_some()) {
+                failures.push(format!("{name}: an error without a hint:\n{shown}"));
+            }
+        }
+        if errors.len() != expected.len() {
+            failures.push(format!("{name}: expected {} error(s), got {}:\n{shown}", expected.len(), errors.len()));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), files.len(), failures.join("\n"));
+}
