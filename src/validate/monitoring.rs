@@ -24,9 +24,9 @@ pub(super) fn check(c: &mut Checker) {
         }
         // Only the watched thing must exist; a field that does not belong was reported above.
         match wants {
-            "function" => a.function.iter().for_each(|f| drop(c.expect_known(at.key("function"), "function", f, def.functions.keys()))),
-            "api" => a.api.iter().for_each(|api| drop(c.expect_known(at.key("api"), "API", api, def.apis.keys()))),
-            "table" => a.table.iter().for_each(|t| drop(c.expect_known(at.key("table"), "table", t, def.tables.keys()))),
+            "function" => a.function.iter().for_each(|f| { c.expect_known(at.key("function"), "function", f, def.functions.keys()); }),
+            "api" => a.api.iter().for_each(|api| { c.expect_known(at.key("api"), "API", api, def.apis.keys()); }),
+            "table" => a.table.iter().for_each(|t| { c.expect_known(at.key("table"), "table", t, def.tables.keys()); }),
             _ => {}
         }
         if let Some(m) = &a.metric {

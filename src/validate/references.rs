@@ -95,18 +95,18 @@ fn target_exists(c: &mut Checker, at: Path, r: &reference::Reference) {
     let shown = r.to_string();
     let missing = |c: &mut Checker, what: &str, hint: &str| c.error(at.clone(), format!("`{shown}` refers to {what}, which this stack does not have"), hint.to_string());
     match r.section {
-        Section::Tables => drop(c.expect_known(at.clone(), "table", &r.name, def.tables.keys())),
-        Section::Buckets => drop(c.expect_known(at.clone(), "bucket", &r.name, def.buckets.keys())),
-        Section::Secrets => drop(c.expect_known(at.clone(), "secret", &r.name, def.secrets.keys())),
-        Section::Functions => drop(c.expect_known(at.clone(), "function", &r.name, def.functions.keys())),
-        Section::Topics => drop(c.expect_known(at.clone(), "topic", &r.name, def.topics.keys())),
-        Section::ScheduleGroups => drop(c.expect_known(at.clone(), "schedule group", &r.name, def.schedule_groups.keys())),
-        Section::Apis => drop(c.expect_known(at.clone(), "API", &r.name, def.apis.keys())),
-        Section::Distributions => drop(c.expect_known(at.clone(), "distribution", &r.name, def.distributions.keys())),
+        Section::Tables => { c.expect_known(at.clone(), "table", &r.name, def.tables.keys()); },
+        Section::Buckets => { c.expect_known(at.clone(), "bucket", &r.name, def.buckets.keys()); },
+        Section::Secrets => { c.expect_known(at.clone(), "secret", &r.name, def.secrets.keys()); },
+        Section::Functions => { c.expect_known(at.clone(), "function", &r.name, def.functions.keys()); },
+        Section::Topics => { c.expect_known(at.clone(), "topic", &r.name, def.topics.keys()); },
+        Section::ScheduleGroups => { c.expect_known(at.clone(), "schedule group", &r.name, def.schedule_groups.keys()); },
+        Section::Apis => { c.expect_known(at.clone(), "API", &r.name, def.apis.keys()); },
+        Section::Distributions => { c.expect_known(at.clone(), "distribution", &r.name, def.distributions.keys()); },
         Section::UserPool if def.user_pool.is_none() => missing(c, "a user pool", "add `user_pool:` to the stack"),
         Section::UserPoolClients => match &def.user_pool {
             None => missing(c, "a user pool client", "add `user_pool:` with `clients:` to the stack"),
-            Some(pool) => drop(c.expect_known(at.clone(), "user pool client", &r.name, pool.clients.keys())),
+            Some(pool) => { c.expect_known(at.clone(), "user pool client", &r.name, pool.clients.keys()); },
         },
         Section::Frontend if def.frontend.is_none() => missing(c, "a frontend", "add `frontend:` to the stack"),
         Section::UserPool | Section::Frontend | Section::Stack | Section::Aws | Section::Encryption => {}
