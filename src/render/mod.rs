@@ -112,6 +112,11 @@ pub fn json_scalar(value: &Value) -> String {
 
 fn json_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
     let param = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("json", 0))?;
+    // Strict mode does not cover helper parameters; a name the view lacks
+    // must fail here rather than render as `null`.
+    if param.is_value_missing() {
+        return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
+    }
     out.write(&json_scalar(param.value()))?;
     Ok(())
 }
