@@ -122,7 +122,7 @@ pub fn check(template: &Value) -> Vec<Diagnostic> {
                 .hint("split the application into several stacks"));
         }
     }
-    let size = serde_json::to_string(template).map(|s| s.len()).unwrap_or(0);
+    let size = json_size(template);
     if size > S3_TEMPLATE_LIMIT {
         out.push(Diagnostic::error(format!("the template is {size} bytes, more than CloudFormation's {S3_TEMPLATE_LIMIT}")).hint("split the application into several stacks"));
     }
@@ -140,13 +140,30 @@ pub fn check(template: &Value) -> Vec<Diagnostic> {
     for (id, r) in &resources {
         if r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role") {
             let policies = r.pointer("/Properties/Policies").cloned().unwrap_or(Value::Null);
-            let chars: usize = policies.as_array().into_iter().flatten().filter_map(|p| p.get("PolicyDocument")).map(|d| serde_json::to_string(d).map(|s| s.len()).unwrap_or(0)).sum();
+            let chars: usize = policies.as_array().into_iter().flatten().filter_map(|p| p.get("PolicyDocument")).map(json_size).sum();
             if chars > ROLE_INLINE_POLICY_LIMIT {
                 out.push(Diagnostic::error(format!("role `{id}` has {chars} characters of inline policy, more than IAM's {ROLE_INLINE_POLICY_LIMIT}")).hint("the function declares access to too many resources; split it, or group resources under one prefix"));
             }
         }
     }
     out
+}
+
+/// Bytes of `value` as compact JSON, counted without building the text.
+pub fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).expect("counting cannot fail");
+    count.0
 }
 
 fn find_cycle(ids: &BTreeSet<String>, uses: &[Use]) -> Option<Vec<String>> {

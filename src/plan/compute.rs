@@ -59,7 +59,6 @@ impl Planner<'_> {
                 "policy": iam::policy(self.function_statements(name, f)),
             });
             self.push("lambda_function", view);
-            self.output(format!("{id}Name"), format!("Name of function {name}"), json!({"Ref": id}));
         }
     }
 

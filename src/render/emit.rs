@@ -4,7 +4,7 @@
 //! read them as anything else, JSON-quoted strings otherwise. Multi-line
 //! strings (build specs, policies) use literal blocks when that round-trips.
 
-use super::json_scalar;
+use super::{json_scalar, write_json_scalar};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -27,7 +27,11 @@ fn write_value(out: &mut String, value: &Value, indent: usize, in_list: bool) {
                     }
                     out.push_str(&" ".repeat(indent));
                 }
-                out.push_str(&key(k));
+                if plain_ok(k) {
+                    out.push_str(k);
+                } else {
+                    out.push_str(&key(k));
+                }
                 out.push(':');
                 write_child(out, v, indent + 2);
             }
@@ -44,11 +48,11 @@ fn write_value(out: &mut String, value: &Value, indent: usize, in_list: bool) {
                 match item {
                     Value::Object(m) if !m.is_empty() => write_value(out, item, indent + 2, true),
                     Value::Array(a) if !a.is_empty() => write_value(out, item, indent + 2, true),
-                    _ => out.push_str(&scalar(item, indent + 2)),
+                    _ => write_scalar(out, item, indent + 2),
                 }
             }
         }
-        _ => out.push_str(&scalar(value, indent)),
+        _ => write_scalar(out, value, indent),
     }
 }
 
@@ -64,7 +68,7 @@ fn write_child(out: &mut String, value: &Value, indent: usize) {
         }
         _ => {
             out.push(' ');
-            out.push_str(&scalar(value, indent));
+            write_scalar(out, value, indent);
         }
     }
     if !out.ends_with('\n') {
@@ -80,21 +84,33 @@ fn key(k: &str) -> String {
     }
 }
 
+fn write_scalar(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::String(s) if plain_ok(s) => out.push_str(s),
+        Value::String(s) if literal_block_ok(s) => out.push_str(&scalar(value, indent)),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
+        other => write_json_scalar(out, other),
+    }
+}
+
 fn scalar(value: &Value, indent: usize) -> String {
     match value {
         Value::String(s) if plain_ok(s) => s.clone(),
         Value::String(s) if literal_block_ok(s) => {
+            // `|-` strips the final line break, `|` keeps one, `|+` keeps all.
             let mut block = String::from("|");
             if !s.ends_with('\n') {
                 block.push('-');
             } else if s.ends_with("\n\n") {
                 block.push('+');
             }
+            block.push('\n');
             for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                block.push('\n');
                 if !line.is_empty() {
                     let _ = write!(block, "{}{line}", " ".repeat(indent));
                 }
+                block.push('\n');
             }
             block
         }
@@ -142,7 +158,7 @@ mod tests {
     fn round_trips_awkward_values() {
         let v = json!({
             "Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": {"Name": "true", "N": 5, "F": 1.5, "Empty": "", "Colon": "a: b",
-              "List": ["x", {"Ref": "B"}, ["nested"]], "Map": {}, "Arr": [], "Multi": "line one\nline two\n", "Hash": "a #b", "Dash": "-1", "Date": "2010-09-09", "Digits": "123abc",
+              "List": ["x", {"Ref": "B"}, ["nested"]], "Map": {}, "Arr": [], "Multi": "line one\nline two\n", "Keep": "a\n\n", "Strip": "a\nb", "Blank": "a\n\nb\n", "Hash": "a #b", "Dash": "-1", "Date": "2010-09-09", "Digits": "123abc",
               "Sub": {"Fn::Sub": "${AWS::StackName}-x"}, "Quote": "it's \"quoted\"", "Lead": " lead", "Bool": false, "Null": null}}}
         });
         assert_eq!(round_trip(&v), v);

@@ -2,9 +2,13 @@
 //!
 //! Each fragment of the plan renders one template in strict mode; the text is
 //! parsed back at once, so a broken template fails here naming the template,
-//! never at deploy time. Values reach the text only through the `json`
-//! helper (or the escape function, which does the same), so a stack-file
-//! string can never change the structure of the output.
+//! never at deploy time.
+//!
+//! Values never pass through YAML: the `json` helper writes an opaque
+//! placeholder scalar and keeps the value aside, the template's own text is
+//! parsed, and placeholders are then replaced by the values. So a string from
+//! a stack file cannot change the structure of the output, by construction
+//! (and parsing stays cheap). A bare `{{x}}` is escaped as a JSON string.
 
 mod emit;
 mod templates;
@@ -57,16 +61,22 @@ impl Renderer {
         for fragment in &plan.fragments {
             let mut context = fragment.view.clone();
             context["stack"] = plan.globals.clone();
+            // An owned context: `render` would serialize the view into a new value.
+            let context = Context::from(context);
+            PLACED.with(|placed| placed.borrow_mut().clear());
             let text = self
                 .registry
-                .render(fragment.template, &context)
+                .render_with_context(fragment.template, &context)
                 .map_err(|e| RenderError::Template { template: fragment.template.to_string(), message: e.to_string() })?;
+            let mut values: Vec<Option<Value>> = PLACED.with(|placed| placed.borrow_mut().drain(..).map(Some).collect());
             let node = parse_yaml(&text).map_err(|problems| RenderError::Yaml {
                 template: fragment.template.to_string(),
                 message: problems.iter().map(|d| format!("{} at {}", d.message, d.loc().map(|l| l.to_string()).unwrap_or_default())).collect::<Vec<_>>().join("; "),
                 text: text.clone(),
             })?;
-            let Value::Object(entries) = node_to_json(&node) else {
+            let mut rendered = node_to_json(&node);
+            fill_placeholders(&mut rendered, &mut values);
+            let Value::Object(entries) = rendered else {
                 return Err(RenderError::NotAMapping { template: fragment.template.to_string() });
             };
             for (id, resource) in entries {
@@ -98,16 +108,96 @@ impl Renderer {
 /// collection. Control and line-separator characters are escaped, so the
 /// value always stays on one line and inside its quotes.
 pub fn json_scalar(value: &Value) -> String {
-    let text = serde_json::to_string(value).expect("JSON values serialize");
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => out.push_str(&format!("\\u{:04x}", ch as u32)),
-            c if c.is_control() && c != '\n' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    let mut out = String::new();
+    write_json_scalar(&mut out, value);
+    out
+}
+
+/// Appends `value` as [`json_scalar`] does, without allocating for scalars.
+pub fn write_json_scalar(out: &mut String, value: &Value) {
+    use std::fmt::Write as _;
+    match value {
+        Value::String(s) => {
+            out.push('"');
+            for ch in s.chars() {
+                match ch {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                        let _ = write!(out, "\\u{:04x}", c as u32);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_json_scalar(out, v);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_json_scalar(out, &Value::String(k.clone()));
+                out.push_str(": ");
+                write_json_scalar(out, v);
+            }
+            out.push('}');
+        }
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
         }
     }
-    out
+}
+
+thread_local! {
+    /// Values the `json` helper placed during the current render on this thread.
+    static PLACED: std::cell::RefCell<Vec<Value>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks a placeholder; a control character no template text contains.
+const PLACEHOLDER_MARK: char = '\u{1}';
+
+/// Puts the placed values where their placeholders are.
+fn fill_placeholders(value: &mut Value, values: &mut [Option<Value>]) {
+    match value {
+        Value::String(s) if s.starts_with(PLACEHOLDER_MARK) => {
+            if let Some(slot) = s[1..].parse::<usize>().ok().and_then(|i| values.get_mut(i)) {
+                *value = slot.take().unwrap_or(Value::Null);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| fill_placeholders(v, values)),
+        Value::Object(map) => {
+            let placed_key = map.keys().any(|k| k.starts_with(PLACEHOLDER_MARK));
+            if placed_key {
+                let entries = std::mem::take(map);
+                for (key, v) in entries {
+                    let key = match key.strip_prefix(PLACEHOLDER_MARK).and_then(|i| i.parse::<usize>().ok()).and_then(|i| values.get_mut(i)).and_then(Option::take) {
+                        Some(Value::String(name)) => name,
+                        Some(other) => other.to_string(),
+                        None => key,
+                    };
+                    map.insert(key, v);
+                }
+            }
+            map.values_mut().for_each(|v| fill_placeholders(v, values));
+        }
+        _ => {}
+    }
 }
 
 fn json_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
@@ -117,7 +207,13 @@ fn json_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, o
     if param.is_value_missing() {
         return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
     }
-    out.write(&json_scalar(param.value()))?;
+    let index = PLACED.with(|placed| {
+        let mut placed = placed.borrow_mut();
+        placed.push(param.value().clone());
+        placed.len() - 1
+    });
+    // A scalar on its own: `"\u0001N"` (or a bare key when used as one).
+    out.write(&format!("\"\\u0001{index}\""))?;
     Ok(())
 }
 

@@ -1,0 +1,74 @@
+//! Render benchmark: all four seed stacks in dev, staging and prod, and a
+//! generated stack of about 500 resources, through the library as the
+//! release binary runs it (parse, validate, plan, render, check, YAML out).
+//!
+//! Run with `cargo bench --bench render`. Prints the median and spread of
+//! repeated runs; the goals are 20 ms for the twelve seed renders and 50 ms
+//! for the large stack.
+
+use stackctl::load::StackSource;
+use stackctl::pipeline::{render_environment, Outcome};
+use stackctl::render::{to_yaml, Renderer, TemplateSet};
+use stackctl::source::SourceFile;
+use std::time::{Duration, Instant};
+
+fn render_all(sources: &[(String, String)], envs: &[&str]) -> usize {
+    let renderer = Renderer::new(&TemplateSet::builtin()).expect("templates compile");
+    let mut bytes = 0;
+    for (name, text) in sources {
+        let source = StackSource::parse(SourceFile { name: name.clone(), text: text.clone() }).map_err(|(_, d)| d).expect("parses");
+        for env in envs {
+            match render_environment(&source, env, &renderer, &Default::default()).expect("renders") {
+                Outcome::Rendered { template, .. } => bytes += to_yaml(&template).len(),
+                Outcome::Invalid(d) => panic!("{name} ({env}) is invalid: {d:?}"),
+            }
+        }
+    }
+    bytes
+}
+
+fn large_stack(functions: usize, tables: usize) -> String {
+    let mut text = String::from("name: large\nfunction_defaults: {memory: 256}\ntables:\n");
+    for t in 0..tables {
+        text.push_str(&format!("  t{t}:\n    partition_key: {{name: pk, type: S}}\n    sort_key: {{name: sk, type: S}}\n"));
+    }
+    text.push_str("functions:\n");
+    for f in 0..functions {
+        let t = f % tables;
+        text.push_str(&format!("  f{f}:\n    crate: handler-{f}\n    environment: {{TABLE: \"${{tables.t{t}.name}}\"}}\n    access:\n      tables: {{t{t}: read_write}}\n"));
+    }
+    text
+}
+
+fn measure(label: &str, runs: usize, goal: Duration, mut f: impl FnMut() -> usize) {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(f());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let median = times[runs / 2];
+    let verdict = if median <= goal { "within" } else { "OVER" };
+    println!("{label}: median {median:.2?} (min {:.2?}, p90 {:.2?}, {runs} runs) - {verdict} the {goal:?} goal", times[0], times[runs * 9 / 10]);
+}
+
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let seeds: Vec<(String, String)> = ["cloud-platform", "ebay-sniper", "fleet-console", "guitar-collection"]
+        .iter()
+        .map(|s| {
+            let name = format!("stacks/{s}.yaml");
+            (name.clone(), std::fs::read_to_string(root.join(&name)).expect("seed stack"))
+        })
+        .collect();
+    let large = vec![("large.yaml".to_string(), large_stack(130, 100))];
+    let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
+    let source = StackSource::parse(SourceFile { name: "large.yaml".into(), text: large[0].1.clone() }).map_err(|(_, d)| d).unwrap();
+    if let Outcome::Rendered { template, .. } = render_environment(&source, "prod", &renderer, &Default::default()).unwrap() {
+        println!("generated stack: {} resources, {} outputs", template["Resources"].as_object().unwrap().len(), template["Outputs"].as_object().map_or(0, |o| o.len()));
+    }
+    measure("4 seed stacks x 3 environments", 50, Duration::from_millis(20), || render_all(&seeds, &["dev", "staging", "prod"]));
+    measure("generated ~500-resource stack", 30, Duration::from_millis(50), || render_all(&large, &["prod"]));
+}
