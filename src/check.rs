@@ -24,15 +24,15 @@ const PSEUDO_PARAMETERS: [&str; 8] = ["AWS::AccountId", "AWS::NotificationARNs",
 
 /// One use of a name inside a template.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Use {
+pub struct Use<'t> {
     /// The resource or output the use is in.
-    pub from: String,
-    pub target: String,
+    pub from: &'t str,
+    pub target: &'t str,
     pub how: &'static str,
 }
 
 /// Every reference from resources and outputs to other names.
-pub fn references(template: &Value) -> Vec<Use> {
+pub fn references(template: &Value) -> Vec<Use<'_>> {
     let mut uses = Vec::new();
     for section in ["Resources", "Outputs"] {
         if let Some(Value::Object(entries)) = template.get(section) {
@@ -44,7 +44,7 @@ pub fn references(template: &Value) -> Vec<Use> {
                         single => vec![single],
                     };
                     for t in targets.into_iter().filter_map(Value::as_str) {
-                        uses.push(Use { from: id.clone(), target: t.to_string(), how: "DependsOn" });
+                        uses.push(Use { from: id, target: t, how: "DependsOn" });
                     }
                 }
             }
@@ -53,26 +53,26 @@ pub fn references(template: &Value) -> Vec<Use> {
     uses
 }
 
-fn collect(from: &str, value: &Value, locals: &BTreeSet<String>, out: &mut Vec<Use>) {
+fn collect<'t>(from: &'t str, value: &'t Value, locals: &BTreeSet<&'t str>, out: &mut Vec<Use<'t>>) {
     match value {
         Value::Object(map) if map.len() == 1 => {
             let (k, v) = map.iter().next().expect("one entry");
             match (k.as_str(), v) {
-                ("Ref", Value::String(t)) => out.push(Use { from: from.into(), target: t.clone(), how: "Ref" }),
+                ("Ref", Value::String(t)) => out.push(Use { from, target: t, how: "Ref" }),
                 ("Fn::GetAtt", Value::Array(parts)) => {
                     if let Some(t) = parts.first().and_then(Value::as_str) {
-                        out.push(Use { from: from.into(), target: t.into(), how: "Fn::GetAtt" });
+                        out.push(Use { from, target: t, how: "Fn::GetAtt" });
                     }
                 }
                 ("Fn::GetAtt", Value::String(dotted)) => {
-                    out.push(Use { from: from.into(), target: dotted.split('.').next().unwrap_or_default().into(), how: "Fn::GetAtt" });
+                    out.push(Use { from, target: dotted.split('.').next().unwrap_or_default(), how: "Fn::GetAtt" });
                 }
                 ("Fn::Sub", Value::String(body)) => sub_targets(from, body, locals, out),
                 ("Fn::Sub", Value::Array(parts)) => {
                     let vars = parts.get(1).and_then(Value::as_object);
                     let mut inner = locals.clone();
                     if let Some(vars) = vars {
-                        inner.extend(vars.keys().cloned());
+                        inner.extend(vars.keys().map(String::as_str));
                         for v in vars.values() {
                             collect(from, v, locals, out);
                         }
@@ -91,7 +91,7 @@ fn collect(from: &str, value: &Value, locals: &BTreeSet<String>, out: &mut Vec<U
 }
 
 /// The names a `Fn::Sub` body uses: `${Name}` and `${Name.Attr}`, not `${!Literal}`.
-fn sub_targets(from: &str, body: &str, locals: &BTreeSet<String>, out: &mut Vec<Use>) {
+fn sub_targets<'t>(from: &'t str, body: &'t str, locals: &BTreeSet<&'t str>, out: &mut Vec<Use<'t>>) {
     let mut rest = body;
     while let Some(start) = rest.find("${") {
         let after = &rest[start + 2..];
@@ -103,7 +103,7 @@ fn sub_targets(from: &str, body: &str, locals: &BTreeSet<String>, out: &mut Vec<
                 _ => (name, "Fn::Sub"),
             };
             if !locals.contains(target) {
-                out.push(Use { from: from.into(), target: target.into(), how });
+                out.push(Use { from, target, how });
             }
         }
         rest = &after[end + 1..];
@@ -113,8 +113,9 @@ fn sub_targets(from: &str, body: &str, locals: &BTreeSet<String>, out: &mut Vec<
 /// Everything wrong with a rendered template.
 pub fn check(template: &Value) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let resources = template.get("Resources").and_then(Value::as_object).cloned().unwrap_or_default();
-    let parameters = template.get("Parameters").and_then(Value::as_object).cloned().unwrap_or_default();
+    let empty = serde_json::Map::new();
+    let resources = template.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
+    let parameters = template.get("Parameters").and_then(Value::as_object).unwrap_or(&empty);
     let count = |section: &str| template.get(section).and_then(Value::as_object).map_or(0, |m| m.len());
     for (section, limit) in [("Resources", MAX_RESOURCES), ("Outputs", MAX_OUTPUTS), ("Parameters", MAX_PARAMETERS)] {
         if count(section) > limit {
@@ -129,15 +130,15 @@ pub fn check(template: &Value) -> Vec<Diagnostic> {
     let uses = references(template);
     for u in &uses {
         let is_attr = u.how.starts_with("Fn::GetAtt") || u.how == "Fn::Sub (attribute)" || u.how == "DependsOn";
-        let known = resources.contains_key(&u.target) || (!is_attr && (parameters.contains_key(&u.target) || PSEUDO_PARAMETERS.contains(&u.target.as_str())));
+        let known = resources.contains_key(u.target) || (!is_attr && (parameters.contains_key(u.target) || PSEUDO_PARAMETERS.contains(&u.target)));
         if !known {
             out.push(Diagnostic::error(format!("`{}` uses {} on `{}`, which the template does not define", u.from, u.how, u.target)).hint("this is a template or planning bug (or an override that names a resource it does not create)"));
         }
     }
-    if let Some(cycle) = find_cycle(&resources.keys().cloned().collect(), &uses) {
+    if let Some(cycle) = find_cycle(&resources.keys().map(String::as_str).collect(), &uses) {
         out.push(Diagnostic::error(format!("resources depend on each other in a cycle: {}", cycle.join(" → "))).hint("CloudFormation cannot create these; break the cycle by referring to one of them by name instead of by `Ref`"));
     }
-    for (id, r) in &resources {
+    for (id, r) in resources {
         if r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role") {
             let policies = r.pointer("/Properties/Policies").cloned().unwrap_or(Value::Null);
             let chars: usize = policies.as_array().into_iter().flatten().filter_map(|p| p.get("PolicyDocument")).map(json_size).sum();
@@ -166,19 +167,20 @@ pub fn json_size(value: &Value) -> usize {
     count.0
 }
 
-fn find_cycle(ids: &BTreeSet<String>, uses: &[Use]) -> Option<Vec<String>> {
+fn find_cycle(ids: &BTreeSet<&str>, uses: &[Use]) -> Option<Vec<String>> {
     let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for u in uses.iter().filter(|u| ids.contains(&u.from) && ids.contains(&u.target)) {
-        edges.entry(u.from.as_str()).or_default().insert(u.target.as_str());
+    for u in uses.iter().filter(|u| ids.contains(u.from) && ids.contains(u.target)) {
+        edges.entry(u.from).or_default().insert(u.target);
     }
     // Iterative depth-first search with colours: 0 new, 1 on stack, 2 done.
     let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
     for start in ids {
-        if colour.get(start.as_str()).copied().unwrap_or(0) != 0 {
+        let start: &str = start;
+        if colour.get(start).copied().unwrap_or(0) != 0 {
             continue;
         }
-        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start.as_str(), edges.get(start.as_str()).map(|s| s.iter().copied().collect()).unwrap_or_default())];
-        colour.insert(start.as_str(), 1);
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, edges.get(start).map(|s| s.iter().copied().collect()).unwrap_or_default())];
+        colour.insert(start, 1);
         while let Some((node, pending)) = stack.last_mut() {
             match pending.pop() {
                 Some(next) => match colour.get(next).copied().unwrap_or(0) {

@@ -34,7 +34,7 @@ pub fn render_environment(source: &StackSource, env: &str, renderer: &Renderer, 
         return Ok(Outcome::Invalid(resolved.diagnostics));
     };
     let plan = plan::plan(def, env, code);
-    let template = renderer.render(&plan)?;
+    let template = renderer.render_owned(plan)?;
     let mut diagnostics = resolved.diagnostics;
     diagnostics.extend(check::check(&template));
     if diagnostics.iter().any(Diagnostic::is_error) {

@@ -231,9 +231,12 @@ impl Planner<'_> {
             "access_logs": if access_logs { self.access_log_group(&id, name) } else { Value::Null },
             "authorizers": authorizers,
             "integrations": integrations,
-            "routes": routes,
         });
         self.push("http_api", view);
+        for mut route in routes {
+            route["api_id"] = json!(id);
+            self.push("http_api_route", route);
+        }
     }
 
     fn rest_api(&mut self, name: &str, api: &Api, access_logs: bool) {
@@ -360,8 +363,6 @@ impl Planner<'_> {
             "api_name": sub(self.name_sub("{stack}-{name}", name)),
             "description": api.description,
             "resources": resources.into_values().collect::<Vec<_>>(),
-            "methods": methods,
-            "options": options,
             "models": models,
             "validators": validators,
             "authorizers": authorizers,
@@ -375,6 +376,14 @@ impl Planner<'_> {
             "tracing": true,
         });
         self.push("rest_api", view);
+        for mut method in methods {
+            method["api_id"] = json!(id);
+            self.push("rest_api_method", method);
+        }
+        for mut preflight in options {
+            preflight["api_id"] = json!(id);
+            self.push("rest_api_cors", preflight);
+        }
     }
 
     pub(super) fn distributions(&mut self) {

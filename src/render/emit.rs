@@ -121,18 +121,18 @@ fn scalar(value: &Value, indent: usize) -> String {
 }
 
 /// Text YAML reads back as the same string when written without quotes.
+/// Cheap checks first: this runs for every string of every template.
 fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else { return false };
-    let reserved = matches!(s, "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "null" | "Null" | "NULL" | "~" | "yes" | "no" | "on" | "off" | "Yes" | "No" | "On" | "Off" | "YES" | "NO" | "ON" | "OFF" | "y" | "n");
-    let numeric = s.parse::<f64>().is_ok() || s.starts_with("0x") || s.starts_with("0o") || s.starts_with('.') || s.starts_with('+') || s.starts_with('-') && s[1..].starts_with(|c: char| c.is_ascii_digit());
-    !reserved
-        && !numeric
-        && (first.is_ascii_alphabetic() || first == '/' || first == '_')
-        && !s.ends_with(' ')
-        && !s.ends_with(':')
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || " _-./:()*@=+,".contains(c))
+    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+        return false;
+    }
+    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b" _-./:()*@=+,".contains(&b)) || s.ends_with(' ') || s.ends_with(':') || s.contains(": ") {
+        return false;
+    }
+    // Words YAML 1.1 or 1.2 readers take for booleans, null or numbers.
+    const RESERVED: [&str; 12] = ["true", "false", "null", "yes", "no", "on", "off", "y", "n", "inf", "nan", "infinity"];
+    !(s.len() <= 8 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
 }
 
 /// Multi-line text without trailing spaces or tabs, safe in a literal block.

@@ -40,6 +40,10 @@ pub enum RenderError {
 /// A compiled set of templates, ready to render plans.
 pub struct Renderer {
     registry: Handlebars<'static>,
+    /// Parsed structure by rendered text. Values are placeholders, so the
+    /// text repeats whenever a template takes the same branches (every
+    /// function of a stack, the same stack in each environment).
+    parsed: std::sync::Mutex<std::collections::HashMap<String, Value>>,
 }
 
 impl Renderer {
@@ -48,18 +52,23 @@ impl Renderer {
         registry.set_strict_mode(true);
         registry.register_escape_fn(|text| json_scalar(&Value::String(text.to_string())));
         registry.register_helper("json", Box::new(json_helper));
-        for (name, text) in set.iter() {
-            registry.register_template_string(name, text).map_err(|e| RenderError::Compile { name: name.to_string(), message: e.to_string() })?;
+        for (name, template) in compile_all(set)? {
+            registry.register_template(&name, template);
         }
-        Ok(Renderer { registry })
+        Ok(Renderer { registry, parsed: Default::default() })
     }
 
     /// Renders the whole template of a plan.
     pub fn render(&self, plan: &Plan) -> Result<Value, RenderError> {
+        self.render_owned(plan.clone())
+    }
+
+    /// Renders a plan it may take apart (saves copying every view).
+    pub fn render_owned(&self, plan: Plan) -> Result<Value, RenderError> {
         let mut resources = Map::new();
         let mut origin: std::collections::HashMap<String, &'static str> = std::collections::HashMap::new();
-        for fragment in &plan.fragments {
-            let mut context = fragment.view.clone();
+        for fragment in plan.fragments {
+            let mut context = fragment.view;
             context["stack"] = plan.globals.clone();
             // An owned context: `render` would serialize the view into a new value.
             let context = Context::from(context);
@@ -69,13 +78,17 @@ impl Renderer {
                 .render_with_context(fragment.template, &context)
                 .map_err(|e| RenderError::Template { template: fragment.template.to_string(), message: e.to_string() })?;
             let mut values: Vec<Option<Value>> = PLACED.with(|placed| placed.borrow_mut().drain(..).map(Some).collect());
-            let node = parse_yaml(&text).map_err(|problems| RenderError::Yaml {
-                template: fragment.template.to_string(),
-                message: problems.iter().map(|d| format!("{} at {}", d.message, d.loc().map(|l| l.to_string()).unwrap_or_default())).collect::<Vec<_>>().join("; "),
-                text: text.clone(),
-            })?;
-            let mut rendered = node_to_json(&node);
-            fill_placeholders(&mut rendered, &mut values);
+            let mut cache = self.parsed.lock().expect("cache lock");
+            if !cache.contains_key(&text) {
+                let node = parse_yaml(&text).map_err(|problems| RenderError::Yaml {
+                    template: fragment.template.to_string(),
+                    message: problems.iter().map(|d| format!("{} at {}", d.message, d.loc().map(|l| l.to_string()).unwrap_or_default())).collect::<Vec<_>>().join("; "),
+                    text: text.clone(),
+                })?;
+                cache.insert(text.clone(), node_to_json(&node));
+            }
+            let rendered = instantiate(&cache[&text], &mut values);
+            drop(cache);
             let Value::Object(entries) = rendered else {
                 return Err(RenderError::NotAMapping { template: fragment.template.to_string() });
             };
@@ -102,6 +115,32 @@ impl Renderer {
         }
         Ok(template)
     }
+}
+
+/// Compiles every template, on two threads: handlebars' compile time grows
+/// with the square of a template's length, and it is most of the fixed cost
+/// of a run.
+fn compile_all(set: &TemplateSet) -> Result<Vec<(String, handlebars::Template)>, RenderError> {
+    let all: Vec<(&str, &str)> = set.iter().collect();
+    let compile = |part: &[(&str, &str)]| -> Result<Vec<(String, handlebars::Template)>, RenderError> {
+        part.iter()
+            .map(|(name, text)| {
+                handlebars::Template::compile(text)
+                    .map(|t| (name.to_string(), t))
+                    .map_err(|e| RenderError::Compile { name: name.to_string(), message: e.to_string() })
+            })
+            .collect()
+    };
+    // Alternate templates between the halves so both get large ones.
+    let (even, odd): (Vec<_>, Vec<_>) = all.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let even: Vec<(&str, &str)> = even.into_iter().map(|(_, t)| *t).collect();
+    let odd: Vec<(&str, &str)> = odd.into_iter().map(|(_, t)| *t).collect();
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| compile(&odd));
+        let mut compiled = compile(&even)?;
+        compiled.extend(other.join().expect("template compiler thread panicked")?);
+        Ok(compiled)
+    })
 }
 
 /// Writes a value as JSON that is also a valid YAML flow scalar or
@@ -172,31 +211,30 @@ thread_local! {
 /// Marks a placeholder; a control character no template text contains.
 const PLACEHOLDER_MARK: char = '\u{1}';
 
-/// Puts the placed values where their placeholders are.
-fn fill_placeholders(value: &mut Value, values: &mut [Option<Value>]) {
-    match value {
-        Value::String(s) if s.starts_with(PLACEHOLDER_MARK) => {
-            if let Some(slot) = s[1..].parse::<usize>().ok().and_then(|i| values.get_mut(i)) {
-                *value = slot.take().unwrap_or(Value::Null);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| fill_placeholders(v, values)),
+/// The placed value a placeholder text stands for, if it is one.
+fn placed<'v>(text: &str, values: &'v mut [Option<Value>]) -> Option<&'v mut Option<Value>> {
+    text.strip_prefix(PLACEHOLDER_MARK).and_then(|i| i.parse::<usize>().ok()).and_then(|i| values.get_mut(i))
+}
+
+/// A copy of the parsed structure with each placeholder replaced by its value.
+fn instantiate(structure: &Value, values: &mut [Option<Value>]) -> Value {
+    match structure {
+        Value::String(s) if s.starts_with(PLACEHOLDER_MARK) => placed(s, values).and_then(Option::take).unwrap_or(Value::Null),
+        Value::Array(items) => Value::Array(items.iter().map(|v| instantiate(v, values)).collect()),
         Value::Object(map) => {
-            let placed_key = map.keys().any(|k| k.starts_with(PLACEHOLDER_MARK));
-            if placed_key {
-                let entries = std::mem::take(map);
-                for (key, v) in entries {
-                    let key = match key.strip_prefix(PLACEHOLDER_MARK).and_then(|i| i.parse::<usize>().ok()).and_then(|i| values.get_mut(i)).and_then(Option::take) {
-                        Some(Value::String(name)) => name,
-                        Some(other) => other.to_string(),
-                        None => key,
-                    };
-                    map.insert(key, v);
-                }
+            let mut out = serde_json::Map::with_capacity(map.len());
+            for (key, v) in map {
+                let key = match placed(key, values).and_then(Option::take) {
+                    Some(Value::String(name)) => name,
+                    Some(other) => other.to_string(),
+                    None => key.clone(),
+                };
+                let v = instantiate(v, values);
+                out.insert(key, v);
             }
-            map.values_mut().for_each(|v| fill_placeholders(v, values));
+            Value::Object(out)
         }
-        _ => {}
+        other => other.clone(),
     }
 }
 

@@ -4,7 +4,7 @@ use super::RenderError;
 use std::collections::BTreeMap;
 
 /// Every built-in template, by kind.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 17] = [
+pub const BUILTIN_TEMPLATES: [(&str, &str); 20] = [
     ("amplify_app", include_str!("../../templates/amplify_app.yaml")),
     ("apigateway_account", include_str!("../../templates/apigateway_account.yaml")),
     ("cloudfront_distribution", include_str!("../../templates/cloudfront_distribution.yaml")),
@@ -13,9 +13,12 @@ pub const BUILTIN_TEMPLATES: [(&str, &str); 17] = [
     ("cognito_user_pool", include_str!("../../templates/cognito_user_pool.yaml")),
     ("dynamodb_table", include_str!("../../templates/dynamodb_table.yaml")),
     ("http_api", include_str!("../../templates/http_api.yaml")),
+    ("http_api_route", include_str!("../../templates/http_api_route.yaml")),
     ("kms_key", include_str!("../../templates/kms_key.yaml")),
     ("lambda_function", include_str!("../../templates/lambda_function.yaml")),
     ("rest_api", include_str!("../../templates/rest_api.yaml")),
+    ("rest_api_cors", include_str!("../../templates/rest_api_cors.yaml")),
+    ("rest_api_method", include_str!("../../templates/rest_api_method.yaml")),
     ("s3_bucket", include_str!("../../templates/s3_bucket.yaml")),
     ("schedule", include_str!("../../templates/schedule.yaml")),
     ("schedule_group", include_str!("../../templates/schedule_group.yaml")),
