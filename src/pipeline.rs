@@ -42,3 +42,30 @@ pub fn render_environment(source: &StackSource, env: &str, renderer: &Renderer, 
     }
     Ok(Outcome::Rendered { template, warnings: diagnostics })
 }
+
+/// Renders many (stack, environment) pairs on all available cores, returning
+/// outcomes in the order asked. Each pair is independent; the renderer and
+/// its parse cache are shared.
+pub fn render_jobs(jobs: &[(&StackSource, &str)], renderer: &Renderer, code: &CodeLocations) -> Vec<Result<Outcome, RenderError>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((source, env)) = jobs.get(i) else { return done };
+            done.push((i, render_environment(source, env, renderer, code)));
+        }
+    };
+    let mut results: Vec<(usize, Result<Outcome, RenderError>)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            all.extend(h.join().expect("render worker panicked"));
+        }
+        all
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}

@@ -3,13 +3,13 @@
 
 mod support;
 
-use support::{render_seed, ENVIRONMENTS, SEED_STACKS};
+use support::{all_stacks, render_stack, ENVIRONMENTS, SEED_STACKS};
 
 #[test]
 fn seed_templates_match_their_snapshots() {
-    for stack in SEED_STACKS {
+    for (folder, stack) in all_stacks() {
         for env in ENVIRONMENTS {
-            insta::assert_snapshot!(format!("{stack}-{env}"), render_seed(stack, env));
+            insta::assert_snapshot!(format!("{stack}-{env}"), render_stack(folder, stack, env));
         }
     }
 }
@@ -17,6 +17,6 @@ fn seed_templates_match_their_snapshots() {
 #[test]
 fn rendering_is_byte_identical_across_runs() {
     for stack in SEED_STACKS {
-        assert_eq!(render_seed(stack, "prod"), render_seed(stack, "prod"), "{stack} rendered differently twice");
+        assert_eq!(render_stack("stacks", stack, "prod"), render_stack("stacks", stack, "prod"), "{stack} rendered differently twice");
     }
 }

@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use crate::diagnostic::Diagnostic;
-use crate::pipeline::{render_environment, Outcome};
+use crate::pipeline::{render_jobs, Outcome};
 use crate::plan::CodeLocations;
 use crate::render::{to_yaml, Renderer, TemplateSet};
 use stacks::{load_stacks, read_template_overrides, LoadedStack};
@@ -100,14 +100,19 @@ fn validate(cli: &Cli, args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn W
     let (stacks, load_failures) = load_stacks(&cli.stacks_dir, &args.stacks, err)?;
     let renderer = Renderer::new(&TemplateSet::builtin())?;
     let mut tally = Tally { failed_stacks: load_failures, errors: load_failures, ..Tally::default() };
-    for stack in &stacks {
-        let envs: Vec<String> = match &args.env {
+    let envs_of = |stack: &LoadedStack| -> Vec<String> {
+        match &args.env {
             Some(e) => vec![e.clone()],
             None => stack.source.environments().map(String::from).collect(),
-        };
+        }
+    };
+    let all_envs: Vec<Vec<String>> = stacks.iter().map(envs_of).collect();
+    let jobs: Vec<(&crate::load::StackSource, &str)> = stacks.iter().zip(&all_envs).flat_map(|(s, envs)| envs.iter().map(move |e| (&s.source, e.as_str()))).collect();
+    let mut outcomes = render_jobs(&jobs, &renderer, &CodeLocations::default()).into_iter();
+    for (stack, envs) in stacks.iter().zip(&all_envs) {
         let mut found = Vec::new();
-        for env in &envs {
-            let outcome = render_environment(&stack.source, env, &renderer, &CodeLocations::default())?;
+        for env in envs {
+            let outcome = outcomes.next().expect("one outcome per job")?;
             found.push((env.clone(), outcome.diagnostics().to_vec()));
         }
         let reported = report(stack, &found, envs.len(), args.output, err, out);
@@ -136,8 +141,10 @@ fn render(cli: &Cli, args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write
         return Ok(exit::USAGE);
     }
     let mut failed = load_failures;
-    for stack in &stacks {
-        let outcome = render_environment(&stack.source, &args.env, &renderer, &CodeLocations::default())?;
+    let jobs: Vec<(&crate::load::StackSource, &str)> = stacks.iter().map(|s| (&s.source, args.env.as_str())).collect();
+    let outcomes = render_jobs(&jobs, &renderer, &CodeLocations::default());
+    for (stack, outcome) in stacks.iter().zip(outcomes) {
+        let outcome = outcome?;
         let found = vec![(args.env.clone(), outcome.diagnostics().to_vec())];
         report(stack, &found, 1, OutputMode::Human, err, out);
         let Outcome::Rendered { template, .. } = outcome else {

@@ -81,7 +81,7 @@ impl Checker<'_> {
     /// Reports a number outside `range`.
     pub fn in_range(&mut self, at: Path, what: &str, value: u64, range: std::ops::RangeInclusive<u64>, why: &str) {
         if !range.contains(&value) {
-            self.error(at, format!("{what} {value} is out of range"), format!("{why}: {} to {}", range.start(), range.end()));
+            self.error(at.clone(), format!("`{at}`: {what} {value} is out of range"), format!("{why}: {} to {}", range.start(), range.end()));
         }
     }
 }

@@ -24,7 +24,7 @@ pub const CHECKOV: PythonTool = PythonTool { venv: "checkov", requirement: "chec
 
 /// The path of the tool's executable, installing it first if needed.
 pub fn ensure(tool: &PythonTool) -> PathBuf {
-    let tools = repo_root().join(".tools");
+    let tools = std::env::var_os("STACKCTL_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools"));
     std::fs::create_dir_all(&tools).expect("create .tools");
     let venv = tools.join(tool.venv);
     let marker = venv.join(format!(".installed-{}", tool.requirement));
@@ -55,16 +55,28 @@ fn run(cmd: &mut Command, what: &str) {
 
 /// Every seed stack name, as in `stacks/NAME.yaml`.
 pub const SEED_STACKS: [&str; 4] = ["cloud-platform", "ebay-sniper", "fleet-console", "guitar-collection"];
+/// Example stacks, as in `examples/NAME.yaml`.
+pub const EXAMPLE_STACKS: [&str; 3] = ["minimal", "rest-lambda-authorizer", "scheduled-report"];
+
+/// Every stack the tests render: (folder, name).
+pub fn all_stacks() -> Vec<(&'static str, &'static str)> {
+    SEED_STACKS.iter().map(|s| ("stacks", *s)).chain(EXAMPLE_STACKS.iter().map(|s| ("examples", *s))).collect()
+}
 pub const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
 
 /// Renders a seed stack for an environment through the library, as YAML.
 pub fn render_seed(stack: &str, env: &str) -> String {
+    render_stack("stacks", stack, env)
+}
+
+/// Renders `DIR/NAME.yaml` for an environment through the library, as YAML.
+pub fn render_stack(dir: &str, stack: &str, env: &str) -> String {
     use stackctl::load::StackSource;
     use stackctl::pipeline::{render_environment, Outcome};
     use stackctl::render::{to_yaml, Renderer, TemplateSet};
-    let path = repo_root().join("stacks").join(format!("{stack}.yaml"));
-    let text = std::fs::read_to_string(&path).expect("seed stack file");
-    let source = StackSource::parse(stackctl::source::SourceFile { name: format!("stacks/{stack}.yaml"), text }).unwrap_or_else(|(_, d)| panic!("{stack} does not parse: {d:?}"));
+    let path = repo_root().join(dir).join(format!("{stack}.yaml"));
+    let text = std::fs::read_to_string(&path).expect("stack file");
+    let source = StackSource::parse(stackctl::source::SourceFile { name: format!("{dir}/{stack}.yaml"), text }).unwrap_or_else(|(_, d)| panic!("{stack} does not parse: {d:?}"));
     let renderer = Renderer::new(&TemplateSet::builtin()).expect("templates compile");
     match render_environment(&source, env, &renderer, &Default::default()).expect("renders") {
         Outcome::Rendered { template, warnings } => {

@@ -1,4 +1,4 @@
-//! Times each pipeline stage for one stack (a profiling aid).
+//! Times each pipeline stage for one stack: `cargo bench --bench stages -- stacks/NAME.yaml`.
 use stackctl::load::StackSource;
 use stackctl::plan::plan;
 use stackctl::render::{to_yaml, Renderer, TemplateSet};
@@ -6,7 +6,7 @@ use stackctl::source::SourceFile;
 use std::time::Instant;
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "stacks/ebay-sniper.yaml".into());
+    let path = std::env::args().skip(1).find(|a| a.ends_with(".yaml")).unwrap_or_else(|| "stacks/ebay-sniper.yaml".into());
     let text = std::fs::read_to_string(&path).unwrap();
     let n = 100;
     let t = Instant::now();
@@ -37,5 +37,3 @@ fn main() {
     println!("to_yaml: {:?}", t.elapsed() / n);
 }
 
-#[allow(dead_code)]
-fn unused() {}
