@@ -166,7 +166,7 @@ impl Planner<'_> {
                     AuthorizerKind::Lambda => {
                         let f = a.function.as_deref().expect("validated: lambda authorizers name a function");
                         json!({"id": aid, "name": aname, "jwt": false, "identity": [identity],
-                               "uri": sub(format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}}}/invocations", invoke_sub(self, f))),
+                               "uri": invocation_uri(self, f),
                                "ttl": a.cache_seconds.unwrap_or(300),
                                "permission_id": format!("{aid}Permission"), "function": self.invoke_target(f),
                                "source_arn": sub(format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{id}}}/authorizers/*"))})
@@ -292,7 +292,7 @@ impl Planner<'_> {
                 "http_method": method,
                 "auth_type": auth_type,
                 "authorizer": auth_id,
-                "uri": sub(format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}}}/invocations", invoke_sub(self, &r.function))),
+                "uri": invocation_uri(self, &r.function),
                 "params": if params.is_empty() { Value::Null } else { Value::Object(params) },
                 "models": model,
                 "validator": validator.map(|v| json!({"Ref": v})),
@@ -334,7 +334,7 @@ impl Planner<'_> {
                         let f = a.function.as_deref().expect("validated");
                         lambda_functions.push(a.function.as_ref().expect("validated"));
                         json!({"id": aid, "name": aname, "cognito": false, "identity": identity, "ttl": a.cache_seconds.unwrap_or(300),
-                               "uri": sub(format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{}}}/invocations", invoke_sub(self, f)))})
+                               "uri": invocation_uri(self, f)})
                     }
                 }
             })
@@ -500,14 +500,12 @@ fn resource_id(api_id: &str, path: &str) -> String {
     format!("{api_id}Resource{}{}", pascal(&path.replace(['{', '}', '+'], " ")), short_hash(path))
 }
 
-/// The `Fn::Sub` text of the ARN API Gateway invokes for `function`.
-fn invoke_sub(p: &Planner, function: &str) -> String {
+/// The URI through which API Gateway invokes `function` (its `live` alias
+/// when it keeps provisioned concurrency there).
+fn invocation_uri(p: &Planner, function: &str) -> Value {
     let id = logical_id(function, "Function");
-    if p.def.functions[function].provisioned_concurrency.is_some() {
-        format!("{id}LiveAlias")
-    } else {
-        format!("{id}.Arn")
-    }
+    let target = if p.def.functions[function].provisioned_concurrency.is_some() { format!("{id}LiveAlias") } else { format!("{id}.Arn") };
+    sub(format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{target}}}/invocations"))
 }
 
 /// A mock integration answers with a literal header value: `'origin'`.

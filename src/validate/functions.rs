@@ -22,15 +22,7 @@ pub const ENVIRONMENT_LIMIT: usize = 4096;
 pub(super) fn check(c: &mut Checker) {
     let defaults = &c.def.function_defaults;
     let at = p("function_defaults");
-    if let Some(m) = defaults.memory {
-        c.in_range(at.key("memory"), "memory", m.into(), 128..=10240, "Lambda memory is in MB");
-    }
-    if let Some(t) = defaults.timeout {
-        c.in_range(at.key("timeout"), "timeout", t.into(), 1..=900, "Lambda timeouts are in seconds");
-    }
-    if let Some(days) = defaults.log_retention_days {
-        retention(c, at.key("log_retention_days"), days);
-    }
+    limits(c, &at, defaults.memory, defaults.timeout, defaults.log_retention_days);
     environment(c, at.key("environment"), &defaults.environment);
     let functions: Vec<(String, Function)> = c.def.functions.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     for (name, f) in &functions {
@@ -56,15 +48,7 @@ fn function(c: &mut Checker, name: &str, f: &Function) {
             }
         }
     }
-    if let Some(m) = f.memory {
-        c.in_range(at.key("memory"), "memory", m.into(), 128..=10240, "Lambda memory is in MB");
-    }
-    if let Some(t) = f.timeout {
-        c.in_range(at.key("timeout"), "timeout", t.into(), 1..=900, "Lambda timeouts are in seconds");
-    }
-    if let Some(days) = f.log_retention_days {
-        retention(c, at.key("log_retention_days"), days);
-    }
+    limits(c, &at, f.memory, f.timeout, f.log_retention_days);
     environment(c, at.key("environment"), &f.environment);
     let size = environment_size(&c.def.function_defaults.environment, &f.environment);
     if size > ENVIRONMENT_LIMIT {
@@ -85,6 +69,20 @@ fn function(c: &mut Checker, name: &str, f: &Function) {
         if !ec2.instances_tagged.is_empty() && ec2.actions.iter().all(|a| a.is_describe()) {
             c.warning(at.key("access").key("ec2").key("instances_tagged"), "`instances_tagged` has no effect on describe calls", "IAM cannot limit Describe* calls to tagged instances; the tag condition applies to reboot, start and stop");
         }
+    }
+}
+
+/// Lambda's memory and timeout ranges and CloudWatch's retention periods,
+/// for a function or the defaults at `at`.
+fn limits(c: &mut Checker, at: &Path, memory: Option<u32>, timeout: Option<u32>, retention_days: Option<u32>) {
+    if let Some(m) = memory {
+        c.in_range(at.key("memory"), "memory", m.into(), 128..=10240, "Lambda memory is in MB");
+    }
+    if let Some(t) = timeout {
+        c.in_range(at.key("timeout"), "timeout", t.into(), 1..=900, "Lambda timeouts are in seconds");
+    }
+    if let Some(days) = retention_days {
+        retention(c, at.key("log_retention_days"), days);
     }
 }
 
