@@ -5,6 +5,7 @@
 //! names) → [`render`] (handlebars templates) → [`check`] (the template as
 //! CloudFormation will see it). None of these stages does I/O or talks to AWS.
 
+pub mod artifact;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
