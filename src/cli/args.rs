@@ -32,6 +32,9 @@ pub struct Cli {
     /// Folder holding stack definitions (`NAME.yaml`).
     #[arg(long, global = true, default_value = "stacks", env = "STACKCTL_STACKS_DIR", value_name = "DIR")]
     pub stacks_dir: PathBuf,
+    /// Folder for build outputs (packages and manifests).
+    #[arg(long, global = true, default_value = ".stackctl", env = "STACKCTL_BUILD_DIR", value_name = "DIR")]
+    pub build_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +57,17 @@ Examples:
 
 Exit codes: 0 rendered, 1 a stack has errors or a template failed, 2 usage error.")]
     Render(RenderArgs),
+    /// Build the handler crates of stacks into Lambda packages (deterministic, content-addressed zips).
+    #[command(after_help = "\
+Examples:
+  stackctl build                          every function of every stack, every environment
+  stackctl build --env prod ebay-sniper   one stack as it is in prod
+
+Needs cargo-zigbuild and zig (so binaries run on Lambda's glibc):
+  python3 -m venv .tools/zigbuild && .tools/zigbuild/bin/pip install cargo-zigbuild==0.24.0 ziglang==0.17.1
+
+Exit codes: 0 built, 1 a stack has errors or a build failed, 2 usage error.")]
+    Build(BuildArgs),
     /// Print the JSON schema of stack definitions (for editors and CI checks).
     #[command(after_help = "\
 Examples:
@@ -73,6 +87,15 @@ pub struct ValidateArgs {
     /// `human` for people, `json` for one JSON object per diagnostic.
     #[arg(long, value_enum, default_value_t = OutputMode::Human)]
     pub output: OutputMode,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Build for this environment only (default: every environment of each stack).
+    #[arg(long, short)]
+    pub env: Option<String>,
+    /// Stacks by name or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
 }
 
 #[derive(Debug, Args)]

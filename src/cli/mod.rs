@@ -3,6 +3,7 @@
 //! in-process with captured output.
 
 mod args;
+mod build;
 mod stacks;
 
 pub use args::exit;
@@ -15,6 +16,7 @@ use crate::diagnostic::Diagnostic;
 use crate::pipeline::{render_jobs, Outcome};
 use crate::plan::CodeLocations;
 use crate::render::{to_yaml, Renderer, TemplateSet};
+pub use stacks::write_atomically;
 use stacks::{load_stacks, read_template_overrides, LoadedStack};
 
 /// Runs stackctl with `args` (including the program name), writing data to
@@ -32,6 +34,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     let result = match &cli.command {
         Command::Validate(a) => validate(&cli, a, out, err),
         Command::Render(a) => render(&cli, a, out, err),
+        Command::Build(a) => build::run(&cli, a, err),
         Command::Schema => {
             let _ = writeln!(out, "{}", crate::schema::schema_json());
             Ok(exit::OK)
@@ -141,8 +144,19 @@ fn render(cli: &Cli, args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write
         return Ok(exit::USAGE);
     }
     let mut failed = load_failures;
-    let jobs: Vec<(&crate::load::StackSource, &str)> = stacks.iter().map(|s| (&s.source, args.env.as_str())).collect();
-    let outcomes = render_jobs(&jobs, &renderer, &CodeLocations::default());
+    let layout = crate::build::Layout::new(&cli.build_dir);
+    let mut outcomes = Vec::new();
+    for stack in &stacks {
+        // Code locations from the last build; `pending/` keys otherwise.
+        let code = match layout.read_manifest(&stack.name, &args.env)? {
+            Some(m) => m.code_locations(),
+            None => {
+                let _ = writeln!(err, "note: {} has not been built for {}; its template references `pending/` code (run `stackctl build --env {}`)", stack.name, args.env, args.env);
+                CodeLocations::default()
+            }
+        };
+        outcomes.extend(render_jobs(&[(&stack.source, args.env.as_str())], &renderer, &code));
+    }
     for (stack, outcome) in stacks.iter().zip(outcomes) {
         let outcome = outcome?;
         let found = vec![(args.env.clone(), outcome.diagnostics().to_vec())];

@@ -13,10 +13,14 @@
 //! A handler's `main` builds its clients and calls [`serve`]; its logic is an
 //! async function of a request, testable without Lambda.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod caller;
 pub mod config;
 pub mod http;
 pub mod input;
+#[cfg(feature = "dynamodb")]
+pub mod item;
 pub mod log;
 pub mod reply;
 

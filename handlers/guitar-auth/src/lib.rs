@@ -1,0 +1,159 @@
+//! Sign-up and sign-in against the Cognito user pool: register, login
+//! (USER_PASSWORD_AUTH), refresh (REFRESH_TOKEN_AUTH), forgot and reset
+//! password. Cognito's errors become the API's error codes; nothing reveals
+//! whether an e-mail address has an account, except registering it.
+
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, AuthenticationResultType};
+use handler_support::input::{json_object, Fields};
+use handler_support::log::Logger;
+use handler_support::reply::codes;
+use handler_support::{ApiError, HttpRequest, Reply};
+use serde_json::json;
+
+pub struct Auth {
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub client_id: String,
+}
+
+pub async fn handle(state: &Auth, request: HttpRequest, log: Logger) -> Result<Reply, ApiError> {
+    match request.route_key.as_str() {
+        "POST /auth/register" => state.register(&request).await,
+        "POST /auth/login" => state.login(&request).await,
+        "POST /auth/refresh" => state.refresh(&request).await,
+        "POST /auth/forgot-password" => state.forgot(&request, &log).await,
+        "POST /auth/reset-password" => state.reset(&request).await,
+        other => Err(ApiError::route_not_found(other)),
+    }
+}
+
+/// Cognito's error names, mapped to the API's codes.
+fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError {
+    let message = e.message().unwrap_or("").to_string();
+    match e.code().unwrap_or("") {
+        "UsernameExistsException" => ApiError::conflict(codes::AUTH_USER_EXISTS, "An account with this e-mail already exists"),
+        "NotAuthorizedException" | "UserNotFoundException" => ApiError::new(401, codes::AUTH_INVALID_CREDENTIALS, "Wrong e-mail or password"),
+        "UserNotConfirmedException" => ApiError::new(403, codes::AUTH_USER_NOT_CONFIRMED, "Confirm your e-mail address first"),
+        "InvalidPasswordException" => ApiError::bad_request(codes::AUTH_VALIDATION_ERROR, if message.is_empty() { "The password does not meet the policy".into() } else { message }),
+        "InvalidParameterException" => ApiError::bad_request(codes::AUTH_VALIDATION_ERROR, if message.is_empty() { "Invalid input".into() } else { message }),
+        "CodeMismatchException" | "ExpiredCodeException" => ApiError::bad_request(codes::AUTH_CODE_INVALID, "The code is wrong or has expired"),
+        "TooManyRequestsException" | "LimitExceededException" | "TooManyFailedAttemptsException" => ApiError::new(429, codes::AUTH_RATE_LIMITED, "Too many attempts; try again later"),
+        _ => ApiError::internal(e),
+    }
+}
+
+fn tokens(result: Option<&AuthenticationResultType>) -> Result<serde_json::Value, ApiError> {
+    let r = result.ok_or_else(|| ApiError::internal("Cognito answered without tokens (a challenge this API does not handle)"))?;
+    Ok(json!({
+        "accessToken": r.access_token(),
+        "idToken": r.id_token(),
+        "refreshToken": r.refresh_token(),
+        "expiresIn": r.expires_in(),
+        "tokenType": r.token_type(),
+    }))
+}
+
+impl Auth {
+    async fn register(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
+        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+        let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
+        let password = f.text("password", true, 8, 256);
+        let name = f.text("name", true, 1, 100);
+        if email.as_deref().is_some_and(|e| !e.contains('@')) {
+            f.problem("email", "must be an e-mail address");
+        }
+        f.finish()?;
+        let (email, password, name) = (email.unwrap(), password.unwrap(), name.unwrap());
+        let out = self
+            .cognito
+            .sign_up()
+            .client_id(&self.client_id)
+            .username(&email)
+            .password(password)
+            .user_attributes(AttributeType::builder().name("email").value(&email).build().map_err(ApiError::internal)?)
+            .user_attributes(AttributeType::builder().name("name").value(&name).build().map_err(ApiError::internal)?)
+            .send()
+            .await
+            .map_err(|e| cognito_error(e.into_service_error()))?;
+        Ok(Reply::created(json!({"userId": out.user_sub(), "email": email, "confirmed": out.user_confirmed()})))
+    }
+
+    async fn login(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
+        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+        let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
+        let password = f.text("password", true, 1, 256);
+        f.finish()?;
+        let out = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", email.unwrap())
+            .auth_parameters("PASSWORD", password.unwrap())
+            .send()
+            .await
+            .map_err(|e| cognito_error(e.into_service_error()))?;
+        Ok(Reply::ok(tokens(out.authentication_result())?))
+    }
+
+    async fn refresh(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
+        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+        let token = f.text("refreshToken", true, 1, 8192);
+        f.finish()?;
+        let out = self
+            .cognito
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", token.unwrap())
+            .send()
+            .await
+            .map_err(|e| match cognito_error(e.into_service_error()) {
+                err if err.code == codes::AUTH_INVALID_CREDENTIALS => ApiError::new(401, codes::AUTH_TOKEN_EXPIRED, "The refresh token is invalid or has expired; log in again"),
+                err => err,
+            })?;
+        let mut t = tokens(out.authentication_result())?;
+        // Cognito does not return the refresh token again; the caller keeps it.
+        t.as_object_mut().expect("object").remove("refreshToken");
+        Ok(Reply::ok(t))
+    }
+
+    async fn forgot(&self, request: &HttpRequest, log: &Logger) -> Result<Reply, ApiError> {
+        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
+        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+        let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
+        f.finish()?;
+        let result = self.cognito.forgot_password().client_id(&self.client_id).username(email.unwrap()).send().await;
+        match result.map_err(|e| e.into_service_error()) {
+            Ok(_) => {}
+            // The same answer whether or not the account exists.
+            Err(e) if matches!(e.code(), Some("UserNotFoundException" | "NotAuthorizedException" | "InvalidParameterException")) => {
+                log.info("forgot-password for an unknown or unverified account", &[]);
+            }
+            Err(e) => return Err(cognito_error(e)),
+        }
+        Ok(Reply::ok(json!({"message": "If the account exists, a reset code has been sent"})))
+    }
+
+    async fn reset(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
+        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+        let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
+        let code = f.text("code", true, 1, 20);
+        let password = f.text("newPassword", true, 8, 256);
+        f.finish()?;
+        self.cognito
+            .confirm_forgot_password()
+            .client_id(&self.client_id)
+            .username(email.unwrap())
+            .confirmation_code(code.unwrap())
+            .password(password.unwrap())
+            .send()
+            .await
+            .map_err(|e| cognito_error(e.into_service_error()))?;
+        Ok(Reply::ok(json!({"message": "Password reset; log in with the new password"})))
+    }
+}

@@ -1,0 +1,197 @@
+//! Guitars of the calling user, in DynamoDB (`userId` + `guitarId`).
+//!
+//! Every read and write is keyed by the caller's user id from the verified
+//! token, and writes carry condition expressions, so nobody can read or
+//! change another user's guitars: a foreign or unknown id is simply "not
+//! found". Images are added by the images handler, not through this API.
+
+mod fields;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use handler_support::item::{from_item, s, to_attribute, to_item};
+use handler_support::log::Logger;
+use handler_support::reply::codes;
+use handler_support::{ApiError, Caller, HttpRequest, Reply};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+pub struct Guitars {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub table: String,
+}
+
+pub async fn handle(state: &Guitars, request: HttpRequest, _log: Logger) -> Result<Reply, ApiError> {
+    let caller = Caller::from_request(&request)?;
+    match request.route_key.as_str() {
+        "GET /guitars" => state.list(&caller, &request).await,
+        "POST /guitars" => state.create(&caller, &request).await,
+        "GET /guitars/brands" => state.brands(&caller).await,
+        "GET /guitars/{id}" => state.get(&caller, guitar_id(&request)?).await,
+        "PUT /guitars/{id}" => state.update(&caller, guitar_id(&request)?, &request).await,
+        "DELETE /guitars/{id}" => state.delete(&caller, guitar_id(&request)?).await,
+        other => Err(ApiError::route_not_found(other)),
+    }
+}
+
+fn guitar_id(request: &HttpRequest) -> Result<&str, ApiError> {
+    request.path_param("id").filter(|id| !id.is_empty() && id.len() <= 64).ok_or_else(|| ApiError::bad_request(codes::GUITAR_VALIDATION_ERROR, "id path parameter is required"))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata>(e: &E) -> bool {
+    e.code() == Some("ConditionalCheckFailedException")
+}
+
+impl Guitars {
+    fn key(&self, caller: &Caller, id: &str) -> std::collections::HashMap<String, AttributeValue> {
+        [("userId".to_string(), s(&caller.user_id)), ("guitarId".to_string(), s(id))].into_iter().collect()
+    }
+
+    /// Every guitar of the caller, page by page, filtered by brand, type and year range.
+    async fn list(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let mut filters = Vec::new();
+        let mut names = std::collections::HashMap::new();
+        let mut values = std::collections::HashMap::from([(":u".to_string(), s(&caller.user_id))]);
+        if let Some(brand) = request.query("brand") {
+            filters.push("brand = :brand");
+            values.insert(":brand".into(), s(brand));
+        }
+        if let Some(kind) = request.query("type") {
+            filters.push("#type = :type");
+            names.insert("#type".to_string(), "type".to_string());
+            values.insert(":type".into(), s(kind));
+        }
+        let year = |name: &str| -> Result<Option<i64>, ApiError> {
+            request.query(name).map(|v| v.parse::<i64>().map_err(|_| ApiError::bad_request(codes::GUITAR_VALIDATION_ERROR, format!("{name} must be a year")))).transpose()
+        };
+        let (from, to) = (year("yearFrom")?, year("yearTo")?);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(ApiError::bad_request(codes::GUITAR_VALIDATION_ERROR, "yearFrom must not be after yearTo"));
+            }
+        }
+        if from.is_some() || to.is_some() {
+            names.insert("#year".to_string(), "year".to_string());
+            filters.push("#year BETWEEN :from AND :to");
+            values.insert(":from".into(), AttributeValue::N(from.unwrap_or(0).to_string()));
+            values.insert(":to".into(), AttributeValue::N(to.unwrap_or(9999).to_string()));
+        }
+        let mut guitars = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self.dynamodb.query().table_name(&self.table).key_condition_expression("userId = :u").set_expression_attribute_values(Some(values.clone())).set_exclusive_start_key(start);
+            if !filters.is_empty() {
+                query = query.filter_expression(filters.join(" AND "));
+            }
+            if !names.is_empty() {
+                query = query.set_expression_attribute_names(Some(names.clone()));
+            }
+            let page = query.send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+            guitars.extend(page.items().iter().map(from_item));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(Reply::ok(json!({"guitars": guitars, "count": guitars.len()})))
+    }
+
+    async fn create(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let mut guitar = fields::validated(request, fields::Mode::Create)?;
+        let (_, now) = handler_support::aws::now();
+        let id = uuid::Uuid::new_v4().to_string();
+        guitar.insert("userId".into(), json!(caller.user_id));
+        guitar.insert("guitarId".into(), json!(id));
+        guitar.insert("images".into(), json!([]));
+        guitar.insert("createdAt".into(), json!(now));
+        guitar.insert("updatedAt".into(), json!(now));
+        self.dynamodb
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&guitar)))
+            .condition_expression("attribute_not_exists(guitarId)")
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(e.into_service_error()))?;
+        Ok(Reply::created(Value::Object(guitar)))
+    }
+
+    async fn get(&self, caller: &Caller, id: &str) -> Result<Reply, ApiError> {
+        let out = self.dynamodb.get_item().table_name(&self.table).set_key(Some(self.key(caller, id))).consistent_read(true).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+        out.item().map(|item| Reply::ok(from_item(item))).ok_or_else(not_found)
+    }
+
+    async fn update(&self, caller: &Caller, id: &str, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let changes = fields::validated(request, fields::Mode::Update)?;
+        let (_, now) = handler_support::aws::now();
+        let mut sets = vec!["#updatedAt = :updatedAt".to_string()];
+        let mut names = std::collections::HashMap::from([("#updatedAt".to_string(), "updatedAt".to_string())]);
+        let mut values = std::collections::HashMap::from([(":updatedAt".to_string(), s(&now))]);
+        for (i, (field, value)) in changes.iter().enumerate() {
+            sets.push(format!("#f{i} = :v{i}"));
+            names.insert(format!("#f{i}"), field.clone());
+            values.insert(format!(":v{i}"), to_attribute(value));
+        }
+        let out = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(caller, id)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("attribute_exists(guitarId)")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| {
+                let e = e.into_service_error();
+                if is_condition_failure(&e) { not_found() } else { ApiError::internal(e) }
+            })?;
+        Ok(Reply::ok(out.attributes().map(from_item).unwrap_or(Value::Null)))
+    }
+
+    async fn delete(&self, caller: &Caller, id: &str) -> Result<Reply, ApiError> {
+        self.dynamodb
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(caller, id)))
+            .condition_expression("attribute_exists(guitarId)")
+            .send()
+            .await
+            .map_err(|e| {
+                let e = e.into_service_error();
+                if is_condition_failure(&e) { not_found() } else { ApiError::internal(e) }
+            })?;
+        Ok(Reply::ok(json!({"guitarId": id, "deleted": true})))
+    }
+
+    /// The caller's distinct brands, sorted.
+    async fn brands(&self, caller: &Caller) -> Result<Reply, ApiError> {
+        let mut brands = BTreeSet::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .dynamodb
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("userId = :u")
+                .expression_attribute_values(":u", s(&caller.user_id))
+                .projection_expression("brand")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| ApiError::internal(e.into_service_error()))?;
+            brands.extend(page.items().iter().filter_map(|i| i.get("brand").and_then(|b| b.as_s().ok()).cloned()));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(Reply::ok(json!({"brands": brands})))
+    }
+}

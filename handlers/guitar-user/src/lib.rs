@@ -1,0 +1,128 @@
+//! The caller's profile: a record in the users table keyed by the Cognito
+//! `sub`, created on first read from the token's claims; the display name is
+//! kept in Cognito too, so new tokens carry it.
+
+use aws_sdk_cognitoidentityprovider::types::AttributeType;
+use aws_sdk_dynamodb::types::ReturnValue;
+use handler_support::input::{json_object, Fields};
+use handler_support::item::{from_item, s, to_attribute, to_item};
+use handler_support::log::Logger;
+use handler_support::reply::codes;
+use handler_support::{ApiError, Caller, HttpRequest, Reply};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+pub struct Users {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub table: String,
+    pub user_pool_id: String,
+}
+
+pub async fn handle(state: &Users, request: HttpRequest, _log: Logger) -> Result<Reply, ApiError> {
+    let caller = Caller::from_request(&request)?;
+    match request.route_key.as_str() {
+        "GET /user/profile" => state.profile(&caller).await.map(Reply::ok),
+        "PUT /user/profile" => state.update_profile(&caller, &request).await,
+        "PUT /user/name" => state.update_name(&caller, &request).await,
+        other => Err(ApiError::route_not_found(other)),
+    }
+}
+
+impl Users {
+    async fn profile(&self, caller: &Caller) -> Result<Value, ApiError> {
+        let out = self.dynamodb.get_item().table_name(&self.table).key("userId", s(&caller.user_id)).consistent_read(true).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+        if let Some(item) = out.item() {
+            return Ok(from_item(item));
+        }
+        let (_, now) = handler_support::aws::now();
+        let profile = json!({"userId": caller.user_id, "email": caller.email, "name": caller.username.clone().unwrap_or_default(), "preferences": {}, "createdAt": now, "updatedAt": now});
+        let result = self.dynamodb.put_item().table_name(&self.table).set_item(Some(to_item(profile.as_object().expect("object")))).condition_expression("attribute_not_exists(userId)").send().await;
+        match result {
+            Ok(_) => Ok(profile),
+            // Created meanwhile by a concurrent request: read that one.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                let out = self.dynamodb.get_item().table_name(&self.table).key("userId", s(&caller.user_id)).consistent_read(true).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+                Ok(out.item().map(from_item).unwrap_or(profile))
+            }
+            Err(e) => Err(ApiError::internal(e.into_service_error())),
+        }
+    }
+
+    async fn set(&self, caller: &Caller, changes: Map<String, Value>) -> Result<Value, ApiError> {
+        self.profile(caller).await?;
+        let (_, now) = handler_support::aws::now();
+        let mut names = HashMap::from([("#updatedAt".to_string(), "updatedAt".to_string())]);
+        let mut values = HashMap::from([(":updatedAt".to_string(), s(&now))]);
+        let mut sets = vec!["#updatedAt = :updatedAt".to_string()];
+        for (i, (k, v)) in changes.iter().enumerate() {
+            sets.push(format!("#f{i} = :v{i}"));
+            names.insert(format!("#f{i}"), k.clone());
+            values.insert(format!(":v{i}"), to_attribute(v));
+        }
+        let out = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("userId", s(&caller.user_id))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("attribute_exists(userId)")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(e.into_service_error()))?;
+        Ok(out.attributes().map(from_item).unwrap_or(Value::Null))
+    }
+
+    async fn update_profile(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let body = json_object(request, codes::USER_VALIDATION_ERROR)?;
+        let mut f = Fields::new(&body, codes::USER_VALIDATION_ERROR);
+        let mut changes = Map::new();
+        if let Some(name) = f.text("name", false, 1, 100) {
+            changes.insert("name".into(), name.into());
+        }
+        match body.get("preferences") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(p)) if p.len() <= 50 && serde_json::to_string(p).map_or(0, |t| t.len()) <= 10_000 => {
+                changes.insert("preferences".into(), Value::Object(p.clone()));
+            }
+            Some(_) => f.problem("preferences", "must be an object of at most 50 entries and 10 KB"),
+        }
+        for key in body.keys().filter(|k| !["name", "preferences"].contains(&k.as_str())) {
+            f.problem(key, "cannot be changed here");
+        }
+        f.finish()?;
+        if changes.is_empty() {
+            return Err(ApiError::bad_request(codes::USER_VALIDATION_ERROR, "Nothing to update"));
+        }
+        if let Some(Value::String(name)) = changes.get("name") {
+            self.set_cognito_name(caller, name).await?;
+        }
+        Ok(Reply::ok(self.set(caller, changes).await?))
+    }
+
+    async fn update_name(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
+        let body = json_object(request, codes::USER_VALIDATION_ERROR)?;
+        let mut f = Fields::new(&body, codes::USER_VALIDATION_ERROR);
+        let name = f.text("name", true, 1, 100);
+        f.finish()?;
+        let name = name.expect("validated");
+        self.set_cognito_name(caller, &name).await?;
+        Ok(Reply::ok(self.set(caller, Map::from_iter([("name".to_string(), Value::String(name))])).await?))
+    }
+
+    async fn set_cognito_name(&self, caller: &Caller, name: &str) -> Result<(), ApiError> {
+        let username = caller.username.clone().unwrap_or_else(|| caller.user_id.clone());
+        self.cognito
+            .admin_update_user_attributes()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .user_attributes(AttributeType::builder().name("name").value(name).build().map_err(ApiError::internal)?)
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(e.into_service_error()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,66 @@
+//! DynamoDB items as JSON and back, so handlers work with `serde_json`
+//! values and the envelope carries items as they are stored.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A JSON value as an attribute. Numbers keep their text; `null` is NULL.
+pub fn to_attribute(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
+        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
+    }
+}
+
+/// A JSON object as an item.
+pub fn to_item(map: &Map<String, Value>) -> Item {
+    map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()
+}
+
+/// An attribute as JSON. Numbers that are not valid JSON numbers stay text.
+pub fn from_attribute(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::N(n) => n.parse::<i64>().map(Value::from).ok().or_else(|| n.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)).unwrap_or_else(|| Value::String(n.clone())),
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::Null(_) => Value::Null,
+        AttributeValue::L(items) => Value::Array(items.iter().map(from_attribute).collect()),
+        AttributeValue::M(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), from_attribute(&map[k]))).collect())
+        }
+        AttributeValue::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ns(items) => Value::Array(items.iter().map(|n| from_attribute(&AttributeValue::N(n.clone()))).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// An item as a JSON object with sorted keys.
+pub fn from_item(item: &Item) -> Value {
+    from_attribute(&AttributeValue::M(item.clone()))
+}
+
+pub fn s(text: &str) -> AttributeValue {
+    AttributeValue::S(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips_nested_values() {
+        let v = json!({"brand": "Fender", "year": 1962, "price": 1499.99, "caseIncluded": true, "notes": [{"id": "n1", "content": "fret work"}], "specs": {}, "none": null});
+        let item = to_item(v.as_object().unwrap());
+        assert_eq!(from_item(&item), v);
+    }
+}

@@ -1,0 +1,196 @@
+//! `stackctl build`: handler crates to Lambda packages.
+//!
+//! All crates for one architecture are built in one `cargo zigbuild`
+//! invocation (zig links against glibc 2.17, so `bootstrap` runs on every
+//! `provided.*` runtime). Each executable is checked (no glibc symbol newer
+//! than Lambda's), zipped deterministically into a content-addressed store
+//! (`.stackctl/artifacts/SHA256.zip`), and recorded in a manifest per stack
+//! and environment (`.stackctl/builds/STACK-ENV.json`) that `render` and
+//! `deploy` read. This module runs processes and touches files; the pure
+//! parts live in `crate::artifact`.
+
+mod cargo;
+mod toolchain;
+
+pub use toolchain::{Toolchain, ZIGBUILD_INSTALL_HINT};
+
+use crate::artifact::{self, elf, manifest::{ArtifactRecord, Manifest}};
+use crate::model::{Architecture, StackDef};
+use anyhow::{bail, Context as _};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// One function to package.
+#[derive(Debug, Clone)]
+pub struct FunctionCode {
+    pub stack: String,
+    pub env: String,
+    pub app: String,
+    pub function: String,
+    pub source: CodeSource,
+    pub architecture: Architecture,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeSource {
+    Crate(String),
+    /// A prebuilt package, path resolved against the stack file's folder.
+    Zip(PathBuf),
+}
+
+/// The functions of a stack in an environment that need packages.
+pub fn functions_of(stack: &str, env: &str, def: &StackDef, stack_dir: &Path) -> Vec<FunctionCode> {
+    def.functions
+        .iter()
+        .map(|(name, f)| FunctionCode {
+            stack: stack.to_string(),
+            env: env.to_string(),
+            app: def.name.clone(),
+            function: name.clone(),
+            source: match (&f.crate_name, &f.zip) {
+                (Some(c), _) => CodeSource::Crate(c.clone()),
+                (None, Some(z)) => CodeSource::Zip(stack_dir.join(&z.path)),
+                (None, None) => unreachable!("validated: every function has code"),
+            },
+            architecture: f.architecture.or(def.function_defaults.architecture).unwrap_or(Architecture::X86_64),
+        })
+        .collect()
+}
+
+/// Where build outputs go.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// `.stackctl` in the project.
+    pub root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Layout { root: root.into() }
+    }
+    pub fn artifacts(&self) -> PathBuf {
+        self.root.join("artifacts")
+    }
+    pub fn manifest(&self, stack: &str, env: &str) -> PathBuf {
+        self.root.join("builds").join(format!("{stack}-{env}.json"))
+    }
+    /// The manifest of the last build of a stack in an environment, if any.
+    pub fn read_manifest(&self, stack: &str, env: &str) -> anyhow::Result<Option<Manifest>> {
+        let path = self.manifest(stack, env);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| format!("`{}` is not a build manifest; delete it and run `stackctl build`", path.display()))?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        }
+    }
+}
+
+/// What happened to each function, for the caller to report.
+#[derive(Debug, Clone)]
+pub struct Packaged {
+    pub code: FunctionCode,
+    pub record: ArtifactRecord,
+}
+
+/// Progress reports while building (the CLI turns them into bars or lines).
+pub trait Progress {
+    fn compiling(&self, target: &str, crates: &[String]);
+    fn compiler_line(&self, line: &str);
+    fn packaged(&self, p: &Packaged);
+}
+
+/// Builds and packages every function of `functions`, writing one manifest
+/// per (stack, env).
+pub fn build(functions: &[FunctionCode], toolchain: &Toolchain, workspace: &Path, layout: &Layout, progress: &dyn Progress) -> anyhow::Result<Vec<Packaged>> {
+    let mut by_triple: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    for f in functions {
+        if let CodeSource::Crate(c) = &f.source {
+            by_triple.entry(triple(f.architecture)).or_default().insert(c.clone());
+        }
+    }
+    let packages = cargo::workspace_binaries(workspace)?;
+    for crates in by_triple.values() {
+        for c in crates {
+            if !packages.contains_key(c) {
+                let names: Vec<&str> = packages.keys().map(String::as_str).collect();
+                let hint = crate::diagnostic::suggestion(c, names.iter().copied()).unwrap_or_default();
+                bail!("no crate `{c}` with a binary in the workspace; {hint}");
+            }
+        }
+    }
+    let mut executables: BTreeMap<(&'static str, String), PathBuf> = BTreeMap::new();
+    for (triple, crates) in &by_triple {
+        toolchain.require_target(triple)?;
+        let crates: Vec<String> = crates.iter().cloned().collect();
+        progress.compiling(triple, &crates);
+        for (name, path) in cargo::zigbuild(toolchain, workspace, triple, &crates, progress)? {
+            executables.insert((triple, name), path);
+        }
+    }
+    std::fs::create_dir_all(layout.artifacts()).with_context(|| format!("cannot create `{}`", layout.artifacts().display()))?;
+    let mut done = Vec::new();
+    for f in functions {
+        let (zip, source) = match &f.source {
+            CodeSource::Crate(c) => {
+                let exe = executables.get(&(triple(f.architecture), c.clone())).with_context(|| format!("cargo built no executable for `{c}`"))?;
+                let bytes = std::fs::read(exe).with_context(|| format!("cannot read `{}`", exe.display()))?;
+                check_glibc(c, &bytes)?;
+                (artifact::zip::bootstrap_zip(&bytes), format!("crate {c}"))
+            }
+            CodeSource::Zip(path) => {
+                let bytes = std::fs::read(path).with_context(|| format!("cannot read the prebuilt package `{}`", path.display()))?;
+                if !bytes.starts_with(b"PK\x03\x04") {
+                    bail!("`{}` is not a zip archive", path.display());
+                }
+                (bytes, format!("zip {}", path.display()))
+            }
+        };
+        let digests = artifact::sha256(&zip);
+        let stored = layout.artifacts().join(format!("{}.zip", digests.hex));
+        if !stored.exists() {
+            crate::cli::write_atomically(&stored, &zip)?;
+        }
+        let record = ArtifactRecord {
+            key: artifact::artifact_key(&f.app, &f.function, &digests.hex),
+            sha256: digests.hex,
+            code_sha256: digests.base64,
+            size: zip.len() as u64,
+            source,
+            architecture: f.architecture.cloudformation().to_string(),
+            path: stored.display().to_string(),
+        };
+        let p = Packaged { code: f.clone(), record };
+        progress.packaged(&p);
+        done.push(p);
+    }
+    let mut manifests: BTreeMap<(String, String), Manifest> = BTreeMap::new();
+    for p in &done {
+        let m = manifests.entry((p.code.stack.clone(), p.code.env.clone())).or_insert_with(|| Manifest { stack: p.code.stack.clone(), env: p.code.env.clone(), artifacts: BTreeMap::new() });
+        m.artifacts.insert(p.code.function.clone(), p.record.clone());
+    }
+    for ((stack, env), m) in manifests {
+        crate::cli::write_atomically(&layout.manifest(&stack, &env), serde_json::to_string_pretty(&m)?.as_bytes())?;
+    }
+    Ok(done)
+}
+
+/// The target triple (with zig's glibc version) of an architecture.
+pub fn triple(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::X86_64 => "x86_64-unknown-linux-gnu.2.17",
+        Architecture::Arm64 => "aarch64-unknown-linux-gnu.2.17",
+    }
+}
+
+fn check_glibc(krate: &str, executable: &[u8]) -> anyhow::Result<()> {
+    let needs = elf::version_needs(executable).with_context(|| format!("the executable of `{krate}` is not a Linux ELF binary"))?;
+    if let Some(newest) = elf::newest_glibc(&needs) {
+        if newest > elf::LAMBDA_GLIBC {
+            bail!(
+                "the executable of `{krate}` needs GLIBC_{}.{}, newer than Lambda's {}.{}; it was not linked by zig (is `cargo zigbuild` the one running?)",
+                newest.0, newest.1, elf::LAMBDA_GLIBC.0, elf::LAMBDA_GLIBC.1
+            );
+        }
+    }
+    Ok(())
+}

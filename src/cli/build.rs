@@ -1,0 +1,124 @@
+//! `stackctl build`: resolve stacks, build, report.
+
+use super::args::{BuildArgs, Cli};
+use super::exit;
+use super::stacks::load_stacks;
+use crate::build::{self, Layout, Packaged, Progress, Toolchain};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub fn run(cli: &Cli, args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let (stacks, failures) = load_stacks(&cli.stacks_dir, &args.stacks, err)?;
+    if failures > 0 {
+        return Ok(exit::FAILURE);
+    }
+    let mut functions = Vec::new();
+    let mut invalid = false;
+    for stack in &stacks {
+        let envs: Vec<String> = match &args.env {
+            Some(e) => vec![e.clone()],
+            None => stack.source.environments().map(String::from).collect(),
+        };
+        let dir = Path::new(&stack.source.file.name).parent().map(Path::to_path_buf).unwrap_or_default();
+        for env in envs {
+            let resolved = stack.source.resolve(&env);
+            for d in &resolved.diagnostics {
+                let _ = write!(err, "{}", d.render(&stack.source.file));
+            }
+            match resolved.valid_def() {
+                Some(def) => functions.extend(build::functions_of(&stack.name, &env, def, &dir)),
+                None => invalid = true,
+            }
+        }
+    }
+    if invalid {
+        let _ = writeln!(err, "error: fix the stack definitions above before building");
+        return Ok(exit::FAILURE);
+    }
+    if functions.is_empty() {
+        let _ = writeln!(err, "nothing to build: the stacks declare no functions");
+        return Ok(exit::OK);
+    }
+    let toolchain = Toolchain::find(Path::new("."))?;
+    let workspace = std::env::current_dir()?;
+    let started = Instant::now();
+    let reporter = Reporter::new(functions.len());
+    let packaged = build::build(&functions, &toolchain, &workspace, &Layout::new(&cli.build_dir), &reporter)?;
+    reporter.finish();
+    let unique: std::collections::BTreeSet<&str> = packaged.iter().map(|p| p.record.sha256.as_str()).collect();
+    let _ = writeln!(err, "built {} packages ({} distinct) in {:.1?}; manifests in {}", packaged.len(), unique.len(), started.elapsed(), Layout::new(&cli.build_dir).root.join("builds").display());
+    Ok(exit::OK)
+}
+
+/// Progress: a bar on a terminal, timestamped plain lines otherwise (CI logs).
+struct Reporter {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    err: Mutex<std::io::Stderr>,
+}
+
+impl Reporter {
+    fn new(total: usize) -> Self {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = interactive.then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}").expect("valid template"));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Reporter { bar, started: Instant::now(), err: Mutex::new(std::io::stderr()) }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let mut err = self.err.lock().expect("stderr lock");
+                let _ = writeln!(err, "[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64());
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Reporter {
+    fn compiling(&self, target: &str, crates: &[String]) {
+        self.line(&format!("compiling {} for {target}", crates.join(", ")));
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("compiling for {target}"));
+        }
+    }
+
+    fn compiler_line(&self, line: &str) {
+        let line = line.trim();
+        match &self.bar {
+            // On a terminal the bar shows the latest line; in logs, only problems.
+            Some(bar) => bar.set_message(line.to_string()),
+            None if line.starts_with("error") || line.starts_with("warning: unused") => self.line(line),
+            None => {}
+        }
+    }
+
+    fn packaged(&self, p: &Packaged) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        self.line(&format!(
+            "packaged {}/{} ({}): {} ({:.1} MB, sha256 {})",
+            p.code.stack,
+            p.code.function,
+            p.code.env,
+            p.record.source,
+            p.record.size as f64 / 1_048_576.0,
+            &p.record.sha256[..12]
+        ));
+    }
+}
