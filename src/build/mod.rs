@@ -101,14 +101,15 @@ pub trait Progress {
 
 /// Builds and packages every function of `functions`, writing one manifest
 /// per (stack, env).
-pub fn build(functions: &[FunctionCode], toolchain: &Toolchain, workspace: &Path, layout: &Layout, progress: &dyn Progress) -> anyhow::Result<Vec<Packaged>> {
+/// `toolchain` is needed only when a function names a crate.
+pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspace: &Path, layout: &Layout, progress: &dyn Progress) -> anyhow::Result<Vec<Packaged>> {
     let mut by_triple: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
     for f in functions {
         if let CodeSource::Crate(c) = &f.source {
             by_triple.entry(triple(f.architecture)).or_default().insert(c.clone());
         }
     }
-    let packages = cargo::workspace_binaries(workspace)?;
+    let packages = if by_triple.is_empty() { BTreeMap::new() } else { cargo::workspace_binaries(workspace)? };
     for crates in by_triple.values() {
         for c in crates {
             if !packages.contains_key(c) {
@@ -120,6 +121,7 @@ pub fn build(functions: &[FunctionCode], toolchain: &Toolchain, workspace: &Path
     }
     let mut executables: BTreeMap<(&'static str, String), PathBuf> = BTreeMap::new();
     for (triple, crates) in &by_triple {
+        let toolchain = toolchain.context("building crates needs cargo-zigbuild")?;
         toolchain.require_target(triple)?;
         let crates: Vec<String> = crates.iter().cloned().collect();
         progress.compiling(triple, &crates);

@@ -61,4 +61,12 @@ mod tests {
         assert_eq!(super::rust_target("aarch64-unknown-linux-gnu.2.17"), "aarch64-unknown-linux-gnu");
         assert_eq!(super::rust_target("x86_64-unknown-linux-gnu"), "x86_64-unknown-linux-gnu");
     }
+
+    #[test]
+    fn a_missing_target_says_how_to_install_it() {
+        let t = super::Toolchain { zigbuild: "cargo-zigbuild".into(), path_prefix: vec![] };
+        let e = t.require_target("riscv99-unknown-linux-gnu.2.17").unwrap_err().to_string();
+        assert!(e.contains("rustup target add riscv99-unknown-linux-gnu"), "{e}");
+        t.require_target("x86_64-unknown-linux-gnu.2.17").expect("the host target is installed");
+    }
 }

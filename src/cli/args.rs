@@ -62,6 +62,7 @@ Exit codes: 0 rendered, 1 a stack has errors or a template failed, 2 usage error
 Examples:
   stackctl build                          every function of every stack, every environment
   stackctl build --env prod ebay-sniper   one stack as it is in prod
+  stackctl build --upload --profile ci    and ship the packages to the artifact bucket
 
 Needs cargo-zigbuild and zig (so binaries run on Lambda's glibc):
   python3 -m venv .tools/zigbuild && .tools/zigbuild/bin/pip install cargo-zigbuild==0.24.0 ziglang==0.17.1
@@ -96,6 +97,22 @@ pub struct BuildArgs {
     pub env: Option<String>,
     /// Stacks by name or path; default: every stack in the stacks folder.
     pub stacks: Vec<String>,
+    /// Also ship the packages to the account's artifact bucket (created if missing); packages already there are not sent again.
+    #[arg(long)]
+    pub upload: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Where in AWS: the standard chain, overridable here.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsArgs {
+    /// AWS profile (default: AWS_PROFILE, then the default profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, then the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args)]

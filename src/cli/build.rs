@@ -4,6 +4,8 @@ use super::args::{BuildArgs, Cli};
 use super::exit;
 use super::stacks::load_stacks;
 use crate::build::{self, Layout, Packaged, Progress, Toolchain};
+use crate::engine::artifacts::{upload_reporting, S3Store, Shipment, UploadReport};
+use crate::engine::session::{Session, SessionOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -42,15 +44,35 @@ pub fn run(cli: &Cli, args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u
         let _ = writeln!(err, "nothing to build: the stacks declare no functions");
         return Ok(exit::OK);
     }
-    let toolchain = Toolchain::find(Path::new("."))?;
+    let compiles = functions.iter().any(|f| matches!(f.source, build::CodeSource::Crate(_)));
+    let toolchain = if compiles { Some(Toolchain::find(Path::new("."))?) } else { None };
     let workspace = std::env::current_dir()?;
     let started = Instant::now();
     let reporter = Reporter::new(functions.len());
-    let packaged = build::build(&functions, &toolchain, &workspace, &Layout::new(&cli.build_dir), &reporter)?;
-    reporter.finish();
+    let packaged = build::build(&functions, toolchain.as_ref(), &workspace, &Layout::new(&cli.build_dir), &reporter)?;
     let unique: std::collections::BTreeSet<&str> = packaged.iter().map(|p| p.record.sha256.as_str()).collect();
     let _ = writeln!(err, "built {} packages ({} distinct) in {:.1?}; manifests in {}", packaged.len(), unique.len(), started.elapsed(), Layout::new(&cli.build_dir).root.join("builds").display());
+    if args.upload {
+        let shipments: Vec<Shipment> = packaged.iter().map(|p| Shipment { key: p.record.key.clone(), path: p.record.path.clone().into(), sha256_base64: p.record.code_sha256.clone() }).collect();
+        let report = upload_packages(&args.aws, &shipments, &reporter)?;
+        let _ = writeln!(err, "uploaded {} packages, {} already in {}", report.1.uploaded.len(), report.1.already_there.len(), report.0);
+    }
+    reporter.finish();
     Ok(exit::OK)
+}
+
+/// Ships packages to the artifact bucket of the account and region in use.
+fn upload_packages(aws: &super::args::AwsArgs, shipments: &[Shipment], reporter: &Reporter) -> anyhow::Result<(String, UploadReport)> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let session = Session::load(&SessionOptions { profile: aws.profile.clone(), region: aws.region.clone() }).await?;
+        let store = S3Store { client: session.s3(), bucket: session.artifact_bucket(), tls_only: !session.plain_http() };
+        if store.ensure_bucket(&session.region, &session.account).await? {
+            reporter.line(&format!("created the artifact bucket {} (private, versioned, encrypted)", store.bucket));
+        }
+        let report = upload_reporting(&store, shipments, |key, sent| reporter.line(&format!("{} {key}", if sent { "uploaded" } else { "already there:" }))).await?;
+        Ok((format!("s3://{}", store.bucket), report))
+    })
 }
 
 /// Progress: a bar on a terminal, timestamped plain lines otherwise (CI logs).

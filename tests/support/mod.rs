@@ -21,6 +21,8 @@ pub struct PythonTool {
 
 pub const CFN_LINT: PythonTool = PythonTool { venv: "cfn-lint", requirement: "cfn-lint==1.58.0", executable: "cfn-lint" };
 pub const CHECKOV: PythonTool = PythonTool { venv: "checkov", requirement: "checkov==3.3.30", executable: "checkov" };
+/// cargo-zigbuild with zig, for `stackctl build` (the path stackctl looks in).
+pub const ZIGBUILD: PythonTool = PythonTool { venv: "zigbuild", requirement: "cargo-zigbuild==0.24.0 ziglang==0.17.1", executable: "cargo-zigbuild" };
 
 /// The path of the tool's executable, installing it first if needed.
 pub fn ensure(tool: &PythonTool) -> PathBuf {
@@ -38,7 +40,7 @@ pub fn ensure(tool: &PythonTool) -> PathBuf {
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         run(Command::new(&python).args(["-m", "venv", "--clear"]).arg(&venv), &format!("create a venv for {} with {python}", tool.requirement));
         run(
-            Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", tool.requirement]),
+            Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).args(tool.requirement.split_whitespace()),
             &format!("pip install {} (PyPI must be reachable)", tool.requirement),
         );
         assert!(exe.exists(), "{} installed but {} is missing", tool.requirement, exe.display());
@@ -92,3 +94,5 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).expect("write file");
     path
 }
+#[allow(dead_code)]
+pub mod moto;

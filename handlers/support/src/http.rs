@@ -11,11 +11,11 @@ pub struct HttpRequest {
     pub route_key: String,
     #[serde(default)]
     pub raw_path: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub headers: HashMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub query_string_parameters: HashMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub path_parameters: HashMap<String, String>,
     pub request_context: RequestContext,
     #[serde(default)]
@@ -43,7 +43,7 @@ pub struct Authorizer {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Jwt {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub claims: HashMap<String, serde_json::Value>,
 }
 
@@ -56,6 +56,15 @@ pub struct HttpDetails {
     pub source_ip: String,
     #[serde(default)]
     pub user_agent: String,
+}
+
+/// API Gateway leaves empty maps out; other producers send `null`. Both mean empty.
+fn null_as_empty<'de, D, V>(deserializer: D) -> Result<HashMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    Ok(Option::<HashMap<String, V>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl HttpRequest {
@@ -85,6 +94,23 @@ pub struct HttpResponse {
     pub headers: HashMap<String, String>,
     pub body: String,
     pub is_base64_encoded: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_and_null_maps_are_empty() {
+        let base = serde_json::json!({"routeKey": "GET /x", "requestContext": {"requestId": "r"}});
+        let r: HttpRequest = serde_json::from_value(base.clone()).unwrap();
+        assert!(r.path_parameters.is_empty());
+        let mut with_nulls = base;
+        with_nulls["pathParameters"] = serde_json::Value::Null;
+        with_nulls["queryStringParameters"] = serde_json::Value::Null;
+        let r: HttpRequest = serde_json::from_value(with_nulls).unwrap();
+        assert!(r.query_string_parameters.is_empty());
+    }
 }
 
 impl HttpResponse {

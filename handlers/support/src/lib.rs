@@ -35,11 +35,12 @@ use std::future::Future;
 /// error envelope; nothing a caller sends can crash the process.
 pub async fn serve<S, F, Fut>(state: S, handler: F) -> Result<(), lambda_runtime::Error>
 where
-    S: Sync,
-    F: Fn(&S, HttpRequest, log::Logger) -> Fut,
+    S: Sync + 'static,
+    F: Fn(&'static S, HttpRequest, log::Logger) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
-    let state = &state;
+    // The state (clients, settings) lives as long as the process.
+    let state: &'static S = Box::leak(Box::new(state));
     let handler = &handler;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
         let logger = log::Logger::new(&event.context.request_id);
@@ -50,9 +51,9 @@ where
 
 /// One invocation: parse, call, answer. Public so tests drive a handler the
 /// way the runtime does, with a raw event.
-pub async fn handle_event<S, F, Fut>(state: &S, handler: &F, payload: serde_json::Value, logger: log::Logger) -> HttpResponse
+pub async fn handle_event<'s, S, F, Fut>(state: &'s S, handler: &F, payload: serde_json::Value, logger: log::Logger) -> HttpResponse
 where
-    F: Fn(&S, HttpRequest, log::Logger) -> Fut,
+    F: Fn(&'s S, HttpRequest, log::Logger) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
     let request: HttpRequest = match serde_json::from_value(payload) {

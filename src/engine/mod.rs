@@ -1,0 +1,5 @@
+//! Everything that talks to AWS, behind narrow interfaces so tests can
+//! script the answers. The core (model … check) never reaches here.
+
+pub mod artifacts;
+pub mod session;
