@@ -131,20 +131,30 @@ pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspac
     }
     std::fs::create_dir_all(layout.artifacts()).with_context(|| format!("cannot create `{}`", layout.artifacts().display()))?;
     let mut done = Vec::new();
+    // The same executable serves every environment: zip it once per run.
+    let mut zipped: BTreeMap<PathBuf, std::rc::Rc<Vec<u8>>> = BTreeMap::new();
     for f in functions {
         let (zip, source) = match &f.source {
             CodeSource::Crate(c) => {
                 let exe = executables.get(&(triple(f.architecture), c.clone())).with_context(|| format!("cargo built no executable for `{c}`"))?;
-                let bytes = std::fs::read(exe).with_context(|| format!("cannot read `{}`", exe.display()))?;
-                check_glibc(c, &bytes)?;
-                (artifact::zip::bootstrap_zip(&bytes), format!("crate {c}"))
+                let zip = match zipped.get(exe) {
+                    Some(z) => z.clone(),
+                    None => {
+                        let bytes = std::fs::read(exe).with_context(|| format!("cannot read `{}`", exe.display()))?;
+                        check_glibc(c, &bytes)?;
+                        let z = std::rc::Rc::new(artifact::zip::bootstrap_zip(&bytes));
+                        zipped.insert(exe.clone(), z.clone());
+                        z
+                    }
+                };
+                (zip, format!("crate {c}"))
             }
             CodeSource::Zip(path) => {
                 let bytes = std::fs::read(path).with_context(|| format!("cannot read the prebuilt package `{}`", path.display()))?;
                 if !bytes.starts_with(b"PK\x03\x04") {
                     bail!("`{}` is not a zip archive", path.display());
                 }
-                (bytes, format!("zip {}", path.display()))
+                (std::rc::Rc::new(bytes), format!("zip {}", path.display()))
             }
         };
         let digests = artifact::sha256(&zip);

@@ -9,7 +9,7 @@ mod fields;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use handler_support::item::{from_item, s, to_attribute, to_item};
+use handler_support::item::{from_item, s, set_changes, to_item, Item};
 use handler_support::log::Logger;
 use handler_support::reply::codes;
 use handler_support::{ApiError, Caller, HttpRequest, Reply};
@@ -40,6 +40,20 @@ fn guitar_id(request: &HttpRequest) -> Result<&str, ApiError> {
 
 fn not_found() -> ApiError {
     ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
+}
+
+/// Every item a query returns, page after page.
+async fn all_pages(query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder) -> Result<Vec<Item>, ApiError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = query.clone().set_exclusive_start_key(start).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+        items.extend(page.items().iter().cloned());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
 }
 
 fn is_condition_failure<E: ProvideErrorMetadata>(e: &E) -> bool {
@@ -80,23 +94,14 @@ impl Guitars {
             values.insert(":from".into(), AttributeValue::N(from.unwrap_or(0).to_string()));
             values.insert(":to".into(), AttributeValue::N(to.unwrap_or(9999).to_string()));
         }
-        let mut guitars = Vec::new();
-        let mut start = None;
-        loop {
-            let mut query = self.dynamodb.query().table_name(&self.table).key_condition_expression("userId = :u").set_expression_attribute_values(Some(values.clone())).set_exclusive_start_key(start);
-            if !filters.is_empty() {
-                query = query.filter_expression(filters.join(" AND "));
-            }
-            if !names.is_empty() {
-                query = query.set_expression_attribute_names(Some(names.clone()));
-            }
-            let page = query.send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
-            guitars.extend(page.items().iter().map(from_item));
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        let mut query = self.dynamodb.query().table_name(&self.table).key_condition_expression("userId = :u").set_expression_attribute_values(Some(values));
+        if !filters.is_empty() {
+            query = query.filter_expression(filters.join(" AND "));
         }
+        if !names.is_empty() {
+            query = query.set_expression_attribute_names(Some(names));
+        }
+        let guitars: Vec<Value> = all_pages(query).await?.iter().map(from_item).collect();
         Ok(Reply::ok(json!({"guitars": guitars, "count": guitars.len()})))
     }
 
@@ -127,24 +132,16 @@ impl Guitars {
 
     async fn update(&self, caller: &Caller, id: &str, request: &HttpRequest) -> Result<Reply, ApiError> {
         let changes = fields::validated(request, fields::Mode::Update)?;
-        let (_, now) = handler_support::aws::now();
-        let mut sets = vec!["#updatedAt = :updatedAt".to_string()];
-        let mut names = std::collections::HashMap::from([("#updatedAt".to_string(), "updatedAt".to_string())]);
-        let mut values = std::collections::HashMap::from([(":updatedAt".to_string(), s(&now))]);
-        for (i, (field, value)) in changes.iter().enumerate() {
-            sets.push(format!("#f{i} = :v{i}"));
-            names.insert(format!("#f{i}"), field.clone());
-            values.insert(format!(":v{i}"), to_attribute(value));
-        }
+        let set = set_changes(&changes, &handler_support::aws::now().1);
         let out = self
             .dynamodb
             .update_item()
             .table_name(&self.table)
             .set_key(Some(self.key(caller, id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(set.expression)
             .condition_expression("attribute_exists(guitarId)")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
+            .set_expression_attribute_names(Some(set.names))
+            .set_expression_attribute_values(Some(set.values))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
@@ -172,26 +169,8 @@ impl Guitars {
 
     /// The caller's distinct brands, sorted.
     async fn brands(&self, caller: &Caller) -> Result<Reply, ApiError> {
-        let mut brands = BTreeSet::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .dynamodb
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("userId = :u")
-                .expression_attribute_values(":u", s(&caller.user_id))
-                .projection_expression("brand")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| ApiError::internal(e.into_service_error()))?;
-            brands.extend(page.items().iter().filter_map(|i| i.get("brand").and_then(|b| b.as_s().ok()).cloned()));
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let query = self.dynamodb.query().table_name(&self.table).key_condition_expression("userId = :u").expression_attribute_values(":u", s(&caller.user_id)).projection_expression("brand");
+        let brands: BTreeSet<String> = all_pages(query).await?.iter().filter_map(|i| i.get("brand").and_then(|b| b.as_s().ok()).cloned()).collect();
         Ok(Reply::ok(json!({"brands": brands})))
     }
 }

@@ -5,12 +5,11 @@
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use aws_sdk_dynamodb::types::ReturnValue;
 use handler_support::input::{json_object, Fields};
-use handler_support::item::{from_item, s, to_attribute, to_item};
+use handler_support::item::{from_item, s, set_changes, to_item};
 use handler_support::log::Logger;
 use handler_support::reply::codes;
 use handler_support::{ApiError, Caller, HttpRequest, Reply};
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
 
 pub struct Users {
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -51,24 +50,16 @@ impl Users {
 
     async fn set(&self, caller: &Caller, changes: Map<String, Value>) -> Result<Value, ApiError> {
         self.profile(caller).await?;
-        let (_, now) = handler_support::aws::now();
-        let mut names = HashMap::from([("#updatedAt".to_string(), "updatedAt".to_string())]);
-        let mut values = HashMap::from([(":updatedAt".to_string(), s(&now))]);
-        let mut sets = vec!["#updatedAt = :updatedAt".to_string()];
-        for (i, (k, v)) in changes.iter().enumerate() {
-            sets.push(format!("#f{i} = :v{i}"));
-            names.insert(format!("#f{i}"), k.clone());
-            values.insert(format!(":v{i}"), to_attribute(v));
-        }
+        let set = set_changes(&changes, &handler_support::aws::now().1);
         let out = self
             .dynamodb
             .update_item()
             .table_name(&self.table)
             .key("userId", s(&caller.user_id))
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(set.expression)
             .condition_expression("attribute_exists(userId)")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
+            .set_expression_attribute_names(Some(set.names))
+            .set_expression_attribute_values(Some(set.values))
             .return_values(ReturnValue::AllNew)
             .send()
             .await

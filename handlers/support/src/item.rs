@@ -48,6 +48,26 @@ pub fn from_item(item: &Item) -> Value {
     from_attribute(&AttributeValue::M(item.clone()))
 }
 
+/// An `UpdateExpression` that sets each of `changes` and `updatedAt`, with
+/// its placeholder names and values (field names never enter the expression).
+pub struct SetChanges {
+    pub expression: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+pub fn set_changes(changes: &Map<String, Value>, updated_at: &str) -> SetChanges {
+    let mut sets = vec!["#updatedAt = :updatedAt".to_string()];
+    let mut names = HashMap::from([("#updatedAt".to_string(), "updatedAt".to_string())]);
+    let mut values = HashMap::from([(":updatedAt".to_string(), s(updated_at))]);
+    for (i, (field, value)) in changes.iter().enumerate() {
+        sets.push(format!("#f{i} = :v{i}"));
+        names.insert(format!("#f{i}"), field.clone());
+        values.insert(format!(":v{i}"), to_attribute(value));
+    }
+    SetChanges { expression: format!("SET {}", sets.join(", ")), names, values }
+}
+
 pub fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_string())
 }
