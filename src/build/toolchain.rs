@@ -27,6 +27,9 @@ impl Toolchain {
         let Some(zigbuild) = candidates.into_iter().find(|p| p.is_file()) else {
             bail!("cargo-zigbuild is not installed; Lambda binaries are linked with zig so they run on Lambda's glibc\n  = hint: {ZIGBUILD_INSTALL_HINT}\n  (or set STACKCTL_ZIGBUILD to its path)");
         };
+        // Absolute: cargo runs build scripts from other folders, where a
+        // relative PATH entry would point nowhere.
+        let zigbuild = zigbuild.canonicalize().with_context(|| format!("cannot resolve `{}`", zigbuild.display()))?;
         let path_prefix = zigbuild.parent().map(Path::to_path_buf).into_iter().collect();
         Ok(Toolchain { zigbuild, path_prefix })
     }
