@@ -10,6 +10,7 @@ pub mod build;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod diff;
 pub mod engine;
 pub mod model;
 pub mod source;

@@ -1,0 +1,205 @@
+//! The guards a deploy must pass.
+//!
+//! - Data loss: removing or replacing (True or Conditional) a stateful
+//!   resource is refused unless the user allows exactly that resource.
+//! - Security: any grant the new template makes that the deployed one did
+//!   not (an IAM statement, a key or bucket policy statement, an invoke
+//!   permission, loosened public-access settings) is "broadening" and needs
+//!   approval, on a terminal or by flag.
+
+use super::{Action, Replacement, ResourceChange};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Resource types whose replacement or removal loses data.
+pub const STATEFUL_TYPES: [&str; 6] = ["AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Cognito::UserPool", "AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"];
+
+/// A change the data-loss guard refuses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// "removed", or "replaced (True) because KeySchema changes".
+    pub reason: String,
+}
+
+/// Stateful resources the changes would remove or replace, except those in `allowed`.
+pub fn data_loss(changes: &[ResourceChange], allowed: &[String]) -> Vec<Refusal> {
+    changes
+        .iter()
+        .filter(|c| STATEFUL_TYPES.contains(&c.resource_type.as_str()) && !allowed.contains(&c.logical_id))
+        .filter_map(|c| {
+            let reason = match (c.action, c.replacement) {
+                (Action::Remove, _) => "removed from the stack".to_string(),
+                (Action::Modify, Some(r @ (Replacement::True | Replacement::Conditional))) => {
+                    let causes: Vec<&str> = c.properties.iter().filter(|p| p.replacement != Replacement::False).map(|p| p.path.as_str()).collect();
+                    let how = if r == Replacement::True { "replaced" } else { "possibly replaced (Conditional)" };
+                    if causes.is_empty() { how.to_string() } else { format!("{how} because {} changes", causes.join(", ")) }
+                }
+                _ => return None,
+            };
+            Some(Refusal { logical_id: c.logical_id.clone(), resource_type: c.resource_type.clone(), reason })
+        })
+        .collect()
+}
+
+/// One grant, reduced to what it allows; equal grants compare equal.
+type Grant = String;
+
+/// The grants a template makes, by resource: IAM policies, trust policies,
+/// key and bucket policies, Lambda permissions, public-access settings.
+pub fn grants(template: &Value) -> BTreeSet<(String, Grant)> {
+    let mut out = BTreeSet::new();
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else { return out };
+    for (id, r) in resources {
+        let props = r.get("Properties").cloned().unwrap_or(Value::Null);
+        let mut add_policy = |what: &str, doc: Option<&Value>| {
+            for s in doc.and_then(|d| d.get("Statement")).map(statements).unwrap_or_default() {
+                out.insert((id.clone(), format!("{what}: {s}")));
+            }
+        };
+        match r.get("Type").and_then(Value::as_str).unwrap_or("") {
+            "AWS::IAM::Role" => {
+                add_policy("trust", props.get("AssumeRolePolicyDocument"));
+                for p in props.get("Policies").and_then(Value::as_array).into_iter().flatten() {
+                    add_policy("policy", p.get("PolicyDocument"));
+                }
+                for arn in props.get("ManagedPolicyArns").and_then(Value::as_array).into_iter().flatten() {
+                    out.insert((id.clone(), format!("managed policy: {arn}")));
+                }
+            }
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => add_policy("policy", props.get("PolicyDocument")),
+            "AWS::KMS::Key" => add_policy("key policy", props.get("KeyPolicy")),
+            "AWS::S3::BucketPolicy" | "AWS::SNS::TopicPolicy" | "AWS::SQS::QueuePolicy" => add_policy("resource policy", props.get("PolicyDocument")),
+            "AWS::Lambda::Permission" => {
+                out.insert((id.clone(), format!("invoke permission: {} {} {}", props["Principal"], props["FunctionName"], props.get("SourceArn").unwrap_or(&Value::Null))));
+            }
+            "AWS::S3::Bucket" => {
+                // Each public-access protection that is not on is a grant.
+                let block = props.get("PublicAccessBlockConfiguration");
+                for flag in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
+                    if block.and_then(|b| b.get(flag)) != Some(&Value::Bool(true)) {
+                        out.insert((id.clone(), format!("public access: {flag} off")));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Statements split into one grant per (effect, principal, action, resource,
+/// condition), so adding an action or a resource to a statement shows up.
+fn statements(list: &Value) -> Vec<String> {
+    let as_list = |v: Option<&Value>| -> Vec<Value> {
+        match v {
+            Some(Value::Array(items)) => items.clone(),
+            Some(other) => vec![other.clone()],
+            None => vec![Value::Null],
+        }
+    };
+    let mut out = Vec::new();
+    for s in as_list(Some(list)) {
+        let effect = s.get("Effect").cloned().unwrap_or(Value::Null);
+        let principal = s.get("Principal").cloned().unwrap_or(Value::Null);
+        let condition = s.get("Condition").cloned().unwrap_or(Value::Null);
+        for action in as_list(s.get("Action").or_else(|| s.get("NotAction"))) {
+            for resource in as_list(s.get("Resource").or_else(|| s.get("NotResource"))) {
+                out.push(format!("{effect} {principal} {action} {resource} {condition}"));
+            }
+        }
+    }
+    out
+}
+
+/// Grants of `new` that `old` does not make: what the deploy would widen.
+pub fn broadening(old: &Value, new: &Value) -> Vec<(String, String)> {
+    let before = grants(old);
+    grants(new).into_iter().filter(|g| !before.contains(g)).collect()
+}
+
+/// When a deploy needs a person's (or a flag's) approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequireApproval {
+    Never,
+    Broadening,
+    AnyChange,
+}
+
+impl RequireApproval {
+    pub fn needs_approval(self, changes: &[ResourceChange], broadened: &[(String, String)]) -> bool {
+        match self {
+            RequireApproval::Never => false,
+            RequireApproval::Broadening => !broadened.is_empty(),
+            RequireApproval::AnyChange => !changes.is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::diff_templates;
+    use serde_json::json;
+
+    fn table(key: &str) -> Value {
+        json!({"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "t", "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}]}})
+    }
+
+    #[test]
+    fn refuses_table_replacement_and_removal_unless_allowed() {
+        let old = json!({"Resources": {"Orders": table("id"), "Users": table("id"), "Topic": {"Type": "AWS::SNS::Topic"}}});
+        let new = json!({"Resources": {"Orders": table("orderId")}});
+        let changes = diff_templates(&old, &new);
+        let refused = data_loss(&changes, &[]);
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert_eq!(refused[0].logical_id, "Orders");
+        assert_eq!(refused[0].reason, "replaced because KeySchema changes");
+        assert_eq!(refused[1].reason, "removed from the stack");
+        assert_eq!(data_loss(&changes, &["Orders".into(), "Users".into()]), vec![], "allowed by name");
+    }
+
+    #[test]
+    fn stateless_changes_pass_the_data_loss_guard() {
+        let old = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "a"}}}});
+        let new = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "b"}}}});
+        assert!(data_loss(&diff_templates(&old, &new), &[]).is_empty());
+    }
+
+    fn role(actions: Value, resources: Value) -> Value {
+        json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "access", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}]}}]}}}})
+    }
+
+    #[test]
+    fn an_added_action_or_resource_is_broadening_and_a_removal_is_not() {
+        let base = role(json!(["dynamodb:GetItem"]), json!(["arn:t"]));
+        assert!(broadening(&base, &base).is_empty());
+        assert_eq!(broadening(&base, &role(json!(["dynamodb:GetItem", "dynamodb:PutItem"]), json!(["arn:t"]))).len(), 1);
+        assert_eq!(broadening(&base, &role(json!("dynamodb:GetItem"), json!(["arn:t", "arn:u"]))).len(), 1);
+        assert!(broadening(&role(json!(["dynamodb:GetItem", "dynamodb:PutItem"]), json!("arn:t")), &base).is_empty());
+    }
+
+    #[test]
+    fn loosened_public_access_and_new_permissions_are_broadening() {
+        let locked = json!({"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true}}}}});
+        let mut open = locked.clone();
+        open["Resources"]["B"]["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] = json!(false);
+        assert_eq!(broadening(&locked, &open), vec![("B".to_string(), "public access: BlockPublicPolicy off".to_string())]);
+        let mut permitted = locked.clone();
+        permitted["Resources"]["P"] = json!({"Type": "AWS::Lambda::Permission", "Properties": {"Principal": "s3.amazonaws.com", "FunctionName": {"Ref": "F"}}});
+        assert_eq!(broadening(&locked, &permitted).len(), 1);
+        assert!(RequireApproval::Broadening.needs_approval(&[], &broadening(&locked, &permitted)));
+        assert!(!RequireApproval::Never.needs_approval(&[], &broadening(&locked, &permitted)));
+    }
+
+    #[test]
+    fn grants_are_stable_for_the_same_template() {
+        // The grant model must be stable: rendering twice shows no broadening.
+        let t = json!({"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "root"}, "Action": "kms:*", "Resource": "*"}]}}}}});
+        assert!(broadening(&t, &t).is_empty());
+        assert_eq!(grants(&t).len(), 1);
+    }
+}
