@@ -69,6 +69,18 @@ Needs cargo-zigbuild and zig (so binaries run on Lambda's glibc):
 
 Exit codes: 0 built, 1 a stack has errors or a build failed, 2 usage error.")]
     Build(BuildArgs),
+    /// Show what a deploy would change: resource by resource, with replacements, data-loss and security findings.
+    #[command(after_help = "\
+Examples:
+  stackctl diff --env prod                     every stack against what is deployed
+  stackctl diff --env prod --exit-code shop    exit 2 when something would change (CI gates)
+  stackctl diff --env prod --output json       one JSON object per stack
+
+The change set stackctl creates to ask CloudFormation is deleted again; a
+stack that does not exist yet is shown as all new without creating anything.
+
+Exit codes: 0 no changes (or changes without --exit-code), 1 error, 2 changes with --exit-code.")]
+    Diff(DiffArgs),
     /// Print the JSON schema of stack definitions (for editors and CI checks).
     #[command(after_help = "\
 Examples:
@@ -100,6 +112,25 @@ pub struct BuildArgs {
     /// Also ship the packages to the account's artifact bucket (created if missing); packages already there are not sent again.
     #[arg(long)]
     pub upload: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// Stacks by name or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
+    /// `human`, or `json` (one object per stack).
+    #[arg(long, value_enum, default_value_t = OutputMode::Human)]
+    pub output: OutputMode,
+    /// Exit with 2 when something would change (1 stays "error").
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Resources whose replacement or removal is intended (repeatable); not reported as data loss.
+    #[arg(long, value_name = "LOGICAL_ID")]
+    pub allow_replace: Vec<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

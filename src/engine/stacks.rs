@@ -1,0 +1,283 @@
+//! CloudFormation, behind the few calls stackctl makes, so scripted answers
+//! can drive every path (no changes, failed change sets, missing stacks).
+
+use crate::diff::{Action, Replacement};
+use anyhow::Context as _;
+use serde_json::Value;
+
+/// A deployed stack as far as a diff or deploy needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackState {
+    pub status: String,
+    pub termination_protection: bool,
+    pub outputs: Vec<(String, String)>,
+}
+
+/// One change as CloudFormation's change set reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CfnChange {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub action: Action,
+    pub replacement: Option<Replacement>,
+    /// Attributes whose change causes it, with whether each recreates.
+    pub causes: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeSetOutcome {
+    Ready(Vec<CfnChange>),
+    /// Nothing would change (real AWS: a FAILED change set saying so; the
+    /// emulator: a ValidationError at creation).
+    NoChanges,
+    Failed(String),
+}
+
+/// Where the template body comes from.
+#[derive(Debug, Clone)]
+pub enum TemplateSource {
+    Body(String),
+    Url(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ChangeSetRequest {
+    pub stack: String,
+    pub name: String,
+    pub create: bool,
+    pub template: TemplateSource,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The calls stackctl makes to CloudFormation.
+pub trait Stacks {
+    fn describe(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<Option<StackState>>> + Send;
+    fn deployed_template(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<Value>> + Send;
+    /// Creates a change set and waits until it is ready (or known empty, or failed).
+    fn change_set(&self, request: &ChangeSetRequest) -> impl std::future::Future<Output = anyhow::Result<(String, ChangeSetOutcome)>> + Send;
+    fn delete_change_set(&self, stack: &str, id: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Whether a CloudFormation message says there is nothing to change.
+pub fn means_no_changes(message: &str) -> bool {
+    message.contains("didn't contain changes") || message.contains("No updates are to be performed") || message.contains("no changes")
+}
+
+/// A template as CloudFormation returns it: JSON, or YAML in long form.
+pub fn parse_template(body: &str) -> anyhow::Result<Value> {
+    if let Ok(v) = serde_json::from_str(body) {
+        return Ok(v);
+    }
+    let node = crate::source::parse_yaml(body).map_err(|d| anyhow::anyhow!("the deployed template is neither JSON nor YAML stackctl can read: {}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
+    Ok(crate::render::node_to_json(&node))
+}
+
+/// CloudFormation through the SDK.
+pub struct CloudFormation {
+    pub client: aws_sdk_cloudformation::Client,
+}
+
+fn sdk_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(what: &str, e: aws_sdk_cloudformation::error::SdkError<E, R>) -> anyhow::Error {
+    anyhow::anyhow!("{what}: {}", aws_sdk_cloudformation::error::DisplayErrorContext(e))
+}
+
+impl Stacks for CloudFormation {
+    async fn describe(&self, stack: &str) -> anyhow::Result<Option<StackState>> {
+        match self.client.describe_stacks().stack_name(stack).send().await {
+            Ok(out) => Ok(out.stacks().first().map(|s| StackState {
+                status: s.stack_status().map(|st| st.as_str().to_string()).unwrap_or_default(),
+                termination_protection: s.enable_termination_protection().unwrap_or(false),
+                outputs: s.outputs().iter().map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string())).collect(),
+            })),
+            Err(e) => {
+                let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
+                if text.contains("does not exist") {
+                    Ok(None)
+                } else {
+                    Err(anyhow::anyhow!("cannot describe stack {stack}: {text}"))
+                }
+            }
+        }
+    }
+
+    async fn deployed_template(&self, stack: &str) -> anyhow::Result<Value> {
+        let out = self
+            .client
+            .get_template()
+            .stack_name(stack)
+            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot read the template of {stack}"), e))?;
+        parse_template(out.template_body().context("CloudFormation returned no template body")?)
+    }
+
+    async fn change_set(&self, r: &ChangeSetRequest) -> anyhow::Result<(String, ChangeSetOutcome)> {
+        use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
+        let mut call = self
+            .client
+            .create_change_set()
+            .stack_name(&r.stack)
+            .change_set_name(&r.name)
+            .change_set_type(if r.create { ChangeSetType::Create } else { ChangeSetType::Update })
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam);
+        for (k, v) in &r.tags {
+            call = call.tags(Tag::builder().key(k).value(v).build());
+        }
+        call = match &r.template {
+            TemplateSource::Body(b) => call.template_body(b),
+            TemplateSource::Url(u) => call.template_url(u),
+        };
+        let id = match call.send().await {
+            Ok(out) => out.id().context("CloudFormation returned no change set id")?.to_string(),
+            Err(e) => {
+                let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
+                if means_no_changes(&text) {
+                    return Ok((String::new(), ChangeSetOutcome::NoChanges));
+                }
+                return Err(anyhow::anyhow!("cannot create a change set for {}: {text}", r.stack));
+            }
+        };
+        // Fast at first, then backing off: change sets are usually ready in seconds.
+        let mut delay = std::time::Duration::from_millis(250);
+        loop {
+            let mut changes = Vec::new();
+            let mut token = None;
+            let (status, reason) = loop {
+                let page = self
+                    .client
+                    .describe_change_set()
+                    .change_set_name(&id)
+                    .stack_name(&r.stack)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("cannot describe the change set", e))?;
+                changes.extend(page.changes().iter().filter_map(|c| c.resource_change()).map(cfn_change));
+                token = page.next_token().map(String::from);
+                if token.is_none() {
+                    break (page.status().map(|s| s.as_str().to_string()).unwrap_or_default(), page.status_reason().unwrap_or_default().to_string());
+                }
+            };
+            match status.as_str() {
+                "CREATE_COMPLETE" => return Ok((id, ChangeSetOutcome::Ready(changes))),
+                "FAILED" if means_no_changes(&reason) => return Ok((id, ChangeSetOutcome::NoChanges)),
+                "FAILED" => return Ok((id, ChangeSetOutcome::Failed(reason))),
+                _ => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn delete_change_set(&self, stack: &str, id: &str) -> anyhow::Result<()> {
+        if id.is_empty() {
+            return Ok(());
+        }
+        self.client.delete_change_set().change_set_name(id).stack_name(stack).send().await.map_err(|e| sdk_error("cannot delete the change set", e))?;
+        Ok(())
+    }
+}
+
+fn cfn_change(c: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
+    use aws_sdk_cloudformation::types::{ChangeAction, Replacement as R};
+    CfnChange {
+        logical_id: c.logical_resource_id().unwrap_or_default().to_string(),
+        resource_type: c.resource_type().unwrap_or_default().to_string(),
+        action: match c.action() {
+            Some(ChangeAction::Add) => Action::Add,
+            Some(ChangeAction::Remove) => Action::Remove,
+            _ => Action::Modify,
+        },
+        replacement: c.replacement().map(|r| match r {
+            R::True => Replacement::True,
+            R::Conditional => Replacement::Conditional,
+            _ => Replacement::False,
+        }),
+        causes: c
+            .details()
+            .iter()
+            .filter_map(|d| d.target())
+            .map(|t| (t.name().or(t.attribute().map(|a| a.as_str())).unwrap_or_default().to_string(), t.requires_recreation().map(|r| r.as_str().to_string())))
+            .collect(),
+    }
+}
+
+/// The local diff, corrected by what CloudFormation's change set says:
+/// its replacement verdict wins (it knows the service's rules), and changes
+/// only it reports (a resource it must touch for a reason the template
+/// does not show) are added.
+pub fn merge_change_set(mut local: Vec<crate::diff::ResourceChange>, cfn: &[CfnChange]) -> Vec<crate::diff::ResourceChange> {
+    for c in cfn {
+        match local.iter_mut().find(|l| l.logical_id == c.logical_id) {
+            Some(l) => {
+                if let Some(r) = c.replacement {
+                    if l.action == Action::Modify {
+                        l.replacement = Some(r);
+                    }
+                }
+            }
+            // A modification the template does not show, reported with no
+            // detail and no verdict, says nothing (the emulator does this).
+            None if c.action == Action::Modify && c.causes.is_empty() && c.replacement.is_none() => {}
+            None => local.push(crate::diff::ResourceChange {
+                logical_id: c.logical_id.clone(),
+                resource_type: c.resource_type.clone(),
+                action: c.action,
+                replacement: c.replacement,
+                properties: c
+                    .causes
+                    .iter()
+                    .map(|(name, recreation)| crate::diff::PropertyChange {
+                        path: name.clone(),
+                        before: None,
+                        after: None,
+                        replacement: match recreation.as_deref() {
+                            Some("Always") => Replacement::True,
+                            Some("Conditionally") => Replacement::Conditional,
+                            _ => Replacement::False,
+                        },
+                    })
+                    .collect(),
+            }),
+        }
+    }
+    local.sort_by(|a, b| (a.action, &a.logical_id).cmp(&(b.action, &b.logical_id)));
+    local
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{PropertyChange, ResourceChange};
+
+    #[test]
+    fn no_change_messages_are_recognised_in_both_forms() {
+        assert!(means_no_changes("The submitted information didn't contain changes. Submit different information to create a change set."));
+        assert!(means_no_changes("ValidationError: No updates are to be performed."));
+        assert!(!means_no_changes("Template format error: Unresolved resource dependencies"));
+    }
+
+    #[test]
+    fn the_change_set_decides_replacement_and_adds_what_only_it_saw() {
+        let local = vec![ResourceChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::False), properties: vec![PropertyChange { path: "X".into(), before: None, after: None, replacement: Replacement::False }] }];
+        let cfn = vec![
+            CfnChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::Conditional), causes: vec![] },
+            CfnChange { logical_id: "F".into(), resource_type: "AWS::Lambda::Function".into(), action: Action::Modify, replacement: Some(Replacement::False), causes: vec![("Code".into(), Some("Never".into()))] },
+        ];
+        let merged = merge_change_set(local, &cfn);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged.iter().find(|c| c.logical_id == "T").unwrap().replacement, Some(Replacement::Conditional));
+        assert_eq!(merged.iter().find(|c| c.logical_id == "F").unwrap().properties[0].path, "Code");
+        let silent = vec![CfnChange { logical_id: "G".into(), resource_type: "AWS::SNS::Topic".into(), action: Action::Modify, replacement: None, causes: vec![] }];
+        assert!(merge_change_set(vec![], &silent).is_empty(), "a detail-less modify adds nothing");
+    }
+
+    #[test]
+    fn templates_read_back_from_json_or_yaml() {
+        assert_eq!(parse_template("{\"Resources\": {}}").unwrap(), serde_json::json!({"Resources": {}}));
+        assert_eq!(parse_template("Resources:\n  A:\n    Type: AWS::SNS::Topic\n").unwrap()["Resources"]["A"]["Type"], "AWS::SNS::Topic");
+    }
+}
