@@ -23,8 +23,9 @@ fn render_all(sources: &[(String, String)], envs: &[&str]) -> usize {
         .iter()
         .map(|(name, text)| StackSource::parse(SourceFile { name: name.clone(), text: text.clone() }).map_err(|(_, d)| d).expect("parses"))
         .collect();
-    let jobs: Vec<(&StackSource, &str)> = parsed.iter().flat_map(|s| envs.iter().map(move |e| (s, *e))).collect();
-    render_jobs(&jobs, &renderer, &Default::default())
+    let pending: &stackctl::plan::CodeLocations = &Default::default();
+    let jobs: Vec<(&StackSource, &str, &stackctl::plan::CodeLocations)> = parsed.iter().flat_map(|s| envs.iter().map(move |e| (s, *e, pending))).collect();
+    render_jobs(&jobs, &renderer)
         .into_iter()
         .map(|outcome| match outcome.expect("renders") {
             Outcome::Rendered { template, .. } => to_yaml(&template).len(),

@@ -43,10 +43,10 @@ pub fn render_environment(source: &StackSource, env: &str, renderer: &Renderer, 
     Ok(Outcome::Rendered { template, warnings: diagnostics })
 }
 
-/// Renders many (stack, environment) pairs on all available cores, returning
+/// Renders many (stack, environment, code) jobs on all available cores, returning
 /// outcomes in the order asked. Each pair is independent; the renderer and
 /// its parse cache are shared.
-pub fn render_jobs(jobs: &[(&StackSource, &str)], renderer: &Renderer, code: &CodeLocations) -> Vec<Result<Outcome, RenderError>> {
+pub fn render_jobs(jobs: &[(&StackSource, &str, &CodeLocations)], renderer: &Renderer) -> Vec<Result<Outcome, RenderError>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
     let next = AtomicUsize::new(0);
@@ -54,7 +54,7 @@ pub fn render_jobs(jobs: &[(&StackSource, &str)], renderer: &Renderer, code: &Co
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some((source, env)) = jobs.get(i) else { return done };
+            let Some((source, env, code)) = jobs.get(i) else { return done };
             done.push((i, render_environment(source, env, renderer, code)));
         }
     };

@@ -112,8 +112,9 @@ fn validate(cli: &Cli, args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn W
         }
     };
     let all_envs: Vec<Vec<String>> = stacks.iter().map(envs_of).collect();
-    let jobs: Vec<(&crate::load::StackSource, &str)> = stacks.iter().zip(&all_envs).flat_map(|(s, envs)| envs.iter().map(move |e| (&s.source, e.as_str()))).collect();
-    let mut outcomes = render_jobs(&jobs, &renderer, &CodeLocations::default()).into_iter();
+    let pending = &CodeLocations::default();
+    let jobs: Vec<(&crate::load::StackSource, &str, &CodeLocations)> = stacks.iter().zip(&all_envs).flat_map(|(s, envs)| envs.iter().map(move |e| (&s.source, e.as_str(), pending))).collect();
+    let mut outcomes = render_jobs(&jobs, &renderer).into_iter();
     for (stack, envs) in stacks.iter().zip(&all_envs) {
         let mut found = Vec::new();
         for env in envs {
@@ -147,18 +148,19 @@ fn render(cli: &Cli, args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write
     }
     let mut failed = load_failures;
     let layout = crate::build::Layout::new(&cli.build_dir);
-    let mut outcomes = Vec::new();
+    let mut code = Vec::new();
     for stack in &stacks {
         // Code locations from the last build; `pending/` keys otherwise.
-        let code = match layout.read_manifest(&stack.name, &args.env)? {
+        code.push(match layout.read_manifest(&stack.name, &args.env)? {
             Some(m) => m.code_locations(),
             None => {
                 let _ = writeln!(err, "note: {} has not been built for {}; its template references `pending/` code (run `stackctl build --env {}`)", stack.name, args.env, args.env);
                 CodeLocations::default()
             }
-        };
-        outcomes.extend(render_jobs(&[(&stack.source, args.env.as_str())], &renderer, &code));
+        });
     }
+    let jobs: Vec<(&crate::load::StackSource, &str, &CodeLocations)> = stacks.iter().zip(&code).map(|(s, c)| (&s.source, args.env.as_str(), c)).collect();
+    let outcomes = render_jobs(&jobs, &renderer);
     for (stack, outcome) in stacks.iter().zip(outcomes) {
         let outcome = outcome?;
         let found = vec![(args.env.clone(), outcome.diagnostics().to_vec())];
