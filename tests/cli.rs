@@ -126,7 +126,7 @@ fn committed_schema_is_current() {
 
 #[test]
 fn the_binary_has_documented_exit_codes_and_examples_in_help() {
-    for command in ["validate", "render", "build", "diff", "schema"] {
+    for command in ["validate", "render", "build", "diff", "outputs", "schema"] {
         let assert = Command::cargo_bin("stackctl").unwrap().args([command, "--help"]).assert().success();
         let help = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
         assert!(help.contains("Examples:"), "`{command} --help` shows no example:\n{help}");

@@ -1,6 +1,6 @@
 //! `stackctl diff` against the emulator's CloudFormation: a new stack is
 //! shown as all new and nothing is created; an existing stack shows exactly
-//! what changed; no change set is left behind; no changes exit 0.
+//! what changed; no change set is left behind; its outputs are printed for tools.
 
 mod support;
 
@@ -58,6 +58,16 @@ async fn diff_shows_what_would_change_and_leaves_nothing_behind() {
     assert_eq!(report["data_loss"], serde_json::json!([]));
     let left = cfn.list_change_sets().stack_name("difftest-dev").send().await.unwrap();
     assert!(left.summaries().is_empty(), "the change set was deleted: {:?}", left.summaries());
+
+    // Outputs, for tools.
+    let out = stackctl(&moto, dir.path(), &["outputs", "--env", "dev", "--format", "json", "difftest"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outputs["ItemsTableName"], "difftest-dev-items", "{outputs}");
+    assert!(outputs["StackKeyArn"].as_str().unwrap().starts_with("arn:aws:kms:us-east-1:123456789012:key/"), "{outputs}");
+    let out = stackctl(&moto, dir.path(), &["outputs", "--env", "prod", "difftest"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stack difftest-prod does not exist"));
 
     // Changing the key schema is a replacement the deploy would refuse.
     std::fs::write(dir.path().join("stacks/difftest.yaml"), STACK.replace("name: id", "name: itemId")).unwrap();

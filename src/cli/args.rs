@@ -81,6 +81,15 @@ stack that does not exist yet is shown as all new without creating anything.
 
 Exit codes: 0 no changes (or changes without --exit-code), 1 error, 2 changes with --exit-code.")]
     Diff(DiffArgs),
+    /// Print a deployed stack's outputs (API URL, user pool and client ids, table and bucket names…).
+    #[command(after_help = "\
+Examples:
+  stackctl outputs --env prod guitar-collection
+  stackctl outputs --env prod --format dotenv guitar-collection > frontend/.env.production
+  stackctl outputs --env dev --format json ebay-sniper | jq -r .HttpApiUrl
+
+Exit codes: 0 printed, 1 the stack does not exist or AWS could not be reached, 2 usage error.")]
+    Outputs(OutputsArgs),
     /// Print the JSON schema of stack definitions (for editors and CI checks).
     #[command(after_help = "\
 Examples:
@@ -133,6 +142,25 @@ pub struct DiffArgs {
     pub allow_replace: Vec<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// The stack, by name or path.
+    pub stack: String,
+    #[arg(long, value_enum, default_value_t = OutputsFormat::Table)]
+    pub format: OutputsFormat,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputsFormat {
+    Table,
+    Json,
+    Dotenv,
 }
 
 /// Where in AWS: the standard chain, overridable here.

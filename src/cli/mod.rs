@@ -5,6 +5,7 @@
 mod args;
 mod build;
 mod diff;
+mod outputs;
 mod stacks;
 
 pub use args::exit;
@@ -37,6 +38,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         Command::Render(a) => render(&cli, a, out, err),
         Command::Build(a) => build::run(&cli, a, err),
         Command::Diff(a) => diff::run(&cli, a, out, err),
+        Command::Outputs(a) => outputs::run(&cli, a, out, err),
         Command::Schema => {
             let _ = writeln!(out, "{}", crate::schema::schema_json());
             Ok(exit::OK)
