@@ -56,8 +56,14 @@ async fn all_pages(query: aws_sdk_dynamodb::operation::query::builders::QueryFlu
     }
 }
 
-fn is_condition_failure<E: ProvideErrorMetadata>(e: &E) -> bool {
-    e.code() == Some("ConditionalCheckFailedException")
+/// A failed `attribute_exists` condition means the caller has no such
+/// guitar (or it is someone else's): "not found". Anything else is ours.
+fn missing_or_internal<E: ProvideErrorMetadata + std::error::Error>(e: E) -> ApiError {
+    if e.code() == Some("ConditionalCheckFailedException") {
+        not_found()
+    } else {
+        ApiError::internal(e)
+    }
 }
 
 impl Guitars {
@@ -145,10 +151,7 @@ impl Guitars {
             .return_values(ReturnValue::AllNew)
             .send()
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                if is_condition_failure(&e) { not_found() } else { ApiError::internal(e) }
-            })?;
+            .map_err(|e| missing_or_internal(e.into_service_error()))?;
         Ok(Reply::ok(out.attributes().map(from_item).unwrap_or(Value::Null)))
     }
 
@@ -160,10 +163,7 @@ impl Guitars {
             .condition_expression("attribute_exists(guitarId)")
             .send()
             .await
-            .map_err(|e| {
-                let e = e.into_service_error();
-                if is_condition_failure(&e) { not_found() } else { ApiError::internal(e) }
-            })?;
+            .map_err(|e| missing_or_internal(e.into_service_error()))?;
         Ok(Reply::ok(json!({"guitarId": id, "deleted": true})))
     }
 
