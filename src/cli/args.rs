@@ -1,6 +1,7 @@
 //! Command-line arguments as plain data. `resolve` in the commands turns
 //! them, with the environment and files, into settings once.
 
+use crate::diff::guard::RequireApproval;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -81,6 +82,33 @@ stack that does not exist yet is shown as all new without creating anything.
 
 Exit codes: 0 no changes (or changes without --exit-code), 1 error, 2 changes with --exit-code.")]
     Diff(DiffArgs),
+    /// Deploy stacks through CloudFormation change sets: build, upload, show the diff, guard, execute, follow.
+    #[command(after_help = "\
+Examples:
+  stackctl deploy --env dev guitar-collection
+  stackctl deploy --env prod --outputs-file outputs.json     every stack, outputs for the next CI step
+  stackctl deploy --env prod --require-approval never shop   unattended, after a reviewed `stackctl diff`
+  stackctl deploy --env staging --allow-replace OrdersTable  a table replacement that is intended
+
+Stacks that declare `depends_on` deploy after those stacks; independent ones
+deploy together, up to --concurrency at a time.
+
+Refused without a flag: removing or replacing a table, bucket, user pool, key,
+secret or log group (--allow-replace ID); permission-widening changes when no
+terminal can ask (--require-approval never).
+
+Exit codes: 0 deployed or nothing to change, 1 refused, failed or rolled back, 2 usage error.")]
+    Deploy(DeployArgs),
+    /// Delete a deployed stack; lists the resources it keeps (tables, buckets, keys… with DeletionPolicy Retain).
+    #[command(after_help = "\
+Examples:
+  stackctl destroy --env dev guitar-collection         asks you to type the stack name
+  stackctl destroy --env dev --yes guitar-collection   no question (CI)
+
+Prod stacks have termination protection; destroy refuses them and says how to lift it.
+
+Exit codes: 0 deleted or not there, 1 refused or failed, 2 usage error.")]
+    Destroy(DestroyArgs),
     /// Print a deployed stack's outputs (API URL, user pool and client ids, table and bucket names…).
     #[command(after_help = "\
 Examples:
@@ -140,6 +168,44 @@ pub struct DiffArgs {
     /// Resources whose replacement or removal is intended (repeatable); not reported as data loss.
     #[arg(long, value_name = "LOGICAL_ID")]
     pub allow_replace: Vec<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// Stacks by name or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
+    /// Resources whose replacement or removal is intended (repeatable).
+    #[arg(long, value_name = "LOGICAL_ID")]
+    pub allow_replace: Vec<String>,
+    /// Which changes need a person's approval: `broadening` (new or wider permissions), `any-change`, or `never`.
+    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+    pub require_approval: RequireApproval,
+    /// How many independent stacks deploy at the same time.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+    /// Write the stacks' outputs here after the deploy: JSON (`{stack: {key: value}}`) for `.json`, dotenv otherwise (one stack).
+    #[arg(long, value_name = "PATH")]
+    pub outputs_file: Option<PathBuf>,
+    /// Wait for a stack busy with another operation, instead of refusing.
+    #[arg(long)]
+    pub wait_busy: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// The stack, by name or path.
+    pub stack: String,
+    /// Do not ask; needed where there is no terminal.
+    #[arg(long)]
+    pub yes: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

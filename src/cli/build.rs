@@ -17,11 +17,33 @@ pub fn run(cli: &Cli, args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u
     if failures > 0 {
         return Ok(exit::FAILURE);
     }
+    let Some(functions) = functions_of_stacks(&stacks, args.env.as_deref(), err) else { return Ok(exit::FAILURE) };
+    if functions.is_empty() {
+        let _ = writeln!(err, "nothing to build: the stacks declare no functions");
+        return Ok(exit::OK);
+    }
+    let started = Instant::now();
+    let reporter = Reporter::new(functions.len());
+    let packaged = build_packages(cli, &functions, &reporter)?;
+    let unique: std::collections::BTreeSet<&str> = packaged.iter().map(|p| p.record.sha256.as_str()).collect();
+    let _ = writeln!(err, "built {} packages ({} distinct) in {:.1?}; manifests in {}", packaged.len(), unique.len(), started.elapsed(), Layout::new(&cli.build_dir).root.join("builds").display());
+    if args.upload {
+        let shipments: Vec<Shipment> = packaged.iter().map(|p| Shipment { key: p.record.key.clone(), path: p.record.path.clone().into(), sha256_base64: p.record.code_sha256.clone() }).collect();
+        let report = upload_packages(&args.aws, &shipments, &reporter)?;
+        let _ = writeln!(err, "uploaded {} packages, {} already in {}", report.1.uploaded.len(), report.1.already_there.len(), report.0);
+    }
+    reporter.finish();
+    Ok(exit::OK)
+}
+
+/// The functions of `stacks` in `env` (every environment when `None`);
+/// `None` after reporting invalid definitions.
+pub(super) fn functions_of_stacks(stacks: &[super::stacks::LoadedStack], env: Option<&str>, err: &mut dyn Write) -> Option<Vec<build::FunctionCode>> {
     let mut functions = Vec::new();
     let mut invalid = false;
-    for stack in &stacks {
-        let envs: Vec<String> = match &args.env {
-            Some(e) => vec![e.clone()],
+    for stack in stacks {
+        let envs: Vec<String> = match env {
+            Some(e) => vec![e.to_string()],
             None => stack.source.environments().map(String::from).collect(),
         };
         let dir = Path::new(&stack.source.file.name).parent().map(Path::to_path_buf).unwrap_or_default();
@@ -37,28 +59,18 @@ pub fn run(cli: &Cli, args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u
         }
     }
     if invalid {
-        let _ = writeln!(err, "error: fix the stack definitions above before building");
-        return Ok(exit::FAILURE);
+        let _ = writeln!(err, "error: fix the stack definitions above first");
+        return None;
     }
-    if functions.is_empty() {
-        let _ = writeln!(err, "nothing to build: the stacks declare no functions");
-        return Ok(exit::OK);
-    }
+    Some(functions)
+}
+
+/// Compiles (when a crate is named) and packages `functions`, writing manifests.
+pub(super) fn build_packages(cli: &Cli, functions: &[build::FunctionCode], reporter: &Reporter) -> anyhow::Result<Vec<Packaged>> {
     let compiles = functions.iter().any(|f| matches!(f.source, build::CodeSource::Crate(_)));
     let toolchain = if compiles { Some(Toolchain::find(Path::new("."))?) } else { None };
     let workspace = std::env::current_dir()?;
-    let started = Instant::now();
-    let reporter = Reporter::new(functions.len());
-    let packaged = build::build(&functions, toolchain.as_ref(), &workspace, &Layout::new(&cli.build_dir), &reporter)?;
-    let unique: std::collections::BTreeSet<&str> = packaged.iter().map(|p| p.record.sha256.as_str()).collect();
-    let _ = writeln!(err, "built {} packages ({} distinct) in {:.1?}; manifests in {}", packaged.len(), unique.len(), started.elapsed(), Layout::new(&cli.build_dir).root.join("builds").display());
-    if args.upload {
-        let shipments: Vec<Shipment> = packaged.iter().map(|p| Shipment { key: p.record.key.clone(), path: p.record.path.clone().into(), sha256_base64: p.record.code_sha256.clone() }).collect();
-        let report = upload_packages(&args.aws, &shipments, &reporter)?;
-        let _ = writeln!(err, "uploaded {} packages, {} already in {}", report.1.uploaded.len(), report.1.already_there.len(), report.0);
-    }
-    reporter.finish();
-    Ok(exit::OK)
+    build::build(functions, toolchain.as_ref(), &workspace, &Layout::new(&cli.build_dir), reporter)
 }
 
 /// Ships packages to the artifact bucket of the account and region in use.
@@ -66,8 +78,8 @@ fn upload_packages(aws: &super::args::AwsArgs, shipments: &[Shipment], reporter:
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let session = Session::load(&SessionOptions { profile: aws.profile.clone(), region: aws.region.clone() }).await?;
-        let store = S3Store { client: session.s3(), bucket: session.artifact_bucket(), tls_only: !session.plain_http() };
-        if store.ensure_bucket(&session.region, &session.account).await? {
+        let store = S3Store::for_session(&session);
+        if store.ensure_bucket().await? {
             reporter.line(&format!("created the artifact bucket {} (private, versioned, encrypted)", store.bucket));
         }
         let report = upload_reporting(&store, shipments, |key, sent| reporter.line(&format!("{} {key}", if sent { "uploaded" } else { "already there:" }))).await?;
@@ -76,14 +88,14 @@ fn upload_packages(aws: &super::args::AwsArgs, shipments: &[Shipment], reporter:
 }
 
 /// Progress: a bar on a terminal, timestamped plain lines otherwise (CI logs).
-struct Reporter {
+pub(super) struct Reporter {
     bar: Option<ProgressBar>,
     started: Instant,
     err: Mutex<std::io::Stderr>,
 }
 
 impl Reporter {
-    fn new(total: usize) -> Self {
+    pub(super) fn new(total: usize) -> Self {
         let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = interactive.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
@@ -94,7 +106,7 @@ impl Reporter {
         Reporter { bar, started: Instant::now(), err: Mutex::new(std::io::stderr()) }
     }
 
-    fn line(&self, text: &str) {
+    pub(super) fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
             None => {
@@ -104,7 +116,7 @@ impl Reporter {
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

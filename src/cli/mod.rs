@@ -4,6 +4,7 @@
 
 mod args;
 mod build;
+mod deploy;
 mod diff;
 mod outputs;
 mod stacks;
@@ -38,6 +39,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         Command::Render(a) => render(&cli, a, out, err),
         Command::Build(a) => build::run(&cli, a, err),
         Command::Diff(a) => diff::run(&cli, a, out, err),
+        Command::Deploy(a) => deploy::run(&cli, a, out, err),
+        Command::Destroy(a) => deploy::destroy(&cli, a, err),
         Command::Outputs(a) => outputs::run(&cli, a, out, err),
         Command::Schema => {
             let _ = writeln!(out, "{}", crate::schema::schema_json());

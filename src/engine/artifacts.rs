@@ -15,6 +15,10 @@ pub trait ArtifactStore {
     fn exists(&self, key: &str) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
     /// Stores `bytes` at `key`; `sha256_base64` lets the store verify them.
     fn put(&self, key: &str, bytes: Vec<u8>, sha256_base64: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    /// Makes sure the store exists and is set up; true when it was created now.
+    fn ensure(&self) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
+    /// The HTTPS URL CloudFormation reads an object at.
+    fn url(&self, key: &str) -> String;
 }
 
 /// What an upload did.
@@ -59,12 +63,22 @@ pub async fn upload_reporting<S: ArtifactStore>(store: &S, shipments: &[Shipment
 }
 
 /// The artifact bucket in S3.
+#[derive(Clone)]
 pub struct S3Store {
     pub client: aws_sdk_s3::Client,
     pub bucket: String,
+    pub region: String,
+    pub account: String,
     /// Deny requests without TLS by bucket policy. Off only for a plain-HTTP
     /// endpoint (a local emulator), where the policy would deny stackctl itself.
     pub tls_only: bool,
+}
+
+impl S3Store {
+    /// The artifact bucket of the session's account and region.
+    pub fn for_session(session: &super::session::Session) -> S3Store {
+        S3Store { client: session.s3(), bucket: session.artifact_bucket(), region: session.region.clone(), account: session.account.clone(), tls_only: !session.plain_http() }
+    }
 }
 
 impl ArtifactStore for S3Store {
@@ -98,13 +112,21 @@ impl ArtifactStore for S3Store {
             .map_err(|e| anyhow::anyhow!("cannot upload s3://{}/{key}: {}", self.bucket, aws_sdk_s3::error::DisplayErrorContext(&e.into_service_error())))?;
         Ok(())
     }
+
+    async fn ensure(&self) -> anyhow::Result<bool> {
+        self.ensure_bucket().await
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("https://{}.s3.{}.amazonaws.com/{key}", self.bucket, self.region)
+    }
 }
 
 impl S3Store {
     /// Creates the bucket when it does not exist: private, versioned,
     /// encrypted, TLS-only, old versions and abandoned uploads expiring.
-    pub async fn ensure_bucket(&self, region: &str, account: &str) -> anyhow::Result<bool> {
-        let b = &self.bucket;
+    pub async fn ensure_bucket(&self) -> anyhow::Result<bool> {
+        let (b, region, account) = (&self.bucket, self.region.as_str(), self.account.as_str());
         match self.client.head_bucket().bucket(b).expected_bucket_owner(account).send().await {
             Ok(_) => return Ok(false),
             Err(e) => {
@@ -195,6 +217,12 @@ mod tests {
             self.calls.lock().unwrap().push(format!("PUT {key}"));
             self.objects.lock().unwrap().insert(key.into(), bytes);
             Ok(())
+        }
+        async fn ensure(&self) -> anyhow::Result<bool> {
+            Ok(false)
+        }
+        fn url(&self, key: &str) -> String {
+            format!("https://bucket.s3.us-east-1.amazonaws.com/{key}")
         }
     }
 

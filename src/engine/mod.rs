@@ -2,5 +2,7 @@
 //! script the answers. The core (model … check) never reaches here.
 
 pub mod artifacts;
+pub mod deploy;
 pub mod session;
 pub mod stacks;
+pub mod watch;

@@ -6,11 +6,55 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 /// A deployed stack as far as a diff or deploy needs it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StackState {
+    /// The stack's ARN: the only name that still finds it once deleted.
+    pub id: String,
     pub status: String,
+    pub status_reason: Option<String>,
     pub termination_protection: bool,
     pub outputs: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+}
+
+impl StackState {
+    /// Busy with an operation (other than waiting for a first change set).
+    pub fn is_busy(&self) -> bool {
+        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
+    }
+
+    /// Holds deployed resources that an update change set can work on.
+    pub fn is_deployed(&self) -> bool {
+        !matches!(self.status.as_str(), "REVIEW_IN_PROGRESS" | "ROLLBACK_COMPLETE" | "DELETE_COMPLETE")
+    }
+}
+
+/// One line of a stack's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackEvent {
+    pub id: String,
+    /// Seconds since the Unix epoch, as CloudFormation stamped it.
+    pub timestamp: f64,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+impl StackEvent {
+    /// An event of the stack itself rather than one of its resources.
+    pub fn is_stack(&self) -> bool {
+        self.resource_type == "AWS::CloudFormation::Stack"
+    }
+}
+
+/// A resource the stack holds, as ListStackResources reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackResource {
+    pub logical_id: String,
+    pub physical_id: String,
+    pub resource_type: String,
 }
 
 /// One change as CloudFormation's change set reports it.
@@ -56,6 +100,23 @@ pub trait Stacks {
     /// Creates a change set and waits until it is ready (or known empty, or failed).
     fn change_set(&self, request: &ChangeSetRequest) -> impl std::future::Future<Output = anyhow::Result<(String, ChangeSetOutcome)>> + Send;
     fn delete_change_set(&self, stack: &str, id: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    fn execute_change_set(&self, stack: &str, id: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    /// Events newer than the one with id `after` (all when `None`), oldest first.
+    fn events_after(&self, stack: &str, after: Option<&str>) -> impl std::future::Future<Output = anyhow::Result<Vec<StackEvent>>> + Send;
+    fn resources(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<Vec<StackResource>>> + Send;
+    fn delete_stack(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    fn set_termination_protection(&self, stack: &str, on: bool) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Whether an error is AWS asking us to slow down (worth a pause and a retry).
+pub fn is_throttling(error: &anyhow::Error) -> bool {
+    let text = format!("{error:#}");
+    ["Throttling", "Rate exceeded", "TooManyRequests", "RequestLimitExceeded"].iter().any(|t| text.contains(t))
+}
+
+/// Whether an error says the stack is not there (any more).
+pub fn is_missing_stack(error: &anyhow::Error) -> bool {
+    format!("{error:#}").contains("does not exist")
 }
 
 /// Whether a CloudFormation message says there is nothing to change.
@@ -85,9 +146,12 @@ impl Stacks for CloudFormation {
     async fn describe(&self, stack: &str) -> anyhow::Result<Option<StackState>> {
         match self.client.describe_stacks().stack_name(stack).send().await {
             Ok(out) => Ok(out.stacks().first().map(|s| StackState {
+                id: s.stack_id().unwrap_or_default().to_string(),
                 status: s.stack_status().map(|st| st.as_str().to_string()).unwrap_or_default(),
+                status_reason: s.stack_status_reason().map(String::from),
                 termination_protection: s.enable_termination_protection().unwrap_or(false),
                 outputs: s.outputs().iter().map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string())).collect(),
+                tags: s.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
             })),
             Err(e) => {
                 let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
@@ -177,6 +241,82 @@ impl Stacks for CloudFormation {
             return Ok(());
         }
         self.client.delete_change_set().change_set_name(id).stack_name(stack).send().await.map_err(|e| sdk_error("cannot delete the change set", e))?;
+        Ok(())
+    }
+
+    async fn execute_change_set(&self, stack: &str, id: &str) -> anyhow::Result<()> {
+        self.client.execute_change_set().change_set_name(id).stack_name(stack).send().await.map_err(|e| sdk_error(&format!("cannot execute the change set of {stack}"), e))?;
+        Ok(())
+    }
+
+    async fn events_after(&self, stack: &str, after: Option<&str>) -> anyhow::Result<Vec<StackEvent>> {
+        // Newest first, page by page, until the last event already seen.
+        let mut found = Vec::new();
+        let mut token = None;
+        'pages: loop {
+            let page = self
+                .client
+                .describe_stack_events()
+                .stack_name(stack)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot read the events of {stack}"), e))?;
+            for e in page.stack_events() {
+                let id = e.event_id().unwrap_or_default();
+                if Some(id) == after {
+                    break 'pages;
+                }
+                found.push(StackEvent {
+                    id: id.to_string(),
+                    timestamp: e.timestamp().map(|t| t.as_secs_f64()).unwrap_or(0.0),
+                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: e.resource_type().unwrap_or_default().to_string(),
+                    physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
+                    status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    reason: e.resource_status_reason().map(String::from),
+                });
+            }
+            token = page.next_token().map(String::from);
+            // Without a last-seen event, the first page is the present.
+            if token.is_none() || after.is_none() {
+                break;
+            }
+        }
+        found.reverse();
+        Ok(found)
+    }
+
+    async fn resources(&self, stack: &str) -> anyhow::Result<Vec<StackResource>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self.client.list_stack_resources().stack_name(stack).set_next_token(token).send().await.map_err(|e| sdk_error(&format!("cannot list the resources of {stack}"), e))?;
+            out.extend(page.stack_resource_summaries().iter().map(|r| StackResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+                resource_type: r.resource_type().unwrap_or_default().to_string(),
+            }));
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn delete_stack(&self, stack: &str) -> anyhow::Result<()> {
+        self.client.delete_stack().stack_name(stack).send().await.map_err(|e| sdk_error(&format!("cannot delete {stack}"), e))?;
+        Ok(())
+    }
+
+    async fn set_termination_protection(&self, stack: &str, on: bool) -> anyhow::Result<()> {
+        self.client
+            .update_termination_protection()
+            .stack_name(stack)
+            .enable_termination_protection(on)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot change the termination protection of {stack}"), e))?;
         Ok(())
     }
 }

@@ -48,6 +48,10 @@ pub struct StackDef {
     /// Turn on CloudFormation termination protection. Default: true in `prod`.
     #[serde(default)]
     pub termination_protection: Option<bool>,
+    /// Other stacks (by their `name`) that `stackctl deploy` must deploy
+    /// before this one, in the same environment.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
     /// Settings every function gets unless it says otherwise.
     #[serde(default)]
     pub function_defaults: FunctionDefaults,

@@ -61,6 +61,24 @@ pub(crate) struct Planner<'a> {
 }
 
 /// Plans `def` (already validated) for `env`.
+/// How a stack is deployed, beyond its template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// `{name}-{env}`.
+    pub stack_name: String,
+    /// Stack tags (CloudFormation passes them on to every resource).
+    pub tags: Vec<(String, String)>,
+    pub termination_protection: bool,
+    /// The region the stack must be deployed in, when it says so.
+    pub region: Option<String>,
+}
+
+pub fn deployment(def: &StackDef, env: &str) -> Deployment {
+    let mut tags = vec![("app".to_string(), def.name.clone()), ("env".to_string(), env.to_string())];
+    tags.extend(def.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Deployment { stack_name: format!("{}-{env}", def.name), tags, termination_protection: def.termination_protection.unwrap_or(env == "prod"), region: def.region.clone() }
+}
+
 pub fn plan(def: &StackDef, env: &str, code: &CodeLocations) -> Plan {
     let mut p = Planner { def, env, code, fragments: Vec::new(), outputs: Vec::new() };
     p.key();
@@ -97,9 +115,7 @@ impl Planner<'_> {
     }
 
     fn tags(&self) -> Vec<(String, String)> {
-        let mut tags = vec![("app".to_string(), self.def.name.clone()), ("env".to_string(), self.env.to_string())];
-        tags.extend(self.def.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        tags
+        deployment(self.def, self.env).tags
     }
 
     fn globals(&self) -> Value {

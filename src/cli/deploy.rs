@@ -1,0 +1,434 @@
+//! `stackctl deploy`: build, render, and deploy stacks in dependency order,
+//! several at a time, following each live; `stackctl destroy`.
+
+use super::args::{Cli, DeployArgs, DestroyArgs, OutputsFormat};
+use super::build::{build_packages, functions_of_stacks, Reporter};
+use super::exit;
+use super::outputs::format_outputs;
+use super::stacks::{load_stacks, write_atomically, LoadedStack};
+use crate::build::{Layout, Packaged};
+use crate::engine::artifacts::{S3Store, Shipment};
+use crate::engine::deploy::{deploy_stack, destroy_stack, discard, Approval, DeployOutcome, DeployRequest, DestroyOutcome, Observer, StackDiff};
+use crate::engine::session::{Session, SessionOptions};
+use crate::engine::stacks::{CloudFormation, StackEvent, Stacks};
+use crate::engine::watch::{is_settled, Pacing};
+use crate::pipeline::{render_environment, Outcome};
+use crate::plan::{deployment, Deployment};
+use crate::render::{Renderer, TemplateSet};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Exit code after Ctrl-C, as shells expect (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
+/// One stack ready to deploy.
+struct Target {
+    deployment: Deployment,
+    depends_on: Vec<String>,
+    app: String,
+    template: Value,
+    shipments: Vec<Shipment>,
+}
+
+pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let (stacks, failures) = load_stacks(&cli.stacks_dir, &args.stacks, err)?;
+    if failures > 0 {
+        return Ok(exit::FAILURE);
+    }
+    let Some(targets) = prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
+    let waves = match deploy_order(&targets) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Ok(exit::FAILURE);
+        }
+    };
+    if args.outputs_file.as_ref().is_some_and(|p| !is_json(p)) && targets.len() > 1 {
+        let _ = writeln!(err, "error: a dotenv outputs file holds one stack's outputs, and {} stacks are being deployed\n  = hint: name one stack, or write JSON with `--outputs-file outputs.json`", targets.len());
+        return Ok(exit::USAGE);
+    }
+    let console = Console::new();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
+    for t in &targets {
+        if let Some(region) = t.deployment.region.as_deref().filter(|r| *r != session.region) {
+            let _ = writeln!(err, "error: {} must be deployed in {region} (its `region`), but the session is in {}\n  = hint: pass `--region {region}`", t.deployment.stack_name, session.region);
+            return Ok(exit::FAILURE);
+        }
+    }
+    let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
+    let store = S3Store::for_session(&session);
+    let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let requests: Vec<DeployRequest> = targets
+        .iter()
+        .map(|t| DeployRequest {
+            stack: t.deployment.stack_name.clone(),
+            template: t.template.clone(),
+            tags: t.deployment.tags.clone(),
+            shipments: t.shipments.clone(),
+            allow_replace: args.allow_replace.clone(),
+            require_approval: args.require_approval,
+            termination_protection: t.deployment.termination_protection,
+            wait_busy: args.wait_busy,
+            change_set_name: format!("stackctl-{run_id}"),
+            pacing: Pacing::default(),
+        })
+        .collect();
+    let started = Instant::now();
+    let results: Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>> = Mutex::new(BTreeMap::new());
+    let all = async {
+        use futures_util::stream::{self, StreamExt};
+        for wave in &waves {
+            let failed_before = results.lock().expect("results").values().any(|r| !r.as_ref().is_ok_and(DeployOutcome::is_success));
+            if failed_before {
+                break;
+            }
+            stream::iter(wave.iter().copied())
+                .map(|i| {
+                    let (cfn, store, console, results, request) = (&cfn, &store, &console, &results, &requests[i]);
+                    async move {
+                        let outcome = deploy_stack(cfn, store, request, console).await;
+                        results.lock().expect("results").insert(i, outcome);
+                    }
+                })
+                .buffer_unordered(usize::from(args.concurrency))
+                .collect::<Vec<()>>()
+                .await;
+        }
+    };
+    let interrupted = runtime.block_on(async {
+        tokio::select! {
+            () = all => false,
+            _ = tokio::signal::ctrl_c() => true,
+        }
+    });
+    console.finish();
+    if interrupted {
+        runtime.block_on(stop_cleanly(&cfn, &requests, &results, &console, err));
+        return Ok(INTERRUPTED);
+    }
+    let results = results.into_inner().expect("results");
+    let mut code = exit::OK;
+    let mut outputs_of: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (i, t) in targets.iter().enumerate() {
+        let stack = &t.deployment.stack_name;
+        match results.get(&i) {
+            None => {
+                code = exit::FAILURE;
+                let _ = writeln!(err, "{stack}: not deployed (an earlier stack it may depend on did not deploy)");
+            }
+            Some(Err(e)) => {
+                code = exit::FAILURE;
+                let _ = writeln!(err, "{stack}: error: {e:#}");
+            }
+            Some(Ok(outcome)) => {
+                report(stack, outcome, err);
+                match outcome {
+                    DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => {
+                        let mut sorted = outputs.clone();
+                        sorted.sort();
+                        outputs_of.insert(stack.clone(), sorted);
+                    }
+                    _ => code = exit::FAILURE,
+                }
+            }
+        }
+    }
+    for (stack, outputs) in &outputs_of {
+        if !outputs.is_empty() {
+            let _ = writeln!(out, "Outputs of {stack}:\n{}", indent(&format_outputs(outputs, OutputsFormat::Table)));
+        }
+    }
+    if let Some(path) = &args.outputs_file {
+        let text = if is_json(path) {
+            let map: serde_json::Map<String, Value> = outputs_of.iter().map(|(s, o)| (s.clone(), o.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>().into())).collect();
+            format!("{}\n", serde_json::to_string_pretty(&map)?)
+        } else {
+            outputs_of.values().next().map(|o| format_outputs(o, OutputsFormat::Dotenv)).unwrap_or_default()
+        };
+        write_atomically(path, text.as_bytes())?;
+        let _ = writeln!(err, "wrote the outputs to {}", path.display());
+    }
+    let _ = writeln!(err, "done in {:.1?}", started.elapsed());
+    Ok(code)
+}
+
+fn is_json(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "json")
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// Resolves, builds and renders each stack for `env`; `None` after
+/// reporting what is wrong with the definitions.
+fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dyn Write) -> anyhow::Result<Option<Vec<Target>>> {
+    let Some(functions) = functions_of_stacks(stacks, Some(env), err) else { return Ok(None) };
+    let mut packaged: Vec<Packaged> = Vec::new();
+    if !functions.is_empty() {
+        let reporter = Reporter::new(functions.len());
+        packaged = build_packages(cli, &functions, &reporter)?;
+        reporter.finish();
+    }
+    let renderer = Renderer::new(&TemplateSet::builtin())?;
+    let layout = Layout::new(&cli.build_dir);
+    let mut targets = Vec::new();
+    for stack in stacks {
+        let code = layout.read_manifest(&stack.name, env)?.map(|m| m.code_locations()).unwrap_or_default();
+        let template = match render_environment(&stack.source, env, &renderer, &code)? {
+            Outcome::Rendered { template, .. } => template,
+            Outcome::Invalid(d) => {
+                for d in d {
+                    let _ = write!(err, "{}", d.render(&stack.source.file));
+                }
+                return Ok(None);
+            }
+        };
+        let resolved = stack.source.resolve(env);
+        let def = resolved.valid_def().expect("rendered, so valid");
+        let shipments = packaged
+            .iter()
+            .filter(|p| p.code.stack == stack.name)
+            .map(|p| Shipment { key: p.record.key.clone(), path: p.record.path.clone().into(), sha256_base64: p.record.code_sha256.clone() })
+            .collect();
+        targets.push(Target { deployment: deployment(def, env), depends_on: def.depends_on.clone(), app: def.name.clone(), template, shipments });
+    }
+    Ok(Some(targets))
+}
+
+/// Waves of stacks: each wave depends only on earlier ones. Dependencies on
+/// stacks not being deployed now are taken as already deployed.
+fn deploy_order(targets: &[Target]) -> anyhow::Result<Vec<Vec<usize>>> {
+    let index: BTreeMap<&str, usize> = targets.iter().enumerate().map(|(i, t)| (t.app.as_str(), i)).collect();
+    let mut placed: BTreeSet<usize> = BTreeSet::new();
+    let mut waves = Vec::new();
+    while placed.len() < targets.len() {
+        let wave: Vec<usize> = (0..targets.len())
+            .filter(|i| !placed.contains(i))
+            .filter(|&i| targets[i].depends_on.iter().filter_map(|d| index.get(d.as_str())).all(|d| placed.contains(d)))
+            .collect();
+        if wave.is_empty() {
+            let stuck: Vec<&str> = (0..targets.len()).filter(|i| !placed.contains(i)).map(|i| targets[i].app.as_str()).collect();
+            anyhow::bail!("the `depends_on` of {} form a cycle; no order deploys them", stuck.join(", "));
+        }
+        placed.extend(&wave);
+        waves.push(wave);
+    }
+    Ok(waves)
+}
+
+fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
+    let _ = match outcome {
+        DeployOutcome::NoChanges { .. } => writeln!(err, "{stack}: no changes; nothing deployed"),
+        DeployOutcome::Deployed { status, uploaded, .. } => writeln!(err, "{stack}: {status} ({uploaded} packages uploaded)"),
+        DeployOutcome::Refused(refusals) => {
+            let _ = writeln!(err, "{stack}: refused, nothing deployed: the change set would lose data");
+            for r in refusals {
+                let _ = writeln!(err, "  {} ({}) would be {}", r.logical_id, r.resource_type, r.reason);
+            }
+            let ids: Vec<String> = refusals.iter().map(|r| format!("--allow-replace {}", r.logical_id)).collect();
+            writeln!(err, "  = hint: if losing that data is intended, deploy again with {}", ids.join(" "))
+        }
+        DeployOutcome::NotApproved(why) => writeln!(err, "{stack}: {why}"),
+        DeployOutcome::Failed { status, causes } => {
+            let _ = writeln!(err, "{stack}: failed, the stack is now {status}");
+            for c in causes {
+                let _ = writeln!(err, "  caused by {} ({}): {} {}", c.logical_id, c.resource_type, c.status, c.reason.as_deref().unwrap_or(""));
+            }
+            writeln!(err, "  = hint: fix the cause above and deploy again; `aws cloudformation describe-stack-events --stack-name {stack}` has the full history")
+        }
+    };
+}
+
+/// After Ctrl-C: change sets not yet executed are removed (and a new
+/// stack's empty shell); executing ones carry on in CloudFormation.
+async fn stop_cleanly(cfn: &CloudFormation, requests: &[DeployRequest], results: &Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>>, console: &Console, err: &mut dyn Write) {
+    let done: BTreeSet<usize> = results.lock().expect("results").keys().copied().collect();
+    let executing = console.executing.lock().expect("executing").clone();
+    for (_, r) in requests.iter().enumerate().filter(|(i, _)| !done.contains(i)) {
+        let stack = &r.stack;
+        if executing.contains(stack) {
+            let _ = writeln!(
+                err,
+                "stopped watching {stack}; CloudFormation carries on with the deploy.\n  follow it: aws cloudformation describe-stack-events --stack-name {stack}\n  cancel it: aws cloudformation cancel-update-stack --stack-name {stack} (an update), or wait and `stackctl destroy` (a first deploy)"
+            );
+        } else {
+            let created = matches!(cfn.describe(stack).await, Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS");
+            discard(cfn, stack, &r.change_set_name, created).await;
+            let _ = writeln!(err, "interrupted before {stack} was changed; its pending change set was removed");
+        }
+    }
+}
+
+/// Progress on stderr: one live line per resource on a terminal, plain
+/// timestamped event lines otherwise (CI logs); prompts only on a terminal.
+struct Console {
+    multi: Option<MultiProgress>,
+    bars: Mutex<BTreeMap<(String, String), ProgressBar>>,
+    started: Instant,
+    /// Stacks whose change set has been sent for execution.
+    executing: Mutex<BTreeSet<String>>,
+    prompt: Mutex<()>,
+}
+
+impl Console {
+    fn new() -> Console {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let multi = interactive.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Console { multi, bars: Mutex::new(BTreeMap::new()), started: Instant::now(), executing: Mutex::new(BTreeSet::new()), prompt: Mutex::new(()) }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(text);
+            }
+            None => eprintln!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64()),
+        }
+    }
+
+    fn finish(&self) {
+        for bar in self.bars.lock().expect("bars").values() {
+            if !bar.is_finished() {
+                bar.abandon();
+            }
+        }
+    }
+}
+
+impl Observer for Console {
+    fn note(&self, stack: &str, text: &str) {
+        self.line(&format!("{stack}: {text}"));
+    }
+
+    fn plan(&self, diff: &StackDiff) {
+        let mut text = Vec::new();
+        super::diff::print_human(diff, &mut text);
+        for l in String::from_utf8_lossy(&text).lines() {
+            self.line(l);
+        }
+    }
+
+    fn event(&self, stack: &str, e: &StackEvent) {
+        let reason = e.reason.as_deref().filter(|r| !r.is_empty()).map(|r| format!("  {r}")).unwrap_or_default();
+        let Some(multi) = &self.multi else {
+            self.line(&format!("{stack}  {:<32} {:<36} {}{reason}", e.logical_id, e.resource_type, e.status));
+            return;
+        };
+        let mut bars = self.bars.lock().expect("bars");
+        let bar = bars.entry((stack.to_string(), e.logical_id.clone())).or_insert_with(|| {
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
+            bar.enable_steady_tick(Duration::from_millis(150));
+            bar
+        });
+        let message = format!("{stack}  {:<32} {:<36} {}{reason}", e.logical_id, e.resource_type, e.status);
+        if is_settled(&e.status) {
+            bar.finish_with_message(message);
+        } else {
+            bar.set_message(message);
+        }
+    }
+
+    fn executing(&self, stack: &str) {
+        self.executing.lock().expect("executing").insert(stack.to_string());
+    }
+
+    fn approve(&self, _stack: &str, question: &str) -> Approval {
+        let Some(multi) = &self.multi else { return Approval::CannotAsk };
+        if !std::io::stdin().is_terminal() {
+            return Approval::CannotAsk;
+        }
+        let _one_at_a_time = self.prompt.lock().expect("prompt");
+        multi.suspend(|| {
+            eprint!("{question} [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+                Approval::Granted
+            } else {
+                Approval::Declined
+            }
+        })
+    }
+}
+
+pub fn destroy(cli: &Cli, args: &DestroyArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let (stacks, failures) = load_stacks(&cli.stacks_dir, std::slice::from_ref(&args.stack), err)?;
+    let Some(stack) = stacks.first().filter(|_| failures == 0) else { return Ok(exit::FAILURE) };
+    let resolved = stack.source.resolve(&args.env);
+    let Some(def) = resolved.def.as_ref() else {
+        for d in &resolved.diagnostics {
+            let _ = write!(err, "{}", d.render(&stack.source.file));
+        }
+        return Ok(exit::FAILURE);
+    };
+    let name = deployment(def, &args.env).stack_name;
+    if !args.yes {
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if !interactive {
+            let _ = writeln!(err, "error: destroying {name} needs a confirmation, and there is no terminal to ask on\n  = hint: pass --yes to destroy it unattended");
+            return Ok(exit::FAILURE);
+        }
+        let _ = write!(err, "This deletes the stack {name} and every resource it does not retain.\nType the stack name to confirm: ");
+        let _ = err.flush();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != name {
+            let _ = writeln!(err, "not confirmed; nothing was deleted");
+            return Ok(exit::FAILURE);
+        }
+    }
+    let console = Console::new();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let outcome = runtime.block_on(async {
+        let session = Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }).await?;
+        let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
+        tokio::select! {
+            outcome = destroy_stack(&cfn, &name, Pacing::default(), &console) => outcome.map(Some),
+            _ = tokio::signal::ctrl_c() => Ok(None),
+        }
+    })?;
+    console.finish();
+    let Some(outcome) = outcome else {
+        let _ = writeln!(err, "stopped watching; if the deletion started, CloudFormation carries on: aws cloudformation describe-stack-events --stack-name {name}");
+        return Ok(INTERRUPTED);
+    };
+    match outcome {
+        DestroyOutcome::Missing => {
+            let _ = writeln!(err, "{name} does not exist; nothing to destroy");
+            Ok(exit::OK)
+        }
+        DestroyOutcome::Protected => {
+            let _ = writeln!(
+                err,
+                "error: {name} has termination protection (on for prod stacks, or where `termination_protection: true`), so it cannot be deleted\n  = hint: if deleting it is intended, lift the protection first:\n      aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {name}\n    then run this destroy again (and set `termination_protection: false` in the stack, or the next deploy turns it back on)"
+            );
+            Ok(exit::FAILURE)
+        }
+        DestroyOutcome::Destroyed { retained } => {
+            let _ = writeln!(err, "{name}: deleted");
+            if !retained.is_empty() {
+                let _ = writeln!(err, "retained (DeletionPolicy Retain; they still exist and may still cost money):");
+                for r in &retained {
+                    let _ = writeln!(err, "  {} ({}): {}", r.logical_id, r.resource_type, r.physical_id);
+                }
+                let _ = writeln!(err, "  = hint: a later deploy of {name} cannot create resources with these names until they are deleted or imported");
+            }
+            Ok(exit::OK)
+        }
+        DestroyOutcome::Failed { status, causes } => {
+            let _ = writeln!(err, "{name}: deletion failed, the stack is now {status}");
+            for c in causes {
+                let _ = writeln!(err, "  caused by {} ({}): {} {}", c.logical_id, c.resource_type, c.status, c.reason.as_deref().unwrap_or(""));
+            }
+            Ok(exit::FAILURE)
+        }
+    }
+}
