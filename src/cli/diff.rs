@@ -102,8 +102,23 @@ pub(super) fn print_human(d: &StackDiff, out: &mut dyn Write) {
     for r in &d.data_loss {
         let _ = writeln!(out, "  ! data loss: {} ({}) would be {}; a deploy refuses this unless you pass --allow-replace {}", r.logical_id, r.resource_type, r.reason, r.logical_id);
     }
+    // Grouped by resource, a few each: a new stack grants dozens.
+    let mut by_resource: Vec<(&str, Vec<&str>)> = Vec::new();
     for (id, grant) in &d.broadening {
-        let _ = writeln!(out, "  ! security: {id} grants {grant}");
+        match by_resource.iter_mut().find(|(r, _)| *r == id) {
+            Some((_, grants)) => grants.push(grant),
+            None => by_resource.push((id, vec![grant])),
+        }
+    }
+    const SHOWN: usize = 3;
+    for (id, grants) in &by_resource {
+        let _ = writeln!(out, "  ! security: {id} gains {} grant{}", grants.len(), if grants.len() == 1 { "" } else { "s" });
+        for g in grants.iter().take(SHOWN) {
+            let _ = writeln!(out, "      {g}");
+        }
+        if grants.len() > SHOWN {
+            let _ = writeln!(out, "      … and {} more (`stackctl diff --output json` lists every one)", grants.len() - SHOWN);
+        }
     }
 }
 

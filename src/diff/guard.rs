@@ -73,7 +73,8 @@ pub fn grants(template: &Value) -> BTreeSet<(String, Grant)> {
             "AWS::KMS::Key" => add_policy("key policy", props.get("KeyPolicy")),
             "AWS::S3::BucketPolicy" | "AWS::SNS::TopicPolicy" | "AWS::SQS::QueuePolicy" => add_policy("resource policy", props.get("PolicyDocument")),
             "AWS::Lambda::Permission" => {
-                out.insert((id.clone(), format!("invoke permission: {} {} {}", props["Principal"], props["FunctionName"], props.get("SourceArn").unwrap_or(&Value::Null))));
+                let source = props.get("SourceArn").map(|s| format!(" from {}", compact(s))).unwrap_or_default();
+                out.insert((id.clone(), format!("invoke permission: {} may invoke {}{source}", compact(&props["Principal"]), compact(&props["FunctionName"]))));
             }
             "AWS::S3::Bucket" => {
                 // Each public-access protection that is not on is a grant.
@@ -102,22 +103,43 @@ fn statements(list: &Value) -> Vec<String> {
     };
     let mut out = Vec::new();
     for s in as_list(Some(list)) {
-        let effect = s.get("Effect").cloned().unwrap_or(Value::Null);
-        let principal = s.get("Principal").cloned().unwrap_or(Value::Null);
-        let condition = s.get("Condition").cloned().unwrap_or(Value::Null);
+        let effect = s.get("Effect").map(compact).unwrap_or_default();
+        let principal = s.get("Principal").map(|p| format!(" to {}", compact(p))).unwrap_or_default();
+        let condition = s.get("Condition").map(|c| format!(" if {}", compact(c))).unwrap_or_default();
+        let not_action = if s.get("Action").is_none() && s.get("NotAction").is_some() { "all but " } else { "" };
+        let not_resource = if s.get("Resource").is_none() && s.get("NotResource").is_some() { "all but " } else { "" };
         for action in as_list(s.get("Action").or_else(|| s.get("NotAction"))) {
             for resource in as_list(s.get("Resource").or_else(|| s.get("NotResource"))) {
-                out.push(format!("{effect} {principal} {action} {resource} {condition}"));
+                out.push(format!("{effect} {not_action}{} on {not_resource}{}{principal}{condition}", compact(&action), compact(&resource)));
             }
         }
     }
     out
 }
 
-/// Grants of `new` that `old` does not make: what the deploy would widen.
+/// A value as a person reads it: strings bare, `{"Fn::GetAtt": ["T", "Arn"]}`
+/// as `T.Arn`, `{"Ref": "X"}` as `X`, `{"Fn::Sub": "s"}` as `s`, else JSON.
+fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) if m.len() == 1 => match m.iter().next() {
+            Some((k, Value::String(s))) if k == "Ref" || k == "Fn::Sub" => s.clone(),
+            Some((k, Value::Array(a))) if k == "Fn::GetAtt" => a.iter().map(compact).collect::<Vec<_>>().join("."),
+            _ => v.to_string(),
+        },
+        Value::Array(items) => format!("[{}]", items.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        _ => v.to_string(),
+    }
+}
+
+/// What the deploy would widen: grants of `new` that `old` does not make,
+/// and denials of `old` that `new` drops. (An added Deny narrows.)
 pub fn broadening(old: &Value, new: &Value) -> Vec<(String, String)> {
-    let before = grants(old);
-    grants(new).into_iter().filter(|g| !before.contains(g)).collect()
+    let (before, after) = (grants(old), grants(new));
+    let is_deny = |g: &str| g.contains(": Deny ");
+    let mut out: Vec<(String, String)> = after.iter().filter(|g| !is_deny(&g.1) && !before.contains(*g)).cloned().collect();
+    out.extend(before.iter().filter(|g| is_deny(&g.1) && !after.contains(*g)).map(|(id, g)| (id.clone(), format!("no longer: {g}"))));
+    out
 }
 
 /// When a deploy needs a person's (or a flag's) approval.
@@ -193,6 +215,17 @@ mod tests {
         assert_eq!(broadening(&locked, &permitted).len(), 1);
         assert!(RequireApproval::Broadening.needs_approval(&[], &broadening(&locked, &permitted)));
         assert!(!RequireApproval::Never.needs_approval(&[], &broadening(&locked, &permitted)));
+    }
+
+    #[test]
+    fn an_added_deny_narrows_and_a_dropped_deny_widens() {
+        let policy = |statements: Value| json!({"Resources": {"P": {"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": {"Statement": statements}}}}});
+        let allow = json!({"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "arn:b/*"});
+        let deny = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:b/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}});
+        assert!(broadening(&policy(json!([allow])), &policy(json!([allow, deny]))).is_empty());
+        let widened = broadening(&policy(json!([allow, deny])), &policy(json!([allow])));
+        assert_eq!(widened.len(), 1);
+        assert!(widened[0].1.starts_with("no longer: resource policy: Deny s3:* on arn:b/* to *"), "{widened:?}");
     }
 
     #[test]
