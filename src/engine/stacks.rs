@@ -138,8 +138,11 @@ pub struct CloudFormation {
     pub client: aws_sdk_cloudformation::Client,
 }
 
-fn sdk_error<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(what: &str, e: aws_sdk_cloudformation::error::SdkError<E, R>) -> anyhow::Error {
-    anyhow::anyhow!("{what}: {}", aws_sdk_cloudformation::error::DisplayErrorContext(e))
+/// The error with its AWS code up front (`Throttling`, `ValidationError`),
+/// which the retry and "does not exist" checks read.
+fn sdk_error<E: std::error::Error + aws_sdk_cloudformation::error::ProvideErrorMetadata + Send + Sync + 'static, R: std::fmt::Debug>(what: &str, e: aws_sdk_cloudformation::error::SdkError<E, R>) -> anyhow::Error {
+    let code = e.as_service_error().and_then(|s| s.code()).map(|c| format!("{c}: ")).unwrap_or_default();
+    anyhow::anyhow!("{what}: {code}{}", aws_sdk_cloudformation::error::DisplayErrorContext(e))
 }
 
 impl Stacks for CloudFormation {
