@@ -16,6 +16,12 @@ stackctl itself is never told it talks to an emulator.
    Ref to one to `{logicalid}-emulated` (moto would drop the value).
    An Output moto still cannot resolve is left out instead of failing
    DescribeStacks with HTTP 500 (moto already does this for Ref).
+4. DependsOn is ignored when moto creates a resource, so an API Gateway
+   Deployment is made before the Methods it depends on and fails with
+   "The REST API doesn't contain any methods": dependencies come first.
+5. An AWS::ApiGateway::Method with a MOCK integration (a CORS preflight)
+   has no IntegrationHttpMethod or Uri, as the reference allows; moto
+   requires both (KeyError, HTTP 500): they default to none.
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
@@ -25,6 +31,7 @@ import sys
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
+from moto.apigateway import models as apigateway_models
 from moto.kms import models as kms_models
 from moto.server import main
 
@@ -70,6 +77,33 @@ def _clean_json_with_stand_ins(resource_json, resources_map):
 
 
 cfn_parsing.clean_json = _clean_json_with_stand_ins
+
+_create_method = apigateway_models.Method.create_from_cloudformation_json.__func__
+
+
+def _create_method_with_optional_integration_fields(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    integration = cloudformation_json.get("Properties", {}).get("Integration")
+    if isinstance(integration, dict):
+        integration.setdefault("IntegrationHttpMethod", None)
+        integration.setdefault("Uri", None)
+    return _create_method(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+
+apigateway_models.Method.create_from_cloudformation_json = classmethod(_create_method_with_optional_integration_fields)
+
+_get_resource = cfn_parsing.ResourceMap.__getitem__
+
+
+def _get_resource_after_its_dependencies(self, key):
+    if key not in self._parsed_resources:
+        depends_on = (self._resource_json_map.get(key) or {}).get("DependsOn", [])
+        for dependency in [depends_on] if isinstance(depends_on, str) else depends_on:
+            if dependency in self._resource_json_map:
+                _get_resource_after_its_dependencies(self, dependency)
+    return _get_resource(self, key)
+
+
+cfn_parsing.ResourceMap.__getitem__ = _get_resource_after_its_dependencies
 
 _output = cfn_parsing.OutputMap.__getitem__
 

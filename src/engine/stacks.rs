@@ -140,9 +140,22 @@ pub struct CloudFormation {
 
 /// The error with its AWS code up front (`Throttling`, `ValidationError`),
 /// which the retry and "does not exist" checks read.
-fn sdk_error<E: std::error::Error + aws_sdk_cloudformation::error::ProvideErrorMetadata + Send + Sync + 'static, R: std::fmt::Debug>(what: &str, e: aws_sdk_cloudformation::error::SdkError<E, R>) -> anyhow::Error {
-    let code = e.as_service_error().and_then(|s| s.code()).map(|c| format!("{c}: ")).unwrap_or_default();
-    anyhow::anyhow!("{what}: {code}{}", aws_sdk_cloudformation::error::DisplayErrorContext(e))
+/// An answer that is not CloudFormation's error format (a proxy, an outage)
+/// is shown as its HTTP status and the start of its body.
+fn sdk_error<E: std::error::Error + aws_sdk_cloudformation::error::ProvideErrorMetadata + Send + Sync + 'static>(
+    what: &str,
+    e: aws_sdk_cloudformation::error::SdkError<E, aws_sdk_cloudformation::config::http::HttpResponse>,
+) -> anyhow::Error {
+    match e.as_service_error().and_then(|s| s.code()) {
+        Some(code) => anyhow::anyhow!("{what}: {code}: {}", e.as_service_error().and_then(|s| s.message()).unwrap_or_default()),
+        None => match e.raw_response() {
+            Some(raw) => {
+                let body = raw.body().bytes().map(|b| String::from_utf8_lossy(&b[..b.len().min(300)]).into_owned()).unwrap_or_default();
+                anyhow::anyhow!("{what}: CloudFormation answered HTTP {} with an unreadable body: {}", raw.status().as_u16(), body.trim())
+            }
+            None => anyhow::anyhow!("{what}: {}", aws_sdk_cloudformation::error::DisplayErrorContext(e)),
+        },
+    }
 }
 
 impl Stacks for CloudFormation {

@@ -1,4 +1,5 @@
-//! The local AWS emulator for tests: moto in server mode (pinned), started
+//! The local AWS emulator for tests: moto in server mode (pinned, through
+//! `scripts/emulator/moto_server.py`), started
 //! on a free port per test process and stopped when dropped. Tests that use
 //! it never skip: a failure to install or start it fails the test.
 
@@ -20,7 +21,12 @@ impl Moto {
         let exe = ensure(&MOTO);
         let port = free_port();
         let log = std::env::temp_dir().join(format!("stackctl-moto-{port}.log"));
-        let child = Command::new(&exe)
+        // moto's own server, with the CloudFormation gaps that stop a
+        // stackctl template from deploying closed (see the script).
+        let python = exe.with_file_name("python");
+        let launcher = super::repo_root().join("scripts/emulator/moto_server.py");
+        let child = Command::new(&python)
+            .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("moto log file"))
@@ -48,6 +54,18 @@ impl Moto {
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_MAX_ATTEMPTS", "1".into()),
         ]
+    }
+
+    /// SDK settings for this emulator only, without touching the process
+    /// environment (tests in one binary run in parallel, each with its own).
+    #[allow(dead_code)]
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "moto"))
+            .load()
+            .await
     }
 
     /// Sets `env()` for this process (SDK clients built afterwards use it).
