@@ -40,6 +40,9 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
         return Ok(exit::FAILURE);
     }
     let Some(targets) = prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
+    for (stack, dependency) in outside_dependencies(&targets) {
+        let _ = writeln!(err, "note: {stack} depends on {dependency}, which is not part of this deploy; it is taken as deployed");
+    }
     let waves = match deploy_order(&targets) {
         Ok(w) => w,
         Err(e) => {
@@ -220,6 +223,11 @@ fn deploy_order(targets: &[Target]) -> anyhow::Result<Vec<Vec<usize>>> {
         waves.push(wave);
     }
     Ok(waves)
+}
+
+/// Dependencies that are not part of this deploy, as (stack, dependency).
+fn outside_dependencies(targets: &[Target]) -> Vec<(&str, &str)> {
+    targets.iter().flat_map(|t| t.depends_on.iter().filter(|d| !targets.iter().any(|o| &o.app == *d)).map(move |d| (t.app.as_str(), d.as_str()))).collect()
 }
 
 fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
@@ -430,5 +438,34 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs, err: &mut dyn Write) -> anyhow::Re
             }
             Ok(exit::FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(app: &str, depends_on: &[&str]) -> Target {
+        Target {
+            deployment: Deployment { stack_name: format!("{app}-dev"), tags: vec![], termination_protection: false, region: None },
+            depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+            app: app.into(),
+            template: Value::Null,
+            shipments: vec![],
+        }
+    }
+
+    #[test]
+    fn stacks_deploy_in_waves_after_what_they_depend_on() {
+        let targets = vec![target("web", &["api", "cdn"]), target("api", &["network"]), target("network", &[]), target("cdn", &[]), target("jobs", &["elsewhere"])];
+        assert_eq!(deploy_order(&targets).unwrap(), vec![vec![2, 3, 4], vec![1], vec![0]]);
+        assert_eq!(outside_dependencies(&targets), vec![("jobs", "elsewhere")]);
+    }
+
+    #[test]
+    fn a_dependency_cycle_is_refused_by_name() {
+        let targets = vec![target("a", &["b"]), target("b", &["a"]), target("c", &[])];
+        let e = deploy_order(&targets).unwrap_err().to_string();
+        assert!(e.contains("a, b form a cycle"), "{e}");
     }
 }

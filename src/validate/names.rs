@@ -26,6 +26,14 @@ fn stack_name(c: &mut Checker) {
     if stack.len() > 128 {
         c.error(p("name"), format!("the stack name `{stack}` is {} characters long", stack.len()), "CloudFormation stack names are at most 128 characters");
     }
+    let depends_on = c.def.depends_on.clone();
+    for (i, other) in depends_on.iter().enumerate() {
+        if other == name {
+            c.error(p("depends_on").index(i), format!("stack `{name}` depends on itself"), "list the other stacks that must be deployed first");
+        } else if depends_on[..i].contains(other) {
+            c.warning(p("depends_on").index(i), format!("`{other}` is listed twice"), "list each stack once");
+        }
+    }
 }
 
 /// Every section of named things, with the kind word used in logical ids.
