@@ -142,7 +142,7 @@ pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspac
                     None => {
                         let bytes = std::fs::read(exe).with_context(|| format!("cannot read `{}`", exe.display()))?;
                         check_glibc(c, &bytes)?;
-                        let z = std::rc::Rc::new(artifact::zip::bootstrap_zip(&bytes));
+                        let z = std::rc::Rc::new(zip_once(layout, &bytes)?);
                         zipped.insert(exe.clone(), z.clone());
                         z
                     }
@@ -184,6 +184,21 @@ pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspac
         crate::cli::write_atomically(&layout.manifest(&stack, &env), serde_json::to_string_pretty(&m)?.as_bytes())?;
     }
     Ok(done)
+}
+
+/// The package of an executable. Zipping is deterministic, so an executable
+/// zipped before (by its hash, in `.stackctl/zipped/`) reuses that package
+/// instead of compressing 10+ MB again (the slow part of a no-change build).
+fn zip_once(layout: &Layout, executable: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let memo = layout.root.join("zipped").join(artifact::sha256(executable).hex);
+    if let Some(zip) = std::fs::read_to_string(&memo).ok().and_then(|hex| std::fs::read(layout.artifacts().join(format!("{}.zip", hex.trim()))).ok()) {
+        return Ok(zip);
+    }
+    let zip = artifact::zip::bootstrap_zip(executable);
+    let hex = artifact::sha256(&zip).hex;
+    crate::cli::write_atomically(&layout.artifacts().join(format!("{hex}.zip")), &zip)?;
+    crate::cli::write_atomically(&memo, hex.as_bytes())?;
+    Ok(zip)
 }
 
 /// The target triple (with zig's glibc version) of an architecture.

@@ -196,13 +196,21 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
         }
     }
 
-    store.ensure().await?;
-    let shipped = upload_reporting(store, &r.shipments, |key, sent| {
-        if sent {
-            observer.note(stack, &format!("uploaded {key}"));
-        }
-    })
-    .await?;
+    // Packages the deployed template already runs are in the bucket (keys
+    // are content hashes): only the others are checked and sent.
+    let deployed_text = old.to_string();
+    let pending: Vec<Shipment> = r.shipments.iter().filter(|s| !deployed_text.contains(&s.key)).cloned().collect();
+    let mut uploaded = 0;
+    if !pending.is_empty() {
+        store.ensure().await?;
+        let shipped = upload_reporting(store, &pending, |key, sent| {
+            if sent {
+                observer.note(stack, &format!("uploaded {key}"));
+            }
+        })
+        .await?;
+        uploaded = shipped.uploaded.len();
+    }
     let source = template_source(store, stack, &r.template).await?;
     let request = ChangeSetRequest { stack: stack.to_string(), name: r.change_set_name.clone(), create: !exists, template: source, tags: r.tags.clone() };
     let (id, outcome) = match cfn.change_set(&request).await {
@@ -267,7 +275,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
             Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e:#}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
         }
     }
-    Ok(DeployOutcome::Deployed { status: settled.status, outputs: after.outputs, uploaded: shipped.uploaded.len() })
+    Ok(DeployOutcome::Deployed { status: settled.status, outputs: after.outputs, uploaded })
 }
 
 /// Removes what a deploy that does not go ahead created: its change set,
