@@ -37,10 +37,8 @@ async fn diff_shows_what_would_change_and_leaves_nothing_behind() {
     assert!(stdout.starts_with("difftest-dev (new stack): 3 to add, 0 to modify, 0 to remove"), "{stdout}");
     assert!(cfn.describe_stacks().stack_name("difftest-dev").send().await.is_err(), "diff created no stack");
 
-    // Deploy the rendered template directly. moto 5.2.5 reads KMS key tags
-    // in the KMS API's shape (TagKey/TagValue), not CloudFormation's
-    // (Key/Value), and fails on them, so the key is deployed untagged; the
-    // diff must then show exactly that.
+    // Deploy the rendered template directly, with the key untagged: the
+    // diff must then show exactly that one difference.
     let mut deployed: serde_json::Value = serde_json::from_str(&render(&moto, dir.path())).unwrap();
     deployed["Resources"]["StackKey"]["Properties"].as_object_mut().unwrap().remove("Tags");
     cfn.create_stack().stack_name("difftest-dev").template_body(deployed.to_string()).send().await.unwrap();
