@@ -26,12 +26,12 @@ use std::time::{Duration, Instant};
 const INTERRUPTED: u8 = 130;
 
 /// One stack ready to deploy.
-struct Target {
-    deployment: Deployment,
-    depends_on: Vec<String>,
-    app: String,
-    template: Value,
-    shipments: Vec<Shipment>,
+pub(super) struct Target {
+    pub deployment: Deployment,
+    pub depends_on: Vec<String>,
+    pub app: String,
+    pub template: Value,
+    pub shipments: Vec<Shipment>,
 }
 
 pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
@@ -170,7 +170,7 @@ fn indent(text: &str) -> String {
 
 /// Resolves, builds and renders each stack for `env`; `None` after
 /// reporting what is wrong with the definitions.
-fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dyn Write) -> anyhow::Result<Option<Vec<Target>>> {
+pub(super) fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dyn Write) -> anyhow::Result<Option<Vec<Target>>> {
     let Some(functions) = functions_of_stacks(stacks, Some(env), err) else { return Ok(None) };
     let mut packaged: Vec<Packaged> = Vec::new();
     if !functions.is_empty() {

@@ -5,14 +5,11 @@
 use super::args::{Cli, DiffArgs, OutputMode};
 use super::exit;
 use super::stacks::load_stacks;
-use crate::build::Layout;
 use crate::diff::{Action, Replacement};
 use crate::engine::artifacts::S3Store;
 use crate::engine::deploy::{diff_stack, StackDiff};
 use crate::engine::session::{Session, SessionOptions};
 use crate::engine::stacks::CloudFormation;
-use crate::pipeline::{render_environment, Outcome};
-use crate::render::{Renderer, TemplateSet};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -21,25 +18,9 @@ pub fn run(cli: &Cli, args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write)
     if failures > 0 {
         return Ok(exit::FAILURE);
     }
-    let renderer = Renderer::new(&TemplateSet::builtin())?;
-    let layout = Layout::new(&cli.build_dir);
-    let mut templates = Vec::new();
-    for stack in &stacks {
-        let code = layout.read_manifest(&stack.name, &args.env)?.map(|m| m.code_locations()).unwrap_or_default();
-        match render_environment(&stack.source, &args.env, &renderer, &code)? {
-            Outcome::Rendered { template, .. } => {
-                let resolved = stack.source.resolve(&args.env);
-                let def = resolved.valid_def().expect("rendered, so valid");
-                templates.push((crate::plan::deployment(def, &args.env).stack_name, template));
-            }
-            Outcome::Invalid(d) => {
-                for d in d {
-                    let _ = write!(err, "{}", d.render(&stack.source.file));
-                }
-                return Ok(exit::FAILURE);
-            }
-        }
-    }
+    // Built first, so code changes show as the new package keys they are.
+    let Some(targets) = super::deploy::prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
+    let templates: Vec<(String, Value)> = targets.into_iter().map(|t| (t.deployment.stack_name, t.template)).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let diffs = runtime.block_on(async {
         let session = Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }).await?;
