@@ -76,16 +76,29 @@ fn a_missing_region_or_credential_is_one_line_that_says_what_to_set() {
     let rendered = Command::new(env!("CARGO_BIN_EXE_stackctl")).args(["render", "--env", "dev", "s"]).current_dir(dir.path()).output().unwrap();
     assert!(String::from_utf8_lossy(&rendered.stdout).contains(&format!("S3Key: artifacts/s/f/{}.zip", sha.hex)), "render references the built package");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_stackctl"))
-        .args(["build", "--upload", "--env", "dev"])
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", dir.path())
-        .env("STACKCTL_ZIGBUILD", "/nonexistent")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("error: no AWS region is set: pass --region, set AWS_REGION"), "{stderr}");
+    // Every command that reaches AWS says the same, on one line.
+    for (args, extra_env) in [
+        (vec!["build", "--upload", "--env", "dev"], vec![]),
+        (vec!["deploy", "--env", "dev"], vec![]),
+        (vec!["diff", "--env", "dev"], vec![]),
+        (vec!["destroy", "--env", "dev", "--yes", "s"], vec![]),
+        (vec!["deploy", "--env", "dev", "--region", "eu-west-1"], vec![("AWS_EC2_METADATA_DISABLED", "true")]),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_stackctl"))
+            .args(&args)
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("HOME", dir.path())
+            .env("STACKCTL_ZIGBUILD", "/nonexistent")
+            .envs(extra_env)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+        assert_eq!(error_lines.len(), 1, "{args:?}: one error line: {stderr}");
+        let expected = if args.contains(&"--region") { "error: no AWS credentials: set AWS_PROFILE" } else { "error: no AWS region is set: pass --region, set AWS_REGION" };
+        assert!(error_lines[0].starts_with(expected), "{args:?}: {stderr}");
+    }
 }

@@ -39,6 +39,9 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     if failures > 0 {
         return Ok(exit::FAILURE);
     }
+    // Credentials first: a build can take minutes, a missing credential is known now.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
     let Some(targets) = prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
     for (stack, dependency) in outside_dependencies(&targets) {
         let _ = writeln!(err, "note: {stack} depends on {dependency}, which is not part of this deploy; it is taken as deployed");
@@ -55,8 +58,6 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
         return Ok(exit::USAGE);
     }
     let console = Console::new();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
     for t in &targets {
         if let Some(region) = t.deployment.region.as_deref().filter(|r| *r != session.region) {
             let _ = writeln!(err, "error: {} must be deployed in {region} (its `region`), but the session is in {}\n  = hint: pass `--region {region}`", t.deployment.stack_name, session.region);

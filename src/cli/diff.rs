@@ -18,12 +18,12 @@ pub fn run(cli: &Cli, args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write)
     if failures > 0 {
         return Ok(exit::FAILURE);
     }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
     // Built first, so code changes show as the new package keys they are.
     let Some(targets) = super::deploy::prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
     let templates: Vec<(String, Value)> = targets.into_iter().map(|t| (t.deployment.stack_name, t.template)).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let diffs = runtime.block_on(async {
-        let session = Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }).await?;
         let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
         let store = S3Store::for_session(&session);
         let change_set = format!("stackctl-diff-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));

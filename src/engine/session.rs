@@ -40,10 +40,14 @@ impl Session {
         let sts = aws_sdk_sts::Client::new(&sdk);
         let me = sts.get_caller_identity().send().await.map_err(|e| {
             let text = format!("{}", aws_sdk_sts::error::DisplayErrorContext(&e));
-            if text.contains("credentials") || text.contains("Credentials") {
-                anyhow::anyhow!("no usable AWS credentials ({text}): set AWS_PROFILE (and run `aws sso login` for SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            // The chain's report spans many lines; the person needs one.
+            let first_line = text.lines().next().unwrap_or_default().to_string();
+            if text.contains("no credentials found in chain") {
+                anyhow::anyhow!("no AWS credentials: set AWS_PROFILE (and run `aws sso login` for SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (looked in the environment, profiles, web identity, container and instance metadata)")
+            } else if text.contains("credentials") || text.contains("Credentials") || text.contains("token") {
+                anyhow::anyhow!("the AWS credentials cannot be used ({first_line}): renew them (`aws sso login` for SSO), or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
             } else {
-                anyhow::anyhow!("cannot reach AWS STS in {region}: {text}")
+                anyhow::anyhow!("cannot reach AWS STS in {region}: {first_line}")
             }
         })?;
         let account = me.account().context("STS did not say which account the credentials belong to")?.to_string();
