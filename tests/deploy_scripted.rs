@@ -470,3 +470,97 @@ async fn throttled_event_polls_are_retried_and_polling_backs_off() {
     assert!(gaps.windows(2).all(|g| g[0] <= g[1]), "backs off: {gaps:?}");
     assert!(gaps.iter().all(|g| *g <= Pacing::default().slow), "never slower than the slow pace: {gaps:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn with_wait_busy_a_busy_stack_is_followed_until_it_settles_then_deployed() {
+    let t = template("id", 512, &["dynamodb:GetItem"]);
+    let status = describing(vec![StackStatus::UpdateInProgress, StackStatus::UpdateComplete]);
+    let events = event_pages(vec![
+        vec![stack_event("o1", ResourceStatus::UpdateInProgress, Some("User Initiated"), 0)],
+        vec![stack_event("o2", ResourceStatus::UpdateComplete, None, 40)],
+    ]);
+    let (g, c) = (deployed(&t), creates_change_set(ChangeSetType::Update));
+    let cfn = engine(&[&status, &events, &g, &c]);
+    let mut r = request(t);
+    r.wait_busy = true;
+    let observer = Recorder::answering(Approval::CannotAsk);
+    let outcome = deploy_stack(&cfn, &Store::default(), &r, &observer).await.unwrap();
+    assert!(matches!(outcome, DeployOutcome::NoChanges { .. }), "{outcome:?}");
+    assert_eq!(observer.events.lock().unwrap().clone(), [format!("{STACK} UPDATE_COMPLETE")], "the other operation's end is shown");
+    assert!(observer.notes.lock().unwrap()[0].contains("busy (UPDATE_IN_PROGRESS); waiting"));
+    assert_eq!(c.num_calls(), 0);
+}
+
+fn resources_listed() -> Rule {
+    use aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput;
+    use aws_sdk_cloudformation::types::StackResourceSummary;
+    let summary = |logical: &str, ty: &str, physical: &str| {
+        StackResourceSummary::builder()
+            .logical_resource_id(logical)
+            .resource_type(ty)
+            .physical_resource_id(physical)
+            .resource_status(ResourceStatus::UpdateComplete)
+            .last_updated_timestamp(DateTime::from_secs(1_700_000_000))
+            .build()
+    };
+    mock!(Client::list_stack_resources).then_output(move || {
+        ListStackResourcesOutput::builder()
+            .stack_resource_summaries(summary("OrdersTable", "AWS::DynamoDB::Table", "shop-orders-prod"))
+            .stack_resource_summaries(summary("OrdersFunction", "AWS::Lambda::Function", "shop-prod-OrdersFunction-1A2B"))
+            .stack_resource_summaries(summary("OrdersFunctionRole", "AWS::IAM::Role", "shop-prod-OrdersFunctionRole-3C4D"))
+            .build()
+    })
+}
+
+fn unprotected(status: StackStatus) -> Rule {
+    mock!(Client::describe_stacks).then_output(move || {
+        let mut s = stack(status.clone());
+        s.enable_termination_protection = Some(false);
+        DescribeStacksOutput::builder().stacks(s).build()
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_refuses_a_protected_stack_and_lists_what_it_retains() {
+    use stackctl::engine::deploy::{destroy_stack, DestroyOutcome, Retained};
+    let (d, del) = (describe(StackStatus::UpdateComplete), ok_delete_stack());
+    let cfn = engine(&[&d, &del]);
+    let outcome = destroy_stack(&cfn, STACK, Pacing::default(), &Recorder::answering(Approval::Granted)).await.unwrap();
+    assert_eq!(outcome, DestroyOutcome::Protected);
+    assert_eq!(del.num_calls(), 0);
+
+    let t = template("id", 512, &[]);
+    let history = event_pages_of(STACK_ID, vec![
+        baseline(),
+        vec![
+            stack_event("d1", ResourceStatus::DeleteInProgress, Some("User Initiated"), 1),
+            event("d2", "OrdersTable", "AWS::DynamoDB::Table", ResourceStatus::DeleteSkipped, None, 2),
+            event("d3", "OrdersFunction", "AWS::Lambda::Function", ResourceStatus::DeleteComplete, None, 3),
+            stack_event("d4", ResourceStatus::DeleteComplete, None, 4),
+        ],
+    ]);
+    let (d, g, list, del) = (unprotected(StackStatus::UpdateComplete), deployed(&t), resources_listed(), ok_delete_stack());
+    let cfn = engine(&[&d, &g, &list, &history, &del]);
+    let outcome = destroy_stack(&cfn, STACK, Pacing::default(), &Recorder::answering(Approval::Granted)).await.unwrap();
+    assert_eq!(outcome, DestroyOutcome::Destroyed { retained: vec![Retained { logical_id: "OrdersTable".into(), resource_type: "AWS::DynamoDB::Table".into(), physical_id: "shop-orders-prod".into() }] });
+    assert_eq!(del.num_calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_deletion_names_what_blocked_it() {
+    use stackctl::engine::deploy::{destroy_stack, DestroyOutcome};
+    let history = event_pages_of(STACK_ID, vec![
+        baseline(),
+        vec![
+            stack_event("d1", ResourceStatus::DeleteInProgress, Some("User Initiated"), 1),
+            event("d2", "OrdersFunctionRole", "AWS::IAM::Role", ResourceStatus::DeleteFailed, Some("Cannot delete entity, must detach all policies first."), 2),
+            stack_event("d3", ResourceStatus::DeleteFailed, Some("The following resource(s) failed to delete: [OrdersFunctionRole]."), 3),
+        ],
+    ]);
+    let (d, g, list, del) = (unprotected(StackStatus::UpdateComplete), deployed(&template("id", 512, &[])), resources_listed(), ok_delete_stack());
+    let cfn = engine(&[&d, &g, &list, &history, &del]);
+    let outcome = destroy_stack(&cfn, STACK, Pacing::default(), &Recorder::answering(Approval::Granted)).await.unwrap();
+    let DestroyOutcome::Failed { status, causes } = outcome else { panic!("expected a failure, got {outcome:?}") };
+    assert_eq!(status, "DELETE_FAILED");
+    assert_eq!(causes.iter().map(|c| c.logical_id.as_str()).collect::<Vec<_>>(), ["OrdersFunctionRole"]);
+}

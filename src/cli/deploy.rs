@@ -5,7 +5,7 @@ use super::args::{Cli, DeployArgs, DestroyArgs, OutputsFormat};
 use super::build::{build_packages, functions_of_stacks, Reporter};
 use super::exit;
 use super::outputs::format_outputs;
-use super::stacks::{load_stacks, write_atomically, LoadedStack};
+use super::stacks::{deployment_of, load_stacks, write_atomically, LoadedStack};
 use crate::build::{Layout, Packaged};
 use crate::engine::artifacts::{S3Store, Shipment};
 use crate::engine::deploy::{deploy_stack, destroy_stack, discard, Approval, DeployOutcome, DeployRequest, DestroyOutcome, Observer, StackDiff};
@@ -369,16 +369,8 @@ impl Observer for Console {
 }
 
 pub fn destroy(cli: &Cli, args: &DestroyArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let (stacks, failures) = load_stacks(&cli.stacks_dir, std::slice::from_ref(&args.stack), err)?;
-    let Some(stack) = stacks.first().filter(|_| failures == 0) else { return Ok(exit::FAILURE) };
-    let resolved = stack.source.resolve(&args.env);
-    let Some(def) = resolved.def.as_ref() else {
-        for d in &resolved.diagnostics {
-            let _ = write!(err, "{}", d.render(&stack.source.file));
-        }
-        return Ok(exit::FAILURE);
-    };
-    let name = deployment(def, &args.env).stack_name;
+    let Some(target) = deployment_of(&cli.stacks_dir, &args.stack, &args.env, err)? else { return Ok(exit::FAILURE) };
+    let name = target.stack_name;
     if !args.yes {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         if !interactive {

@@ -3,22 +3,14 @@
 
 use super::args::{Cli, OutputsArgs, OutputsFormat};
 use super::exit;
-use super::stacks::load_stacks;
+use super::stacks::deployment_of;
 use crate::engine::session::{Session, SessionOptions};
 use crate::engine::stacks::{CloudFormation, Stacks};
 use std::io::Write;
 
 pub fn run(cli: &Cli, args: &OutputsArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let (stacks, failures) = load_stacks(&cli.stacks_dir, std::slice::from_ref(&args.stack), err)?;
-    let Some(stack) = stacks.first().filter(|_| failures == 0) else { return Ok(exit::FAILURE) };
-    let resolved = stack.source.resolve(&args.env);
-    let Some(def) = resolved.def.as_ref() else {
-        for d in &resolved.diagnostics {
-            let _ = write!(err, "{}", d.render(&stack.source.file));
-        }
-        return Ok(exit::FAILURE);
-    };
-    let name = format!("{}-{}", def.name, args.env);
+    let Some(target) = deployment_of(&cli.stacks_dir, &args.stack, &args.env, err)? else { return Ok(exit::FAILURE) };
+    let name = target.stack_name;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let state = runtime.block_on(async {
         let session = Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }).await?;

@@ -72,6 +72,21 @@ pub fn load_stacks(dir: &Path, wanted: &[String], err: &mut dyn Write) -> anyhow
     Ok((stacks, failures))
 }
 
+/// How one named stack deploys in `env`; `None` after reporting why the
+/// definition cannot say (it does not parse, or lacks the environment).
+pub fn deployment_of(dir: &Path, stack: &str, env: &str, err: &mut dyn Write) -> anyhow::Result<Option<crate::plan::Deployment>> {
+    let (stacks, failures) = load_stacks(dir, &[stack.to_string()], err)?;
+    let Some(stack) = stacks.first().filter(|_| failures == 0) else { return Ok(None) };
+    let resolved = stack.source.resolve(env);
+    let Some(def) = resolved.def.as_ref() else {
+        for d in &resolved.diagnostics {
+            let _ = write!(err, "{}", d.render(&stack.source.file));
+        }
+        return Ok(None);
+    };
+    Ok(Some(crate::plan::deployment(def, env)))
+}
+
 /// `*.yaml` files of a templates folder, by name without extension.
 pub fn read_template_overrides(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let mut found = BTreeMap::new();
