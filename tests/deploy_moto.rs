@@ -117,11 +117,14 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
     let moto = Moto::start();
     let project = Project::new();
     let cfn = cloudformation(&moto).await;
+    // All four in one deploy, concurrently (they do not depend on each other).
+    let outputs_file = project.path().join("outputs.json");
+    let (_, stderr) = project.succeed(&moto, &["deploy", "--env", "dev", "--require-approval", "never", "--concurrency", "4", "--outputs-file", outputs_file.to_str().unwrap()]);
+    let outputs: Value = serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
     for seed in SEEDS {
-        let outputs_file = project.path().join(format!("{seed}.json"));
-        let (_, stderr) = project.succeed(&moto, &["deploy", "--env", "dev", "--require-approval", "never", "--outputs-file", outputs_file.to_str().unwrap(), seed]);
-        let stack = format!("{}-dev", serde_json::from_str::<Value>(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap().as_object().unwrap().keys().next().unwrap().trim_end_matches("-dev"));
+        let stack = format!("{seed}-dev");
         assert!(stderr.contains(&format!("{stack}: CREATE_COMPLETE")), "{stderr}");
+        assert!(outputs[&stack]["StackKeyArn"].as_str().is_some_and(|a| a.starts_with("arn:aws:kms:")), "{stack} outputs: {outputs}");
         let template = project.template(&moto, seed, "dev");
         let resources = template["Resources"].as_object().unwrap();
         let manifest = project.manifest(seed, "dev");

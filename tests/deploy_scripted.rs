@@ -564,3 +564,23 @@ async fn a_failed_deletion_names_what_blocked_it() {
     assert_eq!(status, "DELETE_FAILED");
     assert_eq!(causes.iter().map(|c| c.logical_id.as_str()).collect::<Vec<_>>(), ["OrdersFunctionRole"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_template_over_the_inline_limit_goes_by_url_from_the_artifact_bucket() {
+    let mut big = template("id", 512, &["dynamodb:GetItem"]);
+    for i in 0..400 {
+        big["Resources"][format!("Topic{i:03}")] = json!({"Type": "AWS::SNS::Topic", "Properties": {"TopicName": format!("shop-prod-a-reasonably-long-topic-name-{i:03}"), "DisplayName": "padding to pass 51,200 bytes"}});
+    }
+    assert!(big.to_string().len() > 51_200);
+    let by_url = mock!(Client::create_change_set)
+        .match_requests(|r| r.template_body().is_none() && r.template_url().is_some_and(|u| u.starts_with("https://artifacts.s3.eu-west-1.amazonaws.com/templates/shop-prod/") && u.ends_with(".json")))
+        .then_output(|| CreateChangeSetOutput::builder().id("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/stackctl-1/9f8e").build());
+    let (d, ready, del) = (missing_stack(), ready_for_create(), ok_delete_stack());
+    let cfn = engine(&[&d, &by_url, &ready, &del]);
+    let store = Store::default();
+    let outcome = deploy_stack(&cfn, &store, &request(big), &Recorder::answering(Approval::CannotAsk)).await.unwrap();
+    assert!(matches!(outcome, DeployOutcome::NotApproved(_)), "a new stack's role needs approval: {outcome:?}");
+    assert_eq!(by_url.num_calls(), 1, "the change set was made from the uploaded template");
+    let calls = store.calls.lock().unwrap().clone();
+    assert!(calls.iter().any(|c| c.starts_with("PUT templates/shop-prod/")), "{calls:?}");
+}

@@ -112,7 +112,20 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     });
     console.finish();
     if interrupted {
-        runtime.block_on(stop_cleanly(&cfn, &requests, &results, &console, err));
+        let _ = writeln!(err, "interrupted; cleaning up (Ctrl-C again to stop at once)");
+        // Cleaning up talks to AWS too: bounded, and a second Ctrl-C wins.
+        let cleaned = runtime.block_on(async {
+            tokio::select! {
+                () = stop_cleanly(&cfn, &requests, &results, &console, err) => true,
+                _ = tokio::signal::ctrl_c() => false,
+                () = tokio::time::sleep(Duration::from_secs(20)) => false,
+            }
+        });
+        if !cleaned {
+            for r in &requests {
+                let _ = writeln!(err, "stopped before cleaning up {}; if a change set named {} is pending, remove it: aws cloudformation delete-change-set --stack-name {} --change-set-name {}", r.stack, r.change_set_name, r.stack, r.change_set_name);
+            }
+        }
         return Ok(INTERRUPTED);
     }
     let results = results.into_inner().expect("results");
