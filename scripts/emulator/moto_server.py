@@ -1,4 +1,4 @@
-"""moto's server (pinned 5.2.5) with three of its CloudFormation gaps closed,
+"""moto's server (pinned 5.2.5) with six of its CloudFormation gaps closed,
 so a stackctl template deploys to it as it does to AWS. Each fix is the
 smallest change that makes moto follow the CloudFormation documentation;
 stackctl itself is never told it talks to an emulator.
@@ -22,12 +22,16 @@ stackctl itself is never told it talks to an emulator.
 5. An AWS::ApiGateway::Method with a MOCK integration (a CORS preflight)
    has no IntegrationHttpMethod or Uri, as the reference allows; moto
    requires both (KeyError, HTTP 500): they default to none.
+6. moto's CloudFormation backend is not thread-safe, and the server is
+   threaded: two stacks deployed at once ("OrderedDict mutated during
+   iteration") fail with HTTP 500. Its stack calls run one at a time.
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
 
 import json
 import sys
+import threading
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
@@ -53,7 +57,7 @@ _execute_change_set = cfn_models.CloudFormationBackend.execute_change_set
 
 def _execute_change_set_with_outputs(self, change_set_name, stack_name=None):
     _execute_change_set(self, change_set_name, stack_name)
-    for stack in self.stacks.values():
+    for stack in list(self.stacks.values()):
         if stack.name == stack_name or stack.stack_id == stack_name:
             stack._parse_template()
             stack.output_map = stack._create_output_map()
@@ -116,6 +120,20 @@ def _output_or_nothing(self, key):
 
 
 cfn_parsing.OutputMap.__getitem__ = _output_or_nothing
+
+_one_at_a_time = threading.RLock()
+
+
+def _serialised(method):
+    def call(*args, **kwargs):
+        with _one_at_a_time:
+            return method(*args, **kwargs)
+
+    return call
+
+
+for _name in ["create_stack", "update_stack", "delete_stack", "create_change_set", "execute_change_set", "delete_change_set", "describe_stacks", "describe_stack_events", "list_stack_resources", "get_template", "describe_change_set"]:
+    setattr(cfn_models.CloudFormationBackend, _name, _serialised(getattr(cfn_models.CloudFormationBackend, _name)))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,6 +36,16 @@ pub fn zigbuild(toolchain: &Toolchain, workspace: &Path, triple: &str, crates: &
         cmd.args(["-p", c]);
     }
     cmd.current_dir(workspace).env("PATH", toolchain.path_env()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // cargo-zigbuild rewrites its zig wrapper scripts in a shared cache on
+    // every run; two runs at once can trip over each other's half-written
+    // wrapper. One stackctl build at a time per machine (cargo would
+    // serialise the compiling anyway).
+    let lock_path = std::env::temp_dir().join("stackctl-zigbuild.lock");
+    let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create `{}`", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        progress.compiler_line("waiting for another stackctl build to finish");
+        lock.lock().with_context(|| format!("cannot lock `{}`", lock_path.display()))?;
+    }
     let mut child = cmd.spawn().with_context(|| format!("cannot run `{}`", toolchain.zigbuild.display()))?;
     let stderr = child.stderr.take().expect("piped");
     // Compiler output streams to the user as it comes.
