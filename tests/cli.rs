@@ -135,3 +135,26 @@ fn the_binary_has_documented_exit_codes_and_examples_in_help() {
     Command::cargo_bin("stackctl").unwrap().args(["render"]).assert().code(2);
     Command::cargo_bin("stackctl").unwrap().current_dir(repo_root()).args(["render", "--env", "dev", "nope"]).assert().code(1);
 }
+
+#[test]
+fn deploy_refuses_a_dotenv_outputs_file_for_several_stacks_before_touching_aws() {
+    let (code, out, err) = run(&["deploy", "--env", "dev", "--outputs-file", "out.env"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("a dotenv outputs file holds one stack's outputs, and 4 stacks are being deployed"), "{err}");
+    assert!(err.contains("--outputs-file outputs.json"), "{err}");
+}
+
+#[test]
+fn deploy_and_destroy_explain_their_flags() {
+    let (code, out, _) = run(&["deploy", "--help"]);
+    assert_eq!(code, 0);
+    for flag in ["--require-approval", "--allow-replace", "--concurrency", "--outputs-file", "--wait-busy", "depends_on"] {
+        assert!(out.contains(flag), "deploy --help mentions {flag}");
+    }
+    let (code, out, _) = run(&["destroy", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--yes") && out.contains("termination protection"), "{out}");
+    let (code, _, err) = run(&["deploy", "--env", "dev", "--concurrency", "0"]);
+    assert_eq!(code, 2, "{err}");
+}

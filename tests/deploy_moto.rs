@@ -180,7 +180,10 @@ async fn redeploy_diff_change_and_destroy() {
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto.sdk_config().await).force_path_style(true).build());
     let seed = "guitar-collection";
     let stack = "guitar-collection-dev";
-    project.succeed(&moto, &["deploy", "--env", "dev", "--require-approval", "never", seed]);
+    let dotenv = project.path().join("frontend.env");
+    project.succeed(&moto, &["deploy", "--env", "dev", "--require-approval", "never", "--outputs-file", dotenv.to_str().unwrap(), seed]);
+    let dotenv = std::fs::read_to_string(&dotenv).unwrap();
+    assert!(dotenv.contains("GUITARS_TABLE_NAME=guitar-collection-guitars-dev\n"), "{dotenv}");
 
     // Again, unchanged: nothing executed, nothing uploaded.
     let events_before = cfn.describe_stack_events().stack_name(stack).send().await.unwrap().stack_events().len();

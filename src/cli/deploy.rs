@@ -39,6 +39,10 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     if failures > 0 {
         return Ok(exit::FAILURE);
     }
+    if args.outputs_file.as_ref().is_some_and(|p| !is_json(p)) && stacks.len() > 1 {
+        let _ = writeln!(err, "error: a dotenv outputs file holds one stack's outputs, and {} stacks are being deployed\n  = hint: name one stack, or write JSON with `--outputs-file outputs.json`", stacks.len());
+        return Ok(exit::USAGE);
+    }
     // Credentials first: a build can take minutes, a missing credential is known now.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
@@ -53,10 +57,6 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
             return Ok(exit::FAILURE);
         }
     };
-    if args.outputs_file.as_ref().is_some_and(|p| !is_json(p)) && targets.len() > 1 {
-        let _ = writeln!(err, "error: a dotenv outputs file holds one stack's outputs, and {} stacks are being deployed\n  = hint: name one stack, or write JSON with `--outputs-file outputs.json`", targets.len());
-        return Ok(exit::USAGE);
-    }
     let console = Console::new();
     for t in &targets {
         if let Some(region) = t.deployment.region.as_deref().filter(|r| *r != session.region) {
