@@ -374,6 +374,22 @@ pub fn merge_change_set(mut local: Vec<crate::diff::ResourceChange>, cfn: &[CfnC
                         l.replacement = Some(r);
                     }
                 }
+                // CloudFormation's property details say which changes recreate.
+                for (name, recreation) in &c.causes {
+                    let verdict = match recreation.as_deref() {
+                        Some("Always") => Replacement::True,
+                        Some("Conditionally") => Replacement::Conditional,
+                        _ => continue,
+                    };
+                    let mut matched = false;
+                    for p in l.properties.iter_mut().filter(|p| p.path == *name || p.path.starts_with(&format!("{name}."))) {
+                        p.replacement = p.replacement.max(verdict);
+                        matched = true;
+                    }
+                    if !matched {
+                        l.properties.push(crate::diff::PropertyChange { path: name.clone(), before: None, after: None, replacement: verdict });
+                    }
+                }
             }
             // A modification the template does not show, reported with no
             // detail and no verdict, says nothing (the emulator does this).
@@ -427,6 +443,13 @@ mod tests {
         assert_eq!(merged.len(), 2);
         assert_eq!(merged.iter().find(|c| c.logical_id == "T").unwrap().replacement, Some(Replacement::Conditional));
         assert_eq!(merged.iter().find(|c| c.logical_id == "F").unwrap().properties[0].path, "Code");
+        // A recreation only CloudFormation knows about names its property.
+        let local = vec![ResourceChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::False), properties: vec![PropertyChange { path: "SSESpecification.KMSMasterKeyId".into(), before: None, after: None, replacement: Replacement::False }] }];
+        let cfn = vec![CfnChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::Conditional), causes: vec![("SSESpecification".into(), Some("Conditionally".into()))] }];
+        let merged = merge_change_set(local, &cfn);
+        assert_eq!(merged[0].properties[0].replacement, Replacement::Conditional);
+        let refused = crate::diff::guard::data_loss(&merged, &[]);
+        assert_eq!(refused[0].reason, "possibly replaced (Conditional) because SSESpecification.KMSMasterKeyId changes");
         let silent = vec![CfnChange { logical_id: "G".into(), resource_type: "AWS::SNS::Topic".into(), action: Action::Modify, replacement: None, causes: vec![] }];
         assert!(merge_change_set(vec![], &silent).is_empty(), "a detail-less modify adds nothing");
     }
