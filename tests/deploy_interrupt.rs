@@ -12,13 +12,34 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use support::moto::Moto;
 
+/// A project with one small stack, deployed with CloudFormation at `port`
+/// (everything else at the emulator); returns the running stackctl.
+fn deploy_with_cloudformation_at(moto: &Moto, dir: &std::path::Path, port: u16) -> std::process::Child {
+    std::fs::create_dir_all(dir.join("stacks")).unwrap();
+    std::fs::write(dir.join("stacks/cancelme.yaml"), "name: cancelme\ntables:\n  items:\n    partition_key: {name: id, type: S}\n").unwrap();
+    Command::new(env!("CARGO_BIN_EXE_stackctl"))
+        .args(["deploy", "--env", "dev", "--require-approval", "never", "cancelme"])
+        .current_dir(dir)
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://127.0.0.1:{port}"))
+        .env("CI", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends Ctrl-C (SIGINT) and collects what stackctl said and its exit code.
+fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
 fn ctrl_c_before_execution_cleans_up_and_exits_130() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
-    std::fs::write(dir.path().join("stacks/cancelme.yaml"), "name: cancelme\ntables:\n  items:\n    partition_key: {name: id, type: S}\n").unwrap();
-
     // The first CloudFormation call hangs; later ones (the clean-up) are refused at once.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -36,24 +57,12 @@ fn ctrl_c_before_execution_cleans_up_and_exits_130() {
         }
     });
 
-    let child = Command::new(env!("CARGO_BIN_EXE_stackctl"))
-        .args(["deploy", "--env", "dev", "--require-approval", "never", "cancelme"])
-        .current_dir(dir.path())
-        .envs(moto.env())
-        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://127.0.0.1:{port}"))
-        .env("CI", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = deploy_with_cloudformation_at(&moto, dir.path(), port);
     called.recv_timeout(Duration::from_secs(60)).expect("stackctl reached CloudFormation");
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let (code, stderr) = interrupt(child);
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted; cleaning up"), "{stderr}");
     assert!(stderr.contains("interrupted before cancelme-dev was changed"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(20), "clean-up is bounded: {:?}", started.elapsed());
@@ -122,26 +131,12 @@ fn fake_cloudformation(executed: mpsc::Sender<()>) -> u16 {
 fn ctrl_c_during_execution_says_cloudformation_carries_on() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
-    std::fs::write(dir.path().join("stacks/cancelme.yaml"), "name: cancelme\ntables:\n  items:\n    partition_key: {name: id, type: S}\n").unwrap();
     let (executed, was_executed) = mpsc::channel();
-    let port = fake_cloudformation(executed);
-    let child = Command::new(env!("CARGO_BIN_EXE_stackctl"))
-        .args(["deploy", "--env", "dev", "--require-approval", "never", "cancelme"])
-        .current_dir(dir.path())
-        .envs(moto.env())
-        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://127.0.0.1:{port}"))
-        .env("CI", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(executed));
     was_executed.recv_timeout(Duration::from_secs(60)).expect("stackctl executed the change set");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let (code, stderr) = interrupt(child);
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("stopped watching cancelme-dev; CloudFormation carries on with the deploy"), "{stderr}");
     assert!(stderr.contains("aws cloudformation describe-stack-events --stack-name cancelme-dev"), "{stderr}");
     assert!(!stderr.contains("change set was removed"), "an executing change set is not touched: {stderr}");
