@@ -220,7 +220,7 @@ async fn redeploy_diff_change_and_destroy() {
     let out = project.stackctl(&moto, &["deploy", "--env", "dev", "--require-approval", "never", seed]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("refused, nothing deployed") && stderr.contains("UsersTable (AWS::DynamoDB::Table) would be replaced because KeySchema changes") && stderr.contains("--allow-replace UsersTable"), "{stderr}");
+    assert!(stderr.contains("refused, nothing deployed") && stderr.contains("UsersTable (AWS::DynamoDB::Table) would be replaced because KeySchema changes") && stderr.contains("--allow-replace guitar-collection-dev:UsersTable"), "{stderr}");
     assert_eq!(cfn.describe_stacks().stack_name(stack).send().await.unwrap().stacks()[0].stack_status().unwrap().as_str(), "UPDATE_COMPLETE");
 }
 

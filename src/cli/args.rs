@@ -88,13 +88,13 @@ Examples:
   stackctl deploy --env dev guitar-collection
   stackctl deploy --env prod --outputs-file outputs.json     every stack, outputs for the next CI step
   stackctl deploy --env prod --require-approval never shop   unattended, after a reviewed `stackctl diff`
-  stackctl deploy --env staging --allow-replace OrdersTable  a table replacement that is intended
+  stackctl deploy --env staging --allow-replace shop:OrdersTable  a table replacement that is intended
 
 Stacks that declare `depends_on` deploy after those stacks; independent ones
 deploy together, up to --concurrency at a time.
 
 Refused without a flag: removing or replacing a table, bucket, user pool, key,
-secret or log group (--allow-replace ID); permission-widening changes when no
+secret or log group (--allow-replace [STACK:]ID); permission-widening changes when no
 terminal can ask (--require-approval never).
 
 Exit codes: 0 deployed or nothing to change, 1 refused, failed or rolled back, 2 usage error.")]
@@ -165,8 +165,8 @@ pub struct DiffArgs {
     /// Exit with 2 when something would change (1 stays "error").
     #[arg(long)]
     pub exit_code: bool,
-    /// Resources whose replacement or removal is intended (repeatable); not reported as data loss.
-    #[arg(long, value_name = "LOGICAL_ID")]
+    /// Resources whose replacement or removal is intended (repeatable), as `LOGICAL_ID` or `STACK:LOGICAL_ID`; not reported as data loss.
+    #[arg(long, value_name = "[STACK:]LOGICAL_ID")]
     pub allow_replace: Vec<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -178,8 +178,8 @@ pub struct DeployArgs {
     pub env: String,
     /// Stacks by name or path; default: every stack in the stacks folder.
     pub stacks: Vec<String>,
-    /// Resources whose replacement or removal is intended (repeatable).
-    #[arg(long, value_name = "LOGICAL_ID")]
+    /// Resources whose replacement or removal is intended (repeatable), as `LOGICAL_ID` (in any stack deployed) or `STACK:LOGICAL_ID` (STACK is the stack's name, with or without the environment).
+    #[arg(long, value_name = "[STACK:]LOGICAL_ID")]
     pub allow_replace: Vec<String>,
     /// Which changes need a person's approval: `broadening` (new or wider permissions), `any-change`, or `never`.
     #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
@@ -229,6 +229,19 @@ pub enum OutputsFormat {
     Dotenv,
 }
 
+/// The logical ids `--allow-replace` allows in one stack: `ID` everywhere,
+/// `STACK:ID` where STACK is the stack's app name or full stack name.
+pub fn allowed_in(allow_replace: &[String], app: &str, stack: &str) -> Vec<String> {
+    allow_replace
+        .iter()
+        .filter_map(|a| match a.split_once(':') {
+            Some((s, id)) if s == app || s == stack => Some(id.to_string()),
+            Some(_) => None,
+            None => Some(a.clone()),
+        })
+        .collect()
+}
+
 /// Where in AWS: the standard chain, overridable here.
 #[derive(Debug, Args, Clone, Default)]
 pub struct AwsArgs {
@@ -267,4 +280,17 @@ pub enum OutputMode {
 pub enum TemplateFormat {
     Yaml,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed_in;
+
+    #[test]
+    fn allow_replace_can_name_the_stack() {
+        let flags = vec!["UsersTable".to_string(), "shop:OrdersTable".to_string(), "blog-prod:PostsTable".to_string()];
+        assert_eq!(allowed_in(&flags, "shop", "shop-prod"), ["UsersTable", "OrdersTable"]);
+        assert_eq!(allowed_in(&flags, "blog", "blog-prod"), ["UsersTable", "PostsTable"]);
+        assert_eq!(allowed_in(&flags, "blog", "blog-dev"), ["UsersTable"]);
+    }
 }

@@ -74,7 +74,7 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
             template: t.template.clone(),
             tags: t.deployment.tags.clone(),
             shipments: t.shipments.clone(),
-            allow_replace: args.allow_replace.clone(),
+            allow_replace: super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name),
             require_approval: args.require_approval,
             termination_protection: t.deployment.termination_protection,
             wait_busy: args.wait_busy,
@@ -253,7 +253,7 @@ fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
             for r in refusals {
                 let _ = writeln!(err, "  {} ({}) would be {}", r.logical_id, r.resource_type, r.reason);
             }
-            let ids: Vec<String> = refusals.iter().map(|r| format!("--allow-replace {}", r.logical_id)).collect();
+            let ids: Vec<String> = refusals.iter().map(|r| format!("--allow-replace {stack}:{}", r.logical_id)).collect();
             writeln!(err, "  = hint: if losing that data is intended, deploy again with {}", ids.join(" "))
         }
         DeployOutcome::NotApproved(why) => writeln!(err, "{stack}: {why}"),

@@ -22,14 +22,14 @@ pub fn run(cli: &Cli, args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write)
     let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
     // Built first, so code changes show as the new package keys they are.
     let Some(targets) = super::deploy::prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
-    let templates: Vec<(String, Value)> = targets.into_iter().map(|t| (t.deployment.stack_name, t.template)).collect();
+    let templates: Vec<(String, Value, Vec<String>)> = targets.into_iter().map(|t| (super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name), t)).map(|(allowed, t)| (t.deployment.stack_name, t.template, allowed)).collect();
     let diffs = runtime.block_on(async {
         let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
         let store = S3Store::for_session(&session);
         let change_set = format!("stackctl-diff-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
         let mut diffs = Vec::new();
-        for (stack, template) in &templates {
-            diffs.push(diff_stack(&cfn, &store, stack, template, &args.allow_replace, &change_set).await?);
+        for (stack, template, allowed) in &templates {
+            diffs.push(diff_stack(&cfn, &store, stack, template, allowed, &change_set).await?);
         }
         anyhow::Ok(diffs)
     })?;
