@@ -575,8 +575,8 @@ async fn a_template_over_the_inline_limit_goes_by_url_from_the_artifact_bucket()
     let by_url = mock!(Client::create_change_set)
         .match_requests(|r| r.template_body().is_none() && r.template_url().is_some_and(|u| u.starts_with("https://artifacts.s3.eu-west-1.amazonaws.com/templates/shop-prod/") && u.ends_with(".json")))
         .then_output(|| CreateChangeSetOutput::builder().id("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/stackctl-1/9f8e").build());
-    let (d, ready, del) = (missing_stack(), ready_for_create(), ok_delete_stack());
-    let cfn = engine(&[&d, &by_url, &ready, &del]);
+    let (d, ready, del, del_set) = (missing_stack(), ready_for_create(), ok_delete_stack(), ok_delete_change_set());
+    let cfn = engine(&[&d, &by_url, &ready, &del, &del_set]);
     let store = Store::default();
     let outcome = deploy_stack(&cfn, &store, &request(big), &Recorder::answering(Approval::CannotAsk)).await.unwrap();
     assert!(matches!(outcome, DeployOutcome::NotApproved(_)), "a new stack's role needs approval: {outcome:?}");

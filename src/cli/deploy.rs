@@ -10,7 +10,7 @@ use crate::build::{Layout, Packaged};
 use crate::engine::artifacts::{S3Store, Shipment};
 use crate::engine::deploy::{deploy_stack, destroy_stack, discard, Approval, DeployOutcome, DeployRequest, DestroyOutcome, Observer, StackDiff};
 use crate::engine::session::{Session, SessionOptions};
-use crate::engine::stacks::{CloudFormation, StackEvent, Stacks};
+use crate::engine::stacks::{CloudFormation, StackEvent};
 use crate::engine::watch::{is_settled, Pacing};
 use crate::pipeline::{render_environment, Outcome};
 use crate::plan::{deployment, Deployment};
@@ -280,8 +280,7 @@ async fn stop_cleanly(cfn: &CloudFormation, requests: &[DeployRequest], results:
                 "stopped watching {stack}; CloudFormation carries on with the deploy.\n  follow it: aws cloudformation describe-stack-events --stack-name {stack}\n  cancel it: aws cloudformation cancel-update-stack --stack-name {stack} (an update), or wait and `stackctl destroy` (a first deploy)"
             );
         } else {
-            let created = matches!(cfn.describe(stack).await, Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS");
-            discard(cfn, stack, &r.change_set_name, created).await;
+            discard(cfn, stack, &r.change_set_name, true).await;
             let _ = writeln!(err, "interrupted before {stack} was changed; its pending change set was removed");
         }
     }

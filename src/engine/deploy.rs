@@ -151,8 +151,8 @@ fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
 }
 
 /// The newest event of a stack, so following starts after it.
-async fn newest_event<C: Stacks>(cfn: &C, stack: &str) -> anyhow::Result<Option<String>> {
-    Ok(cfn.events_after(stack, None).await?.last().map(|e| e.id.clone()))
+async fn newest_event<C: Stacks>(cfn: &C, stack: &str) -> anyhow::Result<Option<StackEvent>> {
+    Ok(cfn.events_after(stack, None).await?.pop())
 }
 
 /// Deploys one stack: the state checks, the no-change shortcut, artifacts,
@@ -162,7 +162,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
     let mut state = cfn.describe(stack).await?;
     if let Some(s) = state.as_ref().filter(|s| s.is_busy() && r.wait_busy) {
         observer.note(stack, &format!("busy ({}); waiting for it to settle", s.status));
-        let newest = cfn.events_after(stack, None).await?.pop();
+        let newest = newest_event(cfn, stack).await?;
         // It may have settled between the two calls.
         if !newest.as_ref().is_some_and(|e| e.is_stack() && super::watch::is_settled(&e.status)) {
             follow(cfn, stack, newest.map(|e| e.id), r.pacing, &|e| observer.event(stack, e)).await?;
@@ -173,7 +173,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
         check_state(stack, s)?;
         if s.status == "ROLLBACK_COMPLETE" {
             observer.note(stack, "the first deploy failed and left the stack in ROLLBACK_COMPLETE, which cannot be updated; deleting it and creating it again");
-            let baseline = newest_event(cfn, &s.id).await?;
+            let baseline = newest_event(cfn, &s.id).await?.map(|e| e.id);
             cfn.delete_stack(stack).await?;
             let settled = follow(cfn, &s.id, baseline, r.pacing, &|e| observer.event(stack, e)).await?;
             if settled.status != "DELETE_COMPLETE" {
@@ -260,7 +260,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
         }
     }
 
-    let baseline = newest_event(cfn, stack).await?;
+    let baseline = newest_event(cfn, stack).await?.map(|e| e.id);
     observer.executing(stack);
     cfn.execute_change_set(stack, &id).await?;
     let settled: Settled = follow(cfn, stack, baseline, r.pacing, &|e| observer.event(stack, e)).await?;
@@ -279,19 +279,16 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
 }
 
 /// Removes what a deploy that does not go ahead created: its change set,
-/// and the empty REVIEW_IN_PROGRESS stack a first change set makes.
-/// Best effort: it runs on paths that are already reporting a problem.
-pub async fn discard<C: Stacks>(cfn: &C, stack: &str, change_set: &str, created_stack: bool) {
-    if created_stack {
-        // Deleting the stack takes its change sets with it.
-        if let Ok(Some(s)) = cfn.describe(stack).await {
-            if s.status == "REVIEW_IN_PROGRESS" {
-                let _ = cfn.delete_stack(stack).await;
-            }
-        }
-    } else {
-        let _ = cfn.delete_change_set(stack, change_set).await;
+/// or, when the stack may be new (`maybe_new`) and is still the empty
+/// REVIEW_IN_PROGRESS shell a first change set makes, the stack itself
+/// (which takes its change sets with it). Best effort: it runs on paths
+/// that are already reporting a problem.
+pub async fn discard<C: Stacks>(cfn: &C, stack: &str, change_set: &str, maybe_new: bool) {
+    if maybe_new && matches!(cfn.describe(stack).await, Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS") {
+        let _ = cfn.delete_stack(stack).await;
+        return;
     }
+    let _ = cfn.delete_change_set(stack, change_set).await;
 }
 
 /// What a destroy did.
@@ -329,7 +326,7 @@ pub async fn destroy_stack<C: Stacks>(cfn: &C, stack: &str, pacing: Pacing, obse
         .filter(|r| kept_by_policy(&r.logical_id))
         .map(|r| Retained { logical_id: r.logical_id, resource_type: r.resource_type, physical_id: r.physical_id })
         .collect();
-    let baseline = newest_event(cfn, &state.id).await?;
+    let baseline = newest_event(cfn, &state.id).await?.map(|e| e.id);
     cfn.delete_stack(stack).await?;
     let settled = follow(cfn, &state.id, baseline, pacing, &|e| observer.event(stack, e)).await?;
     if settled.status != "DELETE_COMPLETE" {
