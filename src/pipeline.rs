@@ -37,6 +37,7 @@ pub fn render_environment(source: &StackSource, env: &str, renderer: &Renderer, 
     let template = renderer.render_owned(plan)?;
     let mut diagnostics = resolved.diagnostics;
     diagnostics.extend(check::check(&template));
+    diagnostics.extend(check::account_level_resources(&template));
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Ok(Outcome::Invalid(diagnostics));
     }

@@ -121,12 +121,15 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
     let outputs_file = project.path().join("outputs.json");
     let (_, stderr) = project.succeed(&moto, &["deploy", "--env", "dev", "--require-approval", "never", "--concurrency", "4", "--outputs-file", outputs_file.to_str().unwrap()]);
     let outputs: Value = serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
+    assert_eq!(outputs.as_object().unwrap().len(), SEEDS.len(), "the outputs file holds the applications only: {outputs}");
+    account_settings_exist_once(&moto, &cfn, &stderr, &["cloud-platform-dev", "fleet-console-dev"]).await;
     for seed in SEEDS {
         let stack = format!("{seed}-dev");
         assert!(stderr.contains(&format!("{stack}: CREATE_COMPLETE")), "{stderr}");
         assert!(outputs[&stack]["StackKeyArn"].as_str().is_some_and(|a| a.starts_with("arn:aws:kms:")), "{stack} outputs: {outputs}");
         let template = project.template(&moto, seed, "dev");
         let resources = template["Resources"].as_object().unwrap();
+        assert!(!resources.values().any(|r| r["Type"] == "AWS::ApiGateway::Account"), "{stack} leaves the account setting to stackctl");
         let manifest = project.manifest(seed, "dev");
         let deployed = stack_resources(&cfn, &stack).await;
         let wanted: Vec<(String, String)> = deployed.iter().map(|(_, t, p)| (t.clone(), p.clone())).collect();
@@ -170,6 +173,22 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
         }
         eprintln!("{stack}: {seen_types:?} verified");
     }
+}
+
+/// The account-settings stack exists once, holds the API Gateway
+/// CloudWatch role, and was made before the stacks that need it.
+async fn account_settings_exist_once(moto: &Moto, cfn: &aws_sdk_cloudformation::Client, stderr: &str, needed_by: &[&str]) {
+    use stackctl::plan::account::ACCOUNT_SETTINGS_STACK;
+    assert!(stderr.contains(&format!("account settings ({ACCOUNT_SETTINGS_STACK}): created")), "{stderr}");
+    let all = cfn.describe_stacks().send().await.unwrap();
+    let created = |name: &str| all.stacks().iter().find(|s| s.stack_name() == Some(name)).and_then(|s| s.creation_time()).map(|t| t.as_nanos()).unwrap_or_else(|| panic!("no stack {name}"));
+    assert_eq!(all.stacks().iter().filter(|s| s.stack_name() == Some(ACCOUNT_SETTINGS_STACK)).count(), 1);
+    for stack in needed_by {
+        assert!(created(ACCOUNT_SETTINGS_STACK) < created(stack), "the account settings come in an earlier wave than {stack}");
+    }
+    let roles: Vec<(String, String, String)> = stack_resources(cfn, ACCOUNT_SETTINGS_STACK).await;
+    assert_eq!(roles.iter().map(|(l, t, _)| (l.as_str(), t.as_str())).collect::<Vec<_>>(), [("ApiGatewayCloudWatchRole", "AWS::IAM::Role")]);
+    assert_eq!(inspect(moto, &[(roles[0].1.clone(), roles[0].2.clone())])[0]["exists"], true, "the role exists in IAM");
 }
 
 #[tokio::test]
@@ -233,6 +252,9 @@ async fn destroy_keeps_the_data_it_must() {
     let seed = "cloud-platform";
     project.succeed(&moto, &["deploy", "--env", "staging", "--require-approval", "never", seed]);
     let stack = "cloud-platform-staging";
+    // Again: the account settings are up to date, in two reads.
+    let (_, stderr) = project.succeed(&moto, &["deploy", "--env", "staging", "--require-approval", "never", seed]);
+    assert!(stderr.contains("account settings (stackctl-account-settings): up to date") && stderr.contains(&format!("{stack}: no changes")), "{stderr}");
     let before = stack_resources(&cfn, stack).await;
     let template = project.template(&moto, seed, "staging");
     let retained: Vec<&(String, String, String)> = before.iter().filter(|(l, _, _)| template["Resources"][l.as_str()]["DeletionPolicy"] == "Retain").collect();
@@ -253,6 +275,8 @@ async fn destroy_keeps_the_data_it_must() {
         assert_eq!(report["exists"], kept, "{logical} ({ty}) {}", if kept { "is retained" } else { "is deleted" });
     }
     assert!(cfn.describe_stacks().stack_name(stack).send().await.is_err(), "the stack is gone");
+    let settings = cfn.describe_stacks().stack_name(stackctl::plan::account::ACCOUNT_SETTINGS_STACK).send().await.unwrap();
+    assert_eq!(settings.stacks()[0].stack_status().unwrap().as_str(), "CREATE_COMPLETE", "destroying an application leaves the account settings alone");
 
     let (_, stderr) = project.succeed(&moto, &["destroy", "--env", "staging", "--yes", seed]);
     assert!(stderr.contains("does not exist; nothing to destroy"), "{stderr}");

@@ -7,12 +7,14 @@ use super::exit;
 use super::outputs::format_outputs;
 use super::stacks::{deployment_of, load_stacks, write_atomically, LoadedStack};
 use crate::build::{Layout, Packaged};
+use crate::engine::account::{account_settings_request, AccountSettings};
 use crate::engine::artifacts::{S3Store, Shipment};
 use crate::engine::deploy::{deploy_stack, destroy_stack, discard, Approval, DeployOutcome, DeployRequest, DestroyOutcome, Observer, StackDiff};
 use crate::engine::session::{Session, SessionOptions};
 use crate::engine::stacks::{CloudFormation, StackEvent};
 use crate::engine::watch::{is_settled, Pacing};
 use crate::pipeline::{render_environment, Outcome};
+use crate::plan::account::{account_settings_tags, account_settings_template, needs_account_settings, ACCOUNT_SETTINGS_STACK};
 use crate::plan::{deployment, Deployment};
 use crate::render::{Renderer, TemplateSet};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,6 +34,8 @@ pub(super) struct Target {
     pub app: String,
     pub template: Value,
     pub shipments: Vec<Shipment>,
+    /// The account-settings stack rather than an application's.
+    pub account_settings: bool,
 }
 
 pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
@@ -67,19 +71,25 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
     let store = S3Store::for_session(&session);
     let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let change_set_name = format!("stackctl-{run_id}");
     let requests: Vec<DeployRequest> = targets
         .iter()
-        .map(|t| DeployRequest {
-            stack: t.deployment.stack_name.clone(),
-            template: t.template.clone(),
-            tags: t.deployment.tags.clone(),
-            shipments: t.shipments.clone(),
-            allow_replace: super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name),
-            require_approval: args.require_approval,
-            termination_protection: t.deployment.termination_protection,
-            wait_busy: args.wait_busy,
-            change_set_name: format!("stackctl-{run_id}"),
-            pacing: Pacing::default(),
+        .map(|t| {
+            if t.account_settings {
+                return account_settings_request(t.template.clone(), args.require_approval, args.wait_busy, change_set_name.clone(), Pacing::default());
+            }
+            DeployRequest {
+                stack: t.deployment.stack_name.clone(),
+                template: t.template.clone(),
+                tags: t.deployment.tags.clone(),
+                shipments: t.shipments.clone(),
+                allow_replace: super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name),
+                require_approval: args.require_approval,
+                termination_protection: t.deployment.termination_protection,
+                wait_busy: args.wait_busy,
+                change_set_name: change_set_name.clone(),
+                pacing: Pacing::default(),
+            }
         })
         .collect();
     let started = Instant::now();
@@ -131,8 +141,19 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     let results = results.into_inner().expect("results");
     let mut code = exit::OK;
     let mut outputs_of: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for (i, t) in targets.iter().enumerate() {
+    // The account settings first: the stacks after them depend on them.
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by_key(|&i| !targets[i].account_settings);
+    for i in order {
+        let t = &targets[i];
         let stack = &t.deployment.stack_name;
+        let settled = results.get(&i).and_then(|r| r.as_ref().ok());
+        // One line for the account settings when they are in place; a
+        // failure is reported as any stack's.
+        if let Some(settings) = settled.filter(|_| t.account_settings).and_then(AccountSettings::from_outcome) {
+            let _ = writeln!(err, "account settings ({stack}): {}", settings.as_str());
+            continue;
+        }
         match results.get(&i) {
             None => {
                 code = exit::FAILURE;
@@ -213,9 +234,37 @@ pub(super) fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dy
             .filter(|p| p.code.stack == stack.name)
             .map(|p| Shipment { key: p.record.key.clone(), path: p.record.path.clone().into(), sha256_base64: p.record.code_sha256.clone() })
             .collect();
-        targets.push(Target { deployment: deployment(def, env), depends_on: def.depends_on.clone(), app: def.name.clone(), template, shipments });
+        targets.push(Target { deployment: deployment(def, env), depends_on: def.depends_on.clone(), app: def.name.clone(), template, shipments, account_settings: false });
+    }
+    if let Some(clash) = targets.iter().find(|t| t.deployment.stack_name == ACCOUNT_SETTINGS_STACK) {
+        let _ = writeln!(err, "error: stack {} has the name stackctl keeps for its account-settings stack\n  = hint: rename the stack file (its name is the stack's)", clash.deployment.stack_name);
+        return Ok(None);
+    }
+    if let Some(settings) = account_settings_target(&mut targets, &renderer)? {
+        targets.push(settings);
     }
     Ok(Some(targets))
+}
+
+/// The account-settings stack, when a stack needs it, with every stack that
+/// needs it made to depend on it (so it deploys in an earlier wave).
+fn account_settings_target(targets: &mut [Target], renderer: &Renderer) -> anyhow::Result<Option<Target>> {
+    let mut needed = false;
+    for t in targets.iter_mut().filter(|t| needs_account_settings(&t.template)) {
+        t.depends_on.push(ACCOUNT_SETTINGS_STACK.into());
+        needed = true;
+    }
+    if !needed {
+        return Ok(None);
+    }
+    Ok(Some(Target {
+        deployment: Deployment { stack_name: ACCOUNT_SETTINGS_STACK.into(), tags: account_settings_tags(), termination_protection: true, region: None },
+        depends_on: Vec::new(),
+        app: ACCOUNT_SETTINGS_STACK.into(),
+        template: account_settings_template(renderer)?,
+        shipments: Vec::new(),
+        account_settings: true,
+    }))
 }
 
 /// Waves of stacks: each wave depends only on earlier ones. Dependencies on
@@ -255,6 +304,14 @@ fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
             }
             let ids: Vec<String> = refusals.iter().map(|r| format!("--allow-replace {stack}:{}", r.logical_id)).collect();
             writeln!(err, "  = hint: if losing that data is intended, deploy again with {}", ids.join(" "))
+        }
+        DeployOutcome::UpdateRefused(refusals) => {
+            let _ = writeln!(err, "{stack}: refused, nothing deployed: AWS would fail this update part-way and roll it back");
+            for r in refusals {
+                let _ = writeln!(err, "  {} ({}): {}", r.logical_id, r.resource_type, r.problem);
+                let _ = writeln!(err, "  = hint: {}", r.steps.join("; "));
+            }
+            Ok(())
         }
         DeployOutcome::NotApproved(why) => writeln!(err, "{stack}: {why}"),
         DeployOutcome::Failed { status, causes } => {
@@ -457,6 +514,7 @@ mod tests {
             app: app.into(),
             template: Value::Null,
             shipments: vec![],
+            account_settings: false,
         }
     }
 
@@ -465,6 +523,22 @@ mod tests {
         let targets = vec![target("web", &["api", "cdn"]), target("api", &["network"]), target("network", &[]), target("cdn", &[]), target("jobs", &["elsewhere"])];
         assert_eq!(deploy_order(&targets).unwrap(), vec![vec![2, 3, 4], vec![1], vec![0]]);
         assert_eq!(outside_dependencies(&targets), vec![("jobs", "elsewhere")]);
+    }
+
+    #[test]
+    fn the_account_settings_deploy_in_a_wave_before_the_stacks_whose_rest_apis_log() {
+        let logging = serde_json::json!({"Resources": {"ApiStage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"AccessLogSetting": {"DestinationArn": "arn:l"}}}}});
+        let mut targets = vec![target("web", &[]), target("api", &["web"]), target("ops", &[])];
+        targets[1].template = logging.clone();
+        targets[2].template = logging;
+        let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
+        let settings = account_settings_target(&mut targets, &renderer).unwrap().expect("two stacks need it");
+        assert!(settings.account_settings && settings.deployment.termination_protection);
+        targets.push(settings);
+        assert_eq!(deploy_order(&targets).unwrap(), vec![vec![0, 3], vec![1, 2]]);
+        let mut quiet = vec![target("web", &[])];
+        assert!(account_settings_target(&mut quiet, &renderer).unwrap().is_none(), "no stack needs it");
+        assert!(quiet[0].depends_on.is_empty());
     }
 
     #[test]

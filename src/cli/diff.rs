@@ -22,6 +22,8 @@ pub fn run(cli: &Cli, args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write)
     let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
     // Built first, so code changes show as the new package keys they are.
     let Some(targets) = super::deploy::prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
+    let account_settings = targets.iter().find(|t| t.account_settings).map(|t| t.deployment.stack_name.clone());
+    let needed_by: Vec<String> = targets.iter().filter(|t| t.depends_on.iter().any(|d| Some(d) == account_settings.as_ref())).map(|t| t.deployment.stack_name.clone()).collect();
     let templates: Vec<(String, Value, Vec<String>)> = targets.into_iter().map(|t| (super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name), t)).map(|(allowed, t)| (t.deployment.stack_name, t.template, allowed)).collect();
     let diffs = runtime.block_on(async {
         let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
@@ -39,10 +41,25 @@ pub fn run(cli: &Cli, args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write)
             OutputMode::Json => {
                 let _ = writeln!(out, "{}", to_json(d));
             }
-            OutputMode::Human => print_human(d, out),
+            OutputMode::Human => {
+                if account_settings.as_ref() == Some(&d.stack) {
+                    let _ = writeln!(out, "account settings ({}): {}", d.stack, account_settings_state(d, &needed_by));
+                }
+                print_human(d, out);
+            }
         }
     }
     Ok(if args.exit_code && any_change { 2 } else { exit::OK })
+}
+
+/// What a deploy would do to the account-settings stack, and why it is there.
+fn account_settings_state(d: &StackDiff, needed_by: &[String]) -> String {
+    let what = match (d.exists, d.changes.is_empty()) {
+        (false, _) => "would be created",
+        (true, true) => "up to date",
+        (true, false) => "would be updated",
+    };
+    format!("{what} (the API Gateway CloudWatch role of this account and region, which the REST API logs of {} need)", needed_by.join(", "))
 }
 
 fn short(v: &Option<Value>) -> String {
@@ -80,6 +97,10 @@ pub(super) fn print_human(d: &StackDiff, out: &mut dyn Write) {
             let _ = writeln!(out, "      {}: {} → {}{forces}", p.path, short(&p.before), short(&p.after));
         }
     }
+    for r in &d.update_refusals {
+        let _ = writeln!(out, "  ! refused: {} ({}): {}; a deploy refuses this", r.logical_id, r.resource_type, r.problem);
+        let _ = writeln!(out, "      instead: {}", r.steps.join("; "));
+    }
     for r in &d.data_loss {
         let _ = writeln!(out, "  ! data loss: {} ({}) would be {}; a deploy refuses this unless you pass --allow-replace {}", r.logical_id, r.resource_type, r.reason, r.logical_id);
     }
@@ -109,6 +130,7 @@ fn to_json(d: &StackDiff) -> Value {
         "exists": d.exists,
         "changes": d.changes,
         "data_loss": d.data_loss,
+        "update_refusals": d.update_refusals,
         "broadening": d.broadening.iter().map(|(id, g)| json!({"logical_id": id, "grant": g})).collect::<Vec<_>>(),
     })
 }

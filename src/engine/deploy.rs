@@ -10,6 +10,7 @@ use super::artifacts::{upload_reporting, ArtifactStore, Shipment};
 use super::stacks::{merge_change_set, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackState, Stacks, TemplateSource};
 use super::watch::{follow, root_causes, Pacing, Settled};
 use crate::diff::guard::{broadening, data_loss, Refusal, RequireApproval};
+use crate::diff::update_rules::{update_refusals, UpdateRefusal};
 use crate::diff::{diff_templates, ResourceChange};
 use anyhow::bail;
 use serde_json::{json, Value};
@@ -22,6 +23,8 @@ pub struct StackDiff {
     pub changes: Vec<ResourceChange>,
     pub data_loss: Vec<Refusal>,
     pub broadening: Vec<(String, String)>,
+    /// Updates AWS would fail while applying them (a deploy refuses these).
+    pub update_refusals: Vec<UpdateRefusal>,
 }
 
 /// The answer to "go ahead?".
@@ -68,6 +71,8 @@ pub enum DeployOutcome {
     Deployed { status: String, outputs: Vec<(String, String)>, uploaded: usize },
     /// The data-loss guard refused; nothing was executed.
     Refused(Vec<Refusal>),
+    /// AWS would fail the update part-way; refused before any change set.
+    UpdateRefused(Vec<UpdateRefusal>),
     /// Approval was needed and not given; nothing was executed.
     NotApproved(String),
     /// CloudFormation failed and rolled back (or could not).
@@ -139,7 +144,7 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, stack: 
         }
         cleanup?;
     }
-    Ok(StackDiff { stack: stack.to_string(), exists, data_loss: data_loss(&changes, allowed), broadening: broadening(&old, template), changes })
+    Ok(StackDiff { stack: stack.to_string(), exists, data_loss: data_loss(&changes, allowed), broadening: broadening(&old, template), update_refusals: update_refusals(&old, template, &changes), changes })
 }
 
 fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
@@ -189,11 +194,19 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
     if let Some(s) = state.as_ref().filter(|_| exists && old == r.template) {
         if same_tags(&s.tags, &r.tags) {
             if r.termination_protection && !s.termination_protection {
-                cfn.set_termination_protection(stack, true).await?;
-                observer.note(stack, "turned on termination protection");
+                protect(cfn, stack, observer).await;
             }
             return Ok(DeployOutcome::NoChanges { outputs: s.outputs.clone() });
         }
+    }
+
+    // An update AWS would start and then fail (and roll back): refused
+    // from the templates alone, before anything is uploaded or created.
+    let local = diff_templates(&old, &r.template);
+    let refused = update_refusals(&old, &r.template, &local);
+    if !refused.is_empty() {
+        observer.plan(&StackDiff { stack: stack.to_string(), exists, data_loss: data_loss(&local, &r.allow_replace), broadening: broadening(&old, &r.template), update_refusals: refused.clone(), changes: local });
+        return Ok(DeployOutcome::UpdateRefused(refused));
     }
 
     // Packages the deployed template already runs are in the bucket (keys
@@ -231,8 +244,9 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
             bail!("CloudFormation refused the change set for {stack}: {reason}");
         }
     };
-    let changes = merge_change_set(diff_templates(&old, &r.template), &cfn_changes);
-    let diff = StackDiff { stack: stack.to_string(), exists, data_loss: data_loss(&changes, &r.allow_replace), broadening: broadening(&old, &r.template), changes };
+    let changes = merge_change_set(local, &cfn_changes);
+    // The update rules were checked on the templates above.
+    let diff = StackDiff { stack: stack.to_string(), exists, data_loss: data_loss(&changes, &r.allow_replace), broadening: broadening(&old, &r.template), update_refusals: Vec::new(), changes };
     observer.plan(&diff);
     if !diff.data_loss.is_empty() {
         discard(cfn, stack, &id, !exists).await;
@@ -269,13 +283,18 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
     }
     let after = cfn.describe(stack).await?.unwrap_or_default();
     if r.termination_protection && !after.termination_protection {
-        // The deploy itself succeeded; a failure here is reported, not fatal.
-        match cfn.set_termination_protection(stack, true).await {
-            Ok(()) => observer.note(stack, "turned on termination protection"),
-            Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e:#}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
-        }
+        protect(cfn, stack, observer).await;
     }
     Ok(DeployOutcome::Deployed { status: settled.status, outputs: after.outputs, uploaded })
+}
+
+/// Turns on termination protection. The stack itself is deployed (or was
+/// already), so a failure here is reported with the command, not fatal.
+async fn protect<C: Stacks>(cfn: &C, stack: &str, observer: &dyn Observer) {
+    match cfn.set_termination_protection(stack, true).await {
+        Ok(()) => observer.note(stack, "turned on termination protection"),
+        Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e:#}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
+    }
 }
 
 /// Removes what a deploy that does not go ahead created: its change set,

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 /// Every built-in template, by kind.
 pub const BUILTIN_TEMPLATES: [(&str, &str); 20] = [
+    ("account_settings", include_str!("../../templates/account_settings.yaml")),
     ("amplify_app", include_str!("../../templates/amplify_app.yaml")),
-    ("apigateway_account", include_str!("../../templates/apigateway_account.yaml")),
     ("cloudfront_distribution", include_str!("../../templates/cloudfront_distribution.yaml")),
     ("cloudwatch_alarm", include_str!("../../templates/cloudwatch_alarm.yaml")),
     ("cloudwatch_dashboard", include_str!("../../templates/cloudwatch_dashboard.yaml")),
