@@ -281,9 +281,11 @@ impl<'de> Deserialize<'de> for Lifetime {
             "m" => LifetimeUnit::Minutes,
             "h" => LifetimeUnit::Hours,
             "d" => LifetimeUnit::Days,
-            _ => return Err(serde::de::Error::custom(format!(
+            _ => {
+                return Err(serde::de::Error::custom(format!(
                 "`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`"
-            ))),
+            )))
+            }
         };
         let amount = digits.parse().map_err(|_| {
             serde::de::Error::custom(format!(
