@@ -51,7 +51,8 @@ fn hostile() -> impl Strategy<Value = String> {
     .prop_filter("non-empty", |s| !s.is_empty())
 }
 
-/// A tag value AWS accepts: letters (any script), digits, spaces and `_ . : / = + - @`.
+/// A tag value every AWS resource accepts: letters (any script), digits,
+/// spaces and `_ . : / = + - @`, at least one character.
 fn tag_value() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop_oneof![
@@ -59,7 +60,7 @@ fn tag_value() -> impl Strategy<Value = String> {
             Just("ü".to_string()),
             Just("東京".to_string())
         ],
-        0..4,
+        1..4,
     )
     .prop_map(|parts| parts.concat())
 }
