@@ -7,7 +7,9 @@
 
 use crate::diagnostic::{suggestion, Anchor, Diagnostic};
 use crate::model::{StackDef, DEFAULT_ENVIRONMENTS};
-use crate::source::{deserialize_collecting, merge_overlay, parse_yaml, Loc, Node, Seg, SourceFile};
+use crate::source::{
+    deserialize_collecting, merge_overlay, parse_yaml, Loc, Node, Seg, SourceFile,
+};
 use crate::validate;
 use indexmap::IndexMap;
 
@@ -50,9 +52,12 @@ impl StackSource {
             Err(problems) => return Err((file, problems)),
         };
         if root.as_map().is_none() {
-            let d = Diagnostic::error(format!("a stack file is a mapping of fields, this is {}", root.kind_name()))
-                .at(root.loc)
-                .hint("start with `name: my-app`");
+            let d = Diagnostic::error(format!(
+                "a stack file is a mapping of fields, this is {}",
+                root.kind_name()
+            ))
+            .at(root.loc)
+            .hint("start with `name: my-app`");
             return Err((file, vec![d]));
         }
         let mut problems = Vec::new();
@@ -100,7 +105,11 @@ impl StackSource {
             },
         }
         if problems.is_empty() {
-            Ok(StackSource { file, base: root, overlays })
+            Ok(StackSource {
+                file,
+                base: root,
+                overlays,
+            })
         } else {
             Err((file, problems))
         }
@@ -113,9 +122,15 @@ impl StackSource {
     /// The definition as it stands in `env`, with every problem found.
     pub fn resolve(&self, env: &str) -> Resolved {
         let Some(overlay) = self.overlays.get(env) else {
-            let d = Diagnostic::error(format!("this stack has no environment `{env}`"))
-                .maybe_hint(suggestion(env, self.environments()).map(|s| format!("{s} (environments are declared under `environments:`)")));
-            return Resolved { env: env.to_string(), def: None, diagnostics: vec![d] };
+            let d = Diagnostic::error(format!("this stack has no environment `{env}`")).maybe_hint(
+                suggestion(env, self.environments())
+                    .map(|s| format!("{s} (environments are declared under `environments:`)")),
+            );
+            return Resolved {
+                env: env.to_string(),
+                def: None,
+                diagnostics: vec![d],
+            };
         };
         let mut tree = self.base.clone();
         merge_overlay(&mut tree, overlay.clone());
@@ -129,12 +144,19 @@ impl StackSource {
         }
         diagnostics.sort_by_key(|d| (d.loc().unwrap_or_default(), d.message.clone()));
         diagnostics.dedup();
-        Resolved { env: env.to_string(), def: report.value, diagnostics }
+        Resolved {
+            env: env.to_string(),
+            def: report.value,
+            diagnostics,
+        }
     }
 }
 
 fn empty_map(loc: Loc) -> Node {
-    Node { value: crate::source::NodeValue::Map(Vec::new()), loc }
+    Node {
+        value: crate::source::NodeValue::Map(Vec::new()),
+        loc,
+    }
 }
 
 pub fn is_valid_env_name(name: &str) -> bool {
@@ -157,12 +179,15 @@ fn locate(tree: &Node, anchor: &Anchor) -> Anchor {
     for (i, seg) in path.0.iter().enumerate() {
         let last = i + 1 == path.0.len();
         let next = match (seg, &node.value) {
-            (Seg::Key(k), crate::source::NodeValue::Map(entries)) => entries.iter().find(|(key, _)| key.name == *k).map(|(key, v)| {
-                if last && want_key {
-                    loc = key.loc;
-                }
-                v
-            }),
+            (Seg::Key(k), crate::source::NodeValue::Map(entries)) => entries
+                .iter()
+                .find(|(key, _)| key.name == *k)
+                .map(|(key, v)| {
+                    if last && want_key {
+                        loc = key.loc;
+                    }
+                    v
+                }),
             (Seg::Index(n), crate::source::NodeValue::Seq(items)) => items.get(*n),
             _ => None,
         };
@@ -181,13 +206,22 @@ fn locate(tree: &Node, anchor: &Anchor) -> Anchor {
 
 /// Convenience for tests and tools: parse and resolve text in one step.
 pub fn resolve_text(name: &str, text: &str, env: &str) -> (SourceFile, Resolved) {
-    let file = SourceFile { name: name.to_string(), text: text.to_string() };
+    let file = SourceFile {
+        name: name.to_string(),
+        text: text.to_string(),
+    };
     match StackSource::parse(file) {
         Ok(source) => {
             let resolved = source.resolve(env);
             (source.file, resolved)
         }
-        Err((file, diagnostics)) => (file, Resolved { env: env.to_string(), def: None, diagnostics }),
+        Err((file, diagnostics)) => (
+            file,
+            Resolved {
+                env: env.to_string(),
+                def: None,
+                diagnostics,
+            },
+        ),
     }
 }
-

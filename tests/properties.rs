@@ -14,19 +14,40 @@ use stackctl::render::{node_to_json, to_yaml, Renderer, TemplateSet};
 use stackctl::source::parse_yaml;
 
 fn names(prefix: &'static str, max: usize) -> impl Strategy<Value = Vec<String>> {
-    proptest::collection::btree_set("[a-z]{1,6}", 0..=max).prop_map(move |s| s.into_iter().map(|n| format!("{prefix}{n}")).collect())
+    proptest::collection::btree_set("[a-z]{1,6}", 0..=max)
+        .prop_map(move |s| s.into_iter().map(|n| format!("{prefix}{n}")).collect())
 }
 
 /// Text that tries hard to break out of its place in a template.
 fn hostile() -> impl Strategy<Value = String> {
     let specials = prop_oneof![
-        Just("\"".to_string()), Just("'".to_string()), Just("\n".to_string()), Just(": ".to_string()), Just("{{".to_string()),
-        Just("}}".to_string()), Just("!Ref Foo".to_string()), Just("# not a comment".to_string()), Just("- item".to_string()),
-        Just("\u{2028}".to_string()), Just("\u{85}".to_string()), Just("\t".to_string()), Just("&anchor *alias".to_string()),
-        Just("{{json x}}".to_string()), Just("\\".to_string()), Just("---".to_string()), Just("ü🎸".to_string()), Just("${x}".to_string()), Just("${!y}".to_string()),
+        Just("\"".to_string()),
+        Just("'".to_string()),
+        Just("\n".to_string()),
+        Just(": ".to_string()),
+        Just("{{".to_string()),
+        Just("}}".to_string()),
+        Just("!Ref Foo".to_string()),
+        Just("# not a comment".to_string()),
+        Just("- item".to_string()),
+        Just("\u{2028}".to_string()),
+        Just("\u{85}".to_string()),
+        Just("\t".to_string()),
+        Just("&anchor *alias".to_string()),
+        Just("{{json x}}".to_string()),
+        Just("\\".to_string()),
+        Just("---".to_string()),
+        Just("ü🎸".to_string()),
+        Just("${x}".to_string()),
+        Just("${!y}".to_string()),
     ];
     // Non-empty: an empty optional text is omitted from the template, which means the same.
-    proptest::collection::vec(prop_oneof![specials, "[ -~]{0,8}".prop_map(String::from)], 1..8).prop_map(|parts| parts.concat()).prop_filter("non-empty", |s| !s.is_empty())
+    proptest::collection::vec(
+        prop_oneof![specials, "[ -~]{0,8}".prop_map(String::from)],
+        1..8,
+    )
+    .prop_map(|parts| parts.concat())
+    .prop_filter("non-empty", |s| !s.is_empty())
 }
 
 /// A random definition that is valid by construction, as JSON (which is YAML).
@@ -137,11 +158,22 @@ fn valid_stack() -> impl Strategy<Value = Value> {
 fn render(stack: &Value) -> Value {
     let text = serde_json::to_string_pretty(stack).unwrap();
     let (file, resolved) = resolve_text("generated.yaml", &text, "prod");
-    let errors: String = resolved.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.render(&file)).collect();
-    assert!(errors.is_empty(), "a valid definition was rejected:\n{errors}\n{text}");
+    let errors: String = resolved
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.render(&file))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "a valid definition was rejected:\n{errors}\n{text}"
+    );
     let def = resolved.def.expect("a definition");
     let p = plan(&def, "prod", &CodeLocations::default());
-    Renderer::new(&TemplateSet::builtin()).unwrap().render(&p).expect("renders")
+    Renderer::new(&TemplateSet::builtin())
+        .unwrap()
+        .render(&p)
+        .expect("renders")
 }
 
 proptest! {

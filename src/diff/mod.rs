@@ -52,11 +52,24 @@ pub struct ResourceChange {
 pub fn replacing_properties(resource_type: &str) -> &'static [(&'static str, Replacement)] {
     use Replacement::{Conditional, True};
     match resource_type {
-        "AWS::DynamoDB::Table" => &[("TableName", True), ("KeySchema", True), ("LocalSecondaryIndexes", True)],
+        "AWS::DynamoDB::Table" => &[
+            ("TableName", True),
+            ("KeySchema", True),
+            ("LocalSecondaryIndexes", True),
+        ],
         "AWS::S3::Bucket" => &[("BucketName", True), ("ObjectLockEnabled", True)],
-        "AWS::Cognito::UserPool" => &[("UsernameAttributes", True), ("AliasAttributes", True), ("Schema", Conditional)],
+        "AWS::Cognito::UserPool" => &[
+            ("UsernameAttributes", True),
+            ("AliasAttributes", True),
+            ("Schema", Conditional),
+        ],
         "AWS::Cognito::UserPoolClient" => &[("UserPoolId", True), ("GenerateSecret", True)],
-        "AWS::KMS::Key" => &[("KeySpec", True), ("KeyUsage", True), ("MultiRegion", True), ("Origin", True)],
+        "AWS::KMS::Key" => &[
+            ("KeySpec", True),
+            ("KeyUsage", True),
+            ("MultiRegion", True),
+            ("Origin", True),
+        ],
         "AWS::SecretsManager::Secret" => &[("Name", True)],
         "AWS::Logs::LogGroup" => &[("LogGroupName", True)],
         "AWS::Lambda::Function" => &[("FunctionName", True)],
@@ -77,13 +90,25 @@ pub fn replacing_properties(resource_type: &str) -> &'static [(&'static str, Rep
 /// Every difference between the deployed template and the new one.
 pub fn diff_templates(old: &Value, new: &Value) -> Vec<ResourceChange> {
     let empty = Map::new();
-    let old_resources = old.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
-    let new_resources = new.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
+    let old_resources = old
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let new_resources = new
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let mut changes = Vec::new();
     for (id, after) in new_resources {
         let resource_type = type_of(after);
         match old_resources.get(id) {
-            None => changes.push(ResourceChange { logical_id: id.clone(), resource_type, action: Action::Add, replacement: None, properties: Vec::new() }),
+            None => changes.push(ResourceChange {
+                logical_id: id.clone(),
+                resource_type,
+                action: Action::Add,
+                replacement: None,
+                properties: Vec::new(),
+            }),
             Some(before) if type_of(before) != resource_type => {
                 // A new type under the same id: CloudFormation deletes and creates.
                 changes.push(ResourceChange {
@@ -91,21 +116,38 @@ pub fn diff_templates(old: &Value, new: &Value) -> Vec<ResourceChange> {
                     resource_type: resource_type.clone(),
                     action: Action::Modify,
                     replacement: Some(Replacement::True),
-                    properties: vec![PropertyChange { path: "Type".into(), before: Some(Value::String(type_of(before))), after: Some(Value::String(resource_type)), replacement: Replacement::True }],
+                    properties: vec![PropertyChange {
+                        path: "Type".into(),
+                        before: Some(Value::String(type_of(before))),
+                        after: Some(Value::String(resource_type)),
+                        replacement: Replacement::True,
+                    }],
                 });
             }
             Some(before) => {
                 let properties = property_changes(&resource_type, before, after);
                 if !properties.is_empty() {
                     let replacement = properties.iter().map(|p| p.replacement).max();
-                    changes.push(ResourceChange { logical_id: id.clone(), resource_type, action: Action::Modify, replacement, properties });
+                    changes.push(ResourceChange {
+                        logical_id: id.clone(),
+                        resource_type,
+                        action: Action::Modify,
+                        replacement,
+                        properties,
+                    });
                 }
             }
         }
     }
     for (id, before) in old_resources {
         if !new_resources.contains_key(id) {
-            changes.push(ResourceChange { logical_id: id.clone(), resource_type: type_of(before), action: Action::Remove, replacement: None, properties: Vec::new() });
+            changes.push(ResourceChange {
+                logical_id: id.clone(),
+                resource_type: type_of(before),
+                action: Action::Remove,
+                replacement: None,
+                properties: Vec::new(),
+            });
         }
     }
     changes.sort_by(|a, b| (a.action, &a.logical_id).cmp(&(b.action, &b.logical_id)));
@@ -113,19 +155,39 @@ pub fn diff_templates(old: &Value, new: &Value) -> Vec<ResourceChange> {
 }
 
 fn type_of(resource: &Value) -> String {
-    resource.get("Type").and_then(Value::as_str).unwrap_or("").to_string()
+    resource
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn property_changes(resource_type: &str, before: &Value, after: &Value) -> Vec<PropertyChange> {
     let mut out = Vec::new();
-    for key in ["DeletionPolicy", "UpdateReplacePolicy", "DependsOn", "Condition"] {
+    for key in [
+        "DeletionPolicy",
+        "UpdateReplacePolicy",
+        "DependsOn",
+        "Condition",
+    ] {
         if before.get(key) != after.get(key) {
-            out.push(PropertyChange { path: key.into(), before: before.get(key).cloned(), after: after.get(key).cloned(), replacement: Replacement::False });
+            out.push(PropertyChange {
+                path: key.into(),
+                before: before.get(key).cloned(),
+                after: after.get(key).cloned(),
+                replacement: Replacement::False,
+            });
         }
     }
     let empty = Map::new();
-    let b = before.get("Properties").and_then(Value::as_object).unwrap_or(&empty);
-    let a = after.get("Properties").and_then(Value::as_object).unwrap_or(&empty);
+    let b = before
+        .get("Properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let a = after
+        .get("Properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let replacing = replacing_properties(resource_type);
     let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
     names.sort();
@@ -135,16 +197,27 @@ fn property_changes(resource_type: &str, before: &Value, after: &Value) -> Vec<P
         if old == new {
             continue;
         }
-        let replacement = replacing.iter().find(|(p, _)| p == name).map_or(Replacement::False, |(_, r)| *r);
+        let replacement = replacing
+            .iter()
+            .find(|(p, _)| p == name)
+            .map_or(Replacement::False, |(_, r)| *r);
         leaf_changes(name, old, new, replacement, &mut out);
     }
     out
 }
 
 /// Descends into objects so a change names its deepest differing path.
-fn leaf_changes(path: &str, old: Option<&Value>, new: Option<&Value>, replacement: Replacement, out: &mut Vec<PropertyChange>) {
+fn leaf_changes(
+    path: &str,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    replacement: Replacement,
+    out: &mut Vec<PropertyChange>,
+) {
     match (old, new) {
-        (Some(Value::Object(o)), Some(Value::Object(n))) if !is_intrinsic(o) && !is_intrinsic(n) => {
+        (Some(Value::Object(o)), Some(Value::Object(n)))
+            if !is_intrinsic(o) && !is_intrinsic(n) =>
+        {
             let mut keys: Vec<&String> = o.keys().chain(n.keys()).collect();
             keys.sort();
             keys.dedup();
@@ -154,12 +227,21 @@ fn leaf_changes(path: &str, old: Option<&Value>, new: Option<&Value>, replacemen
                 }
             }
         }
-        _ => out.push(PropertyChange { path: path.to_string(), before: old.cloned(), after: new.cloned(), replacement }),
+        _ => out.push(PropertyChange {
+            path: path.to_string(),
+            before: old.cloned(),
+            after: new.cloned(),
+            replacement,
+        }),
     }
 }
 
 fn is_intrinsic(map: &Map<String, Value>) -> bool {
-    map.len() == 1 && map.keys().next().is_some_and(|k| k == "Ref" || k.starts_with("Fn::"))
+    map.len() == 1
+        && map
+            .keys()
+            .next()
+            .is_some_and(|k| k == "Ref" || k.starts_with("Fn::"))
 }
 
 #[cfg(test)]
@@ -180,15 +262,29 @@ mod tests {
         let old = json!({"Resources": {"T": table("id", None), "Gone": {"Type": "AWS::SNS::Topic"}, "F": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 512}}}});
         let new = json!({"Resources": {"T": table("id", Some("NEW_IMAGE")), "New": {"Type": "AWS::SNS::Topic"}, "F": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 1024}}}});
         let changes = diff_templates(&old, &new);
-        let summary: Vec<(Action, &str, Option<Replacement>)> = changes.iter().map(|c| (c.action, c.logical_id.as_str(), c.replacement)).collect();
-        assert_eq!(summary, vec![(Action::Add, "New", None), (Action::Modify, "F", Some(Replacement::False)), (Action::Modify, "T", Some(Replacement::False)), (Action::Remove, "Gone", None)]);
+        let summary: Vec<(Action, &str, Option<Replacement>)> = changes
+            .iter()
+            .map(|c| (c.action, c.logical_id.as_str(), c.replacement))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Action::Add, "New", None),
+                (Action::Modify, "F", Some(Replacement::False)),
+                (Action::Modify, "T", Some(Replacement::False)),
+                (Action::Remove, "Gone", None)
+            ]
+        );
         assert_eq!(changes[1].properties[0].path, "MemorySize");
         assert_eq!(changes[2].properties[0].path, "StreamSpecification");
     }
 
     #[test]
     fn a_key_schema_change_replaces_the_table() {
-        let changes = diff_templates(&json!({"Resources": {"T": table("id", None)}}), &json!({"Resources": {"T": table("userId", None)}}));
+        let changes = diff_templates(
+            &json!({"Resources": {"T": table("id", None)}}),
+            &json!({"Resources": {"T": table("userId", None)}}),
+        );
         assert_eq!(changes[0].replacement, Some(Replacement::True));
         assert_eq!(changes[0].properties[0].path, "KeySchema");
     }
@@ -197,8 +293,15 @@ mod tests {
     fn nested_changes_name_their_deepest_path_and_intrinsics_stay_whole() {
         let old = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {"A": "1", "T": {"Ref": "X"}}}}}}});
         let new = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {"A": "2", "T": {"Ref": "Y"}}}}}}});
-        let paths: Vec<String> = diff_templates(&old, &new)[0].properties.iter().map(|p| p.path.clone()).collect();
-        assert_eq!(paths, ["Environment.Variables.A", "Environment.Variables.T"]);
+        let paths: Vec<String> = diff_templates(&old, &new)[0]
+            .properties
+            .iter()
+            .map(|p| p.path.clone())
+            .collect();
+        assert_eq!(
+            paths,
+            ["Environment.Variables.A", "Environment.Variables.T"]
+        );
     }
 
     #[test]

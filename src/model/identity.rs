@@ -247,14 +247,25 @@ impl Lifetime {
 impl<'de> Deserialize<'de> for Lifetime {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+        let (digits, unit) = text.split_at(
+            text.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len()),
+        );
         let unit = match unit {
             "m" => LifetimeUnit::Minutes,
             "h" => LifetimeUnit::Hours,
             "d" => LifetimeUnit::Days,
-            _ => return Err(serde::de::Error::custom(format!("`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`"))),
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                "`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`"
+            )))
+            }
         };
-        let amount = digits.parse().map_err(|_| serde::de::Error::custom(format!("`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`")))?;
+        let amount = digits.parse().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`"
+            ))
+        })?;
         Ok(Lifetime { amount, unit })
     }
 }

@@ -74,13 +74,27 @@ pub struct Deployment {
 }
 
 pub fn deployment(def: &StackDef, env: &str) -> Deployment {
-    let mut tags = vec![("app".to_string(), def.name.clone()), ("env".to_string(), env.to_string())];
+    let mut tags = vec![
+        ("app".to_string(), def.name.clone()),
+        ("env".to_string(), env.to_string()),
+    ];
     tags.extend(def.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    Deployment { stack_name: format!("{}-{env}", def.name), tags, termination_protection: def.termination_protection.unwrap_or(env == "prod"), region: def.region.clone() }
+    Deployment {
+        stack_name: format!("{}-{env}", def.name),
+        tags,
+        termination_protection: def.termination_protection.unwrap_or(env == "prod"),
+        region: def.region.clone(),
+    }
 }
 
 pub fn plan(def: &StackDef, env: &str, code: &CodeLocations) -> Plan {
-    let mut p = Planner { def, env, code, fragments: Vec::new(), outputs: Vec::new() };
+    let mut p = Planner {
+        def,
+        env,
+        code,
+        fragments: Vec::new(),
+        outputs: Vec::new(),
+    };
     p.key();
     p.user_pool();
     p.tables();
@@ -97,8 +111,17 @@ pub fn plan(def: &StackDef, env: &str, code: &CodeLocations) -> Plan {
     p.alarms();
     p.dashboard();
     let stack_name = format!("{}-{env}", def.name);
-    let description = def.description.clone().unwrap_or_else(|| format!("{} ({env}), rendered by stackctl", def.name));
-    Plan { stack_name, description, globals: p.globals(), fragments: p.fragments, outputs: p.outputs }
+    let description = def
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("{} ({env}), rendered by stackctl", def.name));
+    Plan {
+        stack_name,
+        description,
+        globals: p.globals(),
+        fragments: p.fragments,
+        outputs: p.outputs,
+    }
 }
 
 impl Planner<'_> {
@@ -107,7 +130,11 @@ impl Planner<'_> {
     }
 
     fn output(&mut self, id: String, description: String, value: Value) {
-        self.outputs.push(Output { id, description, value });
+        self.outputs.push(Output {
+            id,
+            description,
+            value,
+        });
     }
 
     fn retain(&self) -> bool {
@@ -134,7 +161,9 @@ impl Planner<'_> {
     }
 
     fn tracing(&self, f: &crate::model::Function) -> Tracing {
-        f.tracing.or(self.def.function_defaults.tracing).unwrap_or(Tracing::Passthrough)
+        f.tracing
+            .or(self.def.function_defaults.tracing)
+            .unwrap_or(Tracing::Passthrough)
     }
 
     fn bucket_uses_kms(&self, name: &str) -> bool {
@@ -147,7 +176,10 @@ impl Planner<'_> {
     }
 
     fn served_by_cdn(&self, bucket: &str) -> bool {
-        self.def.distributions.values().any(|d| d.origin == bucket || d.behaviors.values().any(|b| b.bucket == bucket))
+        self.def
+            .distributions
+            .values()
+            .any(|d| d.origin == bucket || d.behaviors.values().any(|b| b.bucket == bucket))
     }
 
     fn key(&mut self) {
@@ -188,7 +220,11 @@ impl Planner<'_> {
             "policy": iam::policy(statements),
         });
         self.push("kms_key", view);
-        self.output("StackKeyArn".into(), "The stack's KMS key".into(), refs::get_att("StackKey", "Arn"));
+        self.output(
+            "StackKeyArn".into(),
+            "The stack's KMS key".into(),
+            refs::get_att("StackKey", "Arn"),
+        );
     }
 }
 
