@@ -474,6 +474,14 @@ fn tags(c: &mut Checker) {
                 ),
                 "tag values are at most 256 characters",
             );
+        } else if value.is_empty() {
+            // Stack tags reach every resource, and some types refuse empty
+            // values (AWS::Scheduler::ScheduleGroup's Tags: minLength 1).
+            c.error(
+                at,
+                format!("the value of tag `{key}` is empty"),
+                "some AWS resources refuse empty tag values; give it a value or remove the tag",
+            );
         } else if !matches_tag_pattern(value) {
             c.error(
                 at,
