@@ -8,7 +8,7 @@
 use crate::diagnostic::{suggestion, Anchor, Diagnostic};
 use crate::model::{StackDef, DEFAULT_ENVIRONMENTS};
 use crate::source::{
-    deserialize_collecting, merge_overlay, parse_yaml, Loc, Node, Seg, SourceFile,
+    deserialize_collecting, merge_overlay, parse_yaml, Loc, Node, NodeValue, Path, Seg, SourceFile,
 };
 use crate::validate;
 use indexmap::IndexMap;
@@ -28,12 +28,32 @@ pub struct Resolved {
     /// Present when the definition could be read (even if validation found problems).
     pub def: Option<StackDef>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The merged definition as located nodes, to place later findings.
+    tree: Option<Node>,
 }
 
 impl Resolved {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+    /// Where in the stack file a value the definition at `origin` produced
+    /// stands: the scalar under `origin` that reads as `value` when there is
+    /// exactly one, else `origin`'s own key.
+    pub fn anchor_for(&self, origin: &Path, value: Option<&serde_json::Value>) -> Anchor {
+        let Some(tree) = &self.tree else {
+            return Anchor::Nowhere;
+        };
+        let subtree = value.and_then(|v| node_at(tree, origin).map(|n| (n, v)));
+        if let Some((node, value)) = subtree {
+            let mut matches = Vec::new();
+            scalars_equal_to(node, value, &mut matches);
+            if let [only] = matches.as_slice() {
+                return Anchor::At(*only);
+            }
+        }
+        locate(tree, &Anchor::Key(origin.clone()))
+    }
+
     /// The definition, when there is no error at all.
     pub fn valid_def(&self) -> Option<&StackDef> {
         if self.has_errors() {
@@ -130,6 +150,7 @@ impl StackSource {
                 env: env.to_string(),
                 def: None,
                 diagnostics: vec![d],
+                tree: None,
             };
         };
         let mut tree = self.base.clone();
@@ -148,6 +169,7 @@ impl StackSource {
             env: env.to_string(),
             def: report.value,
             diagnostics,
+            tree: Some(tree),
         }
     }
 }
@@ -204,6 +226,42 @@ fn locate(tree: &Node, anchor: &Anchor) -> Anchor {
     Anchor::At(loc)
 }
 
+fn node_at<'n>(tree: &'n Node, path: &Path) -> Option<&'n Node> {
+    path.0
+        .iter()
+        .try_fold(tree, |node, seg| match (seg, &node.value) {
+            (Seg::Key(k), NodeValue::Map(entries)) => entries
+                .iter()
+                .find(|(key, _)| key.name == *k)
+                .map(|(_, v)| v),
+            (Seg::Index(n), NodeValue::Seq(items)) => items.get(*n),
+            _ => None,
+        })
+}
+
+/// Locations of the scalars under `node` whose text is `value` (a string as
+/// written, or a number or boolean's text).
+fn scalars_equal_to(node: &Node, value: &serde_json::Value, out: &mut Vec<Loc>) {
+    match &node.value {
+        NodeValue::Scalar { text, .. } => {
+            let same = match value {
+                serde_json::Value::String(s) => s == text,
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+                    value.to_string() == *text
+                }
+                _ => false,
+            };
+            if same {
+                out.push(node.loc);
+            }
+        }
+        NodeValue::Seq(items) => items.iter().for_each(|n| scalars_equal_to(n, value, out)),
+        NodeValue::Map(entries) => entries
+            .iter()
+            .for_each(|(_, n)| scalars_equal_to(n, value, out)),
+    }
+}
+
 /// Convenience for tests and tools: parse and resolve text in one step.
 pub fn resolve_text(name: &str, text: &str, env: &str) -> (SourceFile, Resolved) {
     let file = SourceFile {
@@ -221,6 +279,7 @@ pub fn resolve_text(name: &str, text: &str, env: &str) -> (SourceFile, Resolved)
                 env: env.to_string(),
                 def: None,
                 diagnostics,
+                tree: None,
             },
         ),
     }

@@ -42,9 +42,21 @@ pub fn render_environment(
         return Ok(Outcome::Invalid(resolved.diagnostics));
     };
     let plan = plan::plan(def, env, code);
-    let template = renderer.render_owned(plan)?;
+    let (template, origins) = renderer.render_traced(plan)?;
+    // Findings point at the stack-file place that produced them where there is one.
+    let located: Vec<Diagnostic> = check::check_resources(&template)
+        .into_iter()
+        .map(|finding| {
+            let mut d = finding.diagnostic;
+            if let Some(origin) = finding.resource.as_ref().and_then(|id| origins.get(id)) {
+                d.anchor = resolved.anchor_for(origin, finding.value.as_ref());
+            }
+            d
+        })
+        .collect();
     let mut diagnostics = resolved.diagnostics;
     diagnostics.extend(check::check(&template));
+    diagnostics.extend(located);
     diagnostics.extend(check::account_level_resources(&template));
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Ok(Outcome::Invalid(diagnostics));

@@ -1,6 +1,7 @@
 //! Properties over generated stack definitions:
-//! - any valid definition renders, and every Ref/GetAtt/Sub/DependsOn in the
-//!   template names something that exists, with no dependency cycle;
+//! - any valid definition renders, every Ref/GetAtt/Sub/DependsOn in the
+//!   template names something that exists, with no dependency cycle, and
+//!   every resource passes CloudFormation's resource schema;
 //! - hostile strings (quotes, newlines, `: `, `{{`, `!Ref`, separators) come
 //!   out exactly as they went in and never change the template's structure;
 //! - YAML output reads back as the same template.
@@ -50,9 +51,23 @@ fn hostile() -> impl Strategy<Value = String> {
     .prop_filter("non-empty", |s| !s.is_empty())
 }
 
+/// A tag value every AWS resource accepts: letters (any script), digits,
+/// spaces and `_ . : / = + - @`, at least one character.
+fn tag_value() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            "[A-Za-z0-9 _.:/=+@-]{1,8}".prop_map(String::from),
+            Just("ü".to_string()),
+            Just("東京".to_string())
+        ],
+        1..4,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
 /// A random definition that is valid by construction, as JSON (which is YAML).
 fn valid_stack() -> impl Strategy<Value = Value> {
-    (names("t", 3), names("b", 2), names("f", 4), names("q", 2), any::<bool>(), any::<bool>(), proptest::collection::vec(any::<u32>(), 32), hostile(), hostile())
+    (names("t", 3), names("b", 2), names("f", 4), names("q", 2), any::<bool>(), any::<bool>(), proptest::collection::vec(any::<u32>(), 32), hostile(), tag_value())
         .prop_map(|(tables, buckets, mut functions, topics, pool, rest, seeds, description, tag)| {
             if functions.is_empty() {
                 functions.push("fmain".into());
@@ -184,6 +199,9 @@ proptest! {
         let template = render(&stack);
         let problems = check::check(&template);
         prop_assert!(problems.is_empty(), "{problems:#?}");
+        // Every resource is one CloudFormation's schemas and rules accept.
+        let refused: Vec<String> = check::check_resources(&template).into_iter().map(|f| f.diagnostic.message).collect();
+        prop_assert!(refused.is_empty(), "{refused:#?}");
         prop_assert!(!check::references(&template).is_empty());
     }
 

@@ -13,14 +13,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Resource types whose replacement or removal loses data.
-pub const STATEFUL_TYPES: [&str; 6] = [
-    "AWS::DynamoDB::Table",
-    "AWS::S3::Bucket",
-    "AWS::Cognito::UserPool",
-    "AWS::KMS::Key",
-    "AWS::SecretsManager::Secret",
-    "AWS::Logs::LogGroup",
-];
+pub use crate::resource_schema::STATEFUL_TYPES;
 
 /// A change the data-loss guard refuses.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -276,7 +269,12 @@ mod tests {
         let refused = data_loss(&changes, &[]);
         assert_eq!(refused.len(), 2, "{refused:?}");
         assert_eq!(refused[0].logical_id, "Orders");
-        assert_eq!(refused[0].reason, "replaced because KeySchema changes");
+        // The schema lists KeySchema as conditionally create-only; the change set's
+        // own verdict (merged in by the engine) says True on AWS.
+        assert_eq!(
+            refused[0].reason,
+            "possibly replaced (Conditional) because KeySchema changes"
+        );
         assert_eq!(refused[1].reason, "removed from the stack");
         assert_eq!(
             data_loss(&changes, &["Orders".into(), "Users".into()]),

@@ -49,44 +49,54 @@ pub struct ResourceChange {
     pub properties: Vec<PropertyChange>,
 }
 
-/// Properties whose change makes CloudFormation replace the resource
-/// (from the resource reference; `Conditional` where it depends on the value).
-pub fn replacing_properties(resource_type: &str) -> &'static [(&'static str, Replacement)] {
-    use Replacement::{Conditional, True};
-    match resource_type {
-        "AWS::DynamoDB::Table" => &[
-            ("TableName", True),
-            ("KeySchema", True),
-            ("LocalSecondaryIndexes", True),
-        ],
-        "AWS::S3::Bucket" => &[("BucketName", True), ("ObjectLockEnabled", True)],
-        "AWS::Cognito::UserPool" => &[
-            ("UsernameAttributes", True),
-            ("AliasAttributes", True),
-            ("Schema", Conditional),
-        ],
-        "AWS::Cognito::UserPoolClient" => &[("UserPoolId", True), ("GenerateSecret", True)],
-        "AWS::KMS::Key" => &[
-            ("KeySpec", True),
-            ("KeyUsage", True),
-            ("MultiRegion", True),
-            ("Origin", True),
-        ],
-        "AWS::SecretsManager::Secret" => &[("Name", True)],
-        "AWS::Logs::LogGroup" => &[("LogGroupName", True)],
-        "AWS::Lambda::Function" => &[("FunctionName", True)],
-        "AWS::SNS::Topic" => &[("TopicName", True), ("FifoTopic", True)],
-        "AWS::IAM::Role" => &[("RoleName", True), ("Path", True)],
-        "AWS::ApiGatewayV2::Api" => &[("ProtocolType", True)],
-        "AWS::Scheduler::ScheduleGroup" => &[("Name", True)],
-        "AWS::Scheduler::Schedule" => &[("Name", True), ("GroupName", True)],
-        "AWS::WAFv2::WebACL" => &[("Name", True), ("Scope", True)],
-        "AWS::Amplify::App" => &[],
-        "AWS::Amplify::Branch" => &[("AppId", True), ("BranchName", True)],
-        "AWS::CloudWatch::Alarm" => &[("AlarmName", True)],
-        "AWS::CloudWatch::Dashboard" => &[("DashboardName", True)],
-        _ => &[],
-    }
+/// Whether changing the property at `segments` (names from `Properties`
+/// down) replaces a resource of `resource_type`, from its CloudFormation
+/// schema: a change at or below a `createOnlyProperties` path replaces it,
+/// one at or below a `conditionalCreateOnlyProperties` path may. A change
+/// above such a path (a whole list whose items hold it) replaces when the
+/// values at that path changed in items both versions have, and may when
+/// items were only added or removed.
+pub fn replacement_of(
+    resource_type: &str,
+    old: &Value,
+    new: &Value,
+    segments: &[String],
+) -> Replacement {
+    let Some(schema) = crate::resource_schema::schema(resource_type) else {
+        return Replacement::False;
+    };
+    let always = schema.create_only.iter().map(|p| (p, Replacement::True));
+    let maybe = schema
+        .conditional_create_only
+        .iter()
+        .map(|p| (p, Replacement::Conditional));
+    always
+        .chain(maybe)
+        .map(|(path, verdict)| {
+            if path.covers(segments) {
+                return verdict;
+            }
+            let below = path.0.len() > segments.len()
+                && path
+                    .0
+                    .iter()
+                    .zip(segments)
+                    .all(|(want, got)| want == "*" || want == got);
+            if !below {
+                return Replacement::False;
+            }
+            let (before, after) = (path.values_in(old), path.values_in(new));
+            let common = before.len().min(after.len());
+            if before[..common] != after[..common] {
+                verdict
+            } else if before.len() != after.len() {
+                verdict.min(Replacement::Conditional)
+            } else {
+                Replacement::False
+            }
+        })
+        .max()
+        .unwrap_or(Replacement::False)
 }
 
 /// Every difference between the deployed template and the new one.
@@ -190,30 +200,27 @@ fn property_changes(resource_type: &str, before: &Value, after: &Value) -> Vec<P
         .get("Properties")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    let replacing = replacing_properties(resource_type);
+    let (old_props, new_props) = (Value::Object(b.clone()), Value::Object(a.clone()));
+    let replacement =
+        |segments: &[String]| replacement_of(resource_type, &old_props, &new_props, segments);
     let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
     names.sort();
     names.dedup();
     for name in names {
         let (old, new) = (b.get(name), a.get(name));
-        if old == new {
-            continue;
+        if old != new {
+            leaf_changes(&mut vec![name.clone()], old, new, &replacement, &mut out);
         }
-        let replacement = replacing
-            .iter()
-            .find(|(p, _)| p == name)
-            .map_or(Replacement::False, |(_, r)| *r);
-        leaf_changes(name, old, new, replacement, &mut out);
     }
     out
 }
 
 /// Descends into objects so a change names its deepest differing path.
 fn leaf_changes(
-    path: &str,
+    path: &mut Vec<String>,
     old: Option<&Value>,
     new: Option<&Value>,
-    replacement: Replacement,
+    replacement: &dyn Fn(&[String]) -> Replacement,
     out: &mut Vec<PropertyChange>,
 ) {
     match (old, new) {
@@ -225,15 +232,17 @@ fn leaf_changes(
             keys.dedup();
             for k in keys {
                 if o.get(k) != n.get(k) {
-                    leaf_changes(&format!("{path}.{k}"), o.get(k), n.get(k), replacement, out);
+                    path.push(k.clone());
+                    leaf_changes(path, o.get(k), n.get(k), replacement, out);
+                    path.pop();
                 }
             }
         }
         _ => out.push(PropertyChange {
-            path: path.to_string(),
+            path: path.join("."),
             before: old.cloned(),
             after: new.cloned(),
-            replacement,
+            replacement: replacement(path),
         }),
     }
 }
@@ -282,13 +291,31 @@ mod tests {
     }
 
     #[test]
-    fn a_key_schema_change_replaces_the_table() {
+    fn replacements_come_from_the_schemas_create_only_properties() {
+        // KeySchema is conditionally create-only in the table's schema; TableName always.
         let changes = diff_templates(
             &json!({"Resources": {"T": table("id", None)}}),
             &json!({"Resources": {"T": table("userId", None)}}),
         );
-        assert_eq!(changes[0].replacement, Some(Replacement::True));
+        assert_eq!(changes[0].replacement, Some(Replacement::Conditional));
         assert_eq!(changes[0].properties[0].path, "KeySchema");
+        let mut renamed = table("id", None);
+        renamed["Properties"]["TableName"] = json!("u");
+        let changes = diff_templates(
+            &json!({"Resources": {"T": table("id", None)}}),
+            &json!({"Resources": {"T": renamed}}),
+        );
+        assert_eq!(changes[0].replacement, Some(Replacement::True));
+    }
+
+    #[test]
+    fn a_create_only_property_of_a_version_replaces_it() {
+        // AWS::Lambda::Version: CodeSha256 is create-only; ProvisionedConcurrencyConfig too.
+        let version = |sha: &str| json!({"Resources": {"V": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": "f", "CodeSha256": sha}}}});
+        assert_eq!(
+            diff_templates(&version("a"), &version("b"))[0].replacement,
+            Some(Replacement::True)
+        );
     }
 
     #[test]

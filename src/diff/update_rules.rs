@@ -98,7 +98,21 @@ fn indexes(table: &Value) -> Option<Map<String, Value>> {
     }
 }
 
+/// A table whose name or key schema changes is a new table: DynamoDB
+/// cannot change either in place (UpdateTable takes neither), so
+/// CloudFormation replaces it, and a new table takes any number of indexes.
+/// The table's schema marks `KeySchema` only conditionally create-only, so
+/// the change's replacement verdict alone does not say this.
+fn is_new_table(before: &Value, after: &Value) -> bool {
+    ["/Properties/TableName", "/Properties/KeySchema"]
+        .iter()
+        .any(|p| before.pointer(p) != after.pointer(p))
+}
+
 fn one_index_per_update(id: &str, before: &Value, after: &Value) -> Option<UpdateRefusal> {
+    if is_new_table(before, after) {
+        return None;
+    }
     let (created, deleted, redefined) = index_operations(before, after)?;
     let operations = created.len() + deleted.len() + 2 * redefined.len();
     if operations <= 1 {

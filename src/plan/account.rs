@@ -42,7 +42,7 @@ pub fn account_settings_plan() -> Plan {
         stack_name: ACCOUNT_SETTINGS_STACK.into(),
         description: "Account-level settings shared by every stack stackctl deploys in this account and region: the role API Gateway writes REST API logs with. Do not delete while a REST API here logs.".into(),
         globals: json!({"tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()}),
-        fragments: vec![Fragment { template: "account_settings", view: json!({}) }],
+        fragments: vec![Fragment { template: "account_settings", source: super::Path::root(), view: json!({}) }],
         outputs: vec![Output { id: "ApiGatewayCloudWatchRoleArn".into(), description: "The role API Gateway writes CloudWatch logs with".into(), value: json!({"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]}) }],
     }
 }
@@ -158,6 +158,15 @@ mod tests {
             json!({"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]})
         );
         assert_eq!(crate::check::check(&t), vec![], "every reference resolves");
+        let findings: Vec<String> = crate::check::check_resources(&t)
+            .into_iter()
+            .map(|f| f.diagnostic.message)
+            .collect();
+        assert_eq!(
+            findings,
+            Vec::<String>::new(),
+            "every resource matches CloudFormation's schema"
+        );
         assert_eq!(
             crate::check::account_level_resources(&t).len(),
             1,

@@ -1,7 +1,7 @@
 //! Functions (role, log group, code, alias) and fixed schedules.
 
 use super::refs::{get_att, sub};
-use super::{iam, short_hash, Planner, ARTIFACT_BUCKET_SUB};
+use super::{entity, iam, short_hash, Planner, ARTIFACT_BUCKET_SUB};
 use crate::model::{Architecture, Tracing};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ impl Planner<'_> {
                 "trust": iam::trust("lambda.amazonaws.com"),
                 "policy": iam::policy(self.function_statements(name, f)),
             });
-            self.push("lambda_function", view);
+            self.push("lambda_function", entity("functions", name), view);
         }
     }
 
@@ -102,7 +102,7 @@ impl Planner<'_> {
                 "trust": iam::trust_from_account("scheduler.amazonaws.com"),
                 "policy": iam::policy(statements),
             });
-            self.push("schedule", view);
+            self.push("schedule", entity("schedules", name), view);
         }
     }
 }

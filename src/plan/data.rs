@@ -1,7 +1,7 @@
 //! Tables, buckets and secrets.
 
 use super::refs::{get_att, reference, sub};
-use super::{iam, Planner};
+use super::{entity, iam, Planner};
 use crate::model::{Billing, BucketEvent, KeyAttribute, Projection, SecretValue};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -52,12 +52,17 @@ impl Planner<'_> {
                             json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": attrs})
                         }
                     };
-                    json!({
+                    let mut gsi = json!({
                         "IndexName": iname,
                         "KeySchema": key_schema(&index.partition_key, index.sort_key.as_ref()),
                         "Projection": projection,
-                        "ProvisionedThroughput": throughput(index.capacity.or(capacity)),
-                    })
+                    });
+                    // Only provisioned tables give index throughput: DynamoDB refuses it
+                    // on on-demand tables, and CloudFormation refuses a null.
+                    if let Some(t) = throughput(index.capacity.or(capacity)) {
+                        gsi["ProvisionedThroughput"] = t;
+                    }
+                    gsi
                 })
                 .collect();
             let pattern = t.table_name.as_deref().unwrap_or("{stack}-{name}");
@@ -74,7 +79,7 @@ impl Planner<'_> {
                 "stream": t.stream.map(|s| s.cloudformation()),
                 "deletion_protection": t.deletion_protection.unwrap_or(self.retain()),
             });
-            self.push("dynamodb_table", view);
+            self.push("dynamodb_table", entity("tables", name), view);
             self.output(
                 format!("{id}Name"),
                 format!("Name of table {name}"),
@@ -174,7 +179,7 @@ impl Planner<'_> {
                 "permissions": permissions,
                 "served_by": self.cdn_grants(name),
             });
-            self.push("s3_bucket", view);
+            self.push("s3_bucket", entity("buckets", name), view);
             self.output(
                 format!("{id}Name"),
                 format!("Name of bucket {name}"),
@@ -227,7 +232,7 @@ impl Planner<'_> {
                 "generate": generate,
                 "out_of_band": matches!(s.value, SecretValue::OutOfBand),
             });
-            self.push("secret", view);
+            self.push("secret", entity("secrets", name), view);
             self.output(
                 format!("{id}Arn"),
                 format!("ARN of secret {name} (not its value)"),
@@ -245,7 +250,7 @@ impl Planner<'_> {
                 "display_name": t.display_name,
                 "subscriptions": t.email.iter().enumerate().map(|(i, e)| json!({"id": format!("{id}Email{i}"), "email": e})).collect::<Vec<_>>(),
             });
-            self.push("sns_topic", view);
+            self.push("sns_topic", entity("topics", name), view);
             self.output(
                 format!("{id}Arn"),
                 format!("ARN of topic {name}"),
@@ -272,7 +277,7 @@ impl Planner<'_> {
                 "trust": iam::trust_from_account("scheduler.amazonaws.com"),
                 "policy": iam::policy(statements),
             });
-            self.push("schedule_group", view);
+            self.push("schedule_group", entity("schedule_groups", name), view);
             self.output(
                 format!("{id}Name"),
                 format!("Name of schedule group {name}"),

@@ -1,10 +1,10 @@
 //! User pool, APIs, CloudFront, WAF and the Amplify frontend.
 
 use super::refs::{get_att, reference, sub};
-use super::{short_hash, Planner};
+use super::{entity, short_hash, Path, Planner};
 use crate::model::{
     AdvancedSecurity, Api, ApiKind, AuthFlow, AuthorizerKind, MfaMode, RecoveryMechanism,
-    RequestValidation, SignInAttribute, WafAction, WafScope,
+    RequestValidation, SignInAttribute, UserPoolTier, WafAction, WafScope,
 };
 use crate::naming::{logical_id, pascal};
 use crate::validate::parse_route_key;
@@ -125,11 +125,12 @@ impl Planner<'_> {
             "mfa_methods": if mfa == MfaMode::Off { Value::Null } else { json!(["SOFTWARE_TOKEN_MFA"]) },
             "recovery": recovery,
             "schema": if schema.is_empty() { Value::Null } else { Value::Array(schema) },
+            "tier": pool.tier.unwrap_or(UserPoolTier::Essentials).cloudformation(),
             "advanced_security": match pool.advanced_security { Some(AdvancedSecurity::Audit) => json!("AUDIT"), Some(AdvancedSecurity::Enforced) => json!("ENFORCED"), _ => Value::Null },
             "deletion_protection": if pool.deletion_protection.unwrap_or(self.retain()) { "ACTIVE" } else { "INACTIVE" },
             "clients": clients,
         });
-        self.push("cognito_user_pool", view);
+        self.push("cognito_user_pool", Path::root().key("user_pool"), view);
         self.output(
             "UserPoolId".into(),
             "Cognito user pool id".into(),
@@ -255,10 +256,10 @@ impl Planner<'_> {
             "authorizers": authorizers,
             "integrations": integrations,
         });
-        self.push("http_api", view);
+        self.push("http_api", entity("apis", name), view);
         for mut route in routes {
             route["api_id"] = json!(id);
-            self.push("http_api_route", route);
+            self.push("http_api_route", entity("apis", name).key("routes"), route);
         }
     }
 
@@ -440,14 +441,18 @@ impl Planner<'_> {
             "access_logs": if access_logs { self.access_log_group(&id, name) } else { Value::Null },
             "tracing": true,
         });
-        self.push("rest_api", view);
+        self.push("rest_api", entity("apis", name), view);
         for mut method in methods {
             method["api_id"] = json!(id);
-            self.push("rest_api_method", method);
+            self.push(
+                "rest_api_method",
+                entity("apis", name).key("routes"),
+                method,
+            );
         }
         for mut preflight in options {
             preflight["api_id"] = json!(id);
-            self.push("rest_api_cors", preflight);
+            self.push("rest_api_cors", entity("apis", name).key("cors"), preflight);
         }
     }
 
@@ -482,7 +487,11 @@ impl Planner<'_> {
                 "price_class": match d.price_class { Some(crate::model::PriceClass::PriceClass200) => "PriceClass_200", Some(crate::model::PriceClass::PriceClassAll) => "PriceClass_All", _ => "PriceClass_100" },
                 "web_acl": d.waf.as_ref().map(|w| get_att(&logical_id(w, "WebAcl"), "Arn")),
             });
-            self.push("cloudfront_distribution", view);
+            self.push(
+                "cloudfront_distribution",
+                entity("distributions", name),
+                view,
+            );
             self.output(
                 format!("{id}Domain"),
                 format!("Domain name of distribution {name}"),
@@ -538,7 +547,7 @@ impl Planner<'_> {
                 "rules": rules,
                 "associations": associations,
             });
-            self.push("waf_web_acl", view);
+            self.push("waf_web_acl", entity("web_acls", name), view);
         }
     }
 
@@ -562,7 +571,7 @@ impl Planner<'_> {
             "stage": if self.env == "prod" { "PRODUCTION" } else if self.env == "dev" { "DEVELOPMENT" } else { "BETA" },
             "environment": if environment.is_empty() { Value::Null } else { Value::Array(environment) },
         });
-        self.push("amplify_app", view);
+        self.push("amplify_app", Path::root().key("frontend"), view);
         self.output(
             "FrontendUrl".into(),
             "URL of the frontend".into(),

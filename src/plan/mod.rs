@@ -14,6 +14,7 @@ mod monitoring;
 pub mod refs;
 
 use crate::model::{StackDef, Tracing};
+pub(crate) use crate::source::Path;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -32,7 +33,15 @@ pub struct CodeLocations {
 #[derive(Debug, Clone)]
 pub struct Fragment {
     pub template: &'static str,
+    /// The part of the stack definition the resources come from, so a
+    /// problem found in the rendered template can point at the stack file.
+    pub source: Path,
     pub view: Value,
+}
+
+/// The path of a named entry of a section, such as `tables.users`.
+pub(crate) fn entity(section: &str, name: &str) -> Path {
+    Path::root().key(section).key(name)
 }
 
 /// Everything the renderer needs for one stack in one environment.
@@ -126,8 +135,12 @@ pub fn plan(def: &StackDef, env: &str, code: &CodeLocations) -> Plan {
 }
 
 impl Planner<'_> {
-    fn push(&mut self, template: &'static str, view: Value) {
-        self.fragments.push(Fragment { template, view });
+    fn push(&mut self, template: &'static str, source: Path, view: Value) {
+        self.fragments.push(Fragment {
+            template,
+            source,
+            view,
+        });
     }
 
     fn output(&mut self, id: String, description: String, value: Value) {
@@ -220,7 +233,7 @@ impl Planner<'_> {
             "pending_days": d.pending_deletion_days.unwrap_or(30),
             "policy": iam::policy(statements),
         });
-        self.push("kms_key", view);
+        self.push("kms_key", Path::root().key("encryption"), view);
         self.output(
             "StackKeyArn".into(),
             "The stack's KMS key".into(),

@@ -1,7 +1,7 @@
 //! Alarms and the dashboard.
 
 use super::refs::{reference, sub};
-use super::Planner;
+use super::{entity, Path, Planner};
 use crate::model::{Alarm, AlarmKind, ApiKind, Comparison, MissingData};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -217,7 +217,7 @@ impl Planner<'_> {
                 "missing": a.treat_missing_data.unwrap_or(MissingData::NotBreaching).cloudformation(),
                 "actions": if actions.is_empty() { Value::Null } else { Value::Array(actions) },
             });
-            self.push("cloudwatch_alarm", view);
+            self.push("cloudwatch_alarm", entity("alarms", name), view);
         }
     }
 
@@ -300,7 +300,7 @@ impl Planner<'_> {
             "dashboard_name": sub(self.name_sub("{stack}", "dashboard")),
             "body": sub(body),
         });
-        self.push("cloudwatch_dashboard", view);
+        self.push("cloudwatch_dashboard", Path::root().key("dashboard"), view);
     }
 }
 

@@ -47,6 +47,9 @@ pub enum RenderError {
     Compile { name: String, message: String },
 }
 
+/// For each logical id, the part of the stack definition it was rendered from.
+pub type Origins = std::collections::BTreeMap<String, crate::source::Path>;
+
 /// A compiled set of templates, ready to render plans.
 pub struct Renderer {
     registry: Handlebars<'static>,
@@ -78,6 +81,13 @@ impl Renderer {
 
     /// Renders a plan it may take apart (saves copying every view).
     pub fn render_owned(&self, plan: Plan) -> Result<Value, RenderError> {
+        self.render_traced(plan).map(|(template, _)| template)
+    }
+
+    /// Renders a plan, and says for each logical id the part of the stack
+    /// definition it came from.
+    pub fn render_traced(&self, plan: Plan) -> Result<(Value, Origins), RenderError> {
+        let mut origins = Origins::new();
         let mut resources = Map::new();
         let mut origin: std::collections::HashMap<String, &'static str> =
             std::collections::HashMap::new();
@@ -130,6 +140,7 @@ impl Renderer {
                         second: fragment.template.to_string(),
                     });
                 }
+                origins.insert(id.clone(), fragment.source.clone());
                 resources.insert(id, resource);
             }
         }
@@ -152,7 +163,7 @@ impl Renderer {
         if !outputs.is_empty() {
             template["Outputs"] = Value::Object(outputs);
         }
-        Ok(template)
+        Ok((template, origins))
     }
 }
 

@@ -1,7 +1,10 @@
 //! The user pool: sign-in, passwords, MFA, recovery, attributes, clients.
 
 use super::{p, Checker};
-use crate::model::{MfaMode, RecoveryMechanism, SignInAttribute, VerifiableAttribute};
+use crate::model::{
+    AdvancedSecurity, MfaMode, RecoveryMechanism, SignInAttribute, UserPoolTier,
+    VerifiableAttribute,
+};
 
 /// Cognito's standard attributes.
 pub const STANDARD_ATTRIBUTES: [&str; 18] = [
@@ -108,6 +111,20 @@ pub(super) fn check(c: &mut Checker) {
             at.key("account_recovery"),
             "recovery by e-mail, but users have no e-mail attribute",
             "sign in with `email`, or declare `standard_attributes: {email: {required: true}}`",
+        );
+    }
+    // Amazon Cognito "User pool feature plans": threat protection is a Plus
+    // feature; creating an Essentials (default) or Lite pool with it fails.
+    let tier = pool.tier.unwrap_or(UserPoolTier::Essentials);
+    if matches!(
+        pool.advanced_security,
+        Some(AdvancedSecurity::Audit | AdvancedSecurity::Enforced)
+    ) && tier != UserPoolTier::Plus
+    {
+        c.error(
+            at.key("advanced_security"),
+            format!("threat protection needs the Plus feature plan, and this pool is on {}", tier.cloudformation().to_lowercase()),
+            "add `tier: plus` to the user pool (Plus is billed per monthly active user at Cognito's highest rate), or set `advanced_security: off`",
         );
     }
     let mfa = pool.mfa.unwrap_or(MfaMode::Off);

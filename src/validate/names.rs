@@ -458,6 +458,13 @@ fn tags(c: &mut Checker) {
                 "stackctl tags every resource with `app` and `env`; choose another key",
             );
         }
+        if !matches_tag_pattern(key) {
+            c.error_at_key(
+                at.clone(),
+                format!("the tag key `{key}` has characters AWS does not accept in tags"),
+                TAG_CHARACTERS,
+            );
+        }
         if value.chars().count() > 256 {
             c.error(
                 at,
@@ -467,6 +474,29 @@ fn tags(c: &mut Checker) {
                 ),
                 "tag values are at most 256 characters",
             );
+        } else if value.is_empty() {
+            // Stack tags reach every resource, and some types refuse empty
+            // values (AWS::Scheduler::ScheduleGroup's Tags: minLength 1).
+            c.error(
+                at,
+                format!("the value of tag `{key}` is empty"),
+                "some AWS resources refuse empty tag values; give it a value or remove the tag",
+            );
+        } else if !matches_tag_pattern(value) {
+            c.error(
+                at,
+                format!("the value of tag `{key}` has characters AWS does not accept in tags"),
+                TAG_CHARACTERS,
+            );
         }
     }
+}
+
+/// Tag keys and values as the resource schemas write them (`Tags` of every
+/// taggable type): letters, digits, separators and `_ . : / = + - @`.
+const TAG_PATTERN: &str = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$";
+const TAG_CHARACTERS: &str = "AWS accepts letters, digits, spaces and `_ . : / = + - @` in tags";
+
+fn matches_tag_pattern(text: &str) -> bool {
+    crate::resource_schema::validate::matches_pattern(TAG_PATTERN, text).unwrap_or(false)
 }

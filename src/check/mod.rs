@@ -5,6 +5,14 @@
 //! each other in a cycle; and the template must fit CloudFormation's limits.
 //! Problems here are stackctl's own (a template or planning bug, or an
 //! override), so they name logical ids rather than stack-file lines.
+//! [`check_resources`] holds every resource to CloudFormation's resource
+//! schemas and to rules AWS enforces beyond them; its findings carry their
+//! place so the pipeline can point at the stack file.
+
+mod resources;
+mod rules;
+
+pub use resources::{check_resources, Finding};
 
 use crate::diagnostic::Diagnostic;
 use serde_json::Value;
