@@ -1,7 +1,8 @@
-//! Ctrl-C during a deploy, before anything was executed: stackctl stops,
-//! removes what it started, says so, and exits 130. CloudFormation is a
-//! local endpoint that never answers its first call, so the interrupt
-//! reliably lands while stackctl waits on AWS.
+//! Ctrl-C during a deploy: stackctl stops, removes what it started, says
+//! only what it did (nothing, a removal, or a clean-up that failed) or that
+//! CloudFormation carries on, and exits 130. CloudFormation is a local
+//! stand-in that leaves one call unanswered, so the interrupt reliably lands
+//! while stackctl waits on AWS at a known step.
 
 mod support;
 
@@ -37,10 +38,10 @@ fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
 }
 
 #[test]
-fn ctrl_c_before_execution_cleans_up_and_exits_130() {
+fn ctrl_c_before_any_change_set_removes_nothing_and_says_so() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    // The first CloudFormation call hangs; later ones (the clean-up) are refused at once.
+    // The first CloudFormation call hangs; later ones are refused at once.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (first_call, called) = mpsc::channel();
@@ -64,22 +65,44 @@ fn ctrl_c_before_execution_cleans_up_and_exits_130() {
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted; cleaning up"), "{stderr}");
-    assert!(stderr.contains("interrupted before cancelme-dev was changed"), "{stderr}");
+    assert!(stderr.contains("interrupted before cancelme-dev was changed; no change set had been requested, so there was nothing to remove"), "{stderr}");
+    assert!(!stderr.contains("was removed") && !stderr.contains("was deleted"), "no removal is claimed: {stderr}");
     assert!(started.elapsed() < Duration::from_secs(20), "clean-up is bounded: {:?}", started.elapsed());
 }
 
-/// A CloudFormation stand-in speaking the query protocol: the stack does not
-/// exist, a change set is made and executed, and then event polls never get
-/// an answer, as when a long deploy is running.
-fn fake_cloudformation(executed: mpsc::Sender<()>) -> u16 {
+const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
+
+/// What the stand-in answers to the `n`th call of an action: a status and
+/// the XML body, or `None` to never answer (as when AWS is slow).
+type Script = dyn Fn(&str, usize) -> Option<(u16, String)> + Send + Sync;
+
+fn ok(action: &str, inner: &str) -> Option<(u16, String)> {
+    Some((200, format!("<{action}Response xmlns=\"{NS}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>")))
+}
+
+fn error(status: u16, code: &str, message: &str) -> Option<(u16, String)> {
+    Some((status, format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>")))
+}
+
+fn missing_stack() -> Option<(u16, String)> {
+    error(400, "ValidationError", "Stack with id cancelme-dev does not exist")
+}
+
+fn created_change_set() -> Option<(u16, String)> {
+    ok("CreateChangeSet", "<Id>arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/1</Id><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/cancelme-dev/1</StackId>")
+}
+
+/// A CloudFormation stand-in speaking the query protocol, answering as
+/// `script` says; every action it is asked for is sent to `calls`.
+fn fake_cloudformation(script: Box<Script>, calls: mpsc::Sender<String>) -> u16 {
     use std::io::{BufRead, BufReader, Write};
-    const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let events_polled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let script: std::sync::Arc<Script> = script.into();
+    let counts = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new()));
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let (executed, events_polled) = (executed.clone(), events_polled.clone());
+            let (script, counts, calls) = (script.clone(), counts.clone(), calls.clone());
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut stream = stream;
@@ -102,21 +125,16 @@ fn fake_cloudformation(executed: mpsc::Sender<()>) -> u16 {
                     reader.read_exact(&mut body).unwrap();
                     let body = String::from_utf8_lossy(&body).into_owned();
                     let action = body.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or_default().to_string();
-                    let ok = |inner: &str| (200, format!("<{action}Response xmlns=\"{NS}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"));
-                    let (status, xml) = match action.as_str() {
-                        "DescribeStacks" => (400, format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id cancelme-dev does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>")),
-                        "CreateChangeSet" => ok("<Id>arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/1</Id><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/cancelme-dev/1</StackId>"),
-                        "DescribeChangeSet" => ok("<Status>CREATE_COMPLETE</Status><Changes><member><Type>Resource</Type><ResourceChange><Action>Add</Action><LogicalResourceId>ItemsTable</LogicalResourceId><ResourceType>AWS::DynamoDB::Table</ResourceType></ResourceChange></member></Changes>"),
-                        "ExecuteChangeSet" => {
-                            let _ = executed.send(());
-                            ok("")
-                        }
-                        "DescribeStackEvents" if events_polled.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => ok("<StackEvents><member><EventId>e0</EventId><StackId>s</StackId><StackName>cancelme-dev</StackName><LogicalResourceId>cancelme-dev</LogicalResourceId><ResourceType>AWS::CloudFormation::Stack</ResourceType><ResourceStatus>REVIEW_IN_PROGRESS</ResourceStatus><Timestamp>2026-01-01T00:00:00Z</Timestamp></member></StackEvents>"),
-                        // The deploy is under way: the answer never comes.
-                        _ => {
-                            std::thread::sleep(Duration::from_secs(600));
-                            return;
-                        }
+                    let n = {
+                        let mut counts = counts.lock().unwrap();
+                        let n = counts.entry(action.clone()).or_default();
+                        *n += 1;
+                        *n - 1
+                    };
+                    let _ = calls.send(action.clone());
+                    let Some((status, xml)) = script(&action, n) else {
+                        std::thread::sleep(Duration::from_secs(600));
+                        return;
                     };
                     let reason = if status == 200 { "OK" } else { "Bad Request" };
                     let _ = write!(stream, "HTTP/1.1 {status} {reason}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{xml}", xml.len());
@@ -127,13 +145,78 @@ fn fake_cloudformation(executed: mpsc::Sender<()>) -> u16 {
     port
 }
 
+/// Runs a deploy against `script` until it asks about its change set (and
+/// gets no answer), interrupts it, and returns its exit code, what it said
+/// and every action it called.
+fn interrupt_while_the_change_set_is_pending(script: Box<Script>) -> (Option<i32>, String, Vec<String>) {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (calls, called) = mpsc::channel();
+    let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
+    let mut seen = Vec::new();
+    while !seen.iter().any(|a| a == "DescribeChangeSet") {
+        seen.push(called.recv_timeout(Duration::from_secs(60)).expect("stackctl asked about its change set"));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let (code, stderr) = interrupt(child);
+    seen.extend(called.try_iter());
+    (code, stderr, seen)
+}
+
+#[test]
+fn ctrl_c_with_a_pending_first_change_set_deletes_the_empty_stack_and_says_so() {
+    let (code, stderr, calls) = interrupt_while_the_change_set_is_pending(Box::new(|action, n| {
+        match (action, n) {
+        ("DescribeStacks", 0) => missing_stack(),
+        ("DescribeStacks", _) => ok(
+            "DescribeStacks",
+            "<Stacks><member><StackName>cancelme-dev</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/cancelme-dev/1</StackId><StackStatus>REVIEW_IN_PROGRESS</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime></member></Stacks>",
+        ),
+        ("CreateChangeSet", _) => created_change_set(),
+        ("DeleteStack", _) => ok("DeleteStack", ""),
+        _ => None,
+    }
+    }));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted before cancelme-dev was changed; the new stack's empty shell (REVIEW_IN_PROGRESS) was deleted"), "{stderr}");
+    assert_eq!(calls.iter().filter(|c| *c == "DeleteStack").count(), 1, "{calls:?}");
+}
+
+#[test]
+fn ctrl_c_whose_clean_up_fails_says_so_with_the_command_to_finish_it() {
+    let (code, stderr, calls) = interrupt_while_the_change_set_is_pending(Box::new(|action, n| match (action, n) {
+        ("DescribeStacks", 0) => missing_stack(),
+        ("DescribeStacks", _) => error(403, "AccessDenied", "User is not authorized to perform: cloudformation:DescribeStacks"),
+        ("CreateChangeSet", _) => created_change_set(),
+        _ => None,
+    }));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted before cancelme-dev was changed, but its change set could not be removed ("), "{stderr}");
+    assert!(stderr.contains("AccessDenied"), "the cause is named: {stderr}");
+    assert!(stderr.contains("remove it: aws cloudformation delete-change-set --stack-name cancelme-dev --change-set-name stackctl-"), "{stderr}");
+    assert!(!stderr.contains("was removed") && !stderr.contains("was deleted"), "no removal is claimed: {stderr}");
+    assert!(!calls.iter().any(|c| c == "DeleteStack" || c == "DeleteChangeSet"), "{calls:?}");
+}
+
 #[test]
 fn ctrl_c_during_execution_says_cloudformation_carries_on() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    let (executed, was_executed) = mpsc::channel();
-    let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(executed));
-    was_executed.recv_timeout(Duration::from_secs(60)).expect("stackctl executed the change set");
+    // The stack does not exist; a change set is made and executed, and then
+    // event polls get no answer, as while a long deploy runs.
+    let script = Box::new(|action: &str, n: usize| {
+        match (action, n) {
+        ("DescribeStacks", _) => missing_stack(),
+        ("CreateChangeSet", _) => created_change_set(),
+        ("DescribeChangeSet", _) => ok("DescribeChangeSet", "<Status>CREATE_COMPLETE</Status><Changes><member><Type>Resource</Type><ResourceChange><Action>Add</Action><LogicalResourceId>ItemsTable</LogicalResourceId><ResourceType>AWS::DynamoDB::Table</ResourceType></ResourceChange></member></Changes>"),
+        ("ExecuteChangeSet", _) => ok("ExecuteChangeSet", ""),
+        ("DescribeStackEvents", 0) => ok("DescribeStackEvents", "<StackEvents><member><EventId>e0</EventId><StackId>s</StackId><StackName>cancelme-dev</StackName><LogicalResourceId>cancelme-dev</LogicalResourceId><ResourceType>AWS::CloudFormation::Stack</ResourceType><ResourceStatus>REVIEW_IN_PROGRESS</ResourceStatus><Timestamp>2026-01-01T00:00:00Z</Timestamp></member></StackEvents>"),
+        _ => None,
+    }
+    });
+    let (calls, called) = mpsc::channel();
+    let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
+    while called.recv_timeout(Duration::from_secs(60)).expect("stackctl executed the change set") != "ExecuteChangeSet" {}
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");
