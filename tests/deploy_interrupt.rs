@@ -15,14 +15,32 @@ use support::moto::Moto;
 
 /// A project with one small stack, deployed with CloudFormation at `port`
 /// (everything else at the emulator); returns the running stackctl.
-fn deploy_with_cloudformation_at(moto: &Moto, dir: &std::path::Path, port: u16) -> std::process::Child {
+fn deploy_with_cloudformation_at(
+    moto: &Moto,
+    dir: &std::path::Path,
+    port: u16,
+) -> std::process::Child {
     std::fs::create_dir_all(dir.join("stacks")).unwrap();
-    std::fs::write(dir.join("stacks/cancelme.yaml"), "name: cancelme\ntables:\n  items:\n    partition_key: {name: id, type: S}\n").unwrap();
+    std::fs::write(
+        dir.join("stacks/cancelme.yaml"),
+        "name: cancelme\ntables:\n  items:\n    partition_key: {name: id, type: S}\n",
+    )
+    .unwrap();
     Command::new(env!("CARGO_BIN_EXE_stackctl"))
-        .args(["deploy", "--env", "dev", "--require-approval", "never", "cancelme"])
+        .args([
+            "deploy",
+            "--env",
+            "dev",
+            "--require-approval",
+            "never",
+            "cancelme",
+        ])
         .current_dir(dir)
         .envs(moto.env())
-        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://127.0.0.1:{port}"))
+        .env(
+            "AWS_ENDPOINT_URL_CLOUDFORMATION",
+            format!("http://127.0.0.1:{port}"),
+        )
         .env("CI", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -32,9 +50,16 @@ fn deploy_with_cloudformation_at(moto: &Moto, dir: &std::path::Path, port: u16) 
 
 /// Sends Ctrl-C (SIGINT) and collects what stackctl said and its exit code.
 fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
     let out = child.wait_with_output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -59,15 +84,24 @@ fn ctrl_c_before_any_change_set_removes_nothing_and_says_so() {
     });
 
     let child = deploy_with_cloudformation_at(&moto, dir.path(), port);
-    called.recv_timeout(Duration::from_secs(60)).expect("stackctl reached CloudFormation");
+    called
+        .recv_timeout(Duration::from_secs(60))
+        .expect("stackctl reached CloudFormation");
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted; cleaning up"), "{stderr}");
     assert!(stderr.contains("interrupted before cancelme-dev was changed; no change set had been requested, so there was nothing to remove"), "{stderr}");
-    assert!(!stderr.contains("was removed") && !stderr.contains("was deleted"), "no removal is claimed: {stderr}");
-    assert!(started.elapsed() < Duration::from_secs(20), "clean-up is bounded: {:?}", started.elapsed());
+    assert!(
+        !stderr.contains("was removed") && !stderr.contains("was deleted"),
+        "no removal is claimed: {stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "clean-up is bounded: {:?}",
+        started.elapsed()
+    );
 }
 
 const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
@@ -85,7 +119,11 @@ fn error(status: u16, code: &str, message: &str) -> Option<(u16, String)> {
 }
 
 fn missing_stack() -> Option<(u16, String)> {
-    error(400, "ValidationError", "Stack with id cancelme-dev does not exist")
+    error(
+        400,
+        "ValidationError",
+        "Stack with id cancelme-dev does not exist",
+    )
 }
 
 fn created_change_set() -> Option<(u16, String)> {
@@ -99,7 +137,10 @@ fn fake_cloudformation(script: Box<Script>, calls: mpsc::Sender<String>) -> u16 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let script: std::sync::Arc<Script> = script.into();
-    let counts = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new()));
+    let counts = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+        String,
+        usize,
+    >::new()));
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let (script, counts, calls) = (script.clone(), counts.clone(), calls.clone());
@@ -124,7 +165,11 @@ fn fake_cloudformation(script: Box<Script>, calls: mpsc::Sender<String>) -> u16 
                     let mut body = vec![0; length];
                     reader.read_exact(&mut body).unwrap();
                     let body = String::from_utf8_lossy(&body).into_owned();
-                    let action = body.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or_default().to_string();
+                    let action = body
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix("Action="))
+                        .unwrap_or_default()
+                        .to_string();
                     let n = {
                         let mut counts = counts.lock().unwrap();
                         let n = counts.entry(action.clone()).or_default();
@@ -148,14 +193,21 @@ fn fake_cloudformation(script: Box<Script>, calls: mpsc::Sender<String>) -> u16 
 /// Runs a deploy against `script` until it asks about its change set (and
 /// gets no answer), interrupts it, and returns its exit code, what it said
 /// and every action it called.
-fn interrupt_while_the_change_set_is_pending(script: Box<Script>) -> (Option<i32>, String, Vec<String>) {
+fn interrupt_while_the_change_set_is_pending(
+    script: Box<Script>,
+) -> (Option<i32>, String, Vec<String>) {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let (calls, called) = mpsc::channel();
-    let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
+    let child =
+        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
     let mut seen = Vec::new();
     while !seen.iter().any(|a| a == "DescribeChangeSet") {
-        seen.push(called.recv_timeout(Duration::from_secs(60)).expect("stackctl asked about its change set"));
+        seen.push(
+            called
+                .recv_timeout(Duration::from_secs(60))
+                .expect("stackctl asked about its change set"),
+        );
     }
     std::thread::sleep(Duration::from_millis(200));
     let (code, stderr) = interrupt(child);
@@ -179,23 +231,43 @@ fn ctrl_c_with_a_pending_first_change_set_deletes_the_empty_stack_and_says_so() 
     }));
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted before cancelme-dev was changed; the new stack's empty shell (REVIEW_IN_PROGRESS) was deleted"), "{stderr}");
-    assert_eq!(calls.iter().filter(|c| *c == "DeleteStack").count(), 1, "{calls:?}");
+    assert_eq!(
+        calls.iter().filter(|c| *c == "DeleteStack").count(),
+        1,
+        "{calls:?}"
+    );
 }
 
 #[test]
 fn ctrl_c_whose_clean_up_fails_says_so_with_the_command_to_finish_it() {
-    let (code, stderr, calls) = interrupt_while_the_change_set_is_pending(Box::new(|action, n| match (action, n) {
-        ("DescribeStacks", 0) => missing_stack(),
-        ("DescribeStacks", _) => error(403, "AccessDenied", "User is not authorized to perform: cloudformation:DescribeStacks"),
-        ("CreateChangeSet", _) => created_change_set(),
-        _ => None,
-    }));
+    let (code, stderr, calls) =
+        interrupt_while_the_change_set_is_pending(Box::new(|action, n| match (action, n) {
+            ("DescribeStacks", 0) => missing_stack(),
+            ("DescribeStacks", _) => error(
+                403,
+                "AccessDenied",
+                "User is not authorized to perform: cloudformation:DescribeStacks",
+            ),
+            ("CreateChangeSet", _) => created_change_set(),
+            _ => None,
+        }));
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted before cancelme-dev was changed, but its change set could not be removed ("), "{stderr}");
-    assert!(stderr.contains("AccessDenied"), "the cause is named: {stderr}");
+    assert!(
+        stderr.contains("AccessDenied"),
+        "the cause is named: {stderr}"
+    );
     assert!(stderr.contains("remove it: aws cloudformation delete-change-set --stack-name cancelme-dev --change-set-name stackctl-"), "{stderr}");
-    assert!(!stderr.contains("was removed") && !stderr.contains("was deleted"), "no removal is claimed: {stderr}");
-    assert!(!calls.iter().any(|c| c == "DeleteStack" || c == "DeleteChangeSet"), "{calls:?}");
+    assert!(
+        !stderr.contains("was removed") && !stderr.contains("was deleted"),
+        "no removal is claimed: {stderr}"
+    );
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c == "DeleteStack" || c == "DeleteChangeSet"),
+        "{calls:?}"
+    );
 }
 
 #[test]
@@ -215,12 +287,26 @@ fn ctrl_c_during_execution_says_cloudformation_carries_on() {
     }
     });
     let (calls, called) = mpsc::channel();
-    let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
-    while called.recv_timeout(Duration::from_secs(60)).expect("stackctl executed the change set") != "ExecuteChangeSet" {}
+    let child =
+        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
+    while called
+        .recv_timeout(Duration::from_secs(60))
+        .expect("stackctl executed the change set")
+        != "ExecuteChangeSet"
+    {}
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");
-    assert!(stderr.contains("stopped watching cancelme-dev; CloudFormation carries on with the deploy"), "{stderr}");
-    assert!(stderr.contains("aws cloudformation describe-stack-events --stack-name cancelme-dev"), "{stderr}");
-    assert!(!stderr.contains("change set was removed"), "an executing change set is not touched: {stderr}");
+    assert!(
+        stderr.contains("stopped watching cancelme-dev; CloudFormation carries on with the deploy"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("aws cloudformation describe-stack-events --stack-name cancelme-dev"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("change set was removed"),
+        "an executing change set is not touched: {stderr}"
+    );
 }

@@ -57,17 +57,24 @@ impl ValidationFinding {
     /// FAIL or WARN; without a mode, a failed change set's findings are
     /// what failed it and a created change set's can only be warnings.
     pub fn severity(&self, change_set_failed: bool) -> Severity {
-        self.mode.unwrap_or(if change_set_failed { Severity::Fail } else { Severity::Warn })
+        self.mode.unwrap_or(if change_set_failed {
+            Severity::Fail
+        } else {
+            Severity::Warn
+        })
     }
 
     /// The resource the finding is about: the event's logical id, else the
     /// one its path names.
     pub fn resource(&self) -> Option<&str> {
-        self.logical_id.as_deref().filter(|id| !id.is_empty()).or_else(|| {
-            let mut parts = path_parts(self.path.as_deref()?);
-            (parts.next()? == "Resources").then_some(())?;
-            parts.next()
-        })
+        self.logical_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .or_else(|| {
+                let mut parts = path_parts(self.path.as_deref()?);
+                (parts.next()? == "Resources").then_some(())?;
+                parts.next()
+            })
     }
 
     /// The dotted property path inside the resource's `Properties`
@@ -91,11 +98,19 @@ fn path_parts(path: &str) -> impl Iterator<Item = &str> {
 pub fn problems(findings: &[ValidationFinding], change_set_failed: bool) -> Vec<ValidationFinding> {
     let mut shown: Vec<ValidationFinding> = Vec::new();
     for f in findings.iter().filter(|f| f.is_problem()) {
-        if !shown.iter().any(|s| s.name == f.name && s.resource() == f.resource() && s.path == f.path && s.reason == f.reason) {
+        if !shown.iter().any(|s| {
+            s.name == f.name
+                && s.resource() == f.resource()
+                && s.path == f.path
+                && s.reason == f.reason
+        }) {
             shown.push(f.clone());
         }
     }
-    shown.sort_by(|a, b| (a.severity(change_set_failed), a.resource()).cmp(&(b.severity(change_set_failed), b.resource())));
+    shown.sort_by(|a, b| {
+        (a.severity(change_set_failed), a.resource())
+            .cmp(&(b.severity(change_set_failed), b.resource()))
+    });
     shown
 }
 
@@ -111,8 +126,21 @@ pub fn describe(f: &ValidationFinding, change_set_failed: bool) -> String {
         (Some(id), None) => format!(" {id}"),
         (None, _) => String::new(),
     };
-    let place = f.property_path().map(|p| format!(" {p}:")).unwrap_or_else(|| if resource.is_empty() { String::new() } else { ":".into() });
-    let name = if f.name.is_empty() { String::new() } else { format!(" [{}]", f.name) };
+    let place = f
+        .property_path()
+        .map(|p| format!(" {p}:"))
+        .unwrap_or_else(|| {
+            if resource.is_empty() {
+                String::new()
+            } else {
+                ":".into()
+            }
+        });
+    let name = if f.name.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", f.name)
+    };
     format!("{severity}{resource}{place} {}{name}", f.reason.trim())
 }
 
@@ -133,12 +161,23 @@ pub struct Validation {
 }
 
 impl Validation {
-    pub fn new(change_set: &str, failed: bool, reason: Option<String>, results: anyhow::Result<Vec<ValidationFinding>>) -> Validation {
+    pub fn new(
+        change_set: &str,
+        failed: bool,
+        reason: Option<String>,
+        results: anyhow::Result<Vec<ValidationFinding>>,
+    ) -> Validation {
         let (findings, unread) = match results {
             Ok(all) => (problems(&all, failed), None),
             Err(e) => (Vec::new(), Some(format!("{e:#}"))),
         };
-        Validation { change_set: change_set.to_string(), failed, reason, findings, unread }
+        Validation {
+            change_set: change_set.to_string(),
+            failed,
+            reason,
+            findings,
+            unread,
+        }
     }
 
     /// Whether there is anything to show.
@@ -151,7 +190,11 @@ impl Validation {
     /// status reason is all CloudFormation said. Results that could not be
     /// read come with the command that reads them.
     pub fn lines(&self, stack: &str) -> Vec<String> {
-        let mut lines: Vec<String> = self.findings.iter().map(|f| describe(f, self.failed)).collect();
+        let mut lines: Vec<String> = self
+            .findings
+            .iter()
+            .map(|f| describe(f, self.failed))
+            .collect();
         if lines.is_empty() {
             lines.extend(self.reason.iter().map(|r| r.trim().to_string()));
         }
@@ -166,7 +209,13 @@ impl Validation {
 mod tests {
     use super::*;
 
-    fn finding(mode: Option<Severity>, status: Option<Status>, logical: Option<&str>, path: Option<&str>, reason: &str) -> ValidationFinding {
+    fn finding(
+        mode: Option<Severity>,
+        status: Option<Status>,
+        logical: Option<&str>,
+        path: Option<&str>,
+        reason: &str,
+    ) -> ValidationFinding {
         ValidationFinding {
             name: "AWS::EarlyValidation::PropertyValidation".into(),
             status,
@@ -181,50 +230,131 @@ mod tests {
 
     #[test]
     fn paths_name_the_resource_and_the_property() {
-        let f = finding(None, None, None, Some("/Resources/OrdersBucket/Properties/Tags/0/Key"), "too long");
+        let f = finding(
+            None,
+            None,
+            None,
+            Some("/Resources/OrdersBucket/Properties/Tags/0/Key"),
+            "too long",
+        );
         assert_eq!(f.resource(), Some("OrdersBucket"));
         assert_eq!(f.property_path().as_deref(), Some("Tags.0.Key"));
-        let whole = finding(None, None, Some("Other"), Some("Resources/OrdersBucket"), "exists");
-        assert_eq!(whole.resource(), Some("Other"), "the event's logical id wins");
+        let whole = finding(
+            None,
+            None,
+            Some("Other"),
+            Some("Resources/OrdersBucket"),
+            "exists",
+        );
+        assert_eq!(
+            whole.resource(),
+            Some("Other"),
+            "the event's logical id wins"
+        );
         assert_eq!(whole.property_path(), None);
-        assert_eq!(finding(None, None, None, Some("/Outputs/Url"), "x").resource(), None);
+        assert_eq!(
+            finding(None, None, None, Some("/Outputs/Url"), "x").resource(),
+            None
+        );
     }
 
     #[test]
     fn severity_comes_from_the_mode_or_from_what_happened_to_the_change_set() {
-        assert_eq!(finding(Some(Severity::Warn), None, None, None, "").severity(true), Severity::Warn);
-        assert_eq!(finding(None, None, None, None, "").severity(true), Severity::Fail);
-        assert_eq!(finding(None, None, None, None, "").severity(false), Severity::Warn);
+        assert_eq!(
+            finding(Some(Severity::Warn), None, None, None, "").severity(true),
+            Severity::Warn
+        );
+        assert_eq!(
+            finding(None, None, None, None, "").severity(true),
+            Severity::Fail
+        );
+        assert_eq!(
+            finding(None, None, None, None, "").severity(false),
+            Severity::Warn
+        );
     }
 
     #[test]
     fn problems_drop_skipped_checks_and_repeats_and_put_failures_first() {
-        let warn = finding(Some(Severity::Warn), Some(Status::Failed), Some("A"), None, "bucket not empty");
-        let fail = finding(Some(Severity::Fail), Some(Status::Failed), Some("B"), Some("/Resources/B/Properties/BucketName"), "exists");
-        let skipped = finding(Some(Severity::Fail), Some(Status::Skipped), Some("C"), None, "not checked");
+        let warn = finding(
+            Some(Severity::Warn),
+            Some(Status::Failed),
+            Some("A"),
+            None,
+            "bucket not empty",
+        );
+        let fail = finding(
+            Some(Severity::Fail),
+            Some(Status::Failed),
+            Some("B"),
+            Some("/Resources/B/Properties/BucketName"),
+            "exists",
+        );
+        let skipped = finding(
+            Some(Severity::Fail),
+            Some(Status::Skipped),
+            Some("C"),
+            None,
+            "not checked",
+        );
         let shown = problems(&[warn.clone(), skipped, fail.clone(), fail.clone()], false);
         assert_eq!(shown, vec![fail, warn]);
     }
 
     #[test]
     fn a_finding_reads_as_severity_resource_property_reason_and_check() {
-        let f = finding(Some(Severity::Fail), Some(Status::Failed), Some("OrdersBucket"), Some("/Resources/OrdersBucket/Properties/BucketName"), "shop-orders already exists ");
+        let f = finding(
+            Some(Severity::Fail),
+            Some(Status::Failed),
+            Some("OrdersBucket"),
+            Some("/Resources/OrdersBucket/Properties/BucketName"),
+            "shop-orders already exists ",
+        );
         assert_eq!(describe(&f, true), "FAIL OrdersBucket (AWS::S3::Bucket) BucketName: shop-orders already exists [AWS::EarlyValidation::PropertyValidation]");
-        let bare = ValidationFinding { name: String::new(), resource_type: None, ..finding(None, None, None, None, "quota reached") };
+        let bare = ValidationFinding {
+            name: String::new(),
+            resource_type: None,
+            ..finding(None, None, None, None, "quota reached")
+        };
         assert_eq!(describe(&bare, false), "WARN quota reached");
     }
 
     #[test]
     fn findings_replace_the_status_reason_and_unreadable_results_say_how_to_read_them() {
         let reason = Some("The following hook(s)/validation failed: [AWS::EarlyValidation::ResourceExistenceCheck].".to_string());
-        let fail = finding(Some(Severity::Fail), Some(Status::Failed), Some("B"), None, "exists");
+        let fail = finding(
+            Some(Severity::Fail),
+            Some(Status::Failed),
+            Some("B"),
+            None,
+            "exists",
+        );
         let v = Validation::new("stackctl-1", true, reason.clone(), Ok(vec![fail]));
-        assert_eq!(v.lines("shop-prod"), ["FAIL B (AWS::S3::Bucket): exists [AWS::EarlyValidation::PropertyValidation]"]);
-        let v = Validation::new("stackctl-1", true, reason, Err(anyhow::anyhow!("AccessDenied: not allowed")));
+        assert_eq!(
+            v.lines("shop-prod"),
+            ["FAIL B (AWS::S3::Bucket): exists [AWS::EarlyValidation::PropertyValidation]"]
+        );
+        let v = Validation::new(
+            "stackctl-1",
+            true,
+            reason,
+            Err(anyhow::anyhow!("AccessDenied: not allowed")),
+        );
         let lines = v.lines("shop-prod");
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("The following hook(s)/validation failed"), "{}", lines[0]);
-        assert!(lines[1].contains("AccessDenied") && lines[1].contains("describe-events --stack-name shop-prod --change-set-name stackctl-1"), "{}", lines[1]);
+        assert!(
+            lines[0].starts_with("The following hook(s)/validation failed"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("AccessDenied")
+                && lines[1].contains(
+                    "describe-events --stack-name shop-prod --change-set-name stackctl-1"
+                ),
+            "{}",
+            lines[1]
+        );
         assert!(Validation::new("c", false, None, Ok(vec![])).is_empty());
     }
 }

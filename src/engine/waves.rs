@@ -42,13 +42,23 @@ pub struct Plan<'a> {
 
 /// Deploys the plan wave by wave, recording each stack's result in `runs`
 /// as it ends.
-pub async fn deploy_waves<C: Stacks + Sync, S: ArtifactStore + Sync>(cfn: &C, store: &S, plan: Plan<'_>, observer: &dyn Observer, runs: &Runs) {
+pub async fn deploy_waves<C: Stacks + Sync, S: ArtifactStore + Sync>(
+    cfn: &C,
+    store: &S,
+    plan: Plan<'_>,
+    observer: &dyn Observer,
+    runs: &Runs,
+) {
     use futures_util::stream::{self, StreamExt};
     for wave in plan.waves {
         stream::iter(wave.iter().copied())
             .map(|i| async move {
                 let by = blocked_by(i, plan, runs);
-                let run = if by.is_empty() { StackRun::Finished(deploy_stack(cfn, store, &plan.requests[i], observer).await) } else { StackRun::Blocked { by } };
+                let run = if by.is_empty() {
+                    StackRun::Finished(deploy_stack(cfn, store, &plan.requests[i], observer).await)
+                } else {
+                    StackRun::Blocked { by }
+                };
                 runs.lock().expect("runs").insert(i, run);
             })
             .buffer_unordered(plan.concurrency.max(1))
@@ -61,15 +71,24 @@ pub async fn deploy_waves<C: Stacks + Sync, S: ArtifactStore + Sync>(cfn: &C, st
 /// blocked in turn), by stack name.
 fn blocked_by(i: usize, plan: Plan<'_>, runs: &Runs) -> Vec<String> {
     let runs = runs.lock().expect("runs");
-    plan.depends_on[i].iter().filter(|d| !runs.get(d).is_some_and(StackRun::is_success)).map(|&d| plan.requests[d].stack.clone()).collect()
+    plan.depends_on[i]
+        .iter()
+        .filter(|d| !runs.get(d).is_some_and(StackRun::is_success))
+        .map(|&d| plan.requests[d].stack.clone())
+        .collect()
 }
 
 /// The outputs of every stack that is deployed as asked (changed or
 /// already up to date), sorted, by stack name: what `--outputs-file` holds.
-pub fn completed_outputs(requests: &[DeployRequest], runs: &BTreeMap<usize, StackRun>) -> BTreeMap<String, Vec<(String, String)>> {
+pub fn completed_outputs(
+    requests: &[DeployRequest],
+    runs: &BTreeMap<usize, StackRun>,
+) -> BTreeMap<String, Vec<(String, String)>> {
     runs.iter()
         .filter_map(|(&i, run)| match run {
-            StackRun::Finished(Ok(DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. })) => {
+            StackRun::Finished(Ok(
+                DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. },
+            )) => {
                 let mut sorted = outputs.clone();
                 sorted.sort();
                 Some((requests[i].stack.clone(), sorted))
