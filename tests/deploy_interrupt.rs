@@ -11,6 +11,9 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::fake_cloudformation::{
+    self, created_change_set, error, missing_stack, ok, stack, stack_events, Call, Script,
+};
 use support::moto::Moto;
 
 /// A project with one small stack, deployed with CloudFormation at `port`
@@ -104,91 +107,7 @@ fn ctrl_c_before_any_change_set_removes_nothing_and_says_so() {
     );
 }
 
-const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
-
-/// What the stand-in answers to the `n`th call of an action: a status and
-/// the XML body, or `None` to never answer (as when AWS is slow).
-type Script = dyn Fn(&str, usize) -> Option<(u16, String)> + Send + Sync;
-
-fn ok(action: &str, inner: &str) -> Option<(u16, String)> {
-    Some((200, format!("<{action}Response xmlns=\"{NS}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>")))
-}
-
-fn error(status: u16, code: &str, message: &str) -> Option<(u16, String)> {
-    Some((status, format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>")))
-}
-
-fn missing_stack() -> Option<(u16, String)> {
-    error(
-        400,
-        "ValidationError",
-        "Stack with id cancelme-dev does not exist",
-    )
-}
-
-fn created_change_set() -> Option<(u16, String)> {
-    ok("CreateChangeSet", "<Id>arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/1</Id><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/cancelme-dev/1</StackId>")
-}
-
-/// A CloudFormation stand-in speaking the query protocol, answering as
-/// `script` says; every action it is asked for is sent to `calls`.
-fn fake_cloudformation(script: Box<Script>, calls: mpsc::Sender<String>) -> u16 {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let script: std::sync::Arc<Script> = script.into();
-    let counts = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
-        String,
-        usize,
-    >::new()));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (script, counts, calls) = (script.clone(), counts.clone(), calls.clone());
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut stream = stream;
-                loop {
-                    let mut length = 0;
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap();
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).unwrap();
-                    let body = String::from_utf8_lossy(&body).into_owned();
-                    let action = body
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("Action="))
-                        .unwrap_or_default()
-                        .to_string();
-                    let n = {
-                        let mut counts = counts.lock().unwrap();
-                        let n = counts.entry(action.clone()).or_default();
-                        *n += 1;
-                        *n - 1
-                    };
-                    let _ = calls.send(action.clone());
-                    let Some((status, xml)) = script(&action, n) else {
-                        std::thread::sleep(Duration::from_secs(600));
-                        return;
-                    };
-                    let reason = if status == 200 { "OK" } else { "Bad Request" };
-                    let _ = write!(stream, "HTTP/1.1 {status} {reason}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{xml}", xml.len());
-                }
-            });
-        }
-    });
-    port
-}
+const STACK: &str = "cancelme-dev";
 
 /// Runs a deploy against `script` until it asks about its change set (and
 /// gets no answer), interrupts it, and returns its exit code, what it said
@@ -200,35 +119,35 @@ fn interrupt_while_the_change_set_is_pending(
     let dir = tempfile::tempdir().unwrap();
     let (calls, called) = mpsc::channel();
     let child =
-        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
-    let mut seen = Vec::new();
+        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation::start(script, calls));
+    let mut seen: Vec<String> = Vec::new();
     while !seen.iter().any(|a| a == "DescribeChangeSet") {
         seen.push(
             called
                 .recv_timeout(Duration::from_secs(60))
-                .expect("stackctl asked about its change set"),
+                .expect("stackctl asked about its change set")
+                .action,
         );
     }
     std::thread::sleep(Duration::from_millis(200));
     let (code, stderr) = interrupt(child);
-    seen.extend(called.try_iter());
+    seen.extend(called.try_iter().map(|c| c.action));
     (code, stderr, seen)
 }
 
 #[test]
 fn ctrl_c_with_a_pending_first_change_set_deletes_the_empty_stack_and_says_so() {
-    let (code, stderr, calls) = interrupt_while_the_change_set_is_pending(Box::new(|action, n| {
-        match (action, n) {
-        ("DescribeStacks", 0) => missing_stack(),
-        ("DescribeStacks", _) => ok(
-            "DescribeStacks",
-            "<Stacks><member><StackName>cancelme-dev</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/cancelme-dev/1</StackId><StackStatus>REVIEW_IN_PROGRESS</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime></member></Stacks>",
-        ),
-        ("CreateChangeSet", _) => created_change_set(),
-        ("DeleteStack", _) => ok("DeleteStack", ""),
-        _ => None,
-    }
-    }));
+    let (code, stderr, calls) =
+        interrupt_while_the_change_set_is_pending(Box::new(|call: &Call| {
+            match (call.action.as_str(), call.n) {
+                ("DescribeStacks", 0) => missing_stack(STACK),
+                // A CREATE change set makes the stack at once, empty.
+                ("DescribeStacks", _) => stack(STACK, "REVIEW_IN_PROGRESS", &[]),
+                ("CreateChangeSet", _) => created_change_set(STACK),
+                ("DeleteStack", _) => ok("DeleteStack", ""),
+                _ => None,
+            }
+        }));
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted before cancelme-dev was changed; the new stack's empty shell (REVIEW_IN_PROGRESS) was deleted"), "{stderr}");
     assert_eq!(
@@ -241,15 +160,17 @@ fn ctrl_c_with_a_pending_first_change_set_deletes_the_empty_stack_and_says_so() 
 #[test]
 fn ctrl_c_whose_clean_up_fails_says_so_with_the_command_to_finish_it() {
     let (code, stderr, calls) =
-        interrupt_while_the_change_set_is_pending(Box::new(|action, n| match (action, n) {
-            ("DescribeStacks", 0) => missing_stack(),
-            ("DescribeStacks", _) => error(
-                403,
-                "AccessDenied",
-                "User is not authorized to perform: cloudformation:DescribeStacks",
-            ),
-            ("CreateChangeSet", _) => created_change_set(),
-            _ => None,
+        interrupt_while_the_change_set_is_pending(Box::new(|call: &Call| {
+            match (call.action.as_str(), call.n) {
+                ("DescribeStacks", 0) => missing_stack(STACK),
+                ("DescribeStacks", _) => error(
+                    403,
+                    "AccessDenied",
+                    "User is not authorized to perform: cloudformation:DescribeStacks",
+                ),
+                ("CreateChangeSet", _) => created_change_set(STACK),
+                _ => None,
+            }
         }));
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted before cancelme-dev was changed, but its change set could not be removed ("), "{stderr}");
@@ -276,22 +197,23 @@ fn ctrl_c_during_execution_says_cloudformation_carries_on() {
     let dir = tempfile::tempdir().unwrap();
     // The stack does not exist; a change set is made and executed, and then
     // event polls get no answer, as while a long deploy runs.
-    let script = Box::new(|action: &str, n: usize| {
-        match (action, n) {
-        ("DescribeStacks", _) => missing_stack(),
-        ("CreateChangeSet", _) => created_change_set(),
+    let script = Box::new(|call: &Call| {
+        match (call.action.as_str(), call.n) {
+        ("DescribeStacks", _) => missing_stack(STACK),
+        ("CreateChangeSet", _) => created_change_set(STACK),
         ("DescribeChangeSet", _) => ok("DescribeChangeSet", "<Status>CREATE_COMPLETE</Status><Changes><member><Type>Resource</Type><ResourceChange><Action>Add</Action><LogicalResourceId>ItemsTable</LogicalResourceId><ResourceType>AWS::DynamoDB::Table</ResourceType></ResourceChange></member></Changes>"),
         ("ExecuteChangeSet", _) => ok("ExecuteChangeSet", ""),
-        ("DescribeStackEvents", 0) => ok("DescribeStackEvents", "<StackEvents><member><EventId>e0</EventId><StackId>s</StackId><StackName>cancelme-dev</StackName><LogicalResourceId>cancelme-dev</LogicalResourceId><ResourceType>AWS::CloudFormation::Stack</ResourceType><ResourceStatus>REVIEW_IN_PROGRESS</ResourceStatus><Timestamp>2026-01-01T00:00:00Z</Timestamp></member></StackEvents>"),
+        ("DescribeStackEvents", 0) => stack_events(STACK, &[("e0", STACK, "AWS::CloudFormation::Stack", "REVIEW_IN_PROGRESS")]),
         _ => None,
     }
     });
     let (calls, called) = mpsc::channel();
     let child =
-        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(script, calls));
+        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation::start(script, calls));
     while called
         .recv_timeout(Duration::from_secs(60))
         .expect("stackctl executed the change set")
+        .action
         != "ExecuteChangeSet"
     {}
     std::thread::sleep(Duration::from_millis(300));
