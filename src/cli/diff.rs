@@ -141,6 +141,10 @@ pub(super) fn print_human(d: &StackDiff, out: &mut dyn Write) {
     for r in &d.data_loss {
         let _ = writeln!(out, "  ! data loss: {} ({}) would be {}; a deploy refuses this unless you pass --allow-replace {}", r.logical_id, r.resource_type, r.reason, r.logical_id);
     }
+    // CloudFormation's own validation warnings (a non-empty bucket to delete…).
+    for line in d.validation.lines(&d.stack) {
+        let _ = writeln!(out, "  ! cloudformation: {line}");
+    }
     // Grouped by resource, a few each: a new stack grants dozens.
     let mut by_resource: Vec<(&str, Vec<&str>)> = Vec::new();
     for (id, grant) in &d.broadening {
@@ -177,5 +181,14 @@ fn to_json(d: &StackDiff) -> Value {
         "changes": d.changes,
         "data_loss": d.data_loss,
         "broadening": d.broadening.iter().map(|(id, g)| json!({"logical_id": id, "grant": g})).collect::<Vec<_>>(),
+        "validation": d.validation.findings.iter().map(|f| json!({
+            "severity": f.severity(d.validation.failed),
+            "validation": f.name,
+            "logical_id": f.resource(),
+            "resource_type": f.resource_type,
+            "path": f.path,
+            "property": f.property_path(),
+            "reason": f.reason,
+        })).collect::<Vec<_>>(),
     })
 }

@@ -148,4 +148,5 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 #[allow(dead_code)]
+pub mod fake_cloudformation;
 pub mod moto;
