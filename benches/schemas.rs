@@ -25,10 +25,17 @@ fn seed_templates() -> Vec<serde_json::Value> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let renderer = Renderer::new(&TemplateSet::builtin()).expect("templates compile");
     let mut templates = Vec::new();
-    for stack in ["cloud-platform", "ebay-sniper", "fleet-console", "guitar-collection"] {
+    for stack in [
+        "cloud-platform",
+        "ebay-sniper",
+        "fleet-console",
+        "guitar-collection",
+    ] {
         let name = format!("stacks/{stack}.yaml");
         let text = std::fs::read_to_string(root.join(&name)).expect("seed stack");
-        let source = StackSource::parse(SourceFile { name, text }).map_err(|(_, d)| d).expect("parses");
+        let source = StackSource::parse(SourceFile { name, text })
+            .map_err(|(_, d)| d)
+            .expect("parses");
         for env in ["dev", "staging", "prod"] {
             // Rendering alone, without the pipeline's schema check, so nothing is warmed up.
             let resolved = source.resolve(env);
@@ -53,14 +60,29 @@ fn main() {
         assert_eq!(findings, 0, "the seed templates have findings");
         return;
     }
-    let resources: usize = templates.iter().map(|t| t["Resources"].as_object().map_or(0, |r| r.len())).sum();
+    let resources: usize = templates
+        .iter()
+        .map(|t| t["Resources"].as_object().map_or(0, |r| r.len()))
+        .sum();
     println!("{} templates, {resources} resources", templates.len());
     let exe = std::env::current_exe().expect("own path");
     let mut cold: Vec<Duration> = (0..21)
         .map(|_| {
-            let out = Command::new(&exe).env(COLD_RUN, "1").output().expect("run again");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            Duration::from_nanos(String::from_utf8_lossy(&out.stdout).trim().parse().expect("nanoseconds"))
+            let out = Command::new(&exe)
+                .env(COLD_RUN, "1")
+                .output()
+                .expect("run again");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Duration::from_nanos(
+                String::from_utf8_lossy(&out.stdout)
+                    .trim()
+                    .parse()
+                    .expect("nanoseconds"),
+            )
         })
         .collect();
     cold.sort();
@@ -76,5 +98,8 @@ fn main() {
         })
         .collect();
     warm.sort();
-    println!("later uses: median {:.2?} (min {:.2?}, p90 {:.2?}, 101 runs)", warm[50], warm[0], warm[90]);
+    println!(
+        "later uses: median {:.2?} (min {:.2?}, p90 {:.2?}, 101 runs)",
+        warm[50], warm[0], warm[90]
+    );
 }

@@ -99,7 +99,7 @@ fn a_failed_stack_stops_what_depends_on_it_while_its_sibling_completes_and_is_wr
     let calls: Vec<Call> = called.try_iter().collect();
 
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("net-dev: CloudFormation rejected the change set for net-dev:\n  FAIL HostsTable (AWS::DynamoDB::Table) TableName: Resource of type 'AWS::DynamoDB::Table' with identifier 'net-hosts-dev' already exists. [AWS::EarlyValidation::ResourceExistenceCheck]"), "{stderr}");
+    assert!(stderr.contains("net-dev: CloudFormation rejected the change set for net-dev:\n  FAIL HostsTable (AWS::DynamoDB::Table) TableName: Resource of type 'AWS::DynamoDB::Table' with identifier 'net-hosts-dev' already exists. [AWS::EarlyValidation::ResourceExistenceCheck] (from stacks/net.yaml:3:3)"), "{stderr}");
     assert!(
         stderr.contains("web-dev: not deployed, because net-dev it depends on did not deploy"),
         "{stderr}"

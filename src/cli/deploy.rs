@@ -14,9 +14,10 @@ use crate::engine::deploy::{
 };
 use crate::engine::session::{Session, SessionOptions};
 use crate::engine::stacks::{CloudFormation, StackEvent};
+use crate::engine::validation::Validation;
 use crate::engine::watch::{is_settled, Pacing};
 use crate::engine::waves::{completed_outputs, deploy_waves, Plan, Runs, StackRun};
-use crate::pipeline::{render_environment, Outcome};
+use crate::pipeline::{render_environment, Outcome, Places};
 use crate::plan::{deployment, Deployment};
 use crate::render::{Renderer, TemplateSet};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -36,6 +37,15 @@ pub(super) struct Target {
     pub app: String,
     pub template: Value,
     pub shipments: Vec<Shipment>,
+    /// Where each resource of the template comes from in the stack file.
+    pub places: Places,
+}
+
+impl Target {
+    /// Points CloudFormation's validation findings at the stack file.
+    pub fn locate(&self, validation: &mut Validation) {
+        validation.locate(|id, property| self.places.of(&self.template, id, property));
+    }
 }
 
 pub fn run(
@@ -73,7 +83,7 @@ pub fn run(
             return Ok(exit::FAILURE);
         }
     };
-    let console = Console::new();
+    let console = Console::locating(&targets);
     for t in &targets {
         if let Some(region) = t
             .deployment
@@ -154,7 +164,7 @@ pub fn run(
     for (i, t) in targets.iter().enumerate() {
         let stack = &t.deployment.stack_name;
         match runs.get(&i) {
-            Some(StackRun::Finished(Ok(outcome))) => report(stack, outcome, err),
+            Some(StackRun::Finished(Ok(outcome))) => report(stack, t, outcome, err),
             Some(StackRun::Finished(Err(e))) => {
                 let _ = writeln!(err, "{stack}: error: {e:#}");
             }
@@ -245,8 +255,10 @@ pub(super) fn prepare(
             .read_manifest(&stack.name, env)?
             .map(|m| m.code_locations())
             .unwrap_or_default();
-        let template = match render_environment(&stack.source, env, &renderer, &code)? {
-            Outcome::Rendered { template, .. } => template,
+        let (template, places) = match render_environment(&stack.source, env, &renderer, &code)? {
+            Outcome::Rendered {
+                template, places, ..
+            } => (template, places),
             Outcome::Invalid(d) => {
                 for d in d {
                     let _ = write!(err, "{}", d.render(&stack.source.file));
@@ -271,6 +283,7 @@ pub(super) fn prepare(
             app: def.name.clone(),
             template,
             shipments,
+            places,
         });
     }
     Ok(Some(targets))
@@ -339,7 +352,7 @@ fn outside_dependencies(targets: &[Target]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
+fn report(stack: &str, target: &Target, outcome: &DeployOutcome, err: &mut dyn Write) {
     let _ = match outcome {
         DeployOutcome::NoChanges { .. } => writeln!(err, "{stack}: no changes; nothing deployed"),
         DeployOutcome::Deployed {
@@ -369,6 +382,8 @@ fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
         }
         DeployOutcome::NotApproved(why) => writeln!(err, "{stack}: {why}"),
         DeployOutcome::Rejected(rejected) => {
+            let mut rejected = rejected.clone();
+            target.locate(&mut rejected.validation);
             let _ = writeln!(err, "{stack}: {rejected}");
             writeln!(err, "  = hint: nothing was deployed; fix what CloudFormation names above and deploy again")
         }
@@ -465,6 +480,9 @@ struct Console {
     /// Stacks for which a change set has been requested.
     change_sets: Mutex<BTreeSet<String>>,
     prompt: Mutex<()>,
+    /// Template and stack-file places by stack name, to point
+    /// CloudFormation's findings at the stack files.
+    places: BTreeMap<String, (Value, Places)>,
 }
 
 impl Console {
@@ -479,6 +497,24 @@ impl Console {
             executing: Mutex::new(BTreeSet::new()),
             change_sets: Mutex::new(BTreeSet::new()),
             prompt: Mutex::new(()),
+            places: BTreeMap::new(),
+        }
+    }
+
+    /// A console that points findings about `targets` at their stack files.
+    fn locating(targets: &[Target]) -> Console {
+        let places = targets
+            .iter()
+            .map(|t| {
+                (
+                    t.deployment.stack_name.clone(),
+                    (t.template.clone(), t.places.clone()),
+                )
+            })
+            .collect();
+        Console {
+            places,
+            ..Console::new()
         }
     }
 
@@ -506,8 +542,13 @@ impl Observer for Console {
     }
 
     fn plan(&self, diff: &StackDiff) {
+        let mut diff = diff.clone();
+        if let Some((template, places)) = self.places.get(&diff.stack) {
+            diff.validation
+                .locate(|id, property| places.of(template, id, property));
+        }
         let mut text = Vec::new();
-        super::diff::print_human(diff, &mut text);
+        super::diff::print_human(&diff, &mut text);
         for l in String::from_utf8_lossy(&text).lines() {
             self.line(l);
         }
@@ -692,6 +733,7 @@ mod tests {
             app: app.into(),
             template: Value::Null,
             shipments: vec![],
+            places: Places::default(),
         }
     }
 

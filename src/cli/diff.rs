@@ -34,15 +34,9 @@ pub fn run(
     let Some(targets) = super::deploy::prepare(cli, &stacks, &args.env, err)? else {
         return Ok(exit::FAILURE);
     };
-    let templates: Vec<(String, Value, Vec<String>)> = targets
-        .into_iter()
-        .map(|t| {
-            (
-                super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name),
-                t,
-            )
-        })
-        .map(|(allowed, t)| (t.deployment.stack_name, t.template, allowed))
+    let allowed: Vec<Vec<String>> = targets
+        .iter()
+        .map(|t| super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name))
         .collect();
     let diffs = runtime.block_on(async {
         let cfn = CloudFormation {
@@ -57,8 +51,18 @@ pub fn run(
                 .unwrap_or(0)
         );
         let mut diffs = Vec::new();
-        for (stack, template, allowed) in &templates {
-            diffs.push(diff_stack(&cfn, &store, stack, template, allowed, &change_set).await?);
+        for (t, allowed) in targets.iter().zip(&allowed) {
+            let mut d = diff_stack(
+                &cfn,
+                &store,
+                &t.deployment.stack_name,
+                &t.template,
+                allowed,
+                &change_set,
+            )
+            .await?;
+            t.locate(&mut d.validation);
+            diffs.push(d);
         }
         anyhow::Ok(diffs)
     })?;
@@ -189,6 +193,7 @@ fn to_json(d: &StackDiff) -> Value {
             "path": f.path,
             "property": f.property_path(),
             "reason": f.reason,
+            "place": f.place,
         })).collect::<Vec<_>>(),
     })
 }

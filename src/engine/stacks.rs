@@ -596,6 +596,7 @@ fn validation_finding(
             .or(e.resource_status_reason())
             .unwrap_or_default()
             .to_string(),
+        place: None,
     })
 }
 

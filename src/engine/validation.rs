@@ -45,6 +45,10 @@ pub struct ValidationFinding {
     pub path: Option<String>,
     /// `ValidationStatusReason`.
     pub reason: String,
+    /// Where in the stack file the resource (or the offending value) comes
+    /// from, as `file:line:col`; set by the caller that knows the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
 }
 
 impl ValidationFinding {
@@ -141,7 +145,12 @@ pub fn describe(f: &ValidationFinding, change_set_failed: bool) -> String {
     } else {
         format!(" [{}]", f.name)
     };
-    format!("{severity}{resource}{place} {}{name}", f.reason.trim())
+    let at = f
+        .place
+        .as_deref()
+        .map(|p| format!(" (from {p})"))
+        .unwrap_or_default();
+    format!("{severity}{resource}{place} {}{name}{at}", f.reason.trim())
 }
 
 /// What CloudFormation said about a change set: its status reason, the
@@ -177,6 +186,16 @@ impl Validation {
             reason,
             findings,
             unread,
+        }
+    }
+
+    /// Points each finding at the stack-file place of its resource (and
+    /// property, when the stack file wrote the value): `place(logical id,
+    /// dotted property path)` answers `file:line:col`.
+    pub fn locate(&mut self, place: impl Fn(&str, Option<&str>) -> Option<String>) {
+        for f in &mut self.findings {
+            let property = f.property_path();
+            f.place = f.resource().and_then(|id| place(id, property.as_deref()));
         }
     }
 
@@ -225,6 +244,7 @@ mod tests {
             physical_id: None,
             path: path.map(String::from),
             reason: reason.into(),
+            place: None,
         }
     }
 
@@ -317,6 +337,27 @@ mod tests {
             ..finding(None, None, None, None, "quota reached")
         };
         assert_eq!(describe(&bare, false), "WARN quota reached");
+    }
+
+    #[test]
+    fn located_findings_name_their_stack_file_place() {
+        let mut v = Validation::new(
+            "c",
+            true,
+            None,
+            Ok(vec![finding(
+                Some(Severity::Fail),
+                Some(Status::Failed),
+                None,
+                Some("/Resources/OrdersBucket/Properties/BucketName"),
+                "exists",
+            )]),
+        );
+        v.locate(|id, property| {
+            (id == "OrdersBucket" && property == Some("BucketName"))
+                .then(|| "stacks/shop.yaml:9:18".to_string())
+        });
+        assert_eq!(v.lines("shop-prod"), vec!["FAIL OrdersBucket (AWS::S3::Bucket) BucketName: exists [AWS::EarlyValidation::PropertyValidation] (from stacks/shop.yaml:9:18)"]);
     }
 
     #[test]
