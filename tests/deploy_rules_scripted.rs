@@ -47,6 +47,7 @@ const SHOP_ID: &str = "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop-
 struct Recorder {
     notes: Mutex<Vec<String>>,
     plans: Mutex<Vec<StackDiff>>,
+    change_sets: Mutex<Vec<String>>,
 }
 
 impl Observer for Recorder {
@@ -59,6 +60,9 @@ impl Observer for Recorder {
     fn event(&self, _: &str, _: &stackctl::engine::stacks::StackEvent) {}
     fn approve(&self, _: &str, _: &str) -> Approval {
         Approval::CannotAsk
+    }
+    fn creating_change_set(&self, stack: &str) {
+        self.change_sets.lock().unwrap().push(stack.to_string());
     }
     fn executing(&self, _: &str) {}
 }
@@ -468,6 +472,10 @@ async fn two_new_indexes_on_one_table_are_refused_before_any_change_set() {
         store.calls.lock().unwrap().is_empty(),
         "nothing uploaded: {:?}",
         store.calls.lock().unwrap()
+    );
+    assert!(
+        observer.change_sets.lock().unwrap().is_empty(),
+        "no change set was even announced"
     );
     assert_eq!(
         observer.plans.lock().unwrap()[0].update_refusals,

@@ -6,4 +6,6 @@ pub mod artifacts;
 pub mod deploy;
 pub mod session;
 pub mod stacks;
+pub mod validation;
 pub mod watch;
+pub mod waves;
