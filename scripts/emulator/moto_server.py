@@ -28,7 +28,8 @@ stackctl itself is never told it talks to an emulator.
 6. AWS::KMS::Key Tags arrive in CloudFormation's shape (Key/Value), but
    moto hands them to the KMS API that expects TagKey/TagValue: HTTP 500.
    A KeyPolicy written as a JSON object is stored as JSON text (moto keeps
-   the dict and a later DescribeKey fails).
+   the dict and a later DescribeKey fails). An AWS::Logs::LogGroup's
+   KmsKeyId is kept (moto dropped it).
 7. DependsOn is ignored when moto creates a resource, so an API Gateway
    Deployment is made before the Methods it depends on and fails with
    "The REST API doesn't contain any methods": dependencies come first.
@@ -60,6 +61,7 @@ from moto.cloudformation import responses as cfn_responses  # noqa: E402
 from moto.cloudformation.exceptions import ValidationError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.kms import models as kms_models  # noqa: E402
+from moto.logs import models as logs_models  # noqa: E402
 from moto.server import main  # noqa: E402
 
 from cfn_types import apis, edge, identity, operations  # noqa: E402,F401 - imported for the types they define
@@ -225,7 +227,7 @@ def _resolve_outputs(stack):
 
 
 def _add_event(stack, logical_id, physical_id, resource_type, status, reason):
-    stack.events.append(cfn_models.Event(stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id, physical_resource_id=physical_id, resource_type=resource_type, resource_status=status, resource_status_reason=reason))
+    stack.events.append(cfn_models.Event(stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id, physical_resource_id=physical_id, resource_type=resource_type, resource_status=status, resource_status_reason=reason, resource_properties=None))
 
 
 def _execute_change_set(self, change_set_name, stack_name=None):
@@ -280,7 +282,7 @@ def _delete_stack_unless_protected(self, name_or_stack_id):
 
 cfn_models.CloudFormationBackend.delete_stack = _delete_stack_unless_protected
 
-# -- 6. KMS key tags and policy --------------------------------------------------
+# -- 6. KMS key tags and policy; log group key --------------------------------------------------
 
 _create_key = kms_models.Key.create_from_cloudformation_json.__func__
 
@@ -294,6 +296,20 @@ def _create_key_from_template(cls, resource_name, cloudformation_json, account_i
 
 
 kms_models.Key.create_from_cloudformation_json = classmethod(_create_key_from_template)
+
+_create_log_group = logs_models.LogGroup.create_from_cloudformation_json.__func__
+
+
+def _create_log_group_with_key(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """moto's log group reads its key as CreateLogGroup's `kmsKeyId`, but
+    CloudFormation passes `KmsKeyId`: the key was silently dropped."""
+    properties = dict(cloudformation_json["Properties"])
+    if "KmsKeyId" in properties:
+        properties["kmsKeyId"] = properties.pop("KmsKeyId")
+    return _create_log_group(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+
+
+logs_models.LogGroup.create_from_cloudformation_json = classmethod(_create_log_group_with_key)
 
 # -- 7. DependsOn order ----------------------------------------------------------
 

@@ -96,3 +96,5 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 #[allow(dead_code)]
 pub mod moto;
+#[allow(dead_code)]
+pub mod readback;
