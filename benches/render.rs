@@ -21,10 +21,20 @@ fn render_all(sources: &[(String, String)], envs: &[&str]) -> usize {
     let renderer = Renderer::new(&TemplateSet::builtin()).expect("templates compile");
     let parsed: Vec<StackSource> = sources
         .iter()
-        .map(|(name, text)| StackSource::parse(SourceFile { name: name.clone(), text: text.clone() }).map_err(|(_, d)| d).expect("parses"))
+        .map(|(name, text)| {
+            StackSource::parse(SourceFile {
+                name: name.clone(),
+                text: text.clone(),
+            })
+            .map_err(|(_, d)| d)
+            .expect("parses")
+        })
         .collect();
     let pending: &stackctl::plan::CodeLocations = &Default::default();
-    let jobs: Vec<(&StackSource, &str, &stackctl::plan::CodeLocations)> = parsed.iter().flat_map(|s| envs.iter().map(move |e| (s, *e, pending))).collect();
+    let jobs: Vec<(&StackSource, &str, &stackctl::plan::CodeLocations)> = parsed
+        .iter()
+        .flat_map(|s| envs.iter().map(move |e| (s, *e, pending)))
+        .collect();
     render_jobs(&jobs, &renderer)
         .into_iter()
         .map(|outcome| match outcome.expect("renders") {
@@ -63,33 +73,74 @@ fn measure(label: &str, runs: usize, goal: Duration, mut f: impl FnMut() -> usiz
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let seeds: Vec<(String, String)> = ["cloud-platform", "ebay-sniper", "fleet-console", "guitar-collection"]
-        .iter()
-        .map(|s| {
-            let name = format!("stacks/{s}.yaml");
-            (name.clone(), std::fs::read_to_string(root.join(&name)).expect("seed stack"))
-        })
-        .collect();
+    let seeds: Vec<(String, String)> = [
+        "cloud-platform",
+        "ebay-sniper",
+        "fleet-console",
+        "guitar-collection",
+    ]
+    .iter()
+    .map(|s| {
+        let name = format!("stacks/{s}.yaml");
+        (
+            name.clone(),
+            std::fs::read_to_string(root.join(&name)).expect("seed stack"),
+        )
+    })
+    .collect();
     let large = vec![("large.yaml".to_string(), large_stack(130, 100))];
     let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
-    let source = StackSource::parse(SourceFile { name: "large.yaml".into(), text: large[0].1.clone() }).map_err(|(_, d)| d).unwrap();
-    if let Outcome::Rendered { template, .. } = render_environment(&source, "prod", &renderer, &Default::default()).unwrap() {
-        println!("generated stack: {} resources, {} outputs", template["Resources"].as_object().unwrap().len(), template["Outputs"].as_object().map_or(0, |o| o.len()));
+    let source = StackSource::parse(SourceFile {
+        name: "large.yaml".into(),
+        text: large[0].1.clone(),
+    })
+    .map_err(|(_, d)| d)
+    .unwrap();
+    if let Outcome::Rendered { template, .. } =
+        render_environment(&source, "prod", &renderer, &Default::default()).unwrap()
+    {
+        println!(
+            "generated stack: {} resources, {} outputs",
+            template["Resources"].as_object().unwrap().len(),
+            template["Outputs"].as_object().map_or(0, |o| o.len())
+        );
     }
-    measure("4 seed stacks x 3 environments", 50, Duration::from_millis(20), || render_all(&seeds, &["dev", "staging", "prod"]));
-    measure("generated ~500-resource stack", 30, Duration::from_millis(50), || render_all(&large, &["prod"]));
+    measure(
+        "4 seed stacks x 3 environments",
+        50,
+        Duration::from_millis(20),
+        || render_all(&seeds, &["dev", "staging", "prod"]),
+    );
+    measure(
+        "generated ~500-resource stack",
+        30,
+        Duration::from_millis(50),
+        || render_all(&large, &["prod"]),
+    );
     let one_core = || {
         let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
         let mut bytes = 0;
         for (name, text) in &seeds {
-            let source = StackSource::parse(SourceFile { name: name.clone(), text: text.clone() }).map_err(|(_, d)| d).unwrap();
+            let source = StackSource::parse(SourceFile {
+                name: name.clone(),
+                text: text.clone(),
+            })
+            .map_err(|(_, d)| d)
+            .unwrap();
             for env in ["dev", "staging", "prod"] {
-                if let Outcome::Rendered { template, .. } = render_environment(&source, env, &renderer, &Default::default()).unwrap() {
+                if let Outcome::Rendered { template, .. } =
+                    render_environment(&source, env, &renderer, &Default::default()).unwrap()
+                {
                     bytes += to_yaml(&template).len();
                 }
             }
         }
         bytes
     };
-    measure("4 seed stacks x 3 environments, one core", 50, Duration::from_millis(20), one_core);
+    measure(
+        "4 seed stacks x 3 environments, one core",
+        50,
+        Duration::from_millis(20),
+        one_core,
+    );
 }

@@ -6,34 +6,60 @@ use stackctl::source::SourceFile;
 use std::time::Instant;
 
 fn main() {
-    let path = std::env::args().skip(1).find(|a| a.ends_with(".yaml")).unwrap_or_else(|| "stacks/ebay-sniper.yaml".into());
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| a.ends_with(".yaml"))
+        .unwrap_or_else(|| "stacks/ebay-sniper.yaml".into());
     let text = std::fs::read_to_string(&path).unwrap();
     let n = 100;
     let t = Instant::now();
-    for _ in 0..n { Renderer::new(&TemplateSet::builtin()).unwrap(); }
+    for _ in 0..n {
+        Renderer::new(&TemplateSet::builtin()).unwrap();
+    }
     println!("compile templates: {:?}", t.elapsed() / n);
     let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
     let t = Instant::now();
-    for _ in 0..n { StackSource::parse(SourceFile { name: path.clone(), text: text.clone() }).map_err(|_| ()).unwrap(); }
+    for _ in 0..n {
+        StackSource::parse(SourceFile {
+            name: path.clone(),
+            text: text.clone(),
+        })
+        .map_err(|_| ())
+        .unwrap();
+    }
     println!("parse: {:?}", t.elapsed() / n);
-    let source = StackSource::parse(SourceFile { name: path.clone(), text: text.clone() }).map_err(|_| ()).unwrap();
+    let source = StackSource::parse(SourceFile {
+        name: path.clone(),
+        text: text.clone(),
+    })
+    .map_err(|_| ())
+    .unwrap();
     let t = Instant::now();
-    for _ in 0..n { source.resolve("prod"); }
+    for _ in 0..n {
+        source.resolve("prod");
+    }
     println!("resolve+validate: {:?}", t.elapsed() / n);
     let def = source.resolve("prod").def.unwrap();
     let t = Instant::now();
-    for _ in 0..n { plan(&def, "prod", &Default::default()); }
+    for _ in 0..n {
+        plan(&def, "prod", &Default::default());
+    }
     println!("plan: {:?}", t.elapsed() / n);
     let p = plan(&def, "prod", &Default::default());
     let t = Instant::now();
-    for _ in 0..n { renderer.render(&p).unwrap(); }
+    for _ in 0..n {
+        renderer.render(&p).unwrap();
+    }
     println!("render: {:?}", t.elapsed() / n);
     let tpl = renderer.render(&p).unwrap();
     let t = Instant::now();
-    for _ in 0..n { stackctl::check::check(&tpl); }
+    for _ in 0..n {
+        stackctl::check::check(&tpl);
+    }
     println!("check: {:?}", t.elapsed() / n);
     let t = Instant::now();
-    for _ in 0..n { to_yaml(&tpl); }
+    for _ in 0..n {
+        to_yaml(&tpl);
+    }
     println!("to_yaml: {:?}", t.elapsed() / n);
 }
-

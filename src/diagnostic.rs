@@ -39,10 +39,18 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), anchor: Anchor::Nowhere, hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            anchor: Anchor::Nowhere,
+            hint: None,
+        }
     }
     pub fn warning(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
     }
     pub fn at_value(mut self, path: Path) -> Self {
         self.anchor = Anchor::Value(path);
@@ -127,7 +135,10 @@ impl Diagnostic {
 
 /// Suggests the closest of `candidates` to `word`, if one is close enough
 /// to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -137,7 +148,10 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 }
 
 /// "did you mean `x`?" or the full list of what is allowed, as a hint.
-pub fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
+pub fn suggestion<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<String> {
     if let Some(best) = did_you_mean(word, candidates.clone()) {
         return Some(format!("did you mean `{best}`?"));
     }

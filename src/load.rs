@@ -7,7 +7,9 @@
 
 use crate::diagnostic::{suggestion, Anchor, Diagnostic};
 use crate::model::{StackDef, DEFAULT_ENVIRONMENTS};
-use crate::source::{deserialize_collecting, merge_overlay, parse_yaml, Loc, Node, Seg, SourceFile};
+use crate::source::{
+    deserialize_collecting, merge_overlay, parse_yaml, Loc, Node, NodeValue, Path, Seg, SourceFile,
+};
 use crate::validate;
 use indexmap::IndexMap;
 
@@ -26,12 +28,32 @@ pub struct Resolved {
     /// Present when the definition could be read (even if validation found problems).
     pub def: Option<StackDef>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The merged definition as located nodes, to place later findings.
+    tree: Option<Node>,
 }
 
 impl Resolved {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+    /// Where in the stack file a value the definition at `origin` produced
+    /// stands: the scalar under `origin` that reads as `value` when there is
+    /// exactly one, else `origin`'s own key.
+    pub fn anchor_for(&self, origin: &Path, value: Option<&serde_json::Value>) -> Anchor {
+        let Some(tree) = &self.tree else {
+            return Anchor::Nowhere;
+        };
+        let subtree = value.and_then(|v| node_at(tree, origin).map(|n| (n, v)));
+        if let Some((node, value)) = subtree {
+            let mut matches = Vec::new();
+            scalars_equal_to(node, value, &mut matches);
+            if let [only] = matches.as_slice() {
+                return Anchor::At(*only);
+            }
+        }
+        locate(tree, &Anchor::Key(origin.clone()))
+    }
+
     /// The definition, when there is no error at all.
     pub fn valid_def(&self) -> Option<&StackDef> {
         if self.has_errors() {
@@ -50,9 +72,12 @@ impl StackSource {
             Err(problems) => return Err((file, problems)),
         };
         if root.as_map().is_none() {
-            let d = Diagnostic::error(format!("a stack file is a mapping of fields, this is {}", root.kind_name()))
-                .at(root.loc)
-                .hint("start with `name: my-app`");
+            let d = Diagnostic::error(format!(
+                "a stack file is a mapping of fields, this is {}",
+                root.kind_name()
+            ))
+            .at(root.loc)
+            .hint("start with `name: my-app`");
             return Err((file, vec![d]));
         }
         let mut problems = Vec::new();
@@ -100,7 +125,11 @@ impl StackSource {
             },
         }
         if problems.is_empty() {
-            Ok(StackSource { file, base: root, overlays })
+            Ok(StackSource {
+                file,
+                base: root,
+                overlays,
+            })
         } else {
             Err((file, problems))
         }
@@ -113,9 +142,16 @@ impl StackSource {
     /// The definition as it stands in `env`, with every problem found.
     pub fn resolve(&self, env: &str) -> Resolved {
         let Some(overlay) = self.overlays.get(env) else {
-            let d = Diagnostic::error(format!("this stack has no environment `{env}`"))
-                .maybe_hint(suggestion(env, self.environments()).map(|s| format!("{s} (environments are declared under `environments:`)")));
-            return Resolved { env: env.to_string(), def: None, diagnostics: vec![d] };
+            let d = Diagnostic::error(format!("this stack has no environment `{env}`")).maybe_hint(
+                suggestion(env, self.environments())
+                    .map(|s| format!("{s} (environments are declared under `environments:`)")),
+            );
+            return Resolved {
+                env: env.to_string(),
+                def: None,
+                diagnostics: vec![d],
+                tree: None,
+            };
         };
         let mut tree = self.base.clone();
         merge_overlay(&mut tree, overlay.clone());
@@ -129,12 +165,20 @@ impl StackSource {
         }
         diagnostics.sort_by_key(|d| (d.loc().unwrap_or_default(), d.message.clone()));
         diagnostics.dedup();
-        Resolved { env: env.to_string(), def: report.value, diagnostics }
+        Resolved {
+            env: env.to_string(),
+            def: report.value,
+            diagnostics,
+            tree: Some(tree),
+        }
     }
 }
 
 fn empty_map(loc: Loc) -> Node {
-    Node { value: crate::source::NodeValue::Map(Vec::new()), loc }
+    Node {
+        value: crate::source::NodeValue::Map(Vec::new()),
+        loc,
+    }
 }
 
 pub fn is_valid_env_name(name: &str) -> bool {
@@ -157,12 +201,15 @@ fn locate(tree: &Node, anchor: &Anchor) -> Anchor {
     for (i, seg) in path.0.iter().enumerate() {
         let last = i + 1 == path.0.len();
         let next = match (seg, &node.value) {
-            (Seg::Key(k), crate::source::NodeValue::Map(entries)) => entries.iter().find(|(key, _)| key.name == *k).map(|(key, v)| {
-                if last && want_key {
-                    loc = key.loc;
-                }
-                v
-            }),
+            (Seg::Key(k), crate::source::NodeValue::Map(entries)) => entries
+                .iter()
+                .find(|(key, _)| key.name == *k)
+                .map(|(key, v)| {
+                    if last && want_key {
+                        loc = key.loc;
+                    }
+                    v
+                }),
             (Seg::Index(n), crate::source::NodeValue::Seq(items)) => items.get(*n),
             _ => None,
         };
@@ -179,15 +226,61 @@ fn locate(tree: &Node, anchor: &Anchor) -> Anchor {
     Anchor::At(loc)
 }
 
+fn node_at<'n>(tree: &'n Node, path: &Path) -> Option<&'n Node> {
+    path.0
+        .iter()
+        .try_fold(tree, |node, seg| match (seg, &node.value) {
+            (Seg::Key(k), NodeValue::Map(entries)) => entries
+                .iter()
+                .find(|(key, _)| key.name == *k)
+                .map(|(_, v)| v),
+            (Seg::Index(n), NodeValue::Seq(items)) => items.get(*n),
+            _ => None,
+        })
+}
+
+/// Locations of the scalars under `node` whose text is `value` (a string as
+/// written, or a number or boolean's text).
+fn scalars_equal_to(node: &Node, value: &serde_json::Value, out: &mut Vec<Loc>) {
+    match &node.value {
+        NodeValue::Scalar { text, .. } => {
+            let same = match value {
+                serde_json::Value::String(s) => s == text,
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
+                    value.to_string() == *text
+                }
+                _ => false,
+            };
+            if same {
+                out.push(node.loc);
+            }
+        }
+        NodeValue::Seq(items) => items.iter().for_each(|n| scalars_equal_to(n, value, out)),
+        NodeValue::Map(entries) => entries
+            .iter()
+            .for_each(|(_, n)| scalars_equal_to(n, value, out)),
+    }
+}
+
 /// Convenience for tests and tools: parse and resolve text in one step.
 pub fn resolve_text(name: &str, text: &str, env: &str) -> (SourceFile, Resolved) {
-    let file = SourceFile { name: name.to_string(), text: text.to_string() };
+    let file = SourceFile {
+        name: name.to_string(),
+        text: text.to_string(),
+    };
     match StackSource::parse(file) {
         Ok(source) => {
             let resolved = source.resolve(env);
             (source.file, resolved)
         }
-        Err((file, diagnostics)) => (file, Resolved { env: env.to_string(), def: None, diagnostics }),
+        Err((file, diagnostics)) => (
+            file,
+            Resolved {
+                env: env.to_string(),
+                def: None,
+                diagnostics,
+                tree: None,
+            },
+        ),
     }
 }
-

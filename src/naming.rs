@@ -47,11 +47,16 @@ impl NameContext<'_> {
 
 /// Placeholders in `pattern` that are not known, in order of appearance.
 pub fn unknown_placeholders(pattern: &str) -> Vec<String> {
-    placeholders(pattern).filter(|p| !PLACEHOLDERS.contains(&p.as_str())).collect()
+    placeholders(pattern)
+        .filter(|p| !PLACEHOLDERS.contains(&p.as_str()))
+        .collect()
 }
 
 fn placeholders(pattern: &str) -> impl Iterator<Item = String> + '_ {
-    pattern.split('{').skip(1).filter_map(|part| part.split_once('}').map(|(p, _)| p.to_string()))
+    pattern
+        .split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(p, _)| p.to_string()))
 }
 
 /// The pattern as it will be in the longest case, for length and character checks.
@@ -84,16 +89,29 @@ mod tests {
 
     #[test]
     fn logical_ids_are_pascal_case_with_kind() {
-        assert_eq!(logical_id("bid-executor", "Function"), "BidExecutorFunction");
+        assert_eq!(
+            logical_id("bid-executor", "Function"),
+            "BidExecutorFunction"
+        );
         assert_eq!(logical_id("audit_logs", "Table"), "AuditLogsTable");
         assert_eq!(logical_id("EmailIndex", "Index"), "EmailIndexIndex");
     }
 
     #[test]
     fn patterns_expand_for_checks_and_for_templates() {
-        let ctx = NameContext { app: "ebay-sniper", env: "prod", name: "bids" };
-        assert_eq!(expand_for_checks("{stack}-Bids", &ctx), "ebay-sniper-prod-Bids");
-        assert_eq!(to_sub("{stack}-{name}-{account}", &ctx), "${AWS::StackName}-bids-${AWS::AccountId}");
+        let ctx = NameContext {
+            app: "ebay-sniper",
+            env: "prod",
+            name: "bids",
+        };
+        assert_eq!(
+            expand_for_checks("{stack}-Bids", &ctx),
+            "ebay-sniper-prod-Bids"
+        );
+        assert_eq!(
+            to_sub("{stack}-{name}-{account}", &ctx),
+            "${AWS::StackName}-bids-${AWS::AccountId}"
+        );
         assert_eq!(unknown_placeholders("{stack}-{nmae}"), vec!["nmae"]);
     }
 }

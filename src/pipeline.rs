@@ -12,7 +12,10 @@ use serde_json::Value;
 #[derive(Debug)]
 pub enum Outcome {
     /// A template, and any warnings found on the way.
-    Rendered { template: Value, warnings: Vec<Diagnostic> },
+    Rendered {
+        template: Value,
+        warnings: Vec<Diagnostic>,
+    },
     /// Problems that stop rendering (errors, and warnings found with them).
     Invalid(Vec<Diagnostic>),
 }
@@ -28,33 +31,61 @@ impl Outcome {
 
 /// Runs every stage for `env`. A broken template is an `Err`; a broken stack
 /// definition is `Ok(Outcome::Invalid)`.
-pub fn render_environment(source: &StackSource, env: &str, renderer: &Renderer, code: &CodeLocations) -> Result<Outcome, RenderError> {
+pub fn render_environment(
+    source: &StackSource,
+    env: &str,
+    renderer: &Renderer,
+    code: &CodeLocations,
+) -> Result<Outcome, RenderError> {
     let resolved = source.resolve(env);
     let Some(def) = resolved.valid_def() else {
         return Ok(Outcome::Invalid(resolved.diagnostics));
     };
     let plan = plan::plan(def, env, code);
-    let template = renderer.render_owned(plan)?;
+    let (template, origins) = renderer.render_traced(plan)?;
+    // Findings point at the stack-file place that produced them where there is one.
+    let located: Vec<Diagnostic> = check::check_resources(&template)
+        .into_iter()
+        .map(|finding| {
+            let mut d = finding.diagnostic;
+            if let Some(origin) = finding.resource.as_ref().and_then(|id| origins.get(id)) {
+                d.anchor = resolved.anchor_for(origin, finding.value.as_ref());
+            }
+            d
+        })
+        .collect();
     let mut diagnostics = resolved.diagnostics;
     diagnostics.extend(check::check(&template));
+    diagnostics.extend(located);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Ok(Outcome::Invalid(diagnostics));
     }
-    Ok(Outcome::Rendered { template, warnings: diagnostics })
+    Ok(Outcome::Rendered {
+        template,
+        warnings: diagnostics,
+    })
 }
 
 /// Renders many (stack, environment, code) jobs on all available cores, returning
 /// outcomes in the order asked. Each pair is independent; the renderer and
 /// its parse cache are shared.
-pub fn render_jobs(jobs: &[(&StackSource, &str, &CodeLocations)], renderer: &Renderer) -> Vec<Result<Outcome, RenderError>> {
+pub fn render_jobs(
+    jobs: &[(&StackSource, &str, &CodeLocations)],
+    renderer: &Renderer,
+) -> Vec<Result<Outcome, RenderError>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len())
+        .max(1);
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some((source, env, code)) = jobs.get(i) else { return done };
+            let Some((source, env, code)) = jobs.get(i) else {
+                return done;
+            };
             done.push((i, render_environment(source, env, renderer, code)));
         }
     };

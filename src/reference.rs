@@ -81,11 +81,31 @@ impl Section {
     }
 
     fn named(self) -> bool {
-        !matches!(self, Section::UserPool | Section::Frontend | Section::Stack | Section::Aws | Section::Encryption)
+        !matches!(
+            self,
+            Section::UserPool
+                | Section::Frontend
+                | Section::Stack
+                | Section::Aws
+                | Section::Encryption
+        )
     }
 
-    const WORDS: [&'static str; 13] =
-        ["tables", "buckets", "secrets", "functions", "topics", "schedule_groups", "apis", "distributions", "user_pool", "frontend", "stack", "aws", "encryption"];
+    const WORDS: [&'static str; 13] = [
+        "tables",
+        "buckets",
+        "secrets",
+        "functions",
+        "topics",
+        "schedule_groups",
+        "apis",
+        "distributions",
+        "user_pool",
+        "frontend",
+        "stack",
+        "aws",
+        "encryption",
+    ];
 
     fn from_word(word: &str) -> Option<Section> {
         Some(match word {
@@ -110,7 +130,9 @@ impl Section {
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.section {
-            Section::UserPoolClients => write!(f, "${{user_pool.clients.{}.{}}}", self.name, self.attr),
+            Section::UserPoolClients => {
+                write!(f, "${{user_pool.clients.{}.{}}}", self.name, self.attr)
+            }
             s if s.named() => write!(f, "${{{}.{}.{}}}", s.word(), self.name, self.attr),
             s => write!(f, "${{{}.{}}}", s.word(), self.attr),
         }
@@ -163,24 +185,46 @@ fn parse_one(inner: &str) -> Result<Reference, ReferenceError> {
     let parts: Vec<&str> = inner.split('.').collect();
     let bad = |message: String, hint: String| Err(ReferenceError { message, hint });
     let Some(section) = Section::from_word(parts[0]) else {
-        let hint = crate::diagnostic::suggestion(parts[0], Section::WORDS)
-            .unwrap_or_default();
-        return bad(format!("`${{{inner}}}` does not name a part of the stack"), format!("{hint} (references look like `${{tables.NAME.name}}`)"));
+        let hint = crate::diagnostic::suggestion(parts[0], Section::WORDS).unwrap_or_default();
+        return bad(
+            format!("`${{{inner}}}` does not name a part of the stack"),
+            format!("{hint} (references look like `${{tables.NAME.name}}`)"),
+        );
     };
     let (section, name, attr) = match (section, parts.as_slice()) {
-        (Section::UserPool, [_, "clients", client, attr]) => (Section::UserPoolClients, client.to_string(), *attr),
+        (Section::UserPool, [_, "clients", client, attr]) => {
+            (Section::UserPoolClients, client.to_string(), *attr)
+        }
         (s, [_, name, attr]) if s.named() => (s, name.to_string(), *attr),
         (s, [_, attr]) if !s.named() => (s, String::new(), *attr),
         (s, _) => {
-            let shape = if s.named() { format!("${{{}.NAME.{}}}", s.word(), s.attributes()[0]) } else { format!("${{{}.{}}}", s.word(), s.attributes()[0]) };
-            return bad(format!("`${{{inner}}}` is not a reference stackctl understands"), format!("write it as `{shape}`"));
+            let shape = if s.named() {
+                format!("${{{}.NAME.{}}}", s.word(), s.attributes()[0])
+            } else {
+                format!("${{{}.{}}}", s.word(), s.attributes()[0])
+            };
+            return bad(
+                format!("`${{{inner}}}` is not a reference stackctl understands"),
+                format!("write it as `{shape}`"),
+            );
         }
     };
     if !section.attributes().contains(&attr) {
-        let hint = crate::diagnostic::suggestion(attr, section.attributes().iter().copied()).unwrap_or_default();
-        return bad(format!("`{attr}` is not something `{}` references can give", section.word()), hint);
+        let hint = crate::diagnostic::suggestion(attr, section.attributes().iter().copied())
+            .unwrap_or_default();
+        return bad(
+            format!(
+                "`{attr}` is not something `{}` references can give",
+                section.word()
+            ),
+            hint,
+        );
     }
-    Ok(Reference { section, name, attr: attr.to_string() })
+    Ok(Reference {
+        section,
+        name,
+        attr: attr.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -198,8 +242,18 @@ mod tests {
     #[test]
     fn client_references() {
         let pieces = parse("${user_pool.clients.web.id}").unwrap();
-        assert_eq!(pieces, vec![Piece::Ref(Reference { section: Section::UserPoolClients, name: "web".into(), attr: "id".into() })]);
-        assert_eq!(pieces[0].to_string_for_test(), "${user_pool.clients.web.id}");
+        assert_eq!(
+            pieces,
+            vec![Piece::Ref(Reference {
+                section: Section::UserPoolClients,
+                name: "web".into(),
+                attr: "id".into()
+            })]
+        );
+        assert_eq!(
+            pieces[0].to_string_for_test(),
+            "${user_pool.clients.web.id}"
+        );
     }
 
     #[test]

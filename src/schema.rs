@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 /// The schema as pretty JSON, with `environments` (which the loader merges
 /// before typing) described as overrides of any field.
 pub fn schema_json() -> String {
-    let mut schema = serde_json::to_value(schemars::schema_for!(StackDef)).expect("schema serializes");
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(StackDef)).expect("schema serializes");
     let partial = partial_definitions(&mut schema);
     schema["properties"]["environments"] = json!({
         "description": "Per-environment overrides, by environment name (default: dev, staging, prod). Each is a partial stack definition deep-merged onto the base: mappings merge, anything else replaces, `null` removes.",
@@ -19,7 +20,11 @@ pub fn schema_json() -> String {
 /// Adds an "overrides" copy of the root and every definition in which no
 /// field is required and any field may be `null`; returns a reference to it.
 fn partial_definitions(schema: &mut Value) -> Value {
-    let defs = schema.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
+    let defs = schema
+        .get("$defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let mut partial_defs = serde_json::Map::new();
     for (name, def) in &defs {
         partial_defs.insert(format!("Partial{name}"), make_partial(def));
@@ -31,8 +36,15 @@ fn partial_definitions(schema: &mut Value) -> Value {
         obj.remove("title");
     }
     partial_defs.insert("PartialStackDef".into(), make_partial(&root));
-    let target = schema.as_object_mut().expect("schema is an object").entry("$defs").or_insert_with(|| json!({}));
-    target.as_object_mut().expect("$defs is an object").extend(partial_defs);
+    let target = schema
+        .as_object_mut()
+        .expect("schema is an object")
+        .entry("$defs")
+        .or_insert_with(|| json!({}));
+    target
+        .as_object_mut()
+        .expect("$defs is an object")
+        .extend(partial_defs);
     json!({"$ref": "#/$defs/PartialStackDef"})
 }
 
@@ -44,7 +56,10 @@ fn make_partial(value: &Value) -> Value {
                 match k.as_str() {
                     "required" => {}
                     "$ref" => {
-                        let name = v.as_str().unwrap_or_default().trim_start_matches("#/$defs/");
+                        let name = v
+                            .as_str()
+                            .unwrap_or_default()
+                            .trim_start_matches("#/$defs/");
                         out.insert(k.clone(), json!(format!("#/$defs/Partial{name}")));
                     }
                     "properties" => {
@@ -52,7 +67,12 @@ fn make_partial(value: &Value) -> Value {
                             .as_object()
                             .into_iter()
                             .flatten()
-                            .map(|(name, s)| (name.clone(), json!({"anyOf": [make_partial(s), {"type": "null"}]})))
+                            .map(|(name, s)| {
+                                (
+                                    name.clone(),
+                                    json!({"anyOf": [make_partial(s), {"type": "null"}]}),
+                                )
+                            })
                             .collect();
                         out.insert(k.clone(), Value::Object(props));
                     }

@@ -14,14 +14,32 @@ use support::moto::Moto;
 
 /// A project with one small stack, deployed with CloudFormation at `port`
 /// (everything else at the emulator); returns the running stackctl.
-fn deploy_with_cloudformation_at(moto: &Moto, dir: &std::path::Path, port: u16) -> std::process::Child {
+fn deploy_with_cloudformation_at(
+    moto: &Moto,
+    dir: &std::path::Path,
+    port: u16,
+) -> std::process::Child {
     std::fs::create_dir_all(dir.join("stacks")).unwrap();
-    std::fs::write(dir.join("stacks/cancelme.yaml"), "name: cancelme\ntables:\n  items:\n    partition_key: {name: id, type: S}\n").unwrap();
+    std::fs::write(
+        dir.join("stacks/cancelme.yaml"),
+        "name: cancelme\ntables:\n  items:\n    partition_key: {name: id, type: S}\n",
+    )
+    .unwrap();
     Command::new(env!("CARGO_BIN_EXE_stackctl"))
-        .args(["deploy", "--env", "dev", "--require-approval", "never", "cancelme"])
+        .args([
+            "deploy",
+            "--env",
+            "dev",
+            "--require-approval",
+            "never",
+            "cancelme",
+        ])
         .current_dir(dir)
         .envs(moto.env())
-        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://127.0.0.1:{port}"))
+        .env(
+            "AWS_ENDPOINT_URL_CLOUDFORMATION",
+            format!("http://127.0.0.1:{port}"),
+        )
         .env("CI", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -31,9 +49,16 @@ fn deploy_with_cloudformation_at(moto: &Moto, dir: &std::path::Path, port: u16) 
 
 /// Sends Ctrl-C (SIGINT) and collects what stackctl said and its exit code.
 fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
     let out = child.wait_with_output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -58,14 +83,23 @@ fn ctrl_c_before_execution_cleans_up_and_exits_130() {
     });
 
     let child = deploy_with_cloudformation_at(&moto, dir.path(), port);
-    called.recv_timeout(Duration::from_secs(60)).expect("stackctl reached CloudFormation");
+    called
+        .recv_timeout(Duration::from_secs(60))
+        .expect("stackctl reached CloudFormation");
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted; cleaning up"), "{stderr}");
-    assert!(stderr.contains("interrupted before cancelme-dev was changed"), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(20), "clean-up is bounded: {:?}", started.elapsed());
+    assert!(
+        stderr.contains("interrupted before cancelme-dev was changed"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "clean-up is bounded: {:?}",
+        started.elapsed()
+    );
 }
 
 /// A CloudFormation stand-in speaking the query protocol: the stack does not
@@ -101,8 +135,14 @@ fn fake_cloudformation(executed: mpsc::Sender<()>) -> u16 {
                     let mut body = vec![0; length];
                     reader.read_exact(&mut body).unwrap();
                     let body = String::from_utf8_lossy(&body).into_owned();
-                    let action = body.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or_default().to_string();
-                    let ok = |inner: &str| (200, format!("<{action}Response xmlns=\"{NS}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"));
+                    let action = body
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix("Action="))
+                        .unwrap_or_default()
+                        .to_string();
+                    let ok = |inner: &str| {
+                        (200, format!("<{action}Response xmlns=\"{NS}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"))
+                    };
                     let (status, xml) = match action.as_str() {
                         "DescribeStacks" => (400, format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id cancelme-dev does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>")),
                         "CreateChangeSet" => ok("<Id>arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/1</Id><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/cancelme-dev/1</StackId>"),
@@ -133,11 +173,22 @@ fn ctrl_c_during_execution_says_cloudformation_carries_on() {
     let dir = tempfile::tempdir().unwrap();
     let (executed, was_executed) = mpsc::channel();
     let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(executed));
-    was_executed.recv_timeout(Duration::from_secs(60)).expect("stackctl executed the change set");
+    was_executed
+        .recv_timeout(Duration::from_secs(60))
+        .expect("stackctl executed the change set");
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");
-    assert!(stderr.contains("stopped watching cancelme-dev; CloudFormation carries on with the deploy"), "{stderr}");
-    assert!(stderr.contains("aws cloudformation describe-stack-events --stack-name cancelme-dev"), "{stderr}");
-    assert!(!stderr.contains("change set was removed"), "an executing change set is not touched: {stderr}");
+    assert!(
+        stderr.contains("stopped watching cancelme-dev; CloudFormation carries on with the deploy"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("aws cloudformation describe-stack-events --stack-name cancelme-dev"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("change set was removed"),
+        "an executing change set is not touched: {stderr}"
+    );
 }

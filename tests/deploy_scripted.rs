@@ -11,14 +11,17 @@ use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
-use aws_sdk_cloudformation::operation::describe_stack_events::{DescribeStackEventsError, DescribeStackEventsOutput};
+use aws_sdk_cloudformation::operation::describe_stack_events::{
+    DescribeStackEventsError, DescribeStackEventsOutput,
+};
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
 use aws_sdk_cloudformation::operation::get_template::GetTemplateOutput;
 use aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput;
 use aws_sdk_cloudformation::primitives::DateTime;
 use aws_sdk_cloudformation::types::{
-    Change, ChangeAction, ChangeSetStatus, ChangeSetType, ChangeType, Replacement, RequiresRecreation, ResourceAttribute, ResourceChange, ResourceChangeDetail, ResourceStatus,
+    Change, ChangeAction, ChangeSetStatus, ChangeSetType, ChangeType, Replacement,
+    RequiresRecreation, ResourceAttribute, ResourceChange, ResourceChangeDetail, ResourceStatus,
     ResourceTargetDefinition, Stack, StackEvent, StackStatus, Tag,
 };
 use aws_sdk_cloudformation::Client;
@@ -26,7 +29,9 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use serde_json::{json, Value};
 use stackctl::diff::guard::RequireApproval;
 use stackctl::engine::artifacts::{ArtifactStore, Shipment};
-use stackctl::engine::deploy::{deploy_stack, Approval, DeployOutcome, DeployRequest, Observer, StackDiff};
+use stackctl::engine::deploy::{
+    deploy_stack, Approval, DeployOutcome, DeployRequest, Observer, StackDiff,
+};
 use stackctl::engine::stacks::CloudFormation;
 use stackctl::engine::watch::Pacing;
 use std::sync::{Arc, Mutex};
@@ -48,7 +53,13 @@ struct Recorder {
 
 impl Recorder {
     fn answering(approval: Approval) -> Recorder {
-        Recorder { approval, notes: Mutex::default(), events: Mutex::default(), plans: Mutex::default(), questions: Mutex::default() }
+        Recorder {
+            approval,
+            notes: Mutex::default(),
+            events: Mutex::default(),
+            plans: Mutex::default(),
+            questions: Mutex::default(),
+        }
     }
 }
 
@@ -60,7 +71,10 @@ impl Observer for Recorder {
         self.plans.lock().unwrap().push(diff.clone());
     }
     fn event(&self, _: &str, e: &stackctl::engine::stacks::StackEvent) {
-        self.events.lock().unwrap().push(format!("{} {}", e.logical_id, e.status));
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("{} {}", e.logical_id, e.status));
     }
     fn approve(&self, _: &str, question: &str) -> Approval {
         self.questions.lock().unwrap().push(question.to_string());
@@ -141,18 +155,31 @@ fn stack(status: StackStatus) -> Stack {
         .enable_termination_protection(true)
         .tags(Tag::builder().key("app").value("shop").build())
         .tags(Tag::builder().key("env").value("prod").build())
-        .outputs(aws_sdk_cloudformation::types::Output::builder().output_key("ApiUrl").output_value("https://api.example.com").build())
+        .outputs(
+            aws_sdk_cloudformation::types::Output::builder()
+                .output_key("ApiUrl")
+                .output_value("https://api.example.com")
+                .build(),
+        )
         .build()
 }
 
 fn describe(status: StackStatus) -> Rule {
-    mock!(Client::describe_stacks).then_output(move || DescribeStacksOutput::builder().stacks(stack(status.clone())).build())
+    mock!(Client::describe_stacks).then_output(move || {
+        DescribeStacksOutput::builder()
+            .stacks(stack(status.clone()))
+            .build()
+    })
 }
 
 fn describing(statuses: Vec<StackStatus>) -> Rule {
     let mut seq = mock!(Client::describe_stacks).sequence();
     for s in statuses {
-        seq = seq.output(move || DescribeStacksOutput::builder().stacks(stack(s.clone())).build());
+        seq = seq.output(move || {
+            DescribeStacksOutput::builder()
+                .stacks(stack(s.clone()))
+                .build()
+        });
     }
     seq.build()
 }
@@ -160,43 +187,90 @@ fn describing(statuses: Vec<StackStatus>) -> Rule {
 fn missing_stack() -> Rule {
     mock!(Client::describe_stacks).then_error(|| {
         aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError::generic(
-            aws_sdk_cloudformation::error::ErrorMetadata::builder().code("ValidationError").message(format!("Stack with id {STACK} does not exist")).build(),
+            aws_sdk_cloudformation::error::ErrorMetadata::builder()
+                .code("ValidationError")
+                .message(format!("Stack with id {STACK} does not exist"))
+                .build(),
         )
     })
 }
 
 fn deployed(template: &Value) -> Rule {
     let body = template.to_string();
-    mock!(Client::get_template).then_output(move || GetTemplateOutput::builder().template_body(body.clone()).build())
+    mock!(Client::get_template).then_output(move || {
+        GetTemplateOutput::builder()
+            .template_body(body.clone())
+            .build()
+    })
 }
 
 fn creates_change_set(kind: ChangeSetType) -> Rule {
     mock!(Client::create_change_set)
-        .match_requests(move |r| r.change_set_type() == Some(&kind) && r.stack_name() == Some(STACK) && r.template_body().is_some())
-        .then_output(|| CreateChangeSetOutput::builder().id("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/stackctl-1/9f8e").stack_id(STACK_ID).build())
+        .match_requests(move |r| {
+            r.change_set_type() == Some(&kind)
+                && r.stack_name() == Some(STACK)
+                && r.template_body().is_some()
+        })
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/stackctl-1/9f8e")
+                .stack_id(STACK_ID)
+                .build()
+        })
 }
 
 fn change_set_ready(changes: Vec<ResourceChange>) -> Rule {
     mock!(Client::describe_change_set).then_output(move || {
-        let mut out = DescribeChangeSetOutput::builder().status(ChangeSetStatus::CreateComplete).change_set_name("stackctl-1").stack_name(STACK);
+        let mut out = DescribeChangeSetOutput::builder()
+            .status(ChangeSetStatus::CreateComplete)
+            .change_set_name("stackctl-1")
+            .stack_name(STACK);
         for c in &changes {
-            out = out.changes(Change::builder().r#type(ChangeType::Resource).resource_change(c.clone()).build());
+            out = out.changes(
+                Change::builder()
+                    .r#type(ChangeType::Resource)
+                    .resource_change(c.clone())
+                    .build(),
+            );
         }
         out.build()
     })
 }
 
-fn modify(id: &str, ty: &str, replacement: Replacement, property: &str, recreation: RequiresRecreation) -> ResourceChange {
+fn modify(
+    id: &str,
+    ty: &str,
+    replacement: Replacement,
+    property: &str,
+    recreation: RequiresRecreation,
+) -> ResourceChange {
     ResourceChange::builder()
         .action(ChangeAction::Modify)
         .logical_resource_id(id)
         .resource_type(ty)
         .replacement(replacement)
-        .details(ResourceChangeDetail::builder().target(ResourceTargetDefinition::builder().attribute(ResourceAttribute::Properties).name(property).requires_recreation(recreation).build()).build())
+        .details(
+            ResourceChangeDetail::builder()
+                .target(
+                    ResourceTargetDefinition::builder()
+                        .attribute(ResourceAttribute::Properties)
+                        .name(property)
+                        .requires_recreation(recreation)
+                        .build(),
+                )
+                .build(),
+        )
         .build()
 }
 
-fn event(id: &str, logical: &str, ty: &str, status: ResourceStatus, reason: Option<&str>, at: i64) -> StackEvent {
+fn event(
+    id: &str,
+    logical: &str,
+    ty: &str,
+    status: ResourceStatus,
+    reason: Option<&str>,
+    at: i64,
+) -> StackEvent {
     StackEvent::builder()
         .stack_id(STACK_ID)
         .stack_name(STACK)
@@ -221,12 +295,18 @@ fn event_pages(history: Vec<Vec<StackEvent>>) -> Rule {
 
 /// Like [`event_pages`], answering only requests for `name` (any when empty).
 fn event_pages_of(name: &'static str, history: Vec<Vec<StackEvent>>) -> Rule {
-    let mut seq = mock!(Client::describe_stack_events).match_requests(move |r| name.is_empty() || r.stack_name() == Some(name)).sequence();
+    let mut seq = mock!(Client::describe_stack_events)
+        .match_requests(move |r| name.is_empty() || r.stack_name() == Some(name))
+        .sequence();
     let mut so_far: Vec<StackEvent> = Vec::new();
     for batch in history {
         so_far.extend(batch);
         let page: Vec<StackEvent> = so_far.iter().rev().cloned().collect();
-        seq = seq.output(move || DescribeStackEventsOutput::builder().set_stack_events(Some(page.clone())).build());
+        seq = seq.output(move || {
+            DescribeStackEventsOutput::builder()
+                .set_stack_events(Some(page.clone()))
+                .build()
+        });
     }
     seq.build()
 }
@@ -241,11 +321,14 @@ fn ok_delete_stack() -> Rule {
     mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build())
 }
 fn ok_protection() -> Rule {
-    mock!(Client::update_termination_protection).then_output(|| UpdateTerminationProtectionOutput::builder().build())
+    mock!(Client::update_termination_protection)
+        .then_output(|| UpdateTerminationProtectionOutput::builder().build())
 }
 
 fn engine(rules: &[&Rule]) -> CloudFormation {
-    CloudFormation { client: mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules) }
+    CloudFormation {
+        client: mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules),
+    }
 }
 
 fn baseline() -> Vec<StackEvent> {
@@ -258,20 +341,41 @@ fn baseline() -> Vec<StackEvent> {
 async fn a_no_op_deploy_is_two_reads_and_no_write_call() {
     let t = template("id", 512, &["dynamodb:GetItem"]);
     let (describe, get) = (describe(StackStatus::UpdateComplete), deployed(&t));
-    let writes = [mock!(Client::create_change_set).then_output(|| CreateChangeSetOutput::builder().build()), ok_execute(), ok_delete_change_set(), ok_delete_stack(), ok_protection()];
+    let writes = [
+        mock!(Client::create_change_set).then_output(|| CreateChangeSetOutput::builder().build()),
+        ok_execute(),
+        ok_delete_change_set(),
+        ok_delete_stack(),
+        ok_protection(),
+    ];
     let mut rules = vec![&describe, &get];
     rules.extend(writes.iter());
     let cfn = engine(&rules);
     let store = Store::default();
     let mut r = request(t);
-    r.shipments = vec![Shipment { key: "artifacts/shop/orders/abc.zip".into(), path: "/nonexistent.zip".into(), sha256_base64: "x".into() }];
-    let outcome = deploy_stack(&cfn, &store, &r, &Recorder::answering(Approval::CannotAsk)).await.unwrap();
-    assert_eq!(outcome, DeployOutcome::NoChanges { outputs: vec![("ApiUrl".into(), "https://api.example.com".into())] });
+    r.shipments = vec![Shipment {
+        key: "artifacts/shop/orders/abc.zip".into(),
+        path: "/nonexistent.zip".into(),
+        sha256_base64: "x".into(),
+    }];
+    let outcome = deploy_stack(&cfn, &store, &r, &Recorder::answering(Approval::CannotAsk))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        DeployOutcome::NoChanges {
+            outputs: vec![("ApiUrl".into(), "https://api.example.com".into())]
+        }
+    );
     assert_eq!((describe.num_calls(), get.num_calls()), (1, 1));
     for w in &writes {
         assert_eq!(w.num_calls(), 0, "no write call");
     }
-    assert!(store.calls.lock().unwrap().is_empty(), "nothing uploaded or even checked: {:?}", store.calls.lock().unwrap());
+    assert!(
+        store.calls.lock().unwrap().is_empty(),
+        "nothing uploaded or even checked: {:?}",
+        store.calls.lock().unwrap()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -279,7 +383,13 @@ async fn a_failed_change_set_saying_no_changes_is_no_changes_and_is_cleaned_up()
     let old = template("id", 512, &["dynamodb:GetItem"]);
     let mut new = old.clone();
     new["Metadata"] = json!({"note": "not a change CloudFormation acts on"});
-    let (d, g, c, del, ex) = (describe(StackStatus::UpdateComplete), deployed(&old), creates_change_set(ChangeSetType::Update), ok_delete_change_set(), ok_execute());
+    let (d, g, c, del, ex) = (
+        describe(StackStatus::UpdateComplete),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        ok_delete_change_set(),
+        ok_execute(),
+    );
     let failed = mock!(Client::describe_change_set).then_output(|| {
         DescribeChangeSetOutput::builder()
             .status(ChangeSetStatus::Failed)
@@ -287,8 +397,18 @@ async fn a_failed_change_set_saying_no_changes_is_no_changes_and_is_cleaned_up()
             .build()
     });
     let cfn = engine(&[&d, &g, &c, &failed, &del, &ex]);
-    let outcome = deploy_stack(&cfn, &Store::default(), &request(new), &Recorder::answering(Approval::CannotAsk)).await.unwrap();
-    assert!(matches!(outcome, DeployOutcome::NoChanges { .. }), "{outcome:?}");
+    let outcome = deploy_stack(
+        &cfn,
+        &Store::default(),
+        &request(new),
+        &Recorder::answering(Approval::CannotAsk),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::NoChanges { .. }),
+        "{outcome:?}"
+    );
     assert_eq!((c.num_calls(), del.num_calls(), ex.num_calls()), (1, 1, 0));
 }
 
@@ -296,62 +416,181 @@ async fn a_failed_change_set_saying_no_changes_is_no_changes_and_is_cleaned_up()
 async fn the_data_loss_guard_refuses_a_table_replacement_unless_allowed() {
     let old = template("id", 512, &["dynamodb:GetItem"]);
     let new = template("orderId", 512, &["dynamodb:GetItem"]);
-    let replaced = modify("OrdersTable", "AWS::DynamoDB::Table", Replacement::True, "KeySchema", RequiresRecreation::Always);
-    let (d, g, c, ready, del, ex) = (describe(StackStatus::UpdateComplete), deployed(&old), creates_change_set(ChangeSetType::Update), change_set_ready(vec![replaced.clone()]), ok_delete_change_set(), ok_execute());
+    let replaced = modify(
+        "OrdersTable",
+        "AWS::DynamoDB::Table",
+        Replacement::True,
+        "KeySchema",
+        RequiresRecreation::Always,
+    );
+    let (d, g, c, ready, del, ex) = (
+        describe(StackStatus::UpdateComplete),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        change_set_ready(vec![replaced.clone()]),
+        ok_delete_change_set(),
+        ok_execute(),
+    );
     let cfn = engine(&[&d, &g, &c, &ready, &del, &ex]);
     let observer = Recorder::answering(Approval::CannotAsk);
-    let outcome = deploy_stack(&cfn, &Store::default(), &request(new.clone()), &observer).await.unwrap();
-    let DeployOutcome::Refused(refusals) = outcome else { panic!("expected a refusal, got {outcome:?}") };
+    let outcome = deploy_stack(&cfn, &Store::default(), &request(new.clone()), &observer)
+        .await
+        .unwrap();
+    let DeployOutcome::Refused(refusals) = outcome else {
+        panic!("expected a refusal, got {outcome:?}")
+    };
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0].logical_id, "OrdersTable");
-    assert!(refusals[0].reason.contains("KeySchema"), "{}", refusals[0].reason);
-    assert_eq!((ex.num_calls(), del.num_calls()), (0, 1), "not executed, change set removed");
+    assert!(
+        refusals[0].reason.contains("KeySchema"),
+        "{}",
+        refusals[0].reason
+    );
+    assert_eq!(
+        (ex.num_calls(), del.num_calls()),
+        (0, 1),
+        "not executed, change set removed"
+    );
 
     // Allowed by name: it goes ahead.
     let events = event_pages(vec![
         baseline(),
-        vec![stack_event("e1", ResourceStatus::UpdateInProgress, Some("User Initiated"), 1), event("e2", "OrdersTable", "AWS::DynamoDB::Table", ResourceStatus::UpdateComplete, None, 5)],
+        vec![
+            stack_event(
+                "e1",
+                ResourceStatus::UpdateInProgress,
+                Some("User Initiated"),
+                1,
+            ),
+            event(
+                "e2",
+                "OrdersTable",
+                "AWS::DynamoDB::Table",
+                ResourceStatus::UpdateComplete,
+                None,
+                5,
+            ),
+        ],
         vec![stack_event("e3", ResourceStatus::UpdateComplete, None, 6)],
     ]);
-    let (d, g, c, ready, ex, p) = (describing(vec![StackStatus::UpdateComplete, StackStatus::UpdateComplete]), deployed(&old), creates_change_set(ChangeSetType::Update), change_set_ready(vec![replaced]), ok_execute(), ok_protection());
+    let (d, g, c, ready, ex, p) = (
+        describing(vec![
+            StackStatus::UpdateComplete,
+            StackStatus::UpdateComplete,
+        ]),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        change_set_ready(vec![replaced]),
+        ok_execute(),
+        ok_protection(),
+    );
     let cfn = engine(&[&d, &g, &c, &ready, &events, &ex, &p]);
     let mut r = request(new);
     r.allow_replace = vec!["OrdersTable".into()];
-    let outcome = deploy_stack(&cfn, &Store::default(), &r, &observer).await.unwrap();
-    assert!(matches!(&outcome, DeployOutcome::Deployed { status, .. } if status == "UPDATE_COMPLETE"), "{outcome:?}");
+    let outcome = deploy_stack(&cfn, &Store::default(), &r, &observer)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, DeployOutcome::Deployed { status, .. } if status == "UPDATE_COMPLETE"),
+        "{outcome:?}"
+    );
     assert_eq!(ex.num_calls(), 1);
-    assert_eq!(observer.events.lock().unwrap().clone(), [format!("{STACK} UPDATE_IN_PROGRESS"), "OrdersTable UPDATE_COMPLETE".into(), format!("{STACK} UPDATE_COMPLETE")]);
+    assert_eq!(
+        observer.events.lock().unwrap().clone(),
+        [
+            format!("{STACK} UPDATE_IN_PROGRESS"),
+            "OrdersTable UPDATE_COMPLETE".into(),
+            format!("{STACK} UPDATE_COMPLETE")
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn iam_broadening_needs_approval_and_never_waits_without_a_terminal() {
     let old = template("id", 512, &["dynamodb:GetItem"]);
     let new = template("id", 512, &["dynamodb:GetItem", "dynamodb:DeleteItem"]);
-    let role_change = modify("OrdersFunctionRole", "AWS::IAM::Role", Replacement::False, "Policies", RequiresRecreation::Never);
-    let (d, g, c, ready, del, ex) = (describe(StackStatus::UpdateComplete), deployed(&old), creates_change_set(ChangeSetType::Update), change_set_ready(vec![role_change.clone()]), ok_delete_change_set(), ok_execute());
+    let role_change = modify(
+        "OrdersFunctionRole",
+        "AWS::IAM::Role",
+        Replacement::False,
+        "Policies",
+        RequiresRecreation::Never,
+    );
+    let (d, g, c, ready, del, ex) = (
+        describe(StackStatus::UpdateComplete),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        change_set_ready(vec![role_change.clone()]),
+        ok_delete_change_set(),
+        ok_execute(),
+    );
     let cfn = engine(&[&d, &g, &c, &ready, &del, &ex]);
     let observer = Recorder::answering(Approval::CannotAsk);
-    let outcome = deploy_stack(&cfn, &Store::default(), &request(new.clone()), &observer).await.unwrap();
-    let DeployOutcome::NotApproved(why) = outcome else { panic!("expected no approval, got {outcome:?}") };
+    let outcome = deploy_stack(&cfn, &Store::default(), &request(new.clone()), &observer)
+        .await
+        .unwrap();
+    let DeployOutcome::NotApproved(why) = outcome else {
+        panic!("expected no approval, got {outcome:?}")
+    };
     assert!(why.contains("--require-approval never"), "{why}");
     assert_eq!((ex.num_calls(), del.num_calls()), (0, 1));
     let plan = observer.plans.lock().unwrap()[0].clone();
-    assert_eq!(plan.broadening, vec![("OrdersFunctionRole".to_string(), "policy: Allow dynamodb:DeleteItem on OrdersTable.Arn".to_string())]);
+    assert_eq!(
+        plan.broadening,
+        vec![(
+            "OrdersFunctionRole".to_string(),
+            "policy: Allow dynamodb:DeleteItem on OrdersTable.Arn".to_string()
+        )]
+    );
 
     // Declined on a terminal: nothing executed either.
-    let (d, g, c, ready, del, ex) = (describe(StackStatus::UpdateComplete), deployed(&old), creates_change_set(ChangeSetType::Update), change_set_ready(vec![role_change.clone()]), ok_delete_change_set(), ok_execute());
+    let (d, g, c, ready, del, ex) = (
+        describe(StackStatus::UpdateComplete),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        change_set_ready(vec![role_change.clone()]),
+        ok_delete_change_set(),
+        ok_execute(),
+    );
     let cfn = engine(&[&d, &g, &c, &ready, &del, &ex]);
     let declined = Recorder::answering(Approval::Declined);
-    assert!(matches!(deploy_stack(&cfn, &Store::default(), &request(new.clone()), &declined).await.unwrap(), DeployOutcome::NotApproved(_)));
+    assert!(matches!(
+        deploy_stack(&cfn, &Store::default(), &request(new.clone()), &declined)
+            .await
+            .unwrap(),
+        DeployOutcome::NotApproved(_)
+    ));
     assert_eq!(ex.num_calls(), 0);
     assert!(declined.questions.lock().unwrap()[0].contains("widen permissions"));
 
     // Narrowing needs nobody.
-    let events = event_pages(vec![baseline(), vec![stack_event("e1", ResourceStatus::UpdateComplete, None, 3)]]);
-    let (d, g, c, ready, ex) = (describing(vec![StackStatus::UpdateComplete, StackStatus::UpdateComplete]), deployed(&new), creates_change_set(ChangeSetType::Update), change_set_ready(vec![role_change]), ok_execute());
+    let events = event_pages(vec![
+        baseline(),
+        vec![stack_event("e1", ResourceStatus::UpdateComplete, None, 3)],
+    ]);
+    let (d, g, c, ready, ex) = (
+        describing(vec![
+            StackStatus::UpdateComplete,
+            StackStatus::UpdateComplete,
+        ]),
+        deployed(&new),
+        creates_change_set(ChangeSetType::Update),
+        change_set_ready(vec![role_change]),
+        ok_execute(),
+    );
     let cfn = engine(&[&d, &g, &c, &ready, &events, &ex]);
-    let outcome = deploy_stack(&cfn, &Store::default(), &request(old), &Recorder::answering(Approval::CannotAsk)).await.unwrap();
-    assert!(matches!(outcome, DeployOutcome::Deployed { .. }), "{outcome:?}");
+    let outcome = deploy_stack(
+        &cfn,
+        &Store::default(),
+        &request(old),
+        &Recorder::answering(Approval::CannotAsk),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { .. }),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -369,64 +608,187 @@ async fn a_failed_update_reports_the_root_cause_not_the_cancellations() {
         ],
         vec![stack_event("e6", ResourceStatus::UpdateRollbackComplete, None, 9)],
     ]);
-    let memory = modify("OrdersFunction", "AWS::Lambda::Function", Replacement::False, "MemorySize", RequiresRecreation::Never);
-    let (d, g, c, ready, ex) = (describe(StackStatus::UpdateComplete), deployed(&old), creates_change_set(ChangeSetType::Update), change_set_ready(vec![memory]), ok_execute());
+    let memory = modify(
+        "OrdersFunction",
+        "AWS::Lambda::Function",
+        Replacement::False,
+        "MemorySize",
+        RequiresRecreation::Never,
+    );
+    let (d, g, c, ready, ex) = (
+        describe(StackStatus::UpdateComplete),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        change_set_ready(vec![memory]),
+        ok_execute(),
+    );
     let cfn = engine(&[&d, &g, &c, &ready, &events, &ex]);
     let observer = Recorder::answering(Approval::CannotAsk);
-    let outcome = deploy_stack(&cfn, &Store::default(), &request(new), &observer).await.unwrap();
-    let DeployOutcome::Failed { status, causes } = outcome else { panic!("expected a failure, got {outcome:?}") };
+    let outcome = deploy_stack(&cfn, &Store::default(), &request(new), &observer)
+        .await
+        .unwrap();
+    let DeployOutcome::Failed { status, causes } = outcome else {
+        panic!("expected a failure, got {outcome:?}")
+    };
     assert_eq!(status, "UPDATE_ROLLBACK_COMPLETE");
     assert_eq!(causes.len(), 1, "{causes:?}");
     assert_eq!(causes[0].logical_id, "OrdersFunction");
     assert!(causes[0].reason.as_deref().unwrap().contains("10240"));
-    assert_eq!(observer.events.lock().unwrap().len(), 6, "every event shown once, in order: {:?}", observer.events.lock().unwrap());
+    assert_eq!(
+        observer.events.lock().unwrap().len(),
+        6,
+        "every event shown once, in order: {:?}",
+        observer.events.lock().unwrap()
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_first_deploy_left_in_rollback_complete_is_deleted_and_created_again() {
     let new = template("id", 512, &["dynamodb:GetItem"]);
-    let status = describing(vec![StackStatus::RollbackComplete, StackStatus::CreateComplete]);
+    let status = describing(vec![
+        StackStatus::RollbackComplete,
+        StackStatus::CreateComplete,
+    ]);
     // The failed stack is followed by its id (once deleted, its name finds nothing) …
-    let old_history = event_pages_of(STACK_ID, vec![
-        vec![stack_event("r0", ResourceStatus::RollbackComplete, None, 0)],
-        vec![stack_event("d1", ResourceStatus::DeleteInProgress, Some("User Initiated"), 10), stack_event("d2", ResourceStatus::DeleteComplete, None, 12)],
-    ]);
+    let old_history = event_pages_of(
+        STACK_ID,
+        vec![
+            vec![stack_event("r0", ResourceStatus::RollbackComplete, None, 0)],
+            vec![
+                stack_event(
+                    "d1",
+                    ResourceStatus::DeleteInProgress,
+                    Some("User Initiated"),
+                    10,
+                ),
+                stack_event("d2", ResourceStatus::DeleteComplete, None, 12),
+            ],
+        ],
+    );
     // … and the new one by name.
-    let new_history = event_pages_of(STACK, vec![
-        vec![stack_event("n0", ResourceStatus::from("REVIEW_IN_PROGRESS"), None, 20)],
-        vec![stack_event("n1", ResourceStatus::CreateInProgress, Some("User Initiated"), 21), stack_event("n2", ResourceStatus::CreateComplete, None, 40)],
+    let new_history = event_pages_of(
+        STACK,
+        vec![
+            vec![stack_event(
+                "n0",
+                ResourceStatus::from("REVIEW_IN_PROGRESS"),
+                None,
+                20,
+            )],
+            vec![
+                stack_event(
+                    "n1",
+                    ResourceStatus::CreateInProgress,
+                    Some("User Initiated"),
+                    21,
+                ),
+                stack_event("n2", ResourceStatus::CreateComplete, None, 40),
+            ],
+        ],
+    );
+    let (del, c, ready, ex, p) = (
+        ok_delete_stack(),
+        creates_change_set(ChangeSetType::Create),
+        ready_for_create(),
+        ok_execute(),
+        ok_protection(),
+    );
+    let cfn = engine(&[
+        &status,
+        &old_history,
+        &new_history,
+        &del,
+        &c,
+        &ready,
+        &ex,
+        &p,
     ]);
-    let (del, c, ready, ex, p) = (ok_delete_stack(), creates_change_set(ChangeSetType::Create), ready_for_create(), ok_execute(), ok_protection());
-    let cfn = engine(&[&status, &old_history, &new_history, &del, &c, &ready, &ex, &p]);
     let observer = Recorder::answering(Approval::Granted);
-    let outcome = deploy_stack(&cfn, &Store::default(), &request(new), &observer).await.unwrap();
-    assert!(matches!(&outcome, DeployOutcome::Deployed { status, .. } if status == "CREATE_COMPLETE"), "{outcome:?}");
+    let outcome = deploy_stack(&cfn, &Store::default(), &request(new), &observer)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, DeployOutcome::Deployed { status, .. } if status == "CREATE_COMPLETE"),
+        "{outcome:?}"
+    );
     assert_eq!((del.num_calls(), c.num_calls(), ex.num_calls()), (1, 1, 1));
-    assert!(observer.notes.lock().unwrap().iter().any(|n| n.contains("ROLLBACK_COMPLETE") && n.contains("deleting it")), "{:?}", observer.notes.lock().unwrap());
-    assert_eq!(observer.questions.lock().unwrap().len(), 1, "a new stack's IAM roles are broadening");
+    assert!(
+        observer
+            .notes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|n| n.contains("ROLLBACK_COMPLETE") && n.contains("deleting it")),
+        "{:?}",
+        observer.notes.lock().unwrap()
+    );
+    assert_eq!(
+        observer.questions.lock().unwrap().len(),
+        1,
+        "a new stack's IAM roles are broadening"
+    );
 }
 
 fn ready_for_create() -> Rule {
-    change_set_ready(vec![ResourceChange::builder().action(ChangeAction::Add).logical_resource_id("OrdersTable").resource_type("AWS::DynamoDB::Table").build()])
+    change_set_ready(vec![ResourceChange::builder()
+        .action(ChangeAction::Add)
+        .logical_resource_id("OrdersTable")
+        .resource_type("AWS::DynamoDB::Table")
+        .build()])
 }
 
 #[tokio::test(start_paused = true)]
 async fn diff_of_a_stack_that_does_not_exist_creates_nothing() {
-    let (d, c, del) = (missing_stack(), creates_change_set(ChangeSetType::Create), ok_delete_stack());
+    let (d, c, del) = (
+        missing_stack(),
+        creates_change_set(ChangeSetType::Create),
+        ok_delete_stack(),
+    );
     let cfn = engine(&[&d, &c, &del]);
-    let diff = stackctl::engine::deploy::diff_stack(&cfn, &Store::default(), STACK, &template("id", 512, &[]), &[], "stackctl-diff-1").await.unwrap();
+    let diff = stackctl::engine::deploy::diff_stack(
+        &cfn,
+        &Store::default(),
+        STACK,
+        &template("id", 512, &[]),
+        &[],
+        "stackctl-diff-1",
+    )
+    .await
+    .unwrap();
     assert!(!diff.exists);
-    assert_eq!(diff.changes.len(), 3, "everything is new: {:?}", diff.changes);
-    assert_eq!((c.num_calls(), del.num_calls()), (0, 0), "no change set, no stack");
+    assert_eq!(
+        diff.changes.len(),
+        3,
+        "everything is new: {:?}",
+        diff.changes
+    );
+    assert_eq!(
+        (c.num_calls(), del.num_calls()),
+        (0, 0),
+        "no change set, no stack"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_busy_stack_is_refused_with_what_to_do() {
-    let (d, c) = (describe(StackStatus::UpdateInProgress), creates_change_set(ChangeSetType::Update));
+    let (d, c) = (
+        describe(StackStatus::UpdateInProgress),
+        creates_change_set(ChangeSetType::Update),
+    );
     let cfn = engine(&[&d, &c]);
-    let e = deploy_stack(&cfn, &Store::default(), &request(template("id", 512, &[])), &Recorder::answering(Approval::Granted)).await.unwrap_err();
+    let e = deploy_stack(
+        &cfn,
+        &Store::default(),
+        &request(template("id", 512, &[])),
+        &Recorder::answering(Approval::Granted),
+    )
+    .await
+    .unwrap_err();
     let text = format!("{e:#}");
-    assert!(text.contains("busy (UPDATE_IN_PROGRESS)") && text.contains("--wait-busy"), "{text}");
+    assert!(
+        text.contains("busy (UPDATE_IN_PROGRESS)") && text.contains("--wait-busy"),
+        "{text}"
+    );
     assert_eq!(c.num_calls(), 0);
 }
 
@@ -436,14 +798,25 @@ async fn throttled_event_polls_are_retried_and_polling_backs_off() {
     let new = template("id", 1024, &["dynamodb:GetItem"]);
     let throttles: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
     let polls: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
-    let quiet = || DescribeStackEventsOutput::builder().stack_events(stack_event("e0", ResourceStatus::UpdateComplete, None, 0)).build();
-    let mut seq = mock!(Client::describe_stack_events).sequence().output(quiet);
+    let quiet = || {
+        DescribeStackEventsOutput::builder()
+            .stack_events(stack_event("e0", ResourceStatus::UpdateComplete, None, 0))
+            .build()
+    };
+    let mut seq = mock!(Client::describe_stack_events)
+        .sequence()
+        .output(quiet);
     // More throttling in a row than the SDK's own three attempts absorb.
     for _ in 0..5 {
         let t = throttles.clone();
         seq = seq.error(move || {
             t.lock().unwrap().push(tokio::time::Instant::now());
-            DescribeStackEventsError::generic(aws_sdk_cloudformation::error::ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build())
+            DescribeStackEventsError::generic(
+                aws_sdk_cloudformation::error::ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
         });
     }
     for _ in 0..4 {
@@ -454,13 +827,43 @@ async fn throttled_event_polls_are_retried_and_polling_backs_off() {
         });
     }
     let done = seq
-        .output(|| DescribeStackEventsOutput::builder().stack_events(stack_event("e1", ResourceStatus::UpdateComplete, None, 30)).stack_events(stack_event("e0", ResourceStatus::UpdateComplete, None, 0)).build())
+        .output(|| {
+            DescribeStackEventsOutput::builder()
+                .stack_events(stack_event("e1", ResourceStatus::UpdateComplete, None, 30))
+                .stack_events(stack_event("e0", ResourceStatus::UpdateComplete, None, 0))
+                .build()
+        })
         .build();
-    let memory = modify("OrdersFunction", "AWS::Lambda::Function", Replacement::False, "MemorySize", RequiresRecreation::Never);
-    let (d, g, c, ready, ex) = (describing(vec![StackStatus::UpdateComplete, StackStatus::UpdateComplete]), deployed(&old), creates_change_set(ChangeSetType::Update), change_set_ready(vec![memory]), ok_execute());
+    let memory = modify(
+        "OrdersFunction",
+        "AWS::Lambda::Function",
+        Replacement::False,
+        "MemorySize",
+        RequiresRecreation::Never,
+    );
+    let (d, g, c, ready, ex) = (
+        describing(vec![
+            StackStatus::UpdateComplete,
+            StackStatus::UpdateComplete,
+        ]),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        change_set_ready(vec![memory]),
+        ok_execute(),
+    );
     let cfn = engine(&[&d, &g, &c, &ready, &done, &ex]);
-    let outcome = deploy_stack(&cfn, &Store::default(), &request(new), &Recorder::answering(Approval::Granted)).await.unwrap();
-    assert!(matches!(outcome, DeployOutcome::Deployed { .. }), "{outcome:?}");
+    let outcome = deploy_stack(
+        &cfn,
+        &Store::default(),
+        &request(new),
+        &Recorder::answering(Approval::Granted),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { .. }),
+        "{outcome:?}"
+    );
     assert!(done.is_exhausted(), "every scripted answer was asked for");
     assert_eq!(throttles.lock().unwrap().len(), 5);
     // While nothing happens, polls slow down from the fast pace to at most the slow one.
@@ -468,15 +871,26 @@ async fn throttled_event_polls_are_retried_and_polling_backs_off() {
     let gaps: Vec<Duration> = polls.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(gaps[0] >= Pacing::default().fast, "{gaps:?}");
     assert!(gaps.windows(2).all(|g| g[0] <= g[1]), "backs off: {gaps:?}");
-    assert!(gaps.iter().all(|g| *g <= Pacing::default().slow), "never slower than the slow pace: {gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g <= Pacing::default().slow),
+        "never slower than the slow pace: {gaps:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn with_wait_busy_a_busy_stack_is_followed_until_it_settles_then_deployed() {
     let t = template("id", 512, &["dynamodb:GetItem"]);
-    let status = describing(vec![StackStatus::UpdateInProgress, StackStatus::UpdateComplete]);
+    let status = describing(vec![
+        StackStatus::UpdateInProgress,
+        StackStatus::UpdateComplete,
+    ]);
     let events = event_pages(vec![
-        vec![stack_event("o1", ResourceStatus::UpdateInProgress, Some("User Initiated"), 0)],
+        vec![stack_event(
+            "o1",
+            ResourceStatus::UpdateInProgress,
+            Some("User Initiated"),
+            0,
+        )],
         vec![stack_event("o2", ResourceStatus::UpdateComplete, None, 40)],
     ]);
     let (g, c) = (deployed(&t), creates_change_set(ChangeSetType::Update));
@@ -484,9 +898,18 @@ async fn with_wait_busy_a_busy_stack_is_followed_until_it_settles_then_deployed(
     let mut r = request(t);
     r.wait_busy = true;
     let observer = Recorder::answering(Approval::CannotAsk);
-    let outcome = deploy_stack(&cfn, &Store::default(), &r, &observer).await.unwrap();
-    assert!(matches!(outcome, DeployOutcome::NoChanges { .. }), "{outcome:?}");
-    assert_eq!(observer.events.lock().unwrap().clone(), [format!("{STACK} UPDATE_COMPLETE")], "the other operation's end is shown");
+    let outcome = deploy_stack(&cfn, &Store::default(), &r, &observer)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::NoChanges { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        observer.events.lock().unwrap().clone(),
+        [format!("{STACK} UPDATE_COMPLETE")],
+        "the other operation's end is shown"
+    );
     assert!(observer.notes.lock().unwrap()[0].contains("busy (UPDATE_IN_PROGRESS); waiting"));
     assert_eq!(c.num_calls(), 0);
 }
@@ -505,9 +928,21 @@ fn resources_listed() -> Rule {
     };
     mock!(Client::list_stack_resources).then_output(move || {
         ListStackResourcesOutput::builder()
-            .stack_resource_summaries(summary("OrdersTable", "AWS::DynamoDB::Table", "shop-orders-prod"))
-            .stack_resource_summaries(summary("OrdersFunction", "AWS::Lambda::Function", "shop-prod-OrdersFunction-1A2B"))
-            .stack_resource_summaries(summary("OrdersFunctionRole", "AWS::IAM::Role", "shop-prod-OrdersFunctionRole-3C4D"))
+            .stack_resource_summaries(summary(
+                "OrdersTable",
+                "AWS::DynamoDB::Table",
+                "shop-orders-prod",
+            ))
+            .stack_resource_summaries(summary(
+                "OrdersFunction",
+                "AWS::Lambda::Function",
+                "shop-prod-OrdersFunction-1A2B",
+            ))
+            .stack_resource_summaries(summary(
+                "OrdersFunctionRole",
+                "AWS::IAM::Role",
+                "shop-prod-OrdersFunctionRole-3C4D",
+            ))
             .build()
     })
 }
@@ -525,44 +960,134 @@ async fn destroy_refuses_a_protected_stack_and_lists_what_it_retains() {
     use stackctl::engine::deploy::{destroy_stack, DestroyOutcome, Retained};
     let (d, del) = (describe(StackStatus::UpdateComplete), ok_delete_stack());
     let cfn = engine(&[&d, &del]);
-    let outcome = destroy_stack(&cfn, STACK, Pacing::default(), &Recorder::answering(Approval::Granted)).await.unwrap();
+    let outcome = destroy_stack(
+        &cfn,
+        STACK,
+        Pacing::default(),
+        &Recorder::answering(Approval::Granted),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome, DestroyOutcome::Protected);
     assert_eq!(del.num_calls(), 0);
 
     let t = template("id", 512, &[]);
-    let history = event_pages_of(STACK_ID, vec![
-        baseline(),
+    let history = event_pages_of(
+        STACK_ID,
         vec![
-            stack_event("d1", ResourceStatus::DeleteInProgress, Some("User Initiated"), 1),
-            event("d2", "OrdersTable", "AWS::DynamoDB::Table", ResourceStatus::DeleteSkipped, None, 2),
-            event("d3", "OrdersFunction", "AWS::Lambda::Function", ResourceStatus::DeleteComplete, None, 3),
-            stack_event("d4", ResourceStatus::DeleteComplete, None, 4),
+            baseline(),
+            vec![
+                stack_event(
+                    "d1",
+                    ResourceStatus::DeleteInProgress,
+                    Some("User Initiated"),
+                    1,
+                ),
+                event(
+                    "d2",
+                    "OrdersTable",
+                    "AWS::DynamoDB::Table",
+                    ResourceStatus::DeleteSkipped,
+                    None,
+                    2,
+                ),
+                event(
+                    "d3",
+                    "OrdersFunction",
+                    "AWS::Lambda::Function",
+                    ResourceStatus::DeleteComplete,
+                    None,
+                    3,
+                ),
+                stack_event("d4", ResourceStatus::DeleteComplete, None, 4),
+            ],
         ],
-    ]);
-    let (d, g, list, del) = (unprotected(StackStatus::UpdateComplete), deployed(&t), resources_listed(), ok_delete_stack());
+    );
+    let (d, g, list, del) = (
+        unprotected(StackStatus::UpdateComplete),
+        deployed(&t),
+        resources_listed(),
+        ok_delete_stack(),
+    );
     let cfn = engine(&[&d, &g, &list, &history, &del]);
-    let outcome = destroy_stack(&cfn, STACK, Pacing::default(), &Recorder::answering(Approval::Granted)).await.unwrap();
-    assert_eq!(outcome, DestroyOutcome::Destroyed { retained: vec![Retained { logical_id: "OrdersTable".into(), resource_type: "AWS::DynamoDB::Table".into(), physical_id: "shop-orders-prod".into() }] });
+    let outcome = destroy_stack(
+        &cfn,
+        STACK,
+        Pacing::default(),
+        &Recorder::answering(Approval::Granted),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome,
+        DestroyOutcome::Destroyed {
+            retained: vec![Retained {
+                logical_id: "OrdersTable".into(),
+                resource_type: "AWS::DynamoDB::Table".into(),
+                physical_id: "shop-orders-prod".into()
+            }]
+        }
+    );
     assert_eq!(del.num_calls(), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_deletion_names_what_blocked_it() {
     use stackctl::engine::deploy::{destroy_stack, DestroyOutcome};
-    let history = event_pages_of(STACK_ID, vec![
-        baseline(),
+    let history = event_pages_of(
+        STACK_ID,
         vec![
-            stack_event("d1", ResourceStatus::DeleteInProgress, Some("User Initiated"), 1),
-            event("d2", "OrdersFunctionRole", "AWS::IAM::Role", ResourceStatus::DeleteFailed, Some("Cannot delete entity, must detach all policies first."), 2),
-            stack_event("d3", ResourceStatus::DeleteFailed, Some("The following resource(s) failed to delete: [OrdersFunctionRole]."), 3),
+            baseline(),
+            vec![
+                stack_event(
+                    "d1",
+                    ResourceStatus::DeleteInProgress,
+                    Some("User Initiated"),
+                    1,
+                ),
+                event(
+                    "d2",
+                    "OrdersFunctionRole",
+                    "AWS::IAM::Role",
+                    ResourceStatus::DeleteFailed,
+                    Some("Cannot delete entity, must detach all policies first."),
+                    2,
+                ),
+                stack_event(
+                    "d3",
+                    ResourceStatus::DeleteFailed,
+                    Some("The following resource(s) failed to delete: [OrdersFunctionRole]."),
+                    3,
+                ),
+            ],
         ],
-    ]);
-    let (d, g, list, del) = (unprotected(StackStatus::UpdateComplete), deployed(&template("id", 512, &[])), resources_listed(), ok_delete_stack());
+    );
+    let (d, g, list, del) = (
+        unprotected(StackStatus::UpdateComplete),
+        deployed(&template("id", 512, &[])),
+        resources_listed(),
+        ok_delete_stack(),
+    );
     let cfn = engine(&[&d, &g, &list, &history, &del]);
-    let outcome = destroy_stack(&cfn, STACK, Pacing::default(), &Recorder::answering(Approval::Granted)).await.unwrap();
-    let DestroyOutcome::Failed { status, causes } = outcome else { panic!("expected a failure, got {outcome:?}") };
+    let outcome = destroy_stack(
+        &cfn,
+        STACK,
+        Pacing::default(),
+        &Recorder::answering(Approval::Granted),
+    )
+    .await
+    .unwrap();
+    let DestroyOutcome::Failed { status, causes } = outcome else {
+        panic!("expected a failure, got {outcome:?}")
+    };
     assert_eq!(status, "DELETE_FAILED");
-    assert_eq!(causes.iter().map(|c| c.logical_id.as_str()).collect::<Vec<_>>(), ["OrdersFunctionRole"]);
+    assert_eq!(
+        causes
+            .iter()
+            .map(|c| c.logical_id.as_str())
+            .collect::<Vec<_>>(),
+        ["OrdersFunctionRole"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -573,14 +1098,49 @@ async fn a_template_over_the_inline_limit_goes_by_url_from_the_artifact_bucket()
     }
     assert!(big.to_string().len() > 51_200);
     let by_url = mock!(Client::create_change_set)
-        .match_requests(|r| r.template_body().is_none() && r.template_url().is_some_and(|u| u.starts_with("https://artifacts.s3.eu-west-1.amazonaws.com/templates/shop-prod/") && u.ends_with(".json")))
-        .then_output(|| CreateChangeSetOutput::builder().id("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/stackctl-1/9f8e").build());
-    let (d, ready, del, del_set) = (missing_stack(), ready_for_create(), ok_delete_stack(), ok_delete_change_set());
+        .match_requests(|r| {
+            r.template_body().is_none()
+                && r.template_url().is_some_and(|u| {
+                    u.starts_with(
+                        "https://artifacts.s3.eu-west-1.amazonaws.com/templates/shop-prod/",
+                    ) && u.ends_with(".json")
+                })
+        })
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/stackctl-1/9f8e")
+                .build()
+        });
+    let (d, ready, del, del_set) = (
+        missing_stack(),
+        ready_for_create(),
+        ok_delete_stack(),
+        ok_delete_change_set(),
+    );
     let cfn = engine(&[&d, &by_url, &ready, &del, &del_set]);
     let store = Store::default();
-    let outcome = deploy_stack(&cfn, &store, &request(big), &Recorder::answering(Approval::CannotAsk)).await.unwrap();
-    assert!(matches!(outcome, DeployOutcome::NotApproved(_)), "a new stack's role needs approval: {outcome:?}");
-    assert_eq!(by_url.num_calls(), 1, "the change set was made from the uploaded template");
+    let outcome = deploy_stack(
+        &cfn,
+        &store,
+        &request(big),
+        &Recorder::answering(Approval::CannotAsk),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::NotApproved(_)),
+        "a new stack's role needs approval: {outcome:?}"
+    );
+    assert_eq!(
+        by_url.num_calls(),
+        1,
+        "the change set was made from the uploaded template"
+    );
     let calls = store.calls.lock().unwrap().clone();
-    assert!(calls.iter().any(|c| c.starts_with("PUT templates/shop-prod/")), "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("PUT templates/shop-prod/")),
+        "{calls:?}"
+    );
 }

@@ -12,7 +12,10 @@
 mod support;
 
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UsernameAttributeType};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
 use handler_support::{handle_event, log::Logger, HttpResponse};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -25,7 +28,14 @@ const BUCKET: &str = "guitar-collection-test-123456789012";
 const CDN: &str = "d111111abcdef8.cloudfront.net";
 
 /// An API Gateway HTTP API event as Lambda receives it.
-fn event(route_key: &str, path: &str, params: &[(&str, &str)], query: &[(&str, &str)], body: Option<Value>, claims: Option<&Value>) -> Value {
+fn event(
+    route_key: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    query: &[(&str, &str)],
+    body: Option<Value>,
+    claims: Option<&Value>,
+) -> Value {
     let (method, _) = route_key.split_once(' ').unwrap();
     let mut authorizer = Value::Null;
     if let Some(c) = claims {
@@ -68,11 +78,22 @@ where
     F: Fn(&'s S, handler_support::HttpRequest, Logger) -> Fut,
     Fut: Future<Output = Result<handler_support::Reply, handler_support::ApiError>>,
 {
-    let HttpResponse { status_code, body, headers, .. } = handle_event(state, &handler, event, Logger::new("req-1")).await;
-    assert_eq!(headers.get("content-type").map(String::as_str), Some("application/json"));
+    let HttpResponse {
+        status_code,
+        body,
+        headers,
+        ..
+    } = handle_event(state, &handler, event, Logger::new("req-1")).await;
+    assert_eq!(
+        headers.get("content-type").map(String::as_str),
+        Some("application/json")
+    );
     let body: Value = serde_json::from_str(&body).expect("a JSON envelope");
     assert_eq!(body["success"], json!(status_code < 400), "{body}");
-    Answer { status: status_code, body }
+    Answer {
+        status: status_code,
+        body,
+    }
 }
 
 /// The claims API Gateway's JWT authorizer passes on, read from a real token.
@@ -90,7 +111,10 @@ fn claims_of(id_token: &str) -> Value {
     };
     let chars: Vec<u8> = payload.bytes().filter(|c| *c != b'=').collect();
     for chunk in chars.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, c)| acc | (table(*c) << (18 - 6 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, c)| acc | (table(*c) << (18 - 6 * i)));
         bytes.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
     serde_json::from_slice(&bytes).expect("JSON claims")
@@ -99,18 +123,26 @@ fn claims_of(id_token: &str) -> Value {
 /// PUT `body` to a pre-signed URL, as a browser would.
 fn http_put(url: &str, content_type: &str, body: &[u8]) -> u16 {
     use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("the emulator speaks plain HTTP");
+    let rest = url
+        .strip_prefix("http://")
+        .expect("the emulator speaks plain HTTP");
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     write!(stream, "PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
     stream.write_all(body).unwrap();
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
-    answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 fn png(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -118,8 +150,20 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 
 async fn create_resources(sdk: &aws_config::SdkConfig) -> (String, String) {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-    let attr = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap();
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
     ddb.create_table()
         .table_name(GUITARS)
         .billing_mode(BillingMode::PayPerRequest)
@@ -133,18 +177,39 @@ async fn create_resources(sdk: &aws_config::SdkConfig) -> (String, String) {
                 .index_name("brand-userId-index")
                 .key_schema(key("brand", KeyType::Hash))
                 .key_schema(key("userId", KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .unwrap(),
         )
         .send()
         .await
         .unwrap();
-    ddb.create_table().table_name(USERS).billing_mode(BillingMode::PayPerRequest).attribute_definitions(attr("userId")).key_schema(key("userId", KeyType::Hash)).send().await.unwrap();
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+    ddb.create_table()
+        .table_name(USERS)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("userId"))
+        .key_schema(key("userId", KeyType::Hash))
+        .send()
+        .await
+        .unwrap();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
-    let pool = cognito.create_user_pool().pool_name("guitar-collection-test-users").username_attributes(UsernameAttributeType::Email).send().await.unwrap();
+    let pool = cognito
+        .create_user_pool()
+        .pool_name("guitar-collection-test-users")
+        .username_attributes(UsernameAttributeType::Email)
+        .send()
+        .await
+        .unwrap();
     let pool_id = pool.user_pool().unwrap().id().unwrap().to_string();
     let client = cognito
         .create_user_pool_client()
@@ -155,7 +220,15 @@ async fn create_resources(sdk: &aws_config::SdkConfig) -> (String, String) {
         .send()
         .await
         .unwrap();
-    (pool_id, client.user_pool_client().unwrap().client_id().unwrap().to_string())
+    (
+        pool_id,
+        client
+            .user_pool_client()
+            .unwrap()
+            .client_id()
+            .unwrap()
+            .to_string(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,50 +239,188 @@ async fn the_guitar_backend_honours_its_contract() {
     let (pool_id, client_id) = create_resources(&sdk).await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-    let auth = guitar_auth::Auth { cognito: cognito.clone(), client_id };
-    let guitars = guitar_guitars::Guitars { dynamodb: dynamodb.clone(), table: GUITARS.into() };
-    let images = guitar_images::Images { s3: s3.clone(), dynamodb: dynamodb.clone(), table: GUITARS.into(), bucket: BUCKET.into(), cdn_domain: CDN.into() };
-    let users = guitar_user::Users { dynamodb: dynamodb.clone(), cognito: cognito.clone(), table: USERS.into(), user_pool_id: pool_id.clone() };
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let auth = guitar_auth::Auth {
+        cognito: cognito.clone(),
+        client_id,
+    };
+    let guitars = guitar_guitars::Guitars {
+        dynamodb: dynamodb.clone(),
+        table: GUITARS.into(),
+    };
+    let images = guitar_images::Images {
+        s3: s3.clone(),
+        dynamodb: dynamodb.clone(),
+        table: GUITARS.into(),
+        bucket: BUCKET.into(),
+        cdn_domain: CDN.into(),
+    };
+    let users = guitar_user::Users {
+        dynamodb: dynamodb.clone(),
+        cognito: cognito.clone(),
+        table: USERS.into(),
+        user_pool_id: pool_id.clone(),
+    };
     let a = guitar_auth::handle;
     let g = guitar_guitars::handle;
 
     // Registration, with the documented errors.
-    let alice = json!({"email": "Alice@Example.com", "password": "Str0ng!Passw0rd", "name": "Alice"});
-    let r = call(&auth, a, event("POST /auth/register", "/auth/register", &[], &[], Some(alice.clone()), None)).await;
+    let alice =
+        json!({"email": "Alice@Example.com", "password": "Str0ng!Passw0rd", "name": "Alice"});
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/register",
+            "/auth/register",
+            &[],
+            &[],
+            Some(alice.clone()),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.data()["email"], "alice@example.com");
-    let r = call(&auth, a, event("POST /auth/register", "/auth/register", &[], &[], Some(alice.clone()), None)).await;
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/register",
+            "/auth/register",
+            &[],
+            &[],
+            Some(alice.clone()),
+            None,
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (409, "AUTH_USER_EXISTS"));
-    let r = call(&auth, a, event("POST /auth/register", "/auth/register", &[], &[], Some(json!({"email": "nope", "password": "x"})), None)).await;
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/register",
+            "/auth/register",
+            &[],
+            &[],
+            Some(json!({"email": "nope", "password": "x"})),
+            None,
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "AUTH_VALIDATION_ERROR"));
-    assert_eq!(r.body["error"]["details"].as_array().unwrap().len(), 3, "{}", r.body);
+    assert_eq!(
+        r.body["error"]["details"].as_array().unwrap().len(),
+        3,
+        "{}",
+        r.body
+    );
     for who in ["alice@example.com"] {
-        cognito.admin_confirm_sign_up().user_pool_id(&pool_id).username(who).send().await.unwrap();
+        cognito
+            .admin_confirm_sign_up()
+            .user_pool_id(&pool_id)
+            .username(who)
+            .send()
+            .await
+            .unwrap();
     }
 
     // Login, wrong password, refresh.
-    let r = call(&auth, a, event("POST /auth/login", "/auth/login", &[], &[], Some(json!({"email": "alice@example.com", "password": "Wrong!Passw0rd1"})), None)).await;
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/login",
+            "/auth/login",
+            &[],
+            &[],
+            Some(json!({"email": "alice@example.com", "password": "Wrong!Passw0rd1"})),
+            None,
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_CREDENTIALS"));
     let started = Instant::now();
-    let r = call(&auth, a, event("POST /auth/login", "/auth/login", &[], &[], Some(json!({"email": "alice@example.com", "password": "Str0ng!Passw0rd"})), None)).await;
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/login",
+            "/auth/login",
+            &[],
+            &[],
+            Some(json!({"email": "alice@example.com", "password": "Str0ng!Passw0rd"})),
+            None,
+        ),
+    )
+    .await;
     eprintln!("login answered in {:?}", started.elapsed());
     assert_eq!(r.status, 200, "{}", r.body);
     let id_token = r.data()["idToken"].as_str().unwrap().to_string();
     let refresh = r.data()["refreshToken"].as_str().unwrap().to_string();
-    let r = call(&auth, a, event("POST /auth/refresh", "/auth/refresh", &[], &[], Some(json!({"refreshToken": refresh})), None)).await;
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/refresh",
+            "/auth/refresh",
+            &[],
+            &[],
+            Some(json!({"refreshToken": refresh})),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.data()["accessToken"].is_string());
-    let r = call(&auth, a, event("POST /auth/refresh", "/auth/refresh", &[], &[], Some(json!({"refreshToken": "garbage"})), None)).await;
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/refresh",
+            "/auth/refresh",
+            &[],
+            &[],
+            Some(json!({"refreshToken": "garbage"})),
+            None,
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (401, "AUTH_TOKEN_EXPIRED"));
-    let r = call(&auth, a, event("POST /auth/forgot-password", "/auth/forgot-password", &[], &[], Some(json!({"email": "nobody@example.com"})), None)).await;
-    assert_eq!(r.status, 200, "an unknown address gets the same answer: {}", r.body);
+    let r = call(
+        &auth,
+        a,
+        event(
+            "POST /auth/forgot-password",
+            "/auth/forgot-password",
+            &[],
+            &[],
+            Some(json!({"email": "nobody@example.com"})),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.status, 200,
+        "an unknown address gets the same answer: {}",
+        r.body
+    );
     let alice_claims = claims_of(&id_token);
     let alice_id = alice_claims["sub"].as_str().unwrap().to_string();
     let bob_claims = json!({"sub": "b0b00000-0000-4000-8000-000000000000", "email": "bob@example.com", "cognito:username": "bob"});
 
     // No claims: refused.
-    let r = call(&guitars, g, event("GET /guitars", "/guitars", &[], &[], None, None)).await;
+    let r = call(
+        &guitars,
+        g,
+        event("GET /guitars", "/guitars", &[], &[], None, None),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (401, "AUTH_UNAUTHORIZED"));
 
     // Create guitars; bad input changes nothing.
@@ -222,53 +433,238 @@ async fn the_guitar_backend_honours_its_contract() {
         json!({"brand": "Martin", "model": "D-28", "year": 2010, "type": "acoustic"}),
     ] {
         let started = Instant::now();
-        let r = call(&guitars, g, event("POST /guitars", "/guitars", &[], &[], Some(body), Some(&alice_claims))).await;
+        let r = call(
+            &guitars,
+            g,
+            event(
+                "POST /guitars",
+                "/guitars",
+                &[],
+                &[],
+                Some(body),
+                Some(&alice_claims),
+            ),
+        )
+        .await;
         eprintln!("create guitar answered in {:?}", started.elapsed());
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.data()["userId"], json!(alice_id));
         ids.push(r.data()["guitarId"].as_str().unwrap().to_string());
     }
-    for bad in [json!({"model": "No brand"}), json!({"brand": "X", "model": "Y", "year": 1800}), json!({"brand": "X", "model": "Y", "userId": "someone-else"}), json!({"brand": "X", "model": "Y", "privateInfo": {"purchasePrice": -5}})] {
-        let r = call(&guitars, g, event("POST /guitars", "/guitars", &[], &[], Some(bad.clone()), Some(&alice_claims))).await;
-        assert_eq!((r.status, r.code()), (400, "GUITAR_VALIDATION_ERROR"), "{bad}: {}", r.body);
+    for bad in [
+        json!({"model": "No brand"}),
+        json!({"brand": "X", "model": "Y", "year": 1800}),
+        json!({"brand": "X", "model": "Y", "userId": "someone-else"}),
+        json!({"brand": "X", "model": "Y", "privateInfo": {"purchasePrice": -5}}),
+    ] {
+        let r = call(
+            &guitars,
+            g,
+            event(
+                "POST /guitars",
+                "/guitars",
+                &[],
+                &[],
+                Some(bad.clone()),
+                Some(&alice_claims),
+            ),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "GUITAR_VALIDATION_ERROR"),
+            "{bad}: {}",
+            r.body
+        );
     }
-    let r = call(&guitars, g, event("POST /guitars", "/guitars", &[], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "POST /guitars",
+            "/guitars",
+            &[],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "GUITAR_VALIDATION_ERROR"));
     let started = Instant::now();
-    let r = call(&guitars, g, event("GET /guitars", "/guitars", &[], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars",
+            "/guitars",
+            &[],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     eprintln!("list guitars answered in {:?}", started.elapsed());
-    assert_eq!(r.data()["count"], 3, "bad input created nothing: {}", r.body);
-    let fender = r.data()["guitars"].as_array().unwrap().iter().find(|g| g["brand"] == "Fender").unwrap().clone();
+    assert_eq!(
+        r.data()["count"],
+        3,
+        "bad input created nothing: {}",
+        r.body
+    );
+    let fender = r.data()["guitars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["brand"] == "Fender")
+        .unwrap()
+        .clone();
     assert_eq!(fender["privateInfo"]["currency"], "USD");
     assert_eq!(fender["notes"][0]["content"], "Refretted 2019");
 
     // Filters and brands.
-    for (query, expected) in [(vec![("brand", "Fender")], 1), (vec![("type", "electric")], 2), (vec![("yearFrom", "1955"), ("yearTo", "1965")], 2), (vec![("type", "electric"), ("yearFrom", "1960")], 1)] {
-        let r = call(&guitars, g, event("GET /guitars", "/guitars", &[], &query, None, Some(&alice_claims))).await;
+    for (query, expected) in [
+        (vec![("brand", "Fender")], 1),
+        (vec![("type", "electric")], 2),
+        (vec![("yearFrom", "1955"), ("yearTo", "1965")], 2),
+        (vec![("type", "electric"), ("yearFrom", "1960")], 1),
+    ] {
+        let r = call(
+            &guitars,
+            g,
+            event(
+                "GET /guitars",
+                "/guitars",
+                &[],
+                &query,
+                None,
+                Some(&alice_claims),
+            ),
+        )
+        .await;
         assert_eq!(r.data()["count"], expected, "{query:?}: {}", r.body);
     }
-    let r = call(&guitars, g, event("GET /guitars", "/guitars", &[], &[("yearFrom", "2000"), ("yearTo", "1990")], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars",
+            "/guitars",
+            &[],
+            &[("yearFrom", "2000"), ("yearTo", "1990")],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.code(), "GUITAR_VALIDATION_ERROR");
-    let r = call(&guitars, g, event("GET /guitars/brands", "/guitars/brands", &[], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars/brands",
+            "/guitars/brands",
+            &[],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.data()["brands"], json!(["Fender", "Gibson", "Martin"]));
 
     // Update.
     let gibson = ids[1].clone();
-    let r = call(&guitars, g, event("PUT /guitars/{id}", &format!("/guitars/{gibson}"), &[("id", &gibson)], &[], Some(json!({"year": 1960, "color": "Cherry Sunburst"})), Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "PUT /guitars/{id}",
+            &format!("/guitars/{gibson}"),
+            &[("id", &gibson)],
+            &[],
+            Some(json!({"year": 1960, "color": "Cherry Sunburst"})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!((r.data()["year"].clone(), r.data()["color"].clone()), (json!(1960), json!("Cherry Sunburst")));
-    let r = call(&guitars, g, event("PUT /guitars/{id}", "/guitars/nope", &[("id", "nope")], &[], Some(json!({"year": 1960})), Some(&alice_claims))).await;
+    assert_eq!(
+        (r.data()["year"].clone(), r.data()["color"].clone()),
+        (json!(1960), json!("Cherry Sunburst"))
+    );
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "PUT /guitars/{id}",
+            "/guitars/nope",
+            &[("id", "nope")],
+            &[],
+            Some(json!({"year": 1960})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (404, "GUITAR_NOT_FOUND"));
 
     // Another user can neither see nor touch them.
-    let r = call(&guitars, g, event("GET /guitars", "/guitars", &[], &[], None, Some(&bob_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars",
+            "/guitars",
+            &[],
+            &[],
+            None,
+            Some(&bob_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.data()["count"], 0);
-    for (route, body) in [("GET /guitars/{id}", None), ("PUT /guitars/{id}", Some(json!({"brand": "Stolen"}))), ("DELETE /guitars/{id}", None)] {
-        let r = call(&guitars, g, event(route, &format!("/guitars/{gibson}"), &[("id", &gibson)], &[], body, Some(&bob_claims))).await;
-        assert_eq!((r.status, r.code()), (404, "GUITAR_NOT_FOUND"), "{route}: {}", r.body);
+    for (route, body) in [
+        ("GET /guitars/{id}", None),
+        ("PUT /guitars/{id}", Some(json!({"brand": "Stolen"}))),
+        ("DELETE /guitars/{id}", None),
+    ] {
+        let r = call(
+            &guitars,
+            g,
+            event(
+                route,
+                &format!("/guitars/{gibson}"),
+                &[("id", &gibson)],
+                &[],
+                body,
+                Some(&bob_claims),
+            ),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (404, "GUITAR_NOT_FOUND"),
+            "{route}: {}",
+            r.body
+        );
     }
-    let r = call(&guitars, g, event("GET /guitars/{id}", &format!("/guitars/{gibson}"), &[("id", &gibson)], &[], None, Some(&alice_claims))).await;
-    assert_eq!((r.data()["brand"].clone(), r.data()["year"].clone()), (json!("Gibson"), json!(1960)));
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars/{id}",
+            &format!("/guitars/{gibson}"),
+            &[("id", &gibson)],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.data()["brand"].clone(), r.data()["year"].clone()),
+        (json!("Gibson"), json!(1960))
+    );
 
     // Image: pre-signed upload, completion, thumbnail.
     let i = guitar_images::handle;
@@ -276,61 +672,289 @@ async fn the_guitar_backend_honours_its_contract() {
     let r = call(&images, i, event("POST /images/upload-url", "/images/upload-url", &[], &[], Some(json!({"fileName": "../strat front.png", "fileType": "image/png", "fileSize": picture.len(), "guitarId": ids[0]})), Some(&alice_claims))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let key = r.data()["imageKey"].as_str().unwrap().to_string();
-    assert!(key.starts_with(&format!("uploads/{alice_id}/")) && key.ends_with("-strat_front.png"), "{key}");
+    assert!(
+        key.starts_with(&format!("uploads/{alice_id}/")) && key.ends_with("-strat_front.png"),
+        "{key}"
+    );
     assert_eq!(r.data()["expiresIn"], 300);
-    let put = http_put(r.data()["uploadUrl"].as_str().unwrap(), "image/png", &picture);
+    let put = http_put(
+        r.data()["uploadUrl"].as_str().unwrap(),
+        "image/png",
+        &picture,
+    );
     assert_eq!(put, 200, "the pre-signed URL accepts the upload");
-    let r = call(&images, i, event("POST /images/upload-url", "/images/upload-url", &[], &[], Some(json!({"fileName": "x.gif", "fileType": "image/gif"})), Some(&alice_claims))).await;
+    let r = call(
+        &images,
+        i,
+        event(
+            "POST /images/upload-url",
+            "/images/upload-url",
+            &[],
+            &[],
+            Some(json!({"fileName": "x.gif", "fileType": "image/gif"})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.code(), "IMAGE_VALIDATION_ERROR");
-    let r = call(&images, i, event("POST /images/upload-url", "/images/upload-url", &[], &[], Some(json!({"fileName": "x.png", "fileType": "image/png", "fileSize": 11 * 1024 * 1024})), Some(&alice_claims))).await;
-    assert_eq!(r.code(), "IMAGE_VALIDATION_ERROR", "more than 10 MB is refused");
+    let r = call(
+        &images,
+        i,
+        event(
+            "POST /images/upload-url",
+            "/images/upload-url",
+            &[],
+            &[],
+            Some(
+                json!({"fileName": "x.png", "fileType": "image/png", "fileSize": 11 * 1024 * 1024}),
+            ),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.code(),
+        "IMAGE_VALIDATION_ERROR",
+        "more than 10 MB is refused"
+    );
     // Bob cannot claim Alice's upload.
-    let r = call(&images, i, event("POST /images/upload-complete", "/images/upload-complete", &[], &[], Some(json!({"imageKey": key, "guitarId": ids[0]})), Some(&bob_claims))).await;
+    let r = call(
+        &images,
+        i,
+        event(
+            "POST /images/upload-complete",
+            "/images/upload-complete",
+            &[],
+            &[],
+            Some(json!({"imageKey": key, "guitarId": ids[0]})),
+            Some(&bob_claims),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "IMAGE_VALIDATION_ERROR"));
     let started = Instant::now();
-    let r = call(&images, i, event("POST /images/upload-complete", "/images/upload-complete", &[], &[], Some(json!({"imageKey": key, "guitarId": ids[0], "caption": "Front"})), Some(&alice_claims))).await;
-    eprintln!("upload-complete (thumbnail) answered in {:?}", started.elapsed());
+    let r = call(
+        &images,
+        i,
+        event(
+            "POST /images/upload-complete",
+            "/images/upload-complete",
+            &[],
+            &[],
+            Some(json!({"imageKey": key, "guitarId": ids[0], "caption": "Front"})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
+    eprintln!(
+        "upload-complete (thumbnail) answered in {:?}",
+        started.elapsed()
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     let thumb_url = r.data()["thumbnailUrl"].as_str().unwrap();
-    assert!(thumb_url.starts_with(&format!("https://{CDN}/images/{alice_id}/")), "{thumb_url}");
+    assert!(
+        thumb_url.starts_with(&format!("https://{CDN}/images/{alice_id}/")),
+        "{thumb_url}"
+    );
     let thumb_key = thumb_url.trim_start_matches(&format!("https://{CDN}/"));
-    let thumb = s3.get_object().bucket(BUCKET).key(thumb_key).send().await.unwrap().body.collect().await.unwrap().into_bytes();
+    let thumb = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(thumb_key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
     let thumb = image::load_from_memory(&thumb).unwrap();
     assert_eq!((thumb.width(), thumb.height()), (400, 200));
-    assert!(s3.head_object().bucket(BUCKET).key(&key).send().await.is_err(), "the upload was moved out of uploads/");
-    let r = call(&guitars, g, event("GET /guitars/{id}", "/", &[("id", &ids[0])], &[], None, Some(&alice_claims))).await;
+    assert!(
+        s3.head_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .is_err(),
+        "the upload was moved out of uploads/"
+    );
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars/{id}",
+            "/",
+            &[("id", &ids[0])],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.data()["images"][0]["isPrimary"], true);
     assert_eq!(r.data()["images"][0]["caption"], "Front");
     // Not an image: refused, and the upload is removed.
     let junk = format!("uploads/{alice_id}/00000000-0000-4000-8000-000000000000-notes.png");
-    s3.put_object().bucket(BUCKET).key(&junk).body(b"not a picture".to_vec().into()).send().await.unwrap();
-    let r = call(&images, i, event("POST /images/upload-complete", "/", &[], &[], Some(json!({"imageKey": junk, "guitarId": ids[0]})), Some(&alice_claims))).await;
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(&junk)
+        .body(b"not a picture".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let r = call(
+        &images,
+        i,
+        event(
+            "POST /images/upload-complete",
+            "/",
+            &[],
+            &[],
+            Some(json!({"imageKey": junk, "guitarId": ids[0]})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "IMAGE_VALIDATION_ERROR"));
-    assert!(s3.head_object().bucket(BUCKET).key(&junk).send().await.is_err());
+    assert!(s3
+        .head_object()
+        .bucket(BUCKET)
+        .key(&junk)
+        .send()
+        .await
+        .is_err());
 
     // Profile and display name (kept in Cognito too).
     let u = guitar_user::handle;
-    let r = call(&users, u, event("GET /user/profile", "/user/profile", &[], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &users,
+        u,
+        event(
+            "GET /user/profile",
+            "/user/profile",
+            &[],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.data()["email"], "alice@example.com");
-    let r = call(&users, u, event("PUT /user/name", "/user/name", &[], &[], Some(json!({"name": "Alice Cooper"})), Some(&alice_claims))).await;
+    let r = call(
+        &users,
+        u,
+        event(
+            "PUT /user/name",
+            "/user/name",
+            &[],
+            &[],
+            Some(json!({"name": "Alice Cooper"})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.data()["name"], "Alice Cooper", "{}", r.body);
-    let user = cognito.admin_get_user().user_pool_id(&pool_id).username(alice_claims["cognito:username"].as_str().unwrap_or("alice@example.com")).send().await.unwrap();
-    assert!(user.user_attributes().iter().any(|a| a.name() == "name" && a.value() == Some("Alice Cooper")));
-    let r = call(&users, u, event("PUT /user/profile", "/user/profile", &[], &[], Some(json!({"preferences": {"currency": "EUR"}, "email": "x@y.z"})), Some(&alice_claims))).await;
-    assert_eq!((r.status, r.code()), (400, "USER_VALIDATION_ERROR"), "e-mail cannot be changed here");
-    let r = call(&users, u, event("PUT /user/profile", "/user/profile", &[], &[], Some(json!({"preferences": {"currency": "EUR"}})), Some(&alice_claims))).await;
+    let user = cognito
+        .admin_get_user()
+        .user_pool_id(&pool_id)
+        .username(
+            alice_claims["cognito:username"]
+                .as_str()
+                .unwrap_or("alice@example.com"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(user
+        .user_attributes()
+        .iter()
+        .any(|a| a.name() == "name" && a.value() == Some("Alice Cooper")));
+    let r = call(
+        &users,
+        u,
+        event(
+            "PUT /user/profile",
+            "/user/profile",
+            &[],
+            &[],
+            Some(json!({"preferences": {"currency": "EUR"}, "email": "x@y.z"})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "USER_VALIDATION_ERROR"),
+        "e-mail cannot be changed here"
+    );
+    let r = call(
+        &users,
+        u,
+        event(
+            "PUT /user/profile",
+            "/user/profile",
+            &[],
+            &[],
+            Some(json!({"preferences": {"currency": "EUR"}})),
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.data()["preferences"]["currency"], "EUR");
 
     // Delete.
-    let r = call(&guitars, g, event("DELETE /guitars/{id}", "/", &[("id", &ids[2])], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "DELETE /guitars/{id}",
+            "/",
+            &[("id", &ids[2])],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200);
-    let r = call(&guitars, g, event("GET /guitars/{id}", "/", &[("id", &ids[2])], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars/{id}",
+            "/",
+            &[("id", &ids[2])],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.code(), "GUITAR_NOT_FOUND");
-    let r = call(&guitars, g, event("GET /guitars", "/guitars", &[], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event(
+            "GET /guitars",
+            "/guitars",
+            &[],
+            &[],
+            None,
+            Some(&alice_claims),
+        ),
+    )
+    .await;
     assert_eq!(r.data()["count"], 2);
 
     // Not a route of this handler.
-    let r = call(&guitars, g, event("GET /nope", "/nope", &[], &[], None, Some(&alice_claims))).await;
+    let r = call(
+        &guitars,
+        g,
+        event("GET /nope", "/nope", &[], &[], None, Some(&alice_claims)),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (404, "ROUTE_NOT_FOUND"));
 }

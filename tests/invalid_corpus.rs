@@ -32,7 +32,10 @@ fn expectations(text: &str) -> (String, Vec<Expectation>) {
                 let (l, c) = place.split_once(':').expect("L:C");
                 (l.parse().unwrap(), c.parse().unwrap())
             });
-            expected.push(Expectation { place, message: message.to_string() });
+            expected.push(Expectation {
+                place,
+                message: message.to_string(),
+            });
         }
     }
     (env, expected)
@@ -41,9 +44,16 @@ fn expectations(text: &str) -> (String, Vec<Expectation>) {
 #[test]
 fn every_invalid_definition_is_rejected_with_its_expected_error() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    assert!(files.len() >= 40, "the corpus has only {} cases", files.len());
+    assert!(
+        files.len() >= 40,
+        "the corpus has only {} cases",
+        files.len()
+    );
     let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
     let mut failures = Vec::new();
     for path in &files {
@@ -52,28 +62,50 @@ fn every_invalid_definition_is_rejected_with_its_expected_error() {
         let (env, expected) = expectations(&text);
         assert!(!expected.is_empty(), "{name} has no `# expect:` line");
         let (file, resolved) = resolve_text(&name, &text, &env);
-        let mut errors: Vec<_> = resolved.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        let mut errors: Vec<_> = resolved
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
         if errors.is_empty() {
             // A definition that validates may still fail the template checks.
             if let Ok(source) = stackctl::load::StackSource::parse(file.clone()) {
-                if let Ok(Outcome::Invalid(d)) = render_environment(&source, &env, &renderer, &Default::default()) {
+                if let Ok(Outcome::Invalid(d)) =
+                    render_environment(&source, &env, &renderer, &Default::default())
+                {
                     errors = d.into_iter().filter(|d| d.is_error()).collect();
                 }
             }
         }
         let shown: String = errors.iter().map(|d| d.render(&file)).collect();
         for e in &expected {
-            let found = errors.iter().any(|d| d.message.contains(&e.message) && d.loc().map(|l| (l.line, l.col)) == e.place);
+            let found = errors.iter().any(|d| {
+                d.message.contains(&e.message) && d.loc().map(|l| (l.line, l.col)) == e.place
+            });
             if !found {
-                failures.push(format!("{name}: expected `{}` at {:?}, got:\n{shown}", e.message, e.place));
+                failures.push(format!(
+                    "{name}: expected `{}` at {:?}, got:\n{shown}",
+                    e.message, e.place
+                ));
             }
             if !errors.iter().all(|d| d.hint.is_some()) {
                 failures.push(format!("{name}: an error without a hint:\n{shown}"));
             }
         }
         if errors.len() != expected.len() {
-            failures.push(format!("{name}: expected {} error(s), got {}:\n{shown}", expected.len(), errors.len()));
+            failures.push(format!(
+                "{name}: expected {} error(s), got {}:\n{shown}",
+                expected.len(),
+                errors.len()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

@@ -26,18 +26,32 @@ fn stackctl_build(build_dir: &Path) -> Value {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stackctl build failed:\n{stderr}");
     eprintln!("{stderr}");
-    let manifest = std::fs::read_to_string(build_dir.join("builds/guitar-collection-dev.json")).expect("a manifest");
+    let manifest = std::fs::read_to_string(build_dir.join("builds/guitar-collection-dev.json"))
+        .expect("a manifest");
     serde_json::from_str(&manifest).unwrap()
 }
 
 fn unzip(zip: &Path, into: &Path) -> Vec<(String, u32)> {
     let script = "import sys,zipfile,os\nz=zipfile.ZipFile(sys.argv[1])\nfor i in z.infolist():\n  z.extract(i, sys.argv[2]); os.chmod(os.path.join(sys.argv[2], i.filename), i.external_attr>>16 & 0o777); print(i.filename, i.external_attr>>16 & 0o777)";
-    let out = Command::new("python3").args(["-c", script]).arg(zip).arg(into).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| {
-        let (n, m) = l.split_once(' ').unwrap();
-        (n.to_string(), m.parse().unwrap())
-    }).collect()
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(zip)
+        .arg(into)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, m) = l.split_once(' ').unwrap();
+            (n.to_string(), m.parse().unwrap())
+        })
+        .collect()
 }
 
 #[test]
@@ -46,14 +60,28 @@ fn packages_are_deterministic_lambda_compatible_and_answer_the_runtime_api() {
     let first = stackctl_build(&dir.path().join("one"));
     let second = stackctl_build(&dir.path().join("two"));
     let artifacts = first["artifacts"].as_object().unwrap();
-    assert_eq!(artifacts.keys().collect::<Vec<_>>(), ["auth", "guitars", "images", "user"]);
+    assert_eq!(
+        artifacts.keys().collect::<Vec<_>>(),
+        ["auth", "guitars", "images", "user"]
+    );
     for (function, a) in artifacts {
         let b = &second["artifacts"][function];
-        assert_eq!(a["sha256"], b["sha256"], "{function}: building unchanged code twice gives the same package");
+        assert_eq!(
+            a["sha256"], b["sha256"],
+            "{function}: building unchanged code twice gives the same package"
+        );
         let sha = a["sha256"].as_str().unwrap();
-        assert_eq!(a["key"], json!(format!("artifacts/guitar-collection/{function}/{sha}.zip")), "content-addressed");
+        assert_eq!(
+            a["key"],
+            json!(format!("artifacts/guitar-collection/{function}/{sha}.zip")),
+            "content-addressed"
+        );
         let zip = std::fs::read(a["path"].as_str().unwrap()).unwrap();
-        assert_eq!(std::fs::read(b["path"].as_str().unwrap()).unwrap(), zip, "{function}: byte-identical zips");
+        assert_eq!(
+            std::fs::read(b["path"].as_str().unwrap()).unwrap(),
+            zip,
+            "{function}: byte-identical zips"
+        );
         eprintln!("{function}: {} bytes zipped", zip.len());
     }
 
@@ -64,10 +92,19 @@ fn packages_are_deterministic_lambda_compatible_and_answer_the_runtime_api() {
     assert_eq!(entries, vec![("bootstrap".to_string(), 0o755)]);
     let bootstrap = extracted.join("bootstrap");
     let elf = std::fs::read(&bootstrap).unwrap();
-    assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), 0x3e, "an x86-64 executable");
+    assert_eq!(
+        u16::from_le_bytes([elf[18], elf[19]]),
+        0x3e,
+        "an x86-64 executable"
+    );
     let needs = stackctl::artifact::elf::version_needs(&elf).unwrap();
     let newest = stackctl::artifact::elf::newest_glibc(&needs).expect("links glibc dynamically");
-    assert!(newest <= (2, 34), "needs GLIBC_{}.{}: newer than Lambda's 2.34 ({needs:?})", newest.0, newest.1);
+    assert!(
+        newest <= (2, 34),
+        "needs GLIBC_{}.{}: newer than Lambda's 2.34 ({needs:?})",
+        newest.0,
+        newest.1
+    );
     eprintln!("bootstrap needs at most GLIBC_{}.{}", newest.0, newest.1);
 
     runtime_api_round_trip(&bootstrap);
@@ -92,7 +129,10 @@ fn runtime_api_round_trip(bootstrap: &Path) {
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/23/[$LATEST]abc")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/guitar-collection-dev-guitars")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/guitar-collection-dev-guitars",
+        )
         .env("AWS_REGION", "us-east-1")
         .env("DYNAMODB_TABLE_GUITARS", "guitar-collection-guitars-dev")
         .stdout(Stdio::piped())
@@ -100,15 +140,27 @@ fn runtime_api_round_trip(bootstrap: &Path) {
         .unwrap();
     let started = Instant::now();
     let response = server.join().expect("the stand-in served one invocation");
-    eprintln!("cold start and first answer through the runtime API: {:?}", started.elapsed());
+    eprintln!(
+        "cold start and first answer through the runtime API: {:?}",
+        started.elapsed()
+    );
     child.kill().ok();
-    let stdout = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).collect::<Vec<_>>();
+    let stdout = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect::<Vec<_>>();
     child.wait().ok();
     let answer: Value = serde_json::from_str(&response).expect("a JSON response");
     assert_eq!(answer["statusCode"], 401, "{answer}");
     let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "AUTH_UNAUTHORIZED");
-    let log: Value = serde_json::from_str(stdout.iter().find(|l| l.contains("requestId")).expect("a structured log line")).unwrap();
+    let log: Value = serde_json::from_str(
+        stdout
+            .iter()
+            .find(|l| l.contains("requestId"))
+            .expect("a structured log line"),
+    )
+    .unwrap();
     assert_eq!(log["requestId"], "req-0001");
 }
 
@@ -119,9 +171,14 @@ fn serve_one_invocation(listener: TcpListener, event: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut handed_out = false;
     loop {
-        assert!(Instant::now() < deadline, "the bootstrap did not answer within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "the bootstrap did not answer within 30 s"
+        );
         let (stream, _) = listener.accept().unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut writer = stream;
         // Requests on one connection, kept alive as the runtime client does.
@@ -172,9 +229,13 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, St
 
 /// Without its table name the function stops at start, naming what is missing.
 fn missing_configuration_fails_at_start(bootstrap: &Path) {
-    let out = Command::new(bootstrap).env_clear().env("AWS_REGION", "us-east-1").env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9").output().unwrap();
+    let out = Command::new(bootstrap)
+        .env_clear()
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("DYNAMODB_TABLE_GUITARS"), "{stderr}");
 }
-

@@ -1,6 +1,7 @@
 //! Properties over generated stack definitions:
-//! - any valid definition renders, and every Ref/GetAtt/Sub/DependsOn in the
-//!   template names something that exists, with no dependency cycle;
+//! - any valid definition renders, every Ref/GetAtt/Sub/DependsOn in the
+//!   template names something that exists, with no dependency cycle, and
+//!   every resource passes CloudFormation's resource schema;
 //! - hostile strings (quotes, newlines, `: `, `{{`, `!Ref`, separators) come
 //!   out exactly as they went in and never change the template's structure;
 //! - YAML output reads back as the same template.
@@ -14,24 +15,59 @@ use stackctl::render::{node_to_json, to_yaml, Renderer, TemplateSet};
 use stackctl::source::parse_yaml;
 
 fn names(prefix: &'static str, max: usize) -> impl Strategy<Value = Vec<String>> {
-    proptest::collection::btree_set("[a-z]{1,6}", 0..=max).prop_map(move |s| s.into_iter().map(|n| format!("{prefix}{n}")).collect())
+    proptest::collection::btree_set("[a-z]{1,6}", 0..=max)
+        .prop_map(move |s| s.into_iter().map(|n| format!("{prefix}{n}")).collect())
 }
 
 /// Text that tries hard to break out of its place in a template.
 fn hostile() -> impl Strategy<Value = String> {
     let specials = prop_oneof![
-        Just("\"".to_string()), Just("'".to_string()), Just("\n".to_string()), Just(": ".to_string()), Just("{{".to_string()),
-        Just("}}".to_string()), Just("!Ref Foo".to_string()), Just("# not a comment".to_string()), Just("- item".to_string()),
-        Just("\u{2028}".to_string()), Just("\u{85}".to_string()), Just("\t".to_string()), Just("&anchor *alias".to_string()),
-        Just("{{json x}}".to_string()), Just("\\".to_string()), Just("---".to_string()), Just("ü🎸".to_string()), Just("${x}".to_string()), Just("${!y}".to_string()),
+        Just("\"".to_string()),
+        Just("'".to_string()),
+        Just("\n".to_string()),
+        Just(": ".to_string()),
+        Just("{{".to_string()),
+        Just("}}".to_string()),
+        Just("!Ref Foo".to_string()),
+        Just("# not a comment".to_string()),
+        Just("- item".to_string()),
+        Just("\u{2028}".to_string()),
+        Just("\u{85}".to_string()),
+        Just("\t".to_string()),
+        Just("&anchor *alias".to_string()),
+        Just("{{json x}}".to_string()),
+        Just("\\".to_string()),
+        Just("---".to_string()),
+        Just("ü🎸".to_string()),
+        Just("${x}".to_string()),
+        Just("${!y}".to_string()),
     ];
     // Non-empty: an empty optional text is omitted from the template, which means the same.
-    proptest::collection::vec(prop_oneof![specials, "[ -~]{0,8}".prop_map(String::from)], 1..8).prop_map(|parts| parts.concat()).prop_filter("non-empty", |s| !s.is_empty())
+    proptest::collection::vec(
+        prop_oneof![specials, "[ -~]{0,8}".prop_map(String::from)],
+        1..8,
+    )
+    .prop_map(|parts| parts.concat())
+    .prop_filter("non-empty", |s| !s.is_empty())
+}
+
+/// A tag value every AWS resource accepts: letters (any script), digits,
+/// spaces and `_ . : / = + - @`, at least one character.
+fn tag_value() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            "[A-Za-z0-9 _.:/=+@-]{1,8}".prop_map(String::from),
+            Just("ü".to_string()),
+            Just("東京".to_string())
+        ],
+        1..4,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 /// A random definition that is valid by construction, as JSON (which is YAML).
 fn valid_stack() -> impl Strategy<Value = Value> {
-    (names("t", 3), names("b", 2), names("f", 4), names("q", 2), any::<bool>(), any::<bool>(), proptest::collection::vec(any::<u32>(), 32), hostile(), hostile())
+    (names("t", 3), names("b", 2), names("f", 4), names("q", 2), any::<bool>(), any::<bool>(), proptest::collection::vec(any::<u32>(), 32), hostile(), tag_value())
         .prop_map(|(tables, buckets, mut functions, topics, pool, rest, seeds, description, tag)| {
             if functions.is_empty() {
                 functions.push("fmain".into());
@@ -137,11 +173,22 @@ fn valid_stack() -> impl Strategy<Value = Value> {
 fn render(stack: &Value) -> Value {
     let text = serde_json::to_string_pretty(stack).unwrap();
     let (file, resolved) = resolve_text("generated.yaml", &text, "prod");
-    let errors: String = resolved.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.render(&file)).collect();
-    assert!(errors.is_empty(), "a valid definition was rejected:\n{errors}\n{text}");
+    let errors: String = resolved
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.render(&file))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "a valid definition was rejected:\n{errors}\n{text}"
+    );
     let def = resolved.def.expect("a definition");
     let p = plan(&def, "prod", &CodeLocations::default());
-    Renderer::new(&TemplateSet::builtin()).unwrap().render(&p).expect("renders")
+    Renderer::new(&TemplateSet::builtin())
+        .unwrap()
+        .render(&p)
+        .expect("renders")
 }
 
 proptest! {
@@ -152,6 +199,9 @@ proptest! {
         let template = render(&stack);
         let problems = check::check(&template);
         prop_assert!(problems.is_empty(), "{problems:#?}");
+        // Every resource is one CloudFormation's schemas and rules accept.
+        let refused: Vec<String> = check::check_resources(&template).into_iter().map(|f| f.diagnostic.message).collect();
+        prop_assert!(refused.is_empty(), "{refused:#?}");
         prop_assert!(!check::references(&template).is_empty());
     }
 

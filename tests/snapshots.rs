@@ -17,6 +17,10 @@ fn seed_templates_match_their_snapshots() {
 #[test]
 fn rendering_is_byte_identical_across_runs() {
     for stack in SEED_STACKS {
-        assert_eq!(render_stack("stacks", stack, "prod"), render_stack("stacks", stack, "prod"), "{stack} rendered differently twice");
+        assert_eq!(
+            render_stack("stacks", stack, "prod"),
+            render_stack("stacks", stack, "prod"),
+            "{stack} rendered differently twice"
+        );
     }
 }

@@ -17,17 +17,28 @@ pub enum ElfError {
 }
 
 fn u16_at(b: &[u8], at: usize) -> Result<u16, ElfError> {
-    b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or(ElfError::Malformed("u16 out of range"))
+    b.get(at..at + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or(ElfError::Malformed("u16 out of range"))
 }
 fn u32_at(b: &[u8], at: usize) -> Result<u32, ElfError> {
-    b.get(at..at + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or(ElfError::Malformed("u32 out of range"))
+    b.get(at..at + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or(ElfError::Malformed("u32 out of range"))
 }
 fn u64_at(b: &[u8], at: usize) -> Result<u64, ElfError> {
-    b.get(at..at + 8).map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes"))).ok_or(ElfError::Malformed("u64 out of range"))
+    b.get(at..at + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes")))
+        .ok_or(ElfError::Malformed("u64 out of range"))
 }
 fn c_str(b: &[u8], at: usize) -> Result<String, ElfError> {
-    let tail = b.get(at..).ok_or(ElfError::Malformed("string out of range"))?;
-    let end = tail.iter().position(|&c| c == 0).ok_or(ElfError::Malformed("unterminated string"))?;
+    let tail = b
+        .get(at..)
+        .ok_or(ElfError::Malformed("string out of range"))?;
+    let end = tail
+        .iter()
+        .position(|&c| c == 0)
+        .ok_or(ElfError::Malformed("unterminated string"))?;
     Ok(String::from_utf8_lossy(&tail[..end]).into_owned())
 }
 
@@ -43,7 +54,12 @@ pub fn version_needs(elf: &[u8]) -> Result<Vec<VersionNeed>, ElfError> {
     let shnum = u16_at(elf, 0x3c)? as usize;
     let section = |i: usize| -> Result<(u32, u32, usize, usize), ElfError> {
         let h = shoff + i * shentsize;
-        Ok((u32_at(elf, h + 4)?, u32_at(elf, h + 0x28)?, u64_at(elf, h + 0x18)? as usize, u64_at(elf, h + 0x20)? as usize))
+        Ok((
+            u32_at(elf, h + 4)?,
+            u32_at(elf, h + 0x28)?,
+            u64_at(elf, h + 0x18)? as usize,
+            u64_at(elf, h + 0x20)? as usize,
+        ))
     };
     let mut needs = Vec::new();
     for i in 0..shnum {
@@ -59,7 +75,10 @@ pub fn version_needs(elf: &[u8]) -> Result<Vec<VersionNeed>, ElfError> {
             let mut aux = entry + u32_at(elf, entry + 8)? as usize;
             for _ in 0..count {
                 let version = c_str(elf, strings + u32_at(elf, aux + 8)? as usize)?;
-                needs.push(VersionNeed { library: library.clone(), version });
+                needs.push(VersionNeed {
+                    library: library.clone(),
+                    version,
+                });
                 let next = u32_at(elf, aux + 12)? as usize;
                 if next == 0 {
                     break;
@@ -83,7 +102,10 @@ pub fn newest_glibc(needs: &[VersionNeed]) -> Option<(u32, u32)> {
         .filter_map(|n| n.version.strip_prefix("GLIBC_"))
         .filter_map(|v| {
             let mut parts = v.split('.');
-            Some((parts.next()?.parse().ok()?, parts.next().unwrap_or("0").parse().ok()?))
+            Some((
+                parts.next()?.parse().ok()?,
+                parts.next().unwrap_or("0").parse().ok()?,
+            ))
         })
         .max()
 }
@@ -100,7 +122,12 @@ mod tests {
         // The test binary itself links against this machine's glibc.
         let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         let needs = version_needs(&me).unwrap();
-        assert!(needs.iter().any(|n| n.library.starts_with("libc.so") && n.version.starts_with("GLIBC_2.")), "{needs:?}");
+        assert!(
+            needs
+                .iter()
+                .any(|n| n.library.starts_with("libc.so") && n.version.starts_with("GLIBC_2.")),
+            "{needs:?}"
+        );
         let (major, minor) = newest_glibc(&needs).unwrap();
         assert_eq!(major, 2);
         assert!(minor >= 2, "{minor}");

@@ -31,6 +31,12 @@ pub struct ArtifactRecord {
 impl Manifest {
     /// Code locations for planning: S3 keys by function.
     pub fn code_locations(&self) -> crate::plan::CodeLocations {
-        crate::plan::CodeLocations { keys: self.artifacts.iter().map(|(f, a)| (f.clone(), a.key.clone())).collect() }
+        crate::plan::CodeLocations {
+            keys: self
+                .artifacts
+                .iter()
+                .map(|(f, a)| (f.clone(), a.key.clone()))
+                .collect(),
+        }
     }
 }

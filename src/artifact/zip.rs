@@ -23,7 +23,11 @@ pub fn deterministic_zip(entries: &mut [Entry]) -> Vec<u8> {
     for e in entries.iter() {
         let crc = crc32fast::hash(e.data);
         let compressed = miniz_oxide::deflate::compress_to_vec(e.data, DEFLATE_LEVEL);
-        let (method, body): (u16, &[u8]) = if compressed.len() < e.data.len() { (8, &compressed) } else { (0, e.data) };
+        let (method, body): (u16, &[u8]) = if compressed.len() < e.data.len() {
+            (8, &compressed)
+        } else {
+            (0, e.data)
+        };
         let offset = out.len() as u32;
         let name = e.name.as_bytes();
         // Local file header.
@@ -75,7 +79,11 @@ pub fn deterministic_zip(entries: &mut [Entry]) -> Vec<u8> {
 
 /// The package of one executable: `bootstrap`, mode 0755.
 pub fn bootstrap_zip(executable: &[u8]) -> Vec<u8> {
-    deterministic_zip(&mut [Entry { name: "bootstrap", data: executable, mode: 0o755 }])
+    deterministic_zip(&mut [Entry {
+        name: "bootstrap",
+        data: executable,
+        mode: 0o755,
+    }])
 }
 
 #[cfg(test)]
@@ -84,8 +92,30 @@ mod tests {
 
     #[test]
     fn same_input_same_bytes_and_order_does_not_matter() {
-        let a = deterministic_zip(&mut [Entry { name: "b", data: b"two", mode: 0o644 }, Entry { name: "a", data: &[7u8; 1000], mode: 0o755 }]);
-        let b = deterministic_zip(&mut [Entry { name: "a", data: &[7u8; 1000], mode: 0o755 }, Entry { name: "b", data: b"two", mode: 0o644 }]);
+        let a = deterministic_zip(&mut [
+            Entry {
+                name: "b",
+                data: b"two",
+                mode: 0o644,
+            },
+            Entry {
+                name: "a",
+                data: &[7u8; 1000],
+                mode: 0o755,
+            },
+        ]);
+        let b = deterministic_zip(&mut [
+            Entry {
+                name: "a",
+                data: &[7u8; 1000],
+                mode: 0o755,
+            },
+            Entry {
+                name: "b",
+                data: b"two",
+                mode: 0o644,
+            },
+        ]);
         assert_eq!(a, b);
         assert_ne!(bootstrap_zip(b"x"), bootstrap_zip(b"y"));
     }
@@ -97,10 +127,33 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.zip");
         let big: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&path, deterministic_zip(&mut [Entry { name: "bootstrap", data: &big, mode: 0o755 }, Entry { name: "x.txt", data: b"hi", mode: 0o644 }])).unwrap();
+        std::fs::write(
+            &path,
+            deterministic_zip(&mut [
+                Entry {
+                    name: "bootstrap",
+                    data: &big,
+                    mode: 0o755,
+                },
+                Entry {
+                    name: "x.txt",
+                    data: b"hi",
+                    mode: 0o644,
+                },
+            ]),
+        )
+        .unwrap();
         let script = "import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nfor i in z.infolist(): print(i.filename, oct(i.external_attr>>16), len(z.read(i)), i.date_time)";
-        let out = std::process::Command::new("python3").args(["-c", script]).arg(&path).output().expect("python3 runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8(out.stdout).unwrap();
         assert_eq!(text, "bootstrap 0o100755 50000 (1980, 1, 1, 0, 0, 0)\nx.txt 0o100644 2 (1980, 1, 1, 0, 0, 0)\n");
         std::fs::remove_dir_all(dir).unwrap();

@@ -14,7 +14,10 @@ mod toolchain;
 
 pub use toolchain::{Toolchain, ZIGBUILD_INSTALL_HINT};
 
-use crate::artifact::{self, elf, manifest::{ArtifactRecord, Manifest}};
+use crate::artifact::{
+    self, elf,
+    manifest::{ArtifactRecord, Manifest},
+};
 use crate::model::{Architecture, StackDef};
 use anyhow::{bail, Context as _};
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,7 +55,10 @@ pub fn functions_of(stack: &str, env: &str, def: &StackDef, stack_dir: &Path) ->
                 (None, Some(z)) => CodeSource::Zip(stack_dir.join(&z.path)),
                 (None, None) => unreachable!("validated: every function has code"),
             },
-            architecture: f.architecture.or(def.function_defaults.architecture).unwrap_or(Architecture::X86_64),
+            architecture: f
+                .architecture
+                .or(def.function_defaults.architecture)
+                .unwrap_or(Architecture::X86_64),
         })
         .collect()
 }
@@ -78,7 +84,12 @@ impl Layout {
     pub fn read_manifest(&self, stack: &str, env: &str) -> anyhow::Result<Option<Manifest>> {
         let path = self.manifest(stack, env);
         match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| format!("`{}` is not a build manifest; delete it and run `stackctl build`", path.display()))?)),
+            Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "`{}` is not a build manifest; delete it and run `stackctl build`",
+                    path.display()
+                )
+            })?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
         }
@@ -102,19 +113,33 @@ pub trait Progress {
 /// Builds and packages every function of `functions`, writing one manifest
 /// per (stack, env).
 /// `toolchain` is needed only when a function names a crate.
-pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspace: &Path, layout: &Layout, progress: &dyn Progress) -> anyhow::Result<Vec<Packaged>> {
+pub fn build(
+    functions: &[FunctionCode],
+    toolchain: Option<&Toolchain>,
+    workspace: &Path,
+    layout: &Layout,
+    progress: &dyn Progress,
+) -> anyhow::Result<Vec<Packaged>> {
     let mut by_triple: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
     for f in functions {
         if let CodeSource::Crate(c) = &f.source {
-            by_triple.entry(triple(f.architecture)).or_default().insert(c.clone());
+            by_triple
+                .entry(triple(f.architecture))
+                .or_default()
+                .insert(c.clone());
         }
     }
-    let packages = if by_triple.is_empty() { BTreeMap::new() } else { cargo::workspace_binaries(workspace)? };
+    let packages = if by_triple.is_empty() {
+        BTreeMap::new()
+    } else {
+        cargo::workspace_binaries(workspace)?
+    };
     for crates in by_triple.values() {
         for c in crates {
             if !packages.contains_key(c) {
                 let names: Vec<&str> = packages.keys().map(String::as_str).collect();
-                let hint = crate::diagnostic::suggestion(c, names.iter().copied()).unwrap_or_default();
+                let hint =
+                    crate::diagnostic::suggestion(c, names.iter().copied()).unwrap_or_default();
                 bail!("no crate `{c}` with a binary in the workspace; {hint}");
             }
         }
@@ -129,18 +154,22 @@ pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspac
             executables.insert((triple, name), path);
         }
     }
-    std::fs::create_dir_all(layout.artifacts()).with_context(|| format!("cannot create `{}`", layout.artifacts().display()))?;
+    std::fs::create_dir_all(layout.artifacts())
+        .with_context(|| format!("cannot create `{}`", layout.artifacts().display()))?;
     let mut done = Vec::new();
     // The same executable serves every environment: zip it once per run.
     let mut zipped: BTreeMap<PathBuf, std::rc::Rc<Vec<u8>>> = BTreeMap::new();
     for f in functions {
         let (zip, source) = match &f.source {
             CodeSource::Crate(c) => {
-                let exe = executables.get(&(triple(f.architecture), c.clone())).with_context(|| format!("cargo built no executable for `{c}`"))?;
+                let exe = executables
+                    .get(&(triple(f.architecture), c.clone()))
+                    .with_context(|| format!("cargo built no executable for `{c}`"))?;
                 let zip = match zipped.get(exe) {
                     Some(z) => z.clone(),
                     None => {
-                        let bytes = std::fs::read(exe).with_context(|| format!("cannot read `{}`", exe.display()))?;
+                        let bytes = std::fs::read(exe)
+                            .with_context(|| format!("cannot read `{}`", exe.display()))?;
                         check_glibc(c, &bytes)?;
                         let z = std::rc::Rc::new(zip_once(layout, &bytes)?);
                         zipped.insert(exe.clone(), z.clone());
@@ -150,7 +179,9 @@ pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspac
                 (zip, format!("crate {c}"))
             }
             CodeSource::Zip(path) => {
-                let bytes = std::fs::read(path).with_context(|| format!("cannot read the prebuilt package `{}`", path.display()))?;
+                let bytes = std::fs::read(path).with_context(|| {
+                    format!("cannot read the prebuilt package `{}`", path.display())
+                })?;
                 if !bytes.starts_with(b"PK\x03\x04") {
                     bail!("`{}` is not a zip archive", path.display());
                 }
@@ -171,17 +202,30 @@ pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspac
             architecture: f.architecture.cloudformation().to_string(),
             path: stored.display().to_string(),
         };
-        let p = Packaged { code: f.clone(), record };
+        let p = Packaged {
+            code: f.clone(),
+            record,
+        };
         progress.packaged(&p);
         done.push(p);
     }
     let mut manifests: BTreeMap<(String, String), Manifest> = BTreeMap::new();
     for p in &done {
-        let m = manifests.entry((p.code.stack.clone(), p.code.env.clone())).or_insert_with(|| Manifest { stack: p.code.stack.clone(), env: p.code.env.clone(), artifacts: BTreeMap::new() });
-        m.artifacts.insert(p.code.function.clone(), p.record.clone());
+        let m = manifests
+            .entry((p.code.stack.clone(), p.code.env.clone()))
+            .or_insert_with(|| Manifest {
+                stack: p.code.stack.clone(),
+                env: p.code.env.clone(),
+                artifacts: BTreeMap::new(),
+            });
+        m.artifacts
+            .insert(p.code.function.clone(), p.record.clone());
     }
     for ((stack, env), m) in manifests {
-        crate::cli::write_atomically(&layout.manifest(&stack, &env), serde_json::to_string_pretty(&m)?.as_bytes())?;
+        crate::cli::write_atomically(
+            &layout.manifest(&stack, &env),
+            serde_json::to_string_pretty(&m)?.as_bytes(),
+        )?;
     }
     Ok(done)
 }
@@ -190,8 +234,14 @@ pub fn build(functions: &[FunctionCode], toolchain: Option<&Toolchain>, workspac
 /// zipped before (by its hash, in `.stackctl/zipped/`) reuses that package
 /// instead of compressing 10+ MB again (the slow part of a no-change build).
 fn zip_once(layout: &Layout, executable: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let memo = layout.root.join("zipped").join(artifact::sha256(executable).hex);
-    if let Some(zip) = std::fs::read_to_string(&memo).ok().and_then(|hex| std::fs::read(layout.artifacts().join(format!("{}.zip", hex.trim()))).ok()) {
+    let memo = layout
+        .root
+        .join("zipped")
+        .join(artifact::sha256(executable).hex);
+    if let Some(zip) = std::fs::read_to_string(&memo)
+        .ok()
+        .and_then(|hex| std::fs::read(layout.artifacts().join(format!("{}.zip", hex.trim()))).ok())
+    {
         return Ok(zip);
     }
     let zip = artifact::zip::bootstrap_zip(executable);
@@ -210,7 +260,8 @@ pub fn triple(architecture: Architecture) -> &'static str {
 }
 
 fn check_glibc(krate: &str, executable: &[u8]) -> anyhow::Result<()> {
-    let needs = elf::version_needs(executable).with_context(|| format!("the executable of `{krate}` is not a Linux ELF binary"))?;
+    let needs = elf::version_needs(executable)
+        .with_context(|| format!("the executable of `{krate}` is not a Linux ELF binary"))?;
     if let Some(newest) = elf::newest_glibc(&needs) {
         if newest > elf::LAMBDA_GLIBC {
             bail!(

@@ -15,7 +15,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
 }
 
-const ABOUT: &str = "Turns a short, typed stack definition into a complete, secure AWS serverless deployment";
+const ABOUT: &str =
+    "Turns a short, typed stack definition into a complete, secure AWS serverless deployment";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -31,10 +32,22 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Folder holding stack definitions (`NAME.yaml`).
-    #[arg(long, global = true, default_value = "stacks", env = "STACKCTL_STACKS_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "stacks",
+        env = "STACKCTL_STACKS_DIR",
+        value_name = "DIR"
+    )]
     pub stacks_dir: PathBuf,
     /// Folder for build outputs (packages and manifests).
-    #[arg(long, global = true, default_value = ".stackctl", env = "STACKCTL_BUILD_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = ".stackctl",
+        env = "STACKCTL_BUILD_DIR",
+        value_name = "DIR"
+    )]
     pub build_dir: PathBuf,
 }
 
@@ -288,9 +301,19 @@ mod tests {
 
     #[test]
     fn allow_replace_can_name_the_stack() {
-        let flags = vec!["UsersTable".to_string(), "shop:OrdersTable".to_string(), "blog-prod:PostsTable".to_string()];
-        assert_eq!(allowed_in(&flags, "shop", "shop-prod"), ["UsersTable", "OrdersTable"]);
-        assert_eq!(allowed_in(&flags, "blog", "blog-prod"), ["UsersTable", "PostsTable"]);
+        let flags = vec![
+            "UsersTable".to_string(),
+            "shop:OrdersTable".to_string(),
+            "blog-prod:PostsTable".to_string(),
+        ];
+        assert_eq!(
+            allowed_in(&flags, "shop", "shop-prod"),
+            ["UsersTable", "OrdersTable"]
+        );
+        assert_eq!(
+            allowed_in(&flags, "blog", "blog-prod"),
+            ["UsersTable", "PostsTable"]
+        );
         assert_eq!(allowed_in(&flags, "blog", "blog-dev"), ["UsersTable"]);
     }
 }

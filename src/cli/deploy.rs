@@ -8,7 +8,10 @@ use super::outputs::format_outputs;
 use super::stacks::{deployment_of, load_stacks, write_atomically, LoadedStack};
 use crate::build::{Layout, Packaged};
 use crate::engine::artifacts::{S3Store, Shipment};
-use crate::engine::deploy::{deploy_stack, destroy_stack, discard, Approval, DeployOutcome, DeployRequest, DestroyOutcome, Observer, StackDiff};
+use crate::engine::deploy::{
+    deploy_stack, destroy_stack, discard, Approval, DeployOutcome, DeployRequest, DestroyOutcome,
+    Observer, StackDiff,
+};
 use crate::engine::session::{Session, SessionOptions};
 use crate::engine::stacks::{CloudFormation, StackEvent};
 use crate::engine::watch::{is_settled, Pacing};
@@ -34,7 +37,12 @@ pub(super) struct Target {
     pub shipments: Vec<Shipment>,
 }
 
-pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+pub fn run(
+    cli: &Cli,
+    args: &DeployArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let (stacks, failures) = load_stacks(&cli.stacks_dir, &args.stacks, err)?;
     if failures > 0 {
         return Ok(exit::FAILURE);
@@ -44,9 +52,16 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
         return Ok(exit::USAGE);
     }
     // Credentials first: a build can take minutes, a missing credential is known now.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let session = runtime.block_on(Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }))?;
-    let Some(targets) = prepare(cli, &stacks, &args.env, err)? else { return Ok(exit::FAILURE) };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let session = runtime.block_on(Session::load(&SessionOptions {
+        profile: args.aws.profile.clone(),
+        region: args.aws.region.clone(),
+    }))?;
+    let Some(targets) = prepare(cli, &stacks, &args.env, err)? else {
+        return Ok(exit::FAILURE);
+    };
     for (stack, dependency) in outside_dependencies(&targets) {
         let _ = writeln!(err, "note: {stack} depends on {dependency}, which is not part of this deploy; it is taken as deployed");
     }
@@ -59,14 +74,24 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     };
     let console = Console::new();
     for t in &targets {
-        if let Some(region) = t.deployment.region.as_deref().filter(|r| *r != session.region) {
+        if let Some(region) = t
+            .deployment
+            .region
+            .as_deref()
+            .filter(|r| *r != session.region)
+        {
             let _ = writeln!(err, "error: {} must be deployed in {region} (its `region`), but the session is in {}\n  = hint: pass `--region {region}`", t.deployment.stack_name, session.region);
             return Ok(exit::FAILURE);
         }
     }
-    let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
+    let cfn = CloudFormation {
+        client: aws_sdk_cloudformation::Client::new(&session.sdk),
+    };
     let store = S3Store::for_session(&session);
-    let run_id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let requests: Vec<DeployRequest> = targets
         .iter()
         .map(|t| DeployRequest {
@@ -74,7 +99,11 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
             template: t.template.clone(),
             tags: t.deployment.tags.clone(),
             shipments: t.shipments.clone(),
-            allow_replace: super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name),
+            allow_replace: super::args::allowed_in(
+                &args.allow_replace,
+                &t.app,
+                &t.deployment.stack_name,
+            ),
             require_approval: args.require_approval,
             termination_protection: t.deployment.termination_protection,
             wait_busy: args.wait_busy,
@@ -83,17 +112,23 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
         })
         .collect();
     let started = Instant::now();
-    let results: Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>> = Mutex::new(BTreeMap::new());
+    let results: Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>> =
+        Mutex::new(BTreeMap::new());
     let all = async {
         use futures_util::stream::{self, StreamExt};
         for wave in &waves {
-            let failed_before = results.lock().expect("results").values().any(|r| !r.as_ref().is_ok_and(DeployOutcome::is_success));
+            let failed_before = results
+                .lock()
+                .expect("results")
+                .values()
+                .any(|r| !r.as_ref().is_ok_and(DeployOutcome::is_success));
             if failed_before {
                 break;
             }
             stream::iter(wave.iter().copied())
                 .map(|i| {
-                    let (cfn, store, console, results, request) = (&cfn, &store, &console, &results, &requests[i]);
+                    let (cfn, store, console, results, request) =
+                        (&cfn, &store, &console, &results, &requests[i]);
                     async move {
                         let outcome = deploy_stack(cfn, store, request, console).await;
                         results.lock().expect("results").insert(i, outcome);
@@ -112,7 +147,10 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     });
     console.finish();
     if interrupted {
-        let _ = writeln!(err, "interrupted; cleaning up (Ctrl-C again to stop at once)");
+        let _ = writeln!(
+            err,
+            "interrupted; cleaning up (Ctrl-C again to stop at once)"
+        );
         // Cleaning up talks to AWS too: bounded, and a second Ctrl-C wins.
         let cleaned = runtime.block_on(async {
             tokio::select! {
@@ -136,7 +174,10 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
         match results.get(&i) {
             None => {
                 code = exit::FAILURE;
-                let _ = writeln!(err, "{stack}: not deployed (an earlier stack it may depend on did not deploy)");
+                let _ = writeln!(
+                    err,
+                    "{stack}: not deployed (an earlier stack it may depend on did not deploy)"
+                );
             }
             Some(Err(e)) => {
                 code = exit::FAILURE;
@@ -145,7 +186,8 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
             Some(Ok(outcome)) => {
                 report(stack, outcome, err);
                 match outcome {
-                    DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => {
+                    DeployOutcome::NoChanges { outputs }
+                    | DeployOutcome::Deployed { outputs, .. } => {
                         let mut sorted = outputs.clone();
                         sorted.sort();
                         outputs_of.insert(stack.clone(), sorted);
@@ -157,15 +199,34 @@ pub fn run(cli: &Cli, args: &DeployArgs, out: &mut dyn Write, err: &mut dyn Writ
     }
     for (stack, outputs) in &outputs_of {
         if !outputs.is_empty() {
-            let _ = writeln!(out, "Outputs of {stack}:\n{}", indent(&format_outputs(outputs, OutputsFormat::Table)));
+            let _ = writeln!(
+                out,
+                "Outputs of {stack}:\n{}",
+                indent(&format_outputs(outputs, OutputsFormat::Table))
+            );
         }
     }
     if let Some(path) = &args.outputs_file {
         let text = if is_json(path) {
-            let map: serde_json::Map<String, Value> = outputs_of.iter().map(|(s, o)| (s.clone(), o.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>().into())).collect();
+            let map: serde_json::Map<String, Value> = outputs_of
+                .iter()
+                .map(|(s, o)| {
+                    (
+                        s.clone(),
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                            .collect::<serde_json::Map<_, _>>()
+                            .into(),
+                    )
+                })
+                .collect();
             format!("{}\n", serde_json::to_string_pretty(&map)?)
         } else {
-            outputs_of.values().next().map(|o| format_outputs(o, OutputsFormat::Dotenv)).unwrap_or_default()
+            outputs_of
+                .values()
+                .next()
+                .map(|o| format_outputs(o, OutputsFormat::Dotenv))
+                .unwrap_or_default()
         };
         write_atomically(path, text.as_bytes())?;
         let _ = writeln!(err, "wrote the outputs to {}", path.display());
@@ -184,8 +245,15 @@ fn indent(text: &str) -> String {
 
 /// Resolves, builds and renders each stack for `env`; `None` after
 /// reporting what is wrong with the definitions.
-pub(super) fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dyn Write) -> anyhow::Result<Option<Vec<Target>>> {
-    let Some(functions) = functions_of_stacks(stacks, Some(env), err) else { return Ok(None) };
+pub(super) fn prepare(
+    cli: &Cli,
+    stacks: &[LoadedStack],
+    env: &str,
+    err: &mut dyn Write,
+) -> anyhow::Result<Option<Vec<Target>>> {
+    let Some(functions) = functions_of_stacks(stacks, Some(env), err) else {
+        return Ok(None);
+    };
     let mut packaged: Vec<Packaged> = Vec::new();
     if !functions.is_empty() {
         let reporter = Reporter::new(functions.len());
@@ -196,7 +264,10 @@ pub(super) fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dy
     let layout = Layout::new(&cli.build_dir);
     let mut targets = Vec::new();
     for stack in stacks {
-        let code = layout.read_manifest(&stack.name, env)?.map(|m| m.code_locations()).unwrap_or_default();
+        let code = layout
+            .read_manifest(&stack.name, env)?
+            .map(|m| m.code_locations())
+            .unwrap_or_default();
         let template = match render_environment(&stack.source, env, &renderer, &code)? {
             Outcome::Rendered { template, .. } => template,
             Outcome::Invalid(d) => {
@@ -211,9 +282,19 @@ pub(super) fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dy
         let shipments = packaged
             .iter()
             .filter(|p| p.code.stack == stack.name)
-            .map(|p| Shipment { key: p.record.key.clone(), path: p.record.path.clone().into(), sha256_base64: p.record.code_sha256.clone() })
+            .map(|p| Shipment {
+                key: p.record.key.clone(),
+                path: p.record.path.clone().into(),
+                sha256_base64: p.record.code_sha256.clone(),
+            })
             .collect();
-        targets.push(Target { deployment: deployment(def, env), depends_on: def.depends_on.clone(), app: def.name.clone(), template, shipments });
+        targets.push(Target {
+            deployment: deployment(def, env),
+            depends_on: def.depends_on.clone(),
+            app: def.name.clone(),
+            template,
+            shipments,
+        });
     }
     Ok(Some(targets))
 }
@@ -221,17 +302,33 @@ pub(super) fn prepare(cli: &Cli, stacks: &[LoadedStack], env: &str, err: &mut dy
 /// Waves of stacks: each wave depends only on earlier ones. Dependencies on
 /// stacks not being deployed now are taken as already deployed.
 fn deploy_order(targets: &[Target]) -> anyhow::Result<Vec<Vec<usize>>> {
-    let index: BTreeMap<&str, usize> = targets.iter().enumerate().map(|(i, t)| (t.app.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.app.as_str(), i))
+        .collect();
     let mut placed: BTreeSet<usize> = BTreeSet::new();
     let mut waves = Vec::new();
     while placed.len() < targets.len() {
         let wave: Vec<usize> = (0..targets.len())
             .filter(|i| !placed.contains(i))
-            .filter(|&i| targets[i].depends_on.iter().filter_map(|d| index.get(d.as_str())).all(|d| placed.contains(d)))
+            .filter(|&i| {
+                targets[i]
+                    .depends_on
+                    .iter()
+                    .filter_map(|d| index.get(d.as_str()))
+                    .all(|d| placed.contains(d))
+            })
             .collect();
         if wave.is_empty() {
-            let stuck: Vec<&str> = (0..targets.len()).filter(|i| !placed.contains(i)).map(|i| targets[i].app.as_str()).collect();
-            anyhow::bail!("the `depends_on` of {} form a cycle; no order deploys them", stuck.join(", "));
+            let stuck: Vec<&str> = (0..targets.len())
+                .filter(|i| !placed.contains(i))
+                .map(|i| targets[i].app.as_str())
+                .collect();
+            anyhow::bail!(
+                "the `depends_on` of {} form a cycle; no order deploys them",
+                stuck.join(", ")
+            );
         }
         placed.extend(&wave);
         waves.push(wave);
@@ -241,26 +338,57 @@ fn deploy_order(targets: &[Target]) -> anyhow::Result<Vec<Vec<usize>>> {
 
 /// Dependencies that are not part of this deploy, as (stack, dependency).
 fn outside_dependencies(targets: &[Target]) -> Vec<(&str, &str)> {
-    targets.iter().flat_map(|t| t.depends_on.iter().filter(|d| !targets.iter().any(|o| &o.app == *d)).map(move |d| (t.app.as_str(), d.as_str()))).collect()
+    targets
+        .iter()
+        .flat_map(|t| {
+            t.depends_on
+                .iter()
+                .filter(|d| !targets.iter().any(|o| &o.app == *d))
+                .map(move |d| (t.app.as_str(), d.as_str()))
+        })
+        .collect()
 }
 
 fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
     let _ = match outcome {
         DeployOutcome::NoChanges { .. } => writeln!(err, "{stack}: no changes; nothing deployed"),
-        DeployOutcome::Deployed { status, uploaded, .. } => writeln!(err, "{stack}: {status} ({uploaded} packages uploaded)"),
+        DeployOutcome::Deployed {
+            status, uploaded, ..
+        } => writeln!(err, "{stack}: {status} ({uploaded} packages uploaded)"),
         DeployOutcome::Refused(refusals) => {
-            let _ = writeln!(err, "{stack}: refused, nothing deployed: the change set would lose data");
+            let _ = writeln!(
+                err,
+                "{stack}: refused, nothing deployed: the change set would lose data"
+            );
             for r in refusals {
-                let _ = writeln!(err, "  {} ({}) would be {}", r.logical_id, r.resource_type, r.reason);
+                let _ = writeln!(
+                    err,
+                    "  {} ({}) would be {}",
+                    r.logical_id, r.resource_type, r.reason
+                );
             }
-            let ids: Vec<String> = refusals.iter().map(|r| format!("--allow-replace {stack}:{}", r.logical_id)).collect();
-            writeln!(err, "  = hint: if losing that data is intended, deploy again with {}", ids.join(" "))
+            let ids: Vec<String> = refusals
+                .iter()
+                .map(|r| format!("--allow-replace {stack}:{}", r.logical_id))
+                .collect();
+            writeln!(
+                err,
+                "  = hint: if losing that data is intended, deploy again with {}",
+                ids.join(" ")
+            )
         }
         DeployOutcome::NotApproved(why) => writeln!(err, "{stack}: {why}"),
         DeployOutcome::Failed { status, causes } => {
             let _ = writeln!(err, "{stack}: failed, the stack is now {status}");
             for c in causes {
-                let _ = writeln!(err, "  caused by {} ({}): {} {}", c.logical_id, c.resource_type, c.status, c.reason.as_deref().unwrap_or(""));
+                let _ = writeln!(
+                    err,
+                    "  caused by {} ({}): {} {}",
+                    c.logical_id,
+                    c.resource_type,
+                    c.status,
+                    c.reason.as_deref().unwrap_or("")
+                );
             }
             writeln!(err, "  = hint: fix the cause above and deploy again; `aws cloudformation describe-stack-events --stack-name {stack}` has the full history")
         }
@@ -269,10 +397,20 @@ fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
 
 /// After Ctrl-C: change sets not yet executed are removed (and a new
 /// stack's empty shell); executing ones carry on in CloudFormation.
-async fn stop_cleanly(cfn: &CloudFormation, requests: &[DeployRequest], results: &Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>>, console: &Console, err: &mut dyn Write) {
+async fn stop_cleanly(
+    cfn: &CloudFormation,
+    requests: &[DeployRequest],
+    results: &Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>>,
+    console: &Console,
+    err: &mut dyn Write,
+) {
     let done: BTreeSet<usize> = results.lock().expect("results").keys().copied().collect();
     let executing = console.executing.lock().expect("executing").clone();
-    for (_, r) in requests.iter().enumerate().filter(|(i, _)| !done.contains(i)) {
+    for (_, r) in requests
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !done.contains(i))
+    {
         let stack = &r.stack;
         if executing.contains(stack) {
             let _ = writeln!(
@@ -281,7 +419,10 @@ async fn stop_cleanly(cfn: &CloudFormation, requests: &[DeployRequest], results:
             );
         } else {
             discard(cfn, stack, &r.change_set_name, true).await;
-            let _ = writeln!(err, "interrupted before {stack} was changed; its pending change set was removed");
+            let _ = writeln!(
+                err,
+                "interrupted before {stack} was changed; its pending change set was removed"
+            );
         }
     }
 }
@@ -300,8 +441,15 @@ struct Console {
 impl Console {
     fn new() -> Console {
         let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        let multi = interactive.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Console { multi, bars: Mutex::new(BTreeMap::new()), started: Instant::now(), executing: Mutex::new(BTreeSet::new()), prompt: Mutex::new(()) }
+        let multi =
+            interactive.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Console {
+            multi,
+            bars: Mutex::new(BTreeMap::new()),
+            started: Instant::now(),
+            executing: Mutex::new(BTreeSet::new()),
+            prompt: Mutex::new(()),
+        }
     }
 
     fn line(&self, text: &str) {
@@ -336,19 +484,35 @@ impl Observer for Console {
     }
 
     fn event(&self, stack: &str, e: &StackEvent) {
-        let reason = e.reason.as_deref().filter(|r| !r.is_empty()).map(|r| format!("  {r}")).unwrap_or_default();
+        let reason = e
+            .reason
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(|r| format!("  {r}"))
+            .unwrap_or_default();
         let Some(multi) = &self.multi else {
-            self.line(&format!("{stack}  {:<32} {:<36} {}{reason}", e.logical_id, e.resource_type, e.status));
+            self.line(&format!(
+                "{stack}  {:<32} {:<36} {}{reason}",
+                e.logical_id, e.resource_type, e.status
+            ));
             return;
         };
         let mut bars = self.bars.lock().expect("bars");
-        let bar = bars.entry((stack.to_string(), e.logical_id.clone())).or_insert_with(|| {
-            let bar = multi.add(ProgressBar::new_spinner());
-            bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
-            bar.enable_steady_tick(Duration::from_millis(150));
-            bar
-        });
-        let message = format!("{stack}  {:<32} {:<36} {}{reason}", e.logical_id, e.resource_type, e.status);
+        let bar = bars
+            .entry((stack.to_string(), e.logical_id.clone()))
+            .or_insert_with(|| {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                        .expect("valid template"),
+                );
+                bar.enable_steady_tick(Duration::from_millis(150));
+                bar
+            });
+        let message = format!(
+            "{stack}  {:<32} {:<36} {}{reason}",
+            e.logical_id, e.resource_type, e.status
+        );
         if is_settled(&e.status) {
             bar.finish_with_message(message);
         } else {
@@ -357,11 +521,16 @@ impl Observer for Console {
     }
 
     fn executing(&self, stack: &str) {
-        self.executing.lock().expect("executing").insert(stack.to_string());
+        self.executing
+            .lock()
+            .expect("executing")
+            .insert(stack.to_string());
     }
 
     fn approve(&self, _stack: &str, question: &str) -> Approval {
-        let Some(multi) = &self.multi else { return Approval::CannotAsk };
+        let Some(multi) = &self.multi else {
+            return Approval::CannotAsk;
+        };
         if !std::io::stdin().is_terminal() {
             return Approval::CannotAsk;
         }
@@ -381,7 +550,9 @@ impl Observer for Console {
 }
 
 pub fn destroy(cli: &Cli, args: &DestroyArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let Some(target) = deployment_of(&cli.stacks_dir, &args.stack, &args.env, err)? else { return Ok(exit::FAILURE) };
+    let Some(target) = deployment_of(&cli.stacks_dir, &args.stack, &args.env, err)? else {
+        return Ok(exit::FAILURE);
+    };
     let name = target.stack_name;
     if !args.yes {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -399,10 +570,18 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs, err: &mut dyn Write) -> anyhow::Re
         }
     }
     let console = Console::new();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let outcome = runtime.block_on(async {
-        let session = Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }).await?;
-        let cfn = CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) };
+        let session = Session::load(&SessionOptions {
+            profile: args.aws.profile.clone(),
+            region: args.aws.region.clone(),
+        })
+        .await?;
+        let cfn = CloudFormation {
+            client: aws_sdk_cloudformation::Client::new(&session.sdk),
+        };
         tokio::select! {
             outcome = destroy_stack(&cfn, &name, Pacing::default(), &console) => outcome.map(Some),
             _ = tokio::signal::ctrl_c() => Ok(None),
@@ -428,9 +607,16 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs, err: &mut dyn Write) -> anyhow::Re
         DestroyOutcome::Destroyed { retained } => {
             let _ = writeln!(err, "{name}: deleted");
             if !retained.is_empty() {
-                let _ = writeln!(err, "retained (DeletionPolicy Retain; they still exist and may still cost money):");
+                let _ = writeln!(
+                    err,
+                    "retained (DeletionPolicy Retain; they still exist and may still cost money):"
+                );
                 for r in &retained {
-                    let _ = writeln!(err, "  {} ({}): {}", r.logical_id, r.resource_type, r.physical_id);
+                    let _ = writeln!(
+                        err,
+                        "  {} ({}): {}",
+                        r.logical_id, r.resource_type, r.physical_id
+                    );
                 }
                 let _ = writeln!(err, "  = hint: a later deploy of {name} cannot create resources with these names until they are deleted or imported");
             }
@@ -439,7 +625,14 @@ pub fn destroy(cli: &Cli, args: &DestroyArgs, err: &mut dyn Write) -> anyhow::Re
         DestroyOutcome::Failed { status, causes } => {
             let _ = writeln!(err, "{name}: deletion failed, the stack is now {status}");
             for c in causes {
-                let _ = writeln!(err, "  caused by {} ({}): {} {}", c.logical_id, c.resource_type, c.status, c.reason.as_deref().unwrap_or(""));
+                let _ = writeln!(
+                    err,
+                    "  caused by {} ({}): {} {}",
+                    c.logical_id,
+                    c.resource_type,
+                    c.status,
+                    c.reason.as_deref().unwrap_or("")
+                );
             }
             Ok(exit::FAILURE)
         }
@@ -452,7 +645,12 @@ mod tests {
 
     fn target(app: &str, depends_on: &[&str]) -> Target {
         Target {
-            deployment: Deployment { stack_name: format!("{app}-dev"), tags: vec![], termination_protection: false, region: None },
+            deployment: Deployment {
+                stack_name: format!("{app}-dev"),
+                tags: vec![],
+                termination_protection: false,
+                region: None,
+            },
             depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
             app: app.into(),
             template: Value::Null,
@@ -462,8 +660,17 @@ mod tests {
 
     #[test]
     fn stacks_deploy_in_waves_after_what_they_depend_on() {
-        let targets = vec![target("web", &["api", "cdn"]), target("api", &["network"]), target("network", &[]), target("cdn", &[]), target("jobs", &["elsewhere"])];
-        assert_eq!(deploy_order(&targets).unwrap(), vec![vec![2, 3, 4], vec![1], vec![0]]);
+        let targets = vec![
+            target("web", &["api", "cdn"]),
+            target("api", &["network"]),
+            target("network", &[]),
+            target("cdn", &[]),
+            target("jobs", &["elsewhere"]),
+        ];
+        assert_eq!(
+            deploy_order(&targets).unwrap(),
+            vec![vec![2, 3, 4], vec![1], vec![0]]
+        );
         assert_eq!(outside_dependencies(&targets), vec![("jobs", "elsewhere")]);
     }
 

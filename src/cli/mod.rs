@@ -24,13 +24,25 @@ use stacks::{load_stacks, read_template_overrides, LoadedStack};
 
 /// Runs stackctl with `args` (including the program name), writing data to
 /// `out` and messages to `err`. Returns the exit code.
-pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let text = e.render().to_string();
-            let _ = if e.use_stderr() { write!(err, "{text}") } else { write!(out, "{text}") };
+            let _ = if e.use_stderr() {
+                write!(err, "{text}")
+            } else {
+                write!(out, "{text}")
+            };
             return code;
         }
     };
@@ -71,13 +83,26 @@ impl Tally {
     }
     fn summary(&self, stacks: usize) -> String {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-        format!("{}, {} in {} of {}", plural(self.errors, "error"), plural(self.warnings, "warning"), self.failed_stacks, plural(stacks, "stack"))
+        format!(
+            "{}, {} in {} of {}",
+            plural(self.errors, "error"),
+            plural(self.warnings, "warning"),
+            self.failed_stacks,
+            plural(stacks, "stack")
+        )
     }
 }
 
 /// Prints diagnostics once each, noting the environments they occur in when
 /// not all of them.
-fn report(stack: &LoadedStack, found: &[(String, Vec<Diagnostic>)], all_envs: usize, mode: OutputMode, err: &mut dyn Write, out: &mut dyn Write) -> Vec<Diagnostic> {
+fn report(
+    stack: &LoadedStack,
+    found: &[(String, Vec<Diagnostic>)],
+    all_envs: usize,
+    mode: OutputMode,
+    err: &mut dyn Write,
+    out: &mut dyn Write,
+) -> Vec<Diagnostic> {
     let mut unique: Vec<(Diagnostic, Vec<String>)> = Vec::new();
     for (env, diagnostics) in found {
         for d in diagnostics {
@@ -106,10 +131,19 @@ fn report(stack: &LoadedStack, found: &[(String, Vec<Diagnostic>)], all_envs: us
     unique.into_iter().map(|(d, _)| d).collect()
 }
 
-fn validate(cli: &Cli, args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+fn validate(
+    cli: &Cli,
+    args: &ValidateArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let (stacks, load_failures) = load_stacks(&cli.stacks_dir, &args.stacks, err)?;
     let renderer = Renderer::new(&TemplateSet::builtin())?;
-    let mut tally = Tally { failed_stacks: load_failures, errors: load_failures, ..Tally::default() };
+    let mut tally = Tally {
+        failed_stacks: load_failures,
+        errors: load_failures,
+        ..Tally::default()
+    };
     let envs_of = |stack: &LoadedStack| -> Vec<String> {
         match &args.env {
             Some(e) => vec![e.clone()],
@@ -118,7 +152,11 @@ fn validate(cli: &Cli, args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn W
     };
     let all_envs: Vec<Vec<String>> = stacks.iter().map(envs_of).collect();
     let pending = &CodeLocations::default();
-    let jobs: Vec<(&crate::load::StackSource, &str, &CodeLocations)> = stacks.iter().zip(&all_envs).flat_map(|(s, envs)| envs.iter().map(move |e| (&s.source, e.as_str(), pending))).collect();
+    let jobs: Vec<(&crate::load::StackSource, &str, &CodeLocations)> = stacks
+        .iter()
+        .zip(&all_envs)
+        .flat_map(|(s, envs)| envs.iter().map(move |e| (&s.source, e.as_str(), pending)))
+        .collect();
     let mut outcomes = render_jobs(&jobs, &renderer).into_iter();
     for (stack, envs) in stacks.iter().zip(&all_envs) {
         let mut found = Vec::new();
@@ -137,10 +175,19 @@ fn validate(cli: &Cli, args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn W
     if args.output == OutputMode::Human {
         let _ = writeln!(err, "{}", tally.summary(stacks.len() + load_failures));
     }
-    Ok(if tally.errors > 0 { exit::FAILURE } else { exit::OK })
+    Ok(if tally.errors > 0 {
+        exit::FAILURE
+    } else {
+        exit::OK
+    })
 }
 
-fn render(cli: &Cli, args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+fn render(
+    cli: &Cli,
+    args: &RenderArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let mut set = TemplateSet::builtin();
     if let Some(dir) = &args.templates {
         set = set.with_overrides(read_template_overrides(dir)?)?;
@@ -164,7 +211,11 @@ fn render(cli: &Cli, args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write
             }
         });
     }
-    let jobs: Vec<(&crate::load::StackSource, &str, &CodeLocations)> = stacks.iter().zip(&code).map(|(s, c)| (&s.source, args.env.as_str(), c)).collect();
+    let jobs: Vec<(&crate::load::StackSource, &str, &CodeLocations)> = stacks
+        .iter()
+        .zip(&code)
+        .map(|(s, c)| (&s.source, args.env.as_str(), c))
+        .collect();
     let outcomes = render_jobs(&jobs, &renderer);
     for (stack, outcome) in stacks.iter().zip(outcomes) {
         let outcome = outcome?;
@@ -181,7 +232,11 @@ fn render(cli: &Cli, args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write
         match &args.out {
             None => out.write_all(text.as_bytes())?,
             Some(dir) => {
-                let ext = if args.format == TemplateFormat::Yaml { "yaml" } else { "json" };
+                let ext = if args.format == TemplateFormat::Yaml {
+                    "yaml"
+                } else {
+                    "json"
+                };
                 let path = dir.join(format!("{}-{}.{ext}", stack.name, args.env));
                 crate::cli::stacks::write_atomically(&path, text.as_bytes())?;
                 let _ = writeln!(err, "wrote {}", path.display());

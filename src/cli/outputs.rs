@@ -8,13 +8,30 @@ use crate::engine::session::{Session, SessionOptions};
 use crate::engine::stacks::{CloudFormation, Stacks};
 use std::io::Write;
 
-pub fn run(cli: &Cli, args: &OutputsArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let Some(target) = deployment_of(&cli.stacks_dir, &args.stack, &args.env, err)? else { return Ok(exit::FAILURE) };
+pub fn run(
+    cli: &Cli,
+    args: &OutputsArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let Some(target) = deployment_of(&cli.stacks_dir, &args.stack, &args.env, err)? else {
+        return Ok(exit::FAILURE);
+    };
     let name = target.stack_name;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let state = runtime.block_on(async {
-        let session = Session::load(&SessionOptions { profile: args.aws.profile.clone(), region: args.aws.region.clone() }).await?;
-        CloudFormation { client: aws_sdk_cloudformation::Client::new(&session.sdk) }.describe(&name).await
+        let session = Session::load(&SessionOptions {
+            profile: args.aws.profile.clone(),
+            region: args.aws.region.clone(),
+        })
+        .await?;
+        CloudFormation {
+            client: aws_sdk_cloudformation::Client::new(&session.sdk),
+        }
+        .describe(&name)
+        .await
     })?;
     let Some(state) = state else {
         let _ = writeln!(err, "error: stack {name} does not exist\n  = hint: deploy it with `stackctl deploy --env {} {}`", args.env, args.stack);
@@ -31,13 +48,25 @@ pub fn run(cli: &Cli, args: &OutputsArgs, out: &mut dyn Write, err: &mut dyn Wri
 pub fn format_outputs(outputs: &[(String, String)], format: OutputsFormat) -> String {
     match format {
         OutputsFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = outputs.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-            format!("{}\n", serde_json::to_string_pretty(&map).expect("strings serialize"))
+            let map: serde_json::Map<String, serde_json::Value> = outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&map).expect("strings serialize")
+            )
         }
-        OutputsFormat::Dotenv => outputs.iter().map(|(k, v)| format!("{}={}\n", dotenv_key(k), dotenv_value(v))).collect(),
+        OutputsFormat::Dotenv => outputs
+            .iter()
+            .map(|(k, v)| format!("{}={}\n", dotenv_key(k), dotenv_value(v)))
+            .collect(),
         OutputsFormat::Table => {
             let width = outputs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-            outputs.iter().map(|(k, v)| format!("{k:width$}  {v}\n")).collect()
+            outputs
+                .iter()
+                .map(|(k, v)| format!("{k:width$}  {v}\n"))
+                .collect()
         }
     }
 }
@@ -46,17 +75,25 @@ pub fn format_outputs(outputs: &[(String, String)], format: OutputsFormat) -> St
 fn dotenv_key(key: &str) -> String {
     let mut out = String::new();
     for (i, c) in key.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 && !key[..i].ends_with(|p: char| p.is_ascii_uppercase()) {
+        if c.is_ascii_uppercase() && i > 0 && !key[..i].ends_with(|p: char| p.is_ascii_uppercase())
+        {
             out.push('_');
         }
-        out.push(if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' });
+        out.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        });
     }
     out
 }
 
 /// Quoted when the value needs it, so a shell or dotenv reader takes it whole.
 fn dotenv_value(value: &str) -> String {
-    if value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@".contains(c)) {
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./:@".contains(c))
+    {
         value.to_string()
     } else {
         format!("'{}'", value.replace('\'', "'\\''"))
@@ -69,9 +106,17 @@ mod tests {
 
     #[test]
     fn formats_for_people_scripts_and_dotenv() {
-        let o = vec![("MainApiUrl".to_string(), "https://abc.execute-api.us-east-1.amazonaws.com".to_string()), ("UserPoolId".to_string(), "us-east-1_X".to_string()), ("Odd".to_string(), "a b'c".to_string())];
+        let o = vec![
+            (
+                "MainApiUrl".to_string(),
+                "https://abc.execute-api.us-east-1.amazonaws.com".to_string(),
+            ),
+            ("UserPoolId".to_string(), "us-east-1_X".to_string()),
+            ("Odd".to_string(), "a b'c".to_string()),
+        ];
         assert_eq!(format_outputs(&o, OutputsFormat::Dotenv), "MAIN_API_URL=https://abc.execute-api.us-east-1.amazonaws.com\nUSER_POOL_ID=us-east-1_X\nODD='a b'\\''c'\n");
-        let json: serde_json::Value = serde_json::from_str(&format_outputs(&o, OutputsFormat::Json)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&format_outputs(&o, OutputsFormat::Json)).unwrap();
         assert_eq!(json["UserPoolId"], "us-east-1_X");
         assert!(format_outputs(&o, OutputsFormat::Table).starts_with("MainApiUrl  https://"));
         assert_eq!(dotenv_key("StackKeyArn"), "STACK_KEY_ARN");

@@ -18,7 +18,12 @@ pub struct LoadedStack {
 fn stack_paths(dir: &Path, wanted: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     let available = || -> anyhow::Result<Vec<PathBuf>> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read the stacks folder `{}` (set another with --stacks-dir)", dir.display()))?
+            .with_context(|| {
+                format!(
+                    "cannot read the stacks folder `{}` (set another with --stacks-dir)",
+                    dir.display()
+                )
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
             .collect();
@@ -27,7 +32,11 @@ fn stack_paths(dir: &Path, wanted: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     };
     if wanted.is_empty() {
         let paths = available()?;
-        anyhow::ensure!(!paths.is_empty(), "there are no stack files (*.yaml) in `{}`", dir.display());
+        anyhow::ensure!(
+            !paths.is_empty(),
+            "there are no stack files (*.yaml) in `{}`",
+            dir.display()
+        );
         return Ok(paths);
     }
     wanted
@@ -44,7 +53,11 @@ fn stack_paths(dir: &Path, wanted: &[String]) -> anyhow::Result<Vec<PathBuf>> {
                     return Ok(p);
                 }
             }
-            let names: Vec<String> = available().unwrap_or_default().iter().filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned())).collect();
+            let names: Vec<String> = available()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .collect();
             let hint = suggestion(w, names.iter().map(String::as_str)).unwrap_or_default();
             anyhow::bail!("there is no stack `{w}` in `{}`; {hint}", dir.display())
         })
@@ -53,13 +66,24 @@ fn stack_paths(dir: &Path, wanted: &[String]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Reads and parses stacks; files that do not parse are reported to `err`
 /// and counted in the second value.
-pub fn load_stacks(dir: &Path, wanted: &[String], err: &mut dyn Write) -> anyhow::Result<(Vec<LoadedStack>, usize)> {
+pub fn load_stacks(
+    dir: &Path,
+    wanted: &[String],
+    err: &mut dyn Write,
+) -> anyhow::Result<(Vec<LoadedStack>, usize)> {
     let mut stacks = Vec::new();
     let mut failures = 0;
     for path in stack_paths(dir, wanted)? {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        match StackSource::parse(SourceFile { name: path.display().to_string(), text }) {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match StackSource::parse(SourceFile {
+            name: path.display().to_string(),
+            text,
+        }) {
             Ok(source) => stacks.push(LoadedStack { name, source }),
             Err((file, problems)) => {
                 failures += 1;
@@ -74,9 +98,16 @@ pub fn load_stacks(dir: &Path, wanted: &[String], err: &mut dyn Write) -> anyhow
 
 /// How one named stack deploys in `env`; `None` after reporting why the
 /// definition cannot say (it does not parse, or lacks the environment).
-pub fn deployment_of(dir: &Path, stack: &str, env: &str, err: &mut dyn Write) -> anyhow::Result<Option<crate::plan::Deployment>> {
+pub fn deployment_of(
+    dir: &Path,
+    stack: &str,
+    env: &str,
+    err: &mut dyn Write,
+) -> anyhow::Result<Option<crate::plan::Deployment>> {
     let (stacks, failures) = load_stacks(dir, &[stack.to_string()], err)?;
-    let Some(stack) = stacks.first().filter(|_| failures == 0) else { return Ok(None) };
+    let Some(stack) = stacks.first().filter(|_| failures == 0) else {
+        return Ok(None);
+    };
     let resolved = stack.source.resolve(env);
     let Some(def) = resolved.def.as_ref() else {
         for d in &resolved.diagnostics {
@@ -90,11 +121,20 @@ pub fn deployment_of(dir: &Path, stack: &str, env: &str, err: &mut dyn Write) ->
 /// `*.yaml` files of a templates folder, by name without extension.
 pub fn read_template_overrides(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let mut found = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read the templates folder `{}`", dir.display()))? {
+    for entry in std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the templates folder `{}`", dir.display()))?
+    {
         let path = entry?.path();
         if path.extension().and_then(|e| e.to_str()) == Some("yaml") {
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            found.insert(name, std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?);
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            found.insert(
+                name,
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read `{}`", path.display()))?,
+            );
         }
     }
     Ok(found)
@@ -104,10 +144,12 @@ pub fn read_template_overrides(dir: &Path) -> anyhow::Result<BTreeMap<String, St
 /// never leaves half a template behind.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create `{}`", parent.display()))?;
     }
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move `{}` into place", path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move `{}` into place", path.display()))?;
     Ok(())
 }

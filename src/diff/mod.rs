@@ -47,43 +47,78 @@ pub struct ResourceChange {
     pub properties: Vec<PropertyChange>,
 }
 
-/// Properties whose change makes CloudFormation replace the resource
-/// (from the resource reference; `Conditional` where it depends on the value).
-pub fn replacing_properties(resource_type: &str) -> &'static [(&'static str, Replacement)] {
-    use Replacement::{Conditional, True};
-    match resource_type {
-        "AWS::DynamoDB::Table" => &[("TableName", True), ("KeySchema", True), ("LocalSecondaryIndexes", True)],
-        "AWS::S3::Bucket" => &[("BucketName", True), ("ObjectLockEnabled", True)],
-        "AWS::Cognito::UserPool" => &[("UsernameAttributes", True), ("AliasAttributes", True), ("Schema", Conditional)],
-        "AWS::Cognito::UserPoolClient" => &[("UserPoolId", True), ("GenerateSecret", True)],
-        "AWS::KMS::Key" => &[("KeySpec", True), ("KeyUsage", True), ("MultiRegion", True), ("Origin", True)],
-        "AWS::SecretsManager::Secret" => &[("Name", True)],
-        "AWS::Logs::LogGroup" => &[("LogGroupName", True)],
-        "AWS::Lambda::Function" => &[("FunctionName", True)],
-        "AWS::SNS::Topic" => &[("TopicName", True), ("FifoTopic", True)],
-        "AWS::IAM::Role" => &[("RoleName", True), ("Path", True)],
-        "AWS::ApiGatewayV2::Api" => &[("ProtocolType", True)],
-        "AWS::Scheduler::ScheduleGroup" => &[("Name", True)],
-        "AWS::Scheduler::Schedule" => &[("Name", True), ("GroupName", True)],
-        "AWS::WAFv2::WebACL" => &[("Name", True), ("Scope", True)],
-        "AWS::Amplify::App" => &[],
-        "AWS::Amplify::Branch" => &[("AppId", True), ("BranchName", True)],
-        "AWS::CloudWatch::Alarm" => &[("AlarmName", True)],
-        "AWS::CloudWatch::Dashboard" => &[("DashboardName", True)],
-        _ => &[],
-    }
+/// Whether changing the property at `segments` (names from `Properties`
+/// down) replaces a resource of `resource_type`, from its CloudFormation
+/// schema: a change at or below a `createOnlyProperties` path replaces it,
+/// one at or below a `conditionalCreateOnlyProperties` path may. A change
+/// above such a path (a whole list whose items hold it) replaces when the
+/// values at that path changed in items both versions have, and may when
+/// items were only added or removed.
+pub fn replacement_of(
+    resource_type: &str,
+    old: &Value,
+    new: &Value,
+    segments: &[String],
+) -> Replacement {
+    let Some(schema) = crate::resource_schema::schema(resource_type) else {
+        return Replacement::False;
+    };
+    let always = schema.create_only.iter().map(|p| (p, Replacement::True));
+    let maybe = schema
+        .conditional_create_only
+        .iter()
+        .map(|p| (p, Replacement::Conditional));
+    always
+        .chain(maybe)
+        .map(|(path, verdict)| {
+            if path.covers(segments) {
+                return verdict;
+            }
+            let below = path.0.len() > segments.len()
+                && path
+                    .0
+                    .iter()
+                    .zip(segments)
+                    .all(|(want, got)| want == "*" || want == got);
+            if !below {
+                return Replacement::False;
+            }
+            let (before, after) = (path.values_in(old), path.values_in(new));
+            let common = before.len().min(after.len());
+            if before[..common] != after[..common] {
+                verdict
+            } else if before.len() != after.len() {
+                verdict.min(Replacement::Conditional)
+            } else {
+                Replacement::False
+            }
+        })
+        .max()
+        .unwrap_or(Replacement::False)
 }
 
 /// Every difference between the deployed template and the new one.
 pub fn diff_templates(old: &Value, new: &Value) -> Vec<ResourceChange> {
     let empty = Map::new();
-    let old_resources = old.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
-    let new_resources = new.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
+    let old_resources = old
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let new_resources = new
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let mut changes = Vec::new();
     for (id, after) in new_resources {
         let resource_type = type_of(after);
         match old_resources.get(id) {
-            None => changes.push(ResourceChange { logical_id: id.clone(), resource_type, action: Action::Add, replacement: None, properties: Vec::new() }),
+            None => changes.push(ResourceChange {
+                logical_id: id.clone(),
+                resource_type,
+                action: Action::Add,
+                replacement: None,
+                properties: Vec::new(),
+            }),
             Some(before) if type_of(before) != resource_type => {
                 // A new type under the same id: CloudFormation deletes and creates.
                 changes.push(ResourceChange {
@@ -91,21 +126,38 @@ pub fn diff_templates(old: &Value, new: &Value) -> Vec<ResourceChange> {
                     resource_type: resource_type.clone(),
                     action: Action::Modify,
                     replacement: Some(Replacement::True),
-                    properties: vec![PropertyChange { path: "Type".into(), before: Some(Value::String(type_of(before))), after: Some(Value::String(resource_type)), replacement: Replacement::True }],
+                    properties: vec![PropertyChange {
+                        path: "Type".into(),
+                        before: Some(Value::String(type_of(before))),
+                        after: Some(Value::String(resource_type)),
+                        replacement: Replacement::True,
+                    }],
                 });
             }
             Some(before) => {
                 let properties = property_changes(&resource_type, before, after);
                 if !properties.is_empty() {
                     let replacement = properties.iter().map(|p| p.replacement).max();
-                    changes.push(ResourceChange { logical_id: id.clone(), resource_type, action: Action::Modify, replacement, properties });
+                    changes.push(ResourceChange {
+                        logical_id: id.clone(),
+                        resource_type,
+                        action: Action::Modify,
+                        replacement,
+                        properties,
+                    });
                 }
             }
         }
     }
     for (id, before) in old_resources {
         if !new_resources.contains_key(id) {
-            changes.push(ResourceChange { logical_id: id.clone(), resource_type: type_of(before), action: Action::Remove, replacement: None, properties: Vec::new() });
+            changes.push(ResourceChange {
+                logical_id: id.clone(),
+                resource_type: type_of(before),
+                action: Action::Remove,
+                replacement: None,
+                properties: Vec::new(),
+            });
         }
     }
     changes.sort_by(|a, b| (a.action, &a.logical_id).cmp(&(b.action, &b.logical_id)));
@@ -113,53 +165,92 @@ pub fn diff_templates(old: &Value, new: &Value) -> Vec<ResourceChange> {
 }
 
 fn type_of(resource: &Value) -> String {
-    resource.get("Type").and_then(Value::as_str).unwrap_or("").to_string()
+    resource
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn property_changes(resource_type: &str, before: &Value, after: &Value) -> Vec<PropertyChange> {
     let mut out = Vec::new();
-    for key in ["DeletionPolicy", "UpdateReplacePolicy", "DependsOn", "Condition"] {
+    for key in [
+        "DeletionPolicy",
+        "UpdateReplacePolicy",
+        "DependsOn",
+        "Condition",
+    ] {
         if before.get(key) != after.get(key) {
-            out.push(PropertyChange { path: key.into(), before: before.get(key).cloned(), after: after.get(key).cloned(), replacement: Replacement::False });
+            out.push(PropertyChange {
+                path: key.into(),
+                before: before.get(key).cloned(),
+                after: after.get(key).cloned(),
+                replacement: Replacement::False,
+            });
         }
     }
     let empty = Map::new();
-    let b = before.get("Properties").and_then(Value::as_object).unwrap_or(&empty);
-    let a = after.get("Properties").and_then(Value::as_object).unwrap_or(&empty);
-    let replacing = replacing_properties(resource_type);
+    let b = before
+        .get("Properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let a = after
+        .get("Properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let (old_props, new_props) = (Value::Object(b.clone()), Value::Object(a.clone()));
+    let replacement =
+        |segments: &[String]| replacement_of(resource_type, &old_props, &new_props, segments);
     let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
     names.sort();
     names.dedup();
     for name in names {
         let (old, new) = (b.get(name), a.get(name));
-        if old == new {
-            continue;
+        if old != new {
+            leaf_changes(&mut vec![name.clone()], old, new, &replacement, &mut out);
         }
-        let replacement = replacing.iter().find(|(p, _)| p == name).map_or(Replacement::False, |(_, r)| *r);
-        leaf_changes(name, old, new, replacement, &mut out);
     }
     out
 }
 
 /// Descends into objects so a change names its deepest differing path.
-fn leaf_changes(path: &str, old: Option<&Value>, new: Option<&Value>, replacement: Replacement, out: &mut Vec<PropertyChange>) {
+fn leaf_changes(
+    path: &mut Vec<String>,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    replacement: &dyn Fn(&[String]) -> Replacement,
+    out: &mut Vec<PropertyChange>,
+) {
     match (old, new) {
-        (Some(Value::Object(o)), Some(Value::Object(n))) if !is_intrinsic(o) && !is_intrinsic(n) => {
+        (Some(Value::Object(o)), Some(Value::Object(n)))
+            if !is_intrinsic(o) && !is_intrinsic(n) =>
+        {
             let mut keys: Vec<&String> = o.keys().chain(n.keys()).collect();
             keys.sort();
             keys.dedup();
             for k in keys {
                 if o.get(k) != n.get(k) {
-                    leaf_changes(&format!("{path}.{k}"), o.get(k), n.get(k), replacement, out);
+                    path.push(k.clone());
+                    leaf_changes(path, o.get(k), n.get(k), replacement, out);
+                    path.pop();
                 }
             }
         }
-        _ => out.push(PropertyChange { path: path.to_string(), before: old.cloned(), after: new.cloned(), replacement }),
+        _ => out.push(PropertyChange {
+            path: path.join("."),
+            before: old.cloned(),
+            after: new.cloned(),
+            replacement: replacement(path),
+        }),
     }
 }
 
 fn is_intrinsic(map: &Map<String, Value>) -> bool {
-    map.len() == 1 && map.keys().next().is_some_and(|k| k == "Ref" || k.starts_with("Fn::"))
+    map.len() == 1
+        && map
+            .keys()
+            .next()
+            .is_some_and(|k| k == "Ref" || k.starts_with("Fn::"))
 }
 
 #[cfg(test)]
@@ -180,25 +271,64 @@ mod tests {
         let old = json!({"Resources": {"T": table("id", None), "Gone": {"Type": "AWS::SNS::Topic"}, "F": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 512}}}});
         let new = json!({"Resources": {"T": table("id", Some("NEW_IMAGE")), "New": {"Type": "AWS::SNS::Topic"}, "F": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 1024}}}});
         let changes = diff_templates(&old, &new);
-        let summary: Vec<(Action, &str, Option<Replacement>)> = changes.iter().map(|c| (c.action, c.logical_id.as_str(), c.replacement)).collect();
-        assert_eq!(summary, vec![(Action::Add, "New", None), (Action::Modify, "F", Some(Replacement::False)), (Action::Modify, "T", Some(Replacement::False)), (Action::Remove, "Gone", None)]);
+        let summary: Vec<(Action, &str, Option<Replacement>)> = changes
+            .iter()
+            .map(|c| (c.action, c.logical_id.as_str(), c.replacement))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Action::Add, "New", None),
+                (Action::Modify, "F", Some(Replacement::False)),
+                (Action::Modify, "T", Some(Replacement::False)),
+                (Action::Remove, "Gone", None)
+            ]
+        );
         assert_eq!(changes[1].properties[0].path, "MemorySize");
         assert_eq!(changes[2].properties[0].path, "StreamSpecification");
     }
 
     #[test]
-    fn a_key_schema_change_replaces_the_table() {
-        let changes = diff_templates(&json!({"Resources": {"T": table("id", None)}}), &json!({"Resources": {"T": table("userId", None)}}));
-        assert_eq!(changes[0].replacement, Some(Replacement::True));
+    fn replacements_come_from_the_schemas_create_only_properties() {
+        // KeySchema is conditionally create-only in the table's schema; TableName always.
+        let changes = diff_templates(
+            &json!({"Resources": {"T": table("id", None)}}),
+            &json!({"Resources": {"T": table("userId", None)}}),
+        );
+        assert_eq!(changes[0].replacement, Some(Replacement::Conditional));
         assert_eq!(changes[0].properties[0].path, "KeySchema");
+        let mut renamed = table("id", None);
+        renamed["Properties"]["TableName"] = json!("u");
+        let changes = diff_templates(
+            &json!({"Resources": {"T": table("id", None)}}),
+            &json!({"Resources": {"T": renamed}}),
+        );
+        assert_eq!(changes[0].replacement, Some(Replacement::True));
+    }
+
+    #[test]
+    fn a_create_only_property_of_a_version_replaces_it() {
+        // AWS::Lambda::Version: CodeSha256 is create-only; ProvisionedConcurrencyConfig too.
+        let version = |sha: &str| json!({"Resources": {"V": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": "f", "CodeSha256": sha}}}});
+        assert_eq!(
+            diff_templates(&version("a"), &version("b"))[0].replacement,
+            Some(Replacement::True)
+        );
     }
 
     #[test]
     fn nested_changes_name_their_deepest_path_and_intrinsics_stay_whole() {
         let old = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {"A": "1", "T": {"Ref": "X"}}}}}}});
         let new = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {"A": "2", "T": {"Ref": "Y"}}}}}}});
-        let paths: Vec<String> = diff_templates(&old, &new)[0].properties.iter().map(|p| p.path.clone()).collect();
-        assert_eq!(paths, ["Environment.Variables.A", "Environment.Variables.T"]);
+        let paths: Vec<String> = diff_templates(&old, &new)[0]
+            .properties
+            .iter()
+            .map(|p| p.path.clone())
+            .collect();
+        assert_eq!(
+            paths,
+            ["Environment.Variables.A", "Environment.Variables.T"]
+        );
     }
 
     #[test]

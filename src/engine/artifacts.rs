@@ -4,8 +4,10 @@
 use anyhow::{bail, Context as _};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
-    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus, LifecycleRule,
-    LifecycleRuleFilter, NoncurrentVersionExpiration, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
+    BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus, LifecycleRule,
+    LifecycleRuleFilter, NoncurrentVersionExpiration, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
     ServerSideEncryptionRule, VersioningConfiguration,
 };
 
@@ -14,7 +16,12 @@ pub trait ArtifactStore {
     /// Whether an object exists at `key`.
     fn exists(&self, key: &str) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
     /// Stores `bytes` at `key`; `sha256_base64` lets the store verify them.
-    fn put(&self, key: &str, bytes: Vec<u8>, sha256_base64: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        sha256_base64: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
     /// Makes sure the store exists and is set up; true when it was created now.
     fn ensure(&self) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
     /// The HTTPS URL CloudFormation reads an object at.
@@ -37,12 +44,19 @@ pub struct Shipment {
 }
 
 /// Ships each distinct package that the store does not have yet.
-pub async fn upload<S: ArtifactStore>(store: &S, shipments: &[Shipment]) -> anyhow::Result<UploadReport> {
+pub async fn upload<S: ArtifactStore>(
+    store: &S,
+    shipments: &[Shipment],
+) -> anyhow::Result<UploadReport> {
     upload_reporting(store, shipments, |_, _| {}).await
 }
 
 /// Like [`upload`], telling `each(key, sent)` about every package as it goes.
-pub async fn upload_reporting<S: ArtifactStore>(store: &S, shipments: &[Shipment], each: impl Fn(&str, bool)) -> anyhow::Result<UploadReport> {
+pub async fn upload_reporting<S: ArtifactStore>(
+    store: &S,
+    shipments: &[Shipment],
+    each: impl Fn(&str, bool),
+) -> anyhow::Result<UploadReport> {
     let mut report = UploadReport::default();
     let mut seen = std::collections::BTreeSet::new();
     for s in shipments.iter().filter(|s| seen.insert(s.key.clone())) {
@@ -51,9 +65,17 @@ pub async fn upload_reporting<S: ArtifactStore>(store: &S, shipments: &[Shipment
             report.already_there.push(s.key.clone());
             continue;
         }
-        let bytes = std::fs::read(&s.path).with_context(|| format!("cannot read the package `{}`; run `stackctl build` again", s.path.display()))?;
+        let bytes = std::fs::read(&s.path).with_context(|| {
+            format!(
+                "cannot read the package `{}`; run `stackctl build` again",
+                s.path.display()
+            )
+        })?;
         if crate::artifact::sha256(&bytes).base64 != s.sha256_base64 {
-            bail!("the package `{}` changed since it was built; run `stackctl build` again", s.path.display());
+            bail!(
+                "the package `{}` changed since it was built; run `stackctl build` again",
+                s.path.display()
+            );
         }
         store.put(&s.key, bytes, &s.sha256_base64).await?;
         each(&s.key, true);
@@ -77,13 +99,26 @@ pub struct S3Store {
 impl S3Store {
     /// The artifact bucket of the session's account and region.
     pub fn for_session(session: &super::session::Session) -> S3Store {
-        S3Store { client: session.s3(), bucket: session.artifact_bucket(), region: session.region.clone(), account: session.account.clone(), tls_only: !session.plain_http() }
+        S3Store {
+            client: session.s3(),
+            bucket: session.artifact_bucket(),
+            region: session.region.clone(),
+            account: session.account.clone(),
+            tls_only: !session.plain_http(),
+        }
     }
 }
 
 impl ArtifactStore for S3Store {
     async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
@@ -93,7 +128,11 @@ impl ArtifactStore for S3Store {
                 } else if status == Some(403) {
                     Err(anyhow::anyhow!("access denied reading s3://{}/{key}: the credentials in use need s3:GetObject and s3:ListBucket on the artifact bucket", self.bucket))
                 } else {
-                    Err(anyhow::anyhow!("cannot check s3://{}/{key}: {}", self.bucket, aws_sdk_s3::error::DisplayErrorContext(&e)))
+                    Err(anyhow::anyhow!(
+                        "cannot check s3://{}/{key}: {}",
+                        self.bucket,
+                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                    ))
                 }
             }
         }
@@ -109,7 +148,13 @@ impl ArtifactStore for S3Store {
             .body(bytes.into())
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("cannot upload s3://{}/{key}: {}", self.bucket, aws_sdk_s3::error::DisplayErrorContext(&e.into_service_error())))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot upload s3://{}/{key}: {}",
+                    self.bucket,
+                    aws_sdk_s3::error::DisplayErrorContext(&e.into_service_error())
+                )
+            })?;
         Ok(())
     }
 
@@ -118,7 +163,10 @@ impl ArtifactStore for S3Store {
     }
 
     fn url(&self, key: &str) -> String {
-        format!("https://{}.s3.{}.amazonaws.com/{key}", self.bucket, self.region)
+        format!(
+            "https://{}.s3.{}.amazonaws.com/{key}",
+            self.bucket, self.region
+        )
     }
 }
 
@@ -127,7 +175,14 @@ impl S3Store {
     /// encrypted, TLS-only, old versions and abandoned uploads expiring.
     pub async fn ensure_bucket(&self) -> anyhow::Result<bool> {
         let (b, region, account) = (&self.bucket, self.region.as_str(), self.account.as_str());
-        match self.client.head_bucket().bucket(b).expected_bucket_owner(account).send().await {
+        match self
+            .client
+            .head_bucket()
+            .bucket(b)
+            .expected_bucket_owner(account)
+            .send()
+            .await
+        {
             Ok(_) => return Ok(false),
             Err(e) => {
                 let e = e.into_service_error();
@@ -138,28 +193,58 @@ impl S3Store {
         }
         let mut create = self.client.create_bucket().bucket(b);
         if region != "us-east-1" {
-            create = create.create_bucket_configuration(CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build());
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
+            );
         }
-        create.send().await.map_err(|e| anyhow::anyhow!("cannot create the artifact bucket `{b}`: {}", aws_sdk_s3::error::DisplayErrorContext(&e.into_service_error())))?;
+        create.send().await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the artifact bucket `{b}`: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e.into_service_error())
+            )
+        })?;
         self.client
             .put_public_access_block()
             .bucket(b)
-            .public_access_block_configuration(PublicAccessBlockConfiguration::builder().block_public_acls(true).block_public_policy(true).ignore_public_acls(true).restrict_public_buckets(true).build())
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .block_public_policy(true)
+                    .ignore_public_acls(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| setup_failed(b, "block public access", e.into_service_error()))?;
         self.client
             .put_bucket_versioning()
             .bucket(b)
-            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| setup_failed(b, "turn on versioning", e.into_service_error()))?;
-        let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build()?).build();
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(
+                ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::Aes256)
+                    .build()?,
+            )
+            .build();
         self.client
             .put_bucket_encryption()
             .bucket(b)
-            .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build()?)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(rule)
+                    .build()?,
+            )
             .send()
             .await
             .map_err(|e| setup_failed(b, "turn on encryption", e.into_service_error()))?;
@@ -169,13 +254,25 @@ impl S3Store {
             .id("expire-old-versions")
             .status(ExpirationStatus::Enabled)
             .filter(LifecycleRuleFilter::builder().prefix("").build())
-            .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(30).build())
-            .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(7).build())
+            .noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(30)
+                    .build(),
+            )
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(7)
+                    .build(),
+            )
             .build()?;
         self.client
             .put_bucket_lifecycle_configuration()
             .bucket(b)
-            .lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(lifecycle).build()?)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(lifecycle)
+                    .build()?,
+            )
             .send()
             .await
             .map_err(|e| setup_failed(b, "set the lifecycle", e.into_service_error()))?;
@@ -187,13 +284,26 @@ impl S3Store {
             "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                 "Resource": [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
         });
-        self.client.put_bucket_policy().bucket(b).policy(policy.to_string()).send().await.map_err(|e| setup_failed(b, "set the TLS-only policy", e.into_service_error()))?;
+        self.client
+            .put_bucket_policy()
+            .bucket(b)
+            .policy(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| setup_failed(b, "set the TLS-only policy", e.into_service_error()))?;
         Ok(true)
     }
 }
 
-fn setup_failed(bucket: &str, what: &str, e: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
-    anyhow::anyhow!("created the artifact bucket `{bucket}` but could not {what}: {}", aws_sdk_s3::error::DisplayErrorContext(e))
+fn setup_failed(
+    bucket: &str,
+    what: &str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> anyhow::Error {
+    anyhow::anyhow!(
+        "created the artifact bucket `{bucket}` but could not {what}: {}",
+        aws_sdk_s3::error::DisplayErrorContext(e)
+    )
 }
 
 #[cfg(test)]
@@ -233,15 +343,27 @@ mod tests {
         let d = crate::artifact::sha256(&zip);
         let path = dir.join("a.zip");
         std::fs::write(&path, &zip).unwrap();
-        let s = Shipment { key: format!("artifacts/app/f/{}.zip", d.hex), path, sha256_base64: d.base64 };
+        let s = Shipment {
+            key: format!("artifacts/app/f/{}.zip", d.hex),
+            path,
+            sha256_base64: d.base64,
+        };
         let store = Recorder::default();
         let first = upload(&store, &[s.clone(), s.clone()]).await.unwrap();
         assert_eq!(first.uploaded.len(), 1);
         let second = upload(&store, std::slice::from_ref(&s)).await.unwrap();
         assert_eq!((second.uploaded.len(), second.already_there.len()), (0, 1));
         let calls = store.calls.lock().unwrap().clone();
-        assert_eq!(calls.iter().filter(|c| c.starts_with("PUT")).count(), 1, "{calls:?}");
-        assert_eq!(calls.iter().filter(|c| c.starts_with("HEAD")).count(), 2, "{calls:?}");
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("PUT")).count(),
+            1,
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("HEAD")).count(),
+            2,
+            "{calls:?}"
+        );
     }
 
     #[tokio::test]
@@ -249,12 +371,27 @@ mod tests {
         let dir = tempfile_dir();
         let path = dir.join("b.zip");
         std::fs::write(&path, b"tampered").unwrap();
-        let s = Shipment { key: "k".into(), path, sha256_base64: "not-the-hash".into() };
-        assert!(upload(&Recorder::default(), &[s]).await.unwrap_err().to_string().contains("changed since it was built"));
+        let s = Shipment {
+            key: "k".into(),
+            path,
+            sha256_base64: "not-the-hash".into(),
+        };
+        assert!(upload(&Recorder::default(), &[s])
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("changed since it was built"));
     }
 
     fn tempfile_dir() -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("stackctl-upload-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let d = std::env::temp_dir().join(format!(
+            "stackctl-upload-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
         std::fs::create_dir_all(&d).unwrap();
         d
     }

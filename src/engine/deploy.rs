@@ -7,7 +7,10 @@
 //! [`Observer`]; nothing here prints or reads a terminal.
 
 use super::artifacts::{upload_reporting, ArtifactStore, Shipment};
-use super::stacks::{merge_change_set, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackState, Stacks, TemplateSource};
+use super::stacks::{
+    merge_change_set, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackState, Stacks,
+    TemplateSource,
+};
 use super::watch::{follow, root_causes, Pacing, Settled};
 use crate::diff::guard::{broadening, data_loss, Refusal, RequireApproval};
 use crate::diff::{diff_templates, ResourceChange};
@@ -64,25 +67,41 @@ pub struct DeployRequest {
 /// How a deploy of one stack ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeployOutcome {
-    NoChanges { outputs: Vec<(String, String)> },
-    Deployed { status: String, outputs: Vec<(String, String)>, uploaded: usize },
+    NoChanges {
+        outputs: Vec<(String, String)>,
+    },
+    Deployed {
+        status: String,
+        outputs: Vec<(String, String)>,
+        uploaded: usize,
+    },
     /// The data-loss guard refused; nothing was executed.
     Refused(Vec<Refusal>),
     /// Approval was needed and not given; nothing was executed.
     NotApproved(String),
     /// CloudFormation failed and rolled back (or could not).
-    Failed { status: String, causes: Vec<StackEvent> },
+    Failed {
+        status: String,
+        causes: Vec<StackEvent>,
+    },
 }
 
 impl DeployOutcome {
     pub fn is_success(&self) -> bool {
-        matches!(self, DeployOutcome::NoChanges { .. } | DeployOutcome::Deployed { .. })
+        matches!(
+            self,
+            DeployOutcome::NoChanges { .. } | DeployOutcome::Deployed { .. }
+        )
     }
 }
 
 /// The template inline when CloudFormation takes it so (51,200 bytes),
 /// else uploaded to the artifact store by its hash and passed by URL.
-pub async fn template_source<S: ArtifactStore>(store: &S, stack: &str, template: &Value) -> anyhow::Result<TemplateSource> {
+pub async fn template_source<S: ArtifactStore>(
+    store: &S,
+    stack: &str,
+    template: &Value,
+) -> anyhow::Result<TemplateSource> {
     let body = serde_json::to_string(template)?;
     if body.len() <= crate::check::INLINE_TEMPLATE_LIMIT {
         return Ok(TemplateSource::Body(body));
@@ -119,27 +138,54 @@ fn check_state(stack: &str, state: &StackState) -> anyhow::Result<()> {
 /// The diff of one rendered template against its deployed stack, from a
 /// change set that is created, read, and deleted again. A stack that does
 /// not exist is shown as all new without creating anything.
-pub async fn diff_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, stack: &str, template: &Value, allowed: &[String], change_set_name: &str) -> anyhow::Result<StackDiff> {
+pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
+    cfn: &C,
+    store: &S,
+    stack: &str,
+    template: &Value,
+    allowed: &[String],
+    change_set_name: &str,
+) -> anyhow::Result<StackDiff> {
     let state = cfn.describe(stack).await?;
     if let Some(s) = &state {
         check_state(stack, s)?;
     }
     let exists = state.as_ref().is_some_and(StackState::is_deployed);
-    let old = if exists { cfn.deployed_template(stack).await? } else { json!({}) };
+    let old = if exists {
+        cfn.deployed_template(stack).await?
+    } else {
+        json!({})
+    };
     let mut changes = diff_templates(&old, template);
     if exists && old != *template {
         let source = template_source(store, stack, template).await?;
-        let request = ChangeSetRequest { stack: stack.to_string(), name: change_set_name.to_string(), create: false, template: source, tags: state.map(|s| s.tags).unwrap_or_default() };
+        let request = ChangeSetRequest {
+            stack: stack.to_string(),
+            name: change_set_name.to_string(),
+            create: false,
+            template: source,
+            tags: state.map(|s| s.tags).unwrap_or_default(),
+        };
         let (id, outcome) = cfn.change_set(&request).await?;
         let cleanup = cfn.delete_change_set(stack, &id).await;
         match outcome {
-            ChangeSetOutcome::Ready(cfn_changes) => changes = merge_change_set(changes, &cfn_changes),
+            ChangeSetOutcome::Ready(cfn_changes) => {
+                changes = merge_change_set(changes, &cfn_changes)
+            }
             ChangeSetOutcome::NoChanges => changes.clear(),
-            ChangeSetOutcome::Failed(reason) => bail!("CloudFormation cannot make a change set for {stack}: {reason}"),
+            ChangeSetOutcome::Failed(reason) => {
+                bail!("CloudFormation cannot make a change set for {stack}: {reason}")
+            }
         }
         cleanup?;
     }
-    Ok(StackDiff { stack: stack.to_string(), exists, data_loss: data_loss(&changes, allowed), broadening: broadening(&old, template), changes })
+    Ok(StackDiff {
+        stack: stack.to_string(),
+        exists,
+        data_loss: data_loss(&changes, allowed),
+        broadening: broadening(&old, template),
+        changes,
+    })
 }
 
 fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
@@ -157,15 +203,29 @@ async fn newest_event<C: Stacks>(cfn: &C, stack: &str) -> anyhow::Result<Option<
 
 /// Deploys one stack: the state checks, the no-change shortcut, artifacts,
 /// the change set and its guards, execution, and following it to the end.
-pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &DeployRequest, observer: &dyn Observer) -> anyhow::Result<DeployOutcome> {
+pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
+    cfn: &C,
+    store: &S,
+    r: &DeployRequest,
+    observer: &dyn Observer,
+) -> anyhow::Result<DeployOutcome> {
     let stack = r.stack.as_str();
     let mut state = cfn.describe(stack).await?;
     if let Some(s) = state.as_ref().filter(|s| s.is_busy() && r.wait_busy) {
-        observer.note(stack, &format!("busy ({}); waiting for it to settle", s.status));
+        observer.note(
+            stack,
+            &format!("busy ({}); waiting for it to settle", s.status),
+        );
         let newest = newest_event(cfn, stack).await?;
         // It may have settled between the two calls.
-        if !newest.as_ref().is_some_and(|e| e.is_stack() && super::watch::is_settled(&e.status)) {
-            follow(cfn, stack, newest.map(|e| e.id), r.pacing, &|e| observer.event(stack, e)).await?;
+        if !newest
+            .as_ref()
+            .is_some_and(|e| e.is_stack() && super::watch::is_settled(&e.status))
+        {
+            follow(cfn, stack, newest.map(|e| e.id), r.pacing, &|e| {
+                observer.event(stack, e)
+            })
+            .await?;
         }
         state = cfn.describe(stack).await?;
     }
@@ -175,15 +235,25 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
             observer.note(stack, "the first deploy failed and left the stack in ROLLBACK_COMPLETE, which cannot be updated; deleting it and creating it again");
             let baseline = newest_event(cfn, &s.id).await?.map(|e| e.id);
             cfn.delete_stack(stack).await?;
-            let settled = follow(cfn, &s.id, baseline, r.pacing, &|e| observer.event(stack, e)).await?;
+            let settled = follow(cfn, &s.id, baseline, r.pacing, &|e| {
+                observer.event(stack, e)
+            })
+            .await?;
             if settled.status != "DELETE_COMPLETE" {
-                return Ok(DeployOutcome::Failed { causes: root_causes(&settled.events).into_iter().cloned().collect(), status: settled.status });
+                return Ok(DeployOutcome::Failed {
+                    causes: root_causes(&settled.events).into_iter().cloned().collect(),
+                    status: settled.status,
+                });
             }
             state = None;
         }
     }
     let exists = state.as_ref().is_some_and(StackState::is_deployed);
-    let old = if exists { cfn.deployed_template(stack).await? } else { json!({}) };
+    let old = if exists {
+        cfn.deployed_template(stack).await?
+    } else {
+        json!({})
+    };
 
     // Nothing to change: known from two reads, with no change set and no upload.
     if let Some(s) = state.as_ref().filter(|_| exists && old == r.template) {
@@ -192,14 +262,21 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
                 cfn.set_termination_protection(stack, true).await?;
                 observer.note(stack, "turned on termination protection");
             }
-            return Ok(DeployOutcome::NoChanges { outputs: s.outputs.clone() });
+            return Ok(DeployOutcome::NoChanges {
+                outputs: s.outputs.clone(),
+            });
         }
     }
 
     // Packages the deployed template already runs are in the bucket (keys
     // are content hashes): only the others are checked and sent.
     let deployed_text = old.to_string();
-    let pending: Vec<Shipment> = r.shipments.iter().filter(|s| !deployed_text.contains(&s.key)).cloned().collect();
+    let pending: Vec<Shipment> = r
+        .shipments
+        .iter()
+        .filter(|s| !deployed_text.contains(&s.key))
+        .cloned()
+        .collect();
     let mut uploaded = 0;
     if !pending.is_empty() {
         store.ensure().await?;
@@ -212,7 +289,13 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
         uploaded = shipped.uploaded.len();
     }
     let source = template_source(store, stack, &r.template).await?;
-    let request = ChangeSetRequest { stack: stack.to_string(), name: r.change_set_name.clone(), create: !exists, template: source, tags: r.tags.clone() };
+    let request = ChangeSetRequest {
+        stack: stack.to_string(),
+        name: r.change_set_name.clone(),
+        create: !exists,
+        template: source,
+        tags: r.tags.clone(),
+    };
     let (id, outcome) = match cfn.change_set(&request).await {
         Ok(answer) => answer,
         Err(e) => {
@@ -224,7 +307,9 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
         ChangeSetOutcome::Ready(c) => c,
         ChangeSetOutcome::NoChanges => {
             discard(cfn, stack, &id, !exists).await;
-            return Ok(DeployOutcome::NoChanges { outputs: state.map(|s| s.outputs).unwrap_or_default() });
+            return Ok(DeployOutcome::NoChanges {
+                outputs: state.map(|s| s.outputs).unwrap_or_default(),
+            });
         }
         ChangeSetOutcome::Failed(reason) => {
             discard(cfn, stack, &id, !exists).await;
@@ -232,16 +317,27 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
         }
     };
     let changes = merge_change_set(diff_templates(&old, &r.template), &cfn_changes);
-    let diff = StackDiff { stack: stack.to_string(), exists, data_loss: data_loss(&changes, &r.allow_replace), broadening: broadening(&old, &r.template), changes };
+    let diff = StackDiff {
+        stack: stack.to_string(),
+        exists,
+        data_loss: data_loss(&changes, &r.allow_replace),
+        broadening: broadening(&old, &r.template),
+        changes,
+    };
     observer.plan(&diff);
     if !diff.data_loss.is_empty() {
         discard(cfn, stack, &id, !exists).await;
         return Ok(DeployOutcome::Refused(diff.data_loss));
     }
-    if r.require_approval.needs_approval(&diff.changes, &diff.broadening) {
+    if r.require_approval
+        .needs_approval(&diff.changes, &diff.broadening)
+    {
         let question = match r.require_approval {
             RequireApproval::AnyChange => format!("deploy these changes to {stack}?"),
-            _ => format!("{stack}: these changes widen permissions ({} grants). Deploy them?", diff.broadening.len()),
+            _ => format!(
+                "{stack}: these changes widen permissions ({} grants). Deploy them?",
+                diff.broadening.len()
+            ),
         };
         let refusal = match observer.approve(stack, &question) {
             Approval::Granted => None,
@@ -263,9 +359,15 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
     let baseline = newest_event(cfn, stack).await?.map(|e| e.id);
     observer.executing(stack);
     cfn.execute_change_set(stack, &id).await?;
-    let settled: Settled = follow(cfn, stack, baseline, r.pacing, &|e| observer.event(stack, e)).await?;
+    let settled: Settled = follow(cfn, stack, baseline, r.pacing, &|e| {
+        observer.event(stack, e)
+    })
+    .await?;
     if !settled.succeeded() {
-        return Ok(DeployOutcome::Failed { causes: root_causes(&settled.events).into_iter().cloned().collect(), status: settled.status });
+        return Ok(DeployOutcome::Failed {
+            causes: root_causes(&settled.events).into_iter().cloned().collect(),
+            status: settled.status,
+        });
     }
     let after = cfn.describe(stack).await?.unwrap_or_default();
     if r.termination_protection && !after.termination_protection {
@@ -275,7 +377,11 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
             Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e:#}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
         }
     }
-    Ok(DeployOutcome::Deployed { status: settled.status, outputs: after.outputs, uploaded })
+    Ok(DeployOutcome::Deployed {
+        status: settled.status,
+        outputs: after.outputs,
+        uploaded,
+    })
 }
 
 /// Removes what a deploy that does not go ahead created: its change set,
@@ -284,7 +390,9 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(cfn: &C, store: &S, r: &D
 /// (which takes its change sets with it). Best effort: it runs on paths
 /// that are already reporting a problem.
 pub async fn discard<C: Stacks>(cfn: &C, stack: &str, change_set: &str, maybe_new: bool) {
-    if maybe_new && matches!(cfn.describe(stack).await, Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS") {
+    if maybe_new
+        && matches!(cfn.describe(stack).await, Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS")
+    {
         let _ = cfn.delete_stack(stack).await;
         return;
     }
@@ -296,8 +404,13 @@ pub async fn discard<C: Stacks>(cfn: &C, stack: &str, change_set: &str, maybe_ne
 pub enum DestroyOutcome {
     Missing,
     Protected,
-    Destroyed { retained: Vec<Retained> },
-    Failed { status: String, causes: Vec<StackEvent> },
+    Destroyed {
+        retained: Vec<Retained>,
+    },
+    Failed {
+        status: String,
+        causes: Vec<StackEvent>,
+    },
 }
 
 /// A resource that outlives its stack (DeletionPolicy Retain).
@@ -309,28 +422,57 @@ pub struct Retained {
 }
 
 /// Deletes a stack and follows the deletion; lists what was kept.
-pub async fn destroy_stack<C: Stacks>(cfn: &C, stack: &str, pacing: Pacing, observer: &dyn Observer) -> anyhow::Result<DestroyOutcome> {
-    let Some(state) = cfn.describe(stack).await? else { return Ok(DestroyOutcome::Missing) };
+pub async fn destroy_stack<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    pacing: Pacing,
+    observer: &dyn Observer,
+) -> anyhow::Result<DestroyOutcome> {
+    let Some(state) = cfn.describe(stack).await? else {
+        return Ok(DestroyOutcome::Missing);
+    };
     if state.termination_protection {
         return Ok(DestroyOutcome::Protected);
     }
     if state.is_busy() {
-        bail!("{stack} is busy ({}); wait for it to settle before destroying it", state.status);
+        bail!(
+            "{stack} is busy ({}); wait for it to settle before destroying it",
+            state.status
+        );
     }
-    let template = if state.is_deployed() { cfn.deployed_template(stack).await? } else { json!({}) };
-    let kept_by_policy = |id: &str| matches!(template["Resources"][id]["DeletionPolicy"].as_str(), Some("Retain" | "RetainExceptOnCreate" | "Snapshot"));
+    let template = if state.is_deployed() {
+        cfn.deployed_template(stack).await?
+    } else {
+        json!({})
+    };
+    let kept_by_policy = |id: &str| {
+        matches!(
+            template["Resources"][id]["DeletionPolicy"].as_str(),
+            Some("Retain" | "RetainExceptOnCreate" | "Snapshot")
+        )
+    };
     let retained: Vec<Retained> = cfn
         .resources(stack)
         .await?
         .into_iter()
         .filter(|r| kept_by_policy(&r.logical_id))
-        .map(|r| Retained { logical_id: r.logical_id, resource_type: r.resource_type, physical_id: r.physical_id })
+        .map(|r| Retained {
+            logical_id: r.logical_id,
+            resource_type: r.resource_type,
+            physical_id: r.physical_id,
+        })
         .collect();
     let baseline = newest_event(cfn, &state.id).await?.map(|e| e.id);
     cfn.delete_stack(stack).await?;
-    let settled = follow(cfn, &state.id, baseline, pacing, &|e| observer.event(stack, e)).await?;
+    let settled = follow(cfn, &state.id, baseline, pacing, &|e| {
+        observer.event(stack, e)
+    })
+    .await?;
     if settled.status != "DELETE_COMPLETE" {
-        return Ok(DestroyOutcome::Failed { causes: root_causes(&settled.events).into_iter().cloned().collect(), status: settled.status });
+        return Ok(DestroyOutcome::Failed {
+            causes: root_causes(&settled.events).into_iter().cloned().collect(),
+            status: settled.status,
+        });
     }
     Ok(DestroyOutcome::Destroyed { retained })
 }

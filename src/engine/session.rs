@@ -50,8 +50,15 @@ impl Session {
                 anyhow::anyhow!("cannot reach AWS STS in {region}: {first_line}")
             }
         })?;
-        let account = me.account().context("STS did not say which account the credentials belong to")?.to_string();
-        Ok(Session { sdk, account, region })
+        let account = me
+            .account()
+            .context("STS did not say which account the credentials belong to")?
+            .to_string();
+        Ok(Session {
+            sdk,
+            account,
+            region,
+        })
     }
 
     /// The artifact bucket of this account and region.
@@ -61,12 +68,20 @@ impl Session {
 
     /// Whether requests go over plain HTTP (a local emulator).
     pub fn plain_http(&self) -> bool {
-        ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().filter_map(std::env::var_os).any(|u| u.to_string_lossy().starts_with("http://"))
+        ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .filter_map(std::env::var_os)
+            .any(|u| u.to_string_lossy().starts_with("http://"))
     }
 
     /// An S3 client (path-style addressing against a local endpoint).
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let local = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(local).build())
+        let local = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .force_path_style(local)
+                .build(),
+        )
     }
 }

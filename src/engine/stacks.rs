@@ -25,7 +25,10 @@ impl StackState {
 
     /// Holds deployed resources that an update change set can work on.
     pub fn is_deployed(&self) -> bool {
-        !matches!(self.status.as_str(), "REVIEW_IN_PROGRESS" | "ROLLBACK_COMPLETE" | "DELETE_COMPLETE")
+        !matches!(
+            self.status.as_str(),
+            "REVIEW_IN_PROGRESS" | "ROLLBACK_COMPLETE" | "DELETE_COMPLETE"
+        )
     }
 }
 
@@ -95,23 +98,61 @@ pub struct ChangeSetRequest {
 
 /// The calls stackctl makes to CloudFormation.
 pub trait Stacks {
-    fn describe(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<Option<StackState>>> + Send;
-    fn deployed_template(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<Value>> + Send;
+    fn describe(
+        &self,
+        stack: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<Option<StackState>>> + Send;
+    fn deployed_template(
+        &self,
+        stack: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<Value>> + Send;
     /// Creates a change set and waits until it is ready (or known empty, or failed).
-    fn change_set(&self, request: &ChangeSetRequest) -> impl std::future::Future<Output = anyhow::Result<(String, ChangeSetOutcome)>> + Send;
-    fn delete_change_set(&self, stack: &str, id: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
-    fn execute_change_set(&self, stack: &str, id: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    fn change_set(
+        &self,
+        request: &ChangeSetRequest,
+    ) -> impl std::future::Future<Output = anyhow::Result<(String, ChangeSetOutcome)>> + Send;
+    fn delete_change_set(
+        &self,
+        stack: &str,
+        id: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    fn execute_change_set(
+        &self,
+        stack: &str,
+        id: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
     /// Events newer than the one with id `after` (all when `None`), oldest first.
-    fn events_after(&self, stack: &str, after: Option<&str>) -> impl std::future::Future<Output = anyhow::Result<Vec<StackEvent>>> + Send;
-    fn resources(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<Vec<StackResource>>> + Send;
-    fn delete_stack(&self, stack: &str) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
-    fn set_termination_protection(&self, stack: &str, on: bool) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    fn events_after(
+        &self,
+        stack: &str,
+        after: Option<&str>,
+    ) -> impl std::future::Future<Output = anyhow::Result<Vec<StackEvent>>> + Send;
+    fn resources(
+        &self,
+        stack: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<Vec<StackResource>>> + Send;
+    fn delete_stack(
+        &self,
+        stack: &str,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    fn set_termination_protection(
+        &self,
+        stack: &str,
+        on: bool,
+    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
 }
 
 /// Whether an error is AWS asking us to slow down (worth a pause and a retry).
 pub fn is_throttling(error: &anyhow::Error) -> bool {
     let text = format!("{error:#}");
-    ["Throttling", "Rate exceeded", "TooManyRequests", "RequestLimitExceeded"].iter().any(|t| text.contains(t))
+    [
+        "Throttling",
+        "Rate exceeded",
+        "TooManyRequests",
+        "RequestLimitExceeded",
+    ]
+    .iter()
+    .any(|t| text.contains(t))
 }
 
 /// Whether an error says the stack is not there (any more).
@@ -121,7 +162,9 @@ pub fn is_missing_stack(error: &anyhow::Error) -> bool {
 
 /// Whether a CloudFormation message says there is nothing to change.
 pub fn means_no_changes(message: &str) -> bool {
-    message.contains("didn't contain changes") || message.contains("No updates are to be performed") || message.contains("no changes")
+    message.contains("didn't contain changes")
+        || message.contains("No updates are to be performed")
+        || message.contains("no changes")
 }
 
 /// A template as CloudFormation returns it: JSON, or YAML in long form.
@@ -129,7 +172,12 @@ pub fn parse_template(body: &str) -> anyhow::Result<Value> {
     if let Ok(v) = serde_json::from_str(body) {
         return Ok(v);
     }
-    let node = crate::source::parse_yaml(body).map_err(|d| anyhow::anyhow!("the deployed template is neither JSON nor YAML stackctl can read: {}", d.first().map(|d| d.message.clone()).unwrap_or_default()))?;
+    let node = crate::source::parse_yaml(body).map_err(|d| {
+        anyhow::anyhow!(
+            "the deployed template is neither JSON nor YAML stackctl can read: {}",
+            d.first().map(|d| d.message.clone()).unwrap_or_default()
+        )
+    })?;
     Ok(crate::render::node_to_json(&node))
 }
 
@@ -142,18 +190,39 @@ pub struct CloudFormation {
 /// which the retry and "does not exist" checks read.
 /// An answer that is not CloudFormation's error format (a proxy, an outage)
 /// is shown as its HTTP status and the start of its body.
-fn sdk_error<E: std::error::Error + aws_sdk_cloudformation::error::ProvideErrorMetadata + Send + Sync + 'static>(
+fn sdk_error<
+    E: std::error::Error + aws_sdk_cloudformation::error::ProvideErrorMetadata + Send + Sync + 'static,
+>(
     what: &str,
-    e: aws_sdk_cloudformation::error::SdkError<E, aws_sdk_cloudformation::config::http::HttpResponse>,
+    e: aws_sdk_cloudformation::error::SdkError<
+        E,
+        aws_sdk_cloudformation::config::http::HttpResponse,
+    >,
 ) -> anyhow::Error {
     match e.as_service_error().and_then(|s| s.code()) {
-        Some(code) => anyhow::anyhow!("{what}: {code}: {}", e.as_service_error().and_then(|s| s.message()).unwrap_or_default()),
+        Some(code) => anyhow::anyhow!(
+            "{what}: {code}: {}",
+            e.as_service_error()
+                .and_then(|s| s.message())
+                .unwrap_or_default()
+        ),
         None => match e.raw_response() {
             Some(raw) => {
-                let body = raw.body().bytes().map(|b| String::from_utf8_lossy(&b[..b.len().min(300)]).into_owned()).unwrap_or_default();
-                anyhow::anyhow!("{what}: CloudFormation answered HTTP {} with an unreadable body: {}", raw.status().as_u16(), body.trim())
+                let body = raw
+                    .body()
+                    .bytes()
+                    .map(|b| String::from_utf8_lossy(&b[..b.len().min(300)]).into_owned())
+                    .unwrap_or_default();
+                anyhow::anyhow!(
+                    "{what}: CloudFormation answered HTTP {} with an unreadable body: {}",
+                    raw.status().as_u16(),
+                    body.trim()
+                )
             }
-            None => anyhow::anyhow!("{what}: {}", aws_sdk_cloudformation::error::DisplayErrorContext(e)),
+            None => anyhow::anyhow!(
+                "{what}: {}",
+                aws_sdk_cloudformation::error::DisplayErrorContext(e)
+            ),
         },
     }
 }
@@ -163,11 +232,32 @@ impl Stacks for CloudFormation {
         match self.client.describe_stacks().stack_name(stack).send().await {
             Ok(out) => Ok(out.stacks().first().map(|s| StackState {
                 id: s.stack_id().unwrap_or_default().to_string(),
-                status: s.stack_status().map(|st| st.as_str().to_string()).unwrap_or_default(),
+                status: s
+                    .stack_status()
+                    .map(|st| st.as_str().to_string())
+                    .unwrap_or_default(),
                 status_reason: s.stack_status_reason().map(String::from),
                 termination_protection: s.enable_termination_protection().unwrap_or(false),
-                outputs: s.outputs().iter().map(|o| (o.output_key().unwrap_or_default().to_string(), o.output_value().unwrap_or_default().to_string())).collect(),
-                tags: s.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect(),
+                outputs: s
+                    .outputs()
+                    .iter()
+                    .map(|o| {
+                        (
+                            o.output_key().unwrap_or_default().to_string(),
+                            o.output_value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect(),
+                tags: s
+                    .tags()
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.key().unwrap_or_default().to_string(),
+                            t.value().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect(),
             })),
             Err(e) => {
                 let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
@@ -189,7 +279,10 @@ impl Stacks for CloudFormation {
             .send()
             .await
             .map_err(|e| sdk_error(&format!("cannot read the template of {stack}"), e))?;
-        parse_template(out.template_body().context("CloudFormation returned no template body")?)
+        parse_template(
+            out.template_body()
+                .context("CloudFormation returned no template body")?,
+        )
     }
 
     async fn change_set(&self, r: &ChangeSetRequest) -> anyhow::Result<(String, ChangeSetOutcome)> {
@@ -199,7 +292,11 @@ impl Stacks for CloudFormation {
             .create_change_set()
             .stack_name(&r.stack)
             .change_set_name(&r.name)
-            .change_set_type(if r.create { ChangeSetType::Create } else { ChangeSetType::Update })
+            .change_set_type(if r.create {
+                ChangeSetType::Create
+            } else {
+                ChangeSetType::Update
+            })
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam);
         for (k, v) in &r.tags {
@@ -210,13 +307,19 @@ impl Stacks for CloudFormation {
             TemplateSource::Url(u) => call.template_url(u),
         };
         let id = match call.send().await {
-            Ok(out) => out.id().context("CloudFormation returned no change set id")?.to_string(),
+            Ok(out) => out
+                .id()
+                .context("CloudFormation returned no change set id")?
+                .to_string(),
             Err(e) => {
                 let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
                 if means_no_changes(&text) {
                     return Ok((String::new(), ChangeSetOutcome::NoChanges));
                 }
-                return Err(anyhow::anyhow!("cannot create a change set for {}: {text}", r.stack));
+                return Err(anyhow::anyhow!(
+                    "cannot create a change set for {}: {text}",
+                    r.stack
+                ));
             }
         };
         // Fast at first, then backing off: change sets are usually ready in seconds.
@@ -234,15 +337,27 @@ impl Stacks for CloudFormation {
                     .send()
                     .await
                     .map_err(|e| sdk_error("cannot describe the change set", e))?;
-                changes.extend(page.changes().iter().filter_map(|c| c.resource_change()).map(cfn_change));
+                changes.extend(
+                    page.changes()
+                        .iter()
+                        .filter_map(|c| c.resource_change())
+                        .map(cfn_change),
+                );
                 token = page.next_token().map(String::from);
                 if token.is_none() {
-                    break (page.status().map(|s| s.as_str().to_string()).unwrap_or_default(), page.status_reason().unwrap_or_default().to_string());
+                    break (
+                        page.status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                        page.status_reason().unwrap_or_default().to_string(),
+                    );
                 }
             };
             match status.as_str() {
                 "CREATE_COMPLETE" => return Ok((id, ChangeSetOutcome::Ready(changes))),
-                "FAILED" if means_no_changes(&reason) => return Ok((id, ChangeSetOutcome::NoChanges)),
+                "FAILED" if means_no_changes(&reason) => {
+                    return Ok((id, ChangeSetOutcome::NoChanges))
+                }
                 "FAILED" => return Ok((id, ChangeSetOutcome::Failed(reason))),
                 _ => {
                     tokio::time::sleep(delay).await;
@@ -256,16 +371,32 @@ impl Stacks for CloudFormation {
         if id.is_empty() {
             return Ok(());
         }
-        self.client.delete_change_set().change_set_name(id).stack_name(stack).send().await.map_err(|e| sdk_error("cannot delete the change set", e))?;
+        self.client
+            .delete_change_set()
+            .change_set_name(id)
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cannot delete the change set", e))?;
         Ok(())
     }
 
     async fn execute_change_set(&self, stack: &str, id: &str) -> anyhow::Result<()> {
-        self.client.execute_change_set().change_set_name(id).stack_name(stack).send().await.map_err(|e| sdk_error(&format!("cannot execute the change set of {stack}"), e))?;
+        self.client
+            .execute_change_set()
+            .change_set_name(id)
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot execute the change set of {stack}"), e))?;
         Ok(())
     }
 
-    async fn events_after(&self, stack: &str, after: Option<&str>) -> anyhow::Result<Vec<StackEvent>> {
+    async fn events_after(
+        &self,
+        stack: &str,
+        after: Option<&str>,
+    ) -> anyhow::Result<Vec<StackEvent>> {
         // Newest first, page by page, until the last event already seen.
         let mut found = Vec::new();
         let mut token = None;
@@ -289,7 +420,10 @@ impl Stacks for CloudFormation {
                     logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
                     resource_type: e.resource_type().unwrap_or_default().to_string(),
                     physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
-                    status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    status: e
+                        .resource_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                     reason: e.resource_status_reason().map(String::from),
                 });
             }
@@ -307,12 +441,23 @@ impl Stacks for CloudFormation {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self.client.list_stack_resources().stack_name(stack).set_next_token(token).send().await.map_err(|e| sdk_error(&format!("cannot list the resources of {stack}"), e))?;
-            out.extend(page.stack_resource_summaries().iter().map(|r| StackResource {
-                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
-                resource_type: r.resource_type().unwrap_or_default().to_string(),
-            }));
+            let page = self
+                .client
+                .list_stack_resources()
+                .stack_name(stack)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot list the resources of {stack}"), e))?;
+            out.extend(
+                page.stack_resource_summaries()
+                    .iter()
+                    .map(|r| StackResource {
+                        logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                        physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+                        resource_type: r.resource_type().unwrap_or_default().to_string(),
+                    }),
+            );
             token = page.next_token().map(String::from);
             if token.is_none() {
                 return Ok(out);
@@ -321,7 +466,12 @@ impl Stacks for CloudFormation {
     }
 
     async fn delete_stack(&self, stack: &str) -> anyhow::Result<()> {
-        self.client.delete_stack().stack_name(stack).send().await.map_err(|e| sdk_error(&format!("cannot delete {stack}"), e))?;
+        self.client
+            .delete_stack()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot delete {stack}"), e))?;
         Ok(())
     }
 
@@ -332,7 +482,12 @@ impl Stacks for CloudFormation {
             .enable_termination_protection(on)
             .send()
             .await
-            .map_err(|e| sdk_error(&format!("cannot change the termination protection of {stack}"), e))?;
+            .map_err(|e| {
+                sdk_error(
+                    &format!("cannot change the termination protection of {stack}"),
+                    e,
+                )
+            })?;
         Ok(())
     }
 }
@@ -356,7 +511,15 @@ fn cfn_change(c: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
             .details()
             .iter()
             .filter_map(|d| d.target())
-            .map(|t| (t.name().or(t.attribute().map(|a| a.as_str())).unwrap_or_default().to_string(), t.requires_recreation().map(|r| r.as_str().to_string())))
+            .map(|t| {
+                (
+                    t.name()
+                        .or(t.attribute().map(|a| a.as_str()))
+                        .unwrap_or_default()
+                        .to_string(),
+                    t.requires_recreation().map(|r| r.as_str().to_string()),
+                )
+            })
             .collect(),
     }
 }
@@ -365,7 +528,10 @@ fn cfn_change(c: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
 /// its replacement verdict wins (it knows the service's rules), and changes
 /// only it reports (a resource it must touch for a reason the template
 /// does not show) are added.
-pub fn merge_change_set(mut local: Vec<crate::diff::ResourceChange>, cfn: &[CfnChange]) -> Vec<crate::diff::ResourceChange> {
+pub fn merge_change_set(
+    mut local: Vec<crate::diff::ResourceChange>,
+    cfn: &[CfnChange],
+) -> Vec<crate::diff::ResourceChange> {
     for c in cfn {
         match local.iter_mut().find(|l| l.logical_id == c.logical_id) {
             Some(l) => {
@@ -382,18 +548,29 @@ pub fn merge_change_set(mut local: Vec<crate::diff::ResourceChange>, cfn: &[CfnC
                         _ => continue,
                     };
                     let mut matched = false;
-                    for p in l.properties.iter_mut().filter(|p| p.path == *name || p.path.starts_with(&format!("{name}."))) {
+                    for p in l
+                        .properties
+                        .iter_mut()
+                        .filter(|p| p.path == *name || p.path.starts_with(&format!("{name}.")))
+                    {
                         p.replacement = p.replacement.max(verdict);
                         matched = true;
                     }
                     if !matched {
-                        l.properties.push(crate::diff::PropertyChange { path: name.clone(), before: None, after: None, replacement: verdict });
+                        l.properties.push(crate::diff::PropertyChange {
+                            path: name.clone(),
+                            before: None,
+                            after: None,
+                            replacement: verdict,
+                        });
                     }
                 }
             }
             // A modification the template does not show, reported with no
             // detail and no verdict, says nothing (the emulator does this).
-            None if c.action == Action::Modify && c.causes.is_empty() && c.replacement.is_none() => {}
+            None if c.action == Action::Modify
+                && c.causes.is_empty()
+                && c.replacement.is_none() => {}
             None => local.push(crate::diff::ResourceChange {
                 logical_id: c.logical_id.clone(),
                 resource_type: c.resource_type.clone(),
@@ -428,35 +605,116 @@ mod tests {
     #[test]
     fn no_change_messages_are_recognised_in_both_forms() {
         assert!(means_no_changes("The submitted information didn't contain changes. Submit different information to create a change set."));
-        assert!(means_no_changes("ValidationError: No updates are to be performed."));
-        assert!(!means_no_changes("Template format error: Unresolved resource dependencies"));
+        assert!(means_no_changes(
+            "ValidationError: No updates are to be performed."
+        ));
+        assert!(!means_no_changes(
+            "Template format error: Unresolved resource dependencies"
+        ));
     }
 
     #[test]
     fn the_change_set_decides_replacement_and_adds_what_only_it_saw() {
-        let local = vec![ResourceChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::False), properties: vec![PropertyChange { path: "X".into(), before: None, after: None, replacement: Replacement::False }] }];
+        let local = vec![ResourceChange {
+            logical_id: "T".into(),
+            resource_type: "AWS::DynamoDB::Table".into(),
+            action: Action::Modify,
+            replacement: Some(Replacement::False),
+            properties: vec![PropertyChange {
+                path: "X".into(),
+                before: None,
+                after: None,
+                replacement: Replacement::False,
+            }],
+        }];
         let cfn = vec![
-            CfnChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::Conditional), causes: vec![] },
-            CfnChange { logical_id: "F".into(), resource_type: "AWS::Lambda::Function".into(), action: Action::Modify, replacement: Some(Replacement::False), causes: vec![("Code".into(), Some("Never".into()))] },
+            CfnChange {
+                logical_id: "T".into(),
+                resource_type: "AWS::DynamoDB::Table".into(),
+                action: Action::Modify,
+                replacement: Some(Replacement::Conditional),
+                causes: vec![],
+            },
+            CfnChange {
+                logical_id: "F".into(),
+                resource_type: "AWS::Lambda::Function".into(),
+                action: Action::Modify,
+                replacement: Some(Replacement::False),
+                causes: vec![("Code".into(), Some("Never".into()))],
+            },
         ];
         let merged = merge_change_set(local, &cfn);
         assert_eq!(merged.len(), 2);
-        assert_eq!(merged.iter().find(|c| c.logical_id == "T").unwrap().replacement, Some(Replacement::Conditional));
-        assert_eq!(merged.iter().find(|c| c.logical_id == "F").unwrap().properties[0].path, "Code");
+        assert_eq!(
+            merged
+                .iter()
+                .find(|c| c.logical_id == "T")
+                .unwrap()
+                .replacement,
+            Some(Replacement::Conditional)
+        );
+        assert_eq!(
+            merged
+                .iter()
+                .find(|c| c.logical_id == "F")
+                .unwrap()
+                .properties[0]
+                .path,
+            "Code"
+        );
         // A recreation only CloudFormation knows about names its property.
-        let local = vec![ResourceChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::False), properties: vec![PropertyChange { path: "SSESpecification.KMSMasterKeyId".into(), before: None, after: None, replacement: Replacement::False }] }];
-        let cfn = vec![CfnChange { logical_id: "T".into(), resource_type: "AWS::DynamoDB::Table".into(), action: Action::Modify, replacement: Some(Replacement::Conditional), causes: vec![("SSESpecification".into(), Some("Conditionally".into()))] }];
+        let local = vec![ResourceChange {
+            logical_id: "T".into(),
+            resource_type: "AWS::DynamoDB::Table".into(),
+            action: Action::Modify,
+            replacement: Some(Replacement::False),
+            properties: vec![PropertyChange {
+                path: "SSESpecification.KMSMasterKeyId".into(),
+                before: None,
+                after: None,
+                replacement: Replacement::False,
+            }],
+        }];
+        let cfn = vec![CfnChange {
+            logical_id: "T".into(),
+            resource_type: "AWS::DynamoDB::Table".into(),
+            action: Action::Modify,
+            replacement: Some(Replacement::Conditional),
+            causes: vec![("SSESpecification".into(), Some("Conditionally".into()))],
+        }];
         let merged = merge_change_set(local, &cfn);
-        assert_eq!(merged[0].properties[0].replacement, Replacement::Conditional);
+        assert_eq!(
+            merged[0].properties[0].replacement,
+            Replacement::Conditional
+        );
         let refused = crate::diff::guard::data_loss(&merged, &[]);
-        assert_eq!(refused[0].reason, "possibly replaced (Conditional) because SSESpecification.KMSMasterKeyId changes");
-        let silent = vec![CfnChange { logical_id: "G".into(), resource_type: "AWS::SNS::Topic".into(), action: Action::Modify, replacement: None, causes: vec![] }];
-        assert!(merge_change_set(vec![], &silent).is_empty(), "a detail-less modify adds nothing");
+        assert_eq!(
+            refused[0].reason,
+            "possibly replaced (Conditional) because SSESpecification.KMSMasterKeyId changes"
+        );
+        let silent = vec![CfnChange {
+            logical_id: "G".into(),
+            resource_type: "AWS::SNS::Topic".into(),
+            action: Action::Modify,
+            replacement: None,
+            causes: vec![],
+        }];
+        assert!(
+            merge_change_set(vec![], &silent).is_empty(),
+            "a detail-less modify adds nothing"
+        );
     }
 
     #[test]
     fn templates_read_back_from_json_or_yaml() {
-        assert_eq!(parse_template("{\"Resources\": {}}").unwrap(), serde_json::json!({"Resources": {}}));
-        assert_eq!(parse_template("Resources:\n  A:\n    Type: AWS::SNS::Topic\n").unwrap()["Resources"]["A"]["Type"], "AWS::SNS::Topic");
+        assert_eq!(
+            parse_template("{\"Resources\": {}}").unwrap(),
+            serde_json::json!({"Resources": {}})
+        );
+        assert_eq!(
+            parse_template("Resources:\n  A:\n    Type: AWS::SNS::Topic\n").unwrap()["Resources"]
+                ["A"]["Type"],
+            "AWS::SNS::Topic"
+        );
     }
 }

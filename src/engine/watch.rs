@@ -20,7 +20,11 @@ impl Default for Pacing {
     /// Sub-second at first so events show within about a second; never more
     /// often than twice a second, far below DescribeStackEvents' rate limit.
     fn default() -> Self {
-        Pacing { fast: Duration::from_millis(500), slow: Duration::from_secs(2), throttle_retries: 8 }
+        Pacing {
+            fast: Duration::from_millis(500),
+            slow: Duration::from_secs(2),
+            throttle_retries: 8,
+        }
     }
 }
 
@@ -35,7 +39,10 @@ pub struct Settled {
 impl Settled {
     /// The operation did what was asked (the stack is not rolled back or failed).
     pub fn succeeded(&self) -> bool {
-        matches!(self.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE")
+        matches!(
+            self.status.as_str(),
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE"
+        )
     }
 }
 
@@ -47,7 +54,13 @@ pub fn is_settled(status: &str) -> bool {
 /// Follows `stack` (name, or its id when it is being deleted) from the event
 /// after `baseline`, calling `each` for every new event, until a stack-level
 /// event says the operation is over.
-pub async fn follow<C: Stacks>(cfn: &C, stack: &str, baseline: Option<String>, pacing: Pacing, each: &(dyn Fn(&StackEvent) + Sync)) -> anyhow::Result<Settled> {
+pub async fn follow<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    baseline: Option<String>,
+    pacing: Pacing,
+    each: &(dyn Fn(&StackEvent) + Sync),
+) -> anyhow::Result<Settled> {
     let mut last = baseline;
     let mut seen = Vec::new();
     let mut delay = pacing.fast;
@@ -64,14 +77,27 @@ pub async fn follow<C: Stacks>(cfn: &C, stack: &str, baseline: Option<String>, p
                     let status = e.status.clone();
                     seen.push(e);
                     if done {
-                        return Ok(Settled { status, events: seen });
+                        return Ok(Settled {
+                            status,
+                            events: seen,
+                        });
                     }
                 }
-                delay = if moved { pacing.fast } else { (delay * 3 / 2).min(pacing.slow) };
+                delay = if moved {
+                    pacing.fast
+                } else {
+                    (delay * 3 / 2).min(pacing.slow)
+                };
             }
             // A deleted stack is no longer found by name: it is gone.
-            Err(e) if is_missing_stack(&e) && seen.iter().any(|e| e.status == "DELETE_IN_PROGRESS") => {
-                return Ok(Settled { status: "DELETE_COMPLETE".into(), events: seen });
+            Err(e)
+                if is_missing_stack(&e)
+                    && seen.iter().any(|e| e.status == "DELETE_IN_PROGRESS") =>
+            {
+                return Ok(Settled {
+                    status: "DELETE_COMPLETE".into(),
+                    events: seen,
+                });
             }
             Err(e) if is_throttling(&e) && throttled < pacing.throttle_retries => {
                 // The SDK already retried; wait longer, with jitter so parallel
@@ -89,7 +115,10 @@ pub async fn follow<C: Stacks>(cfn: &C, stack: &str, baseline: Option<String>, p
 
 /// Between 50% and 100% of `d`, from the clock's low bits (no RNG needed).
 fn jitter(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
     d / 2 + d.mul_f64(f64::from(nanos % 1000) / 2000.0)
 }
 
@@ -98,18 +127,37 @@ fn jitter(d: Duration) -> Duration {
 /// the stack's own failure reasons when no resource failed.
 pub fn root_causes(events: &[StackEvent]) -> Vec<&StackEvent> {
     let failed = |e: &&StackEvent| e.status.ends_with("_FAILED");
-    let cascade = |e: &&StackEvent| e.reason.as_deref().is_some_and(|r| r.contains("cancelled") || r.contains("canceled"));
-    let resources: Vec<&StackEvent> = events.iter().filter(|e| !e.is_stack()).filter(failed).collect();
+    let cascade = |e: &&StackEvent| {
+        e.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("cancelled") || r.contains("canceled"))
+    };
+    let resources: Vec<&StackEvent> = events
+        .iter()
+        .filter(|e| !e.is_stack())
+        .filter(failed)
+        .collect();
     let causes: Vec<&StackEvent> = resources.iter().copied().filter(|e| !cascade(e)).collect();
     if !causes.is_empty() {
         // The first failures (those within the same second as the earliest).
         let first = causes[0].timestamp;
-        return causes.into_iter().filter(|e| e.timestamp - first < 1.0).collect();
+        return causes
+            .into_iter()
+            .filter(|e| e.timestamp - first < 1.0)
+            .collect();
     }
     if !resources.is_empty() {
         return resources;
     }
-    events.iter().filter(|e| e.is_stack() && (failed(e) || e.status.contains("ROLLBACK_IN_PROGRESS")) && e.reason.is_some()).take(1).collect()
+    events
+        .iter()
+        .filter(|e| {
+            e.is_stack()
+                && (failed(e) || e.status.contains("ROLLBACK_IN_PROGRESS"))
+                && e.reason.is_some()
+        })
+        .take(1)
+        .collect()
 }
 
 #[cfg(test)]
@@ -117,39 +165,103 @@ mod tests {
     use super::*;
 
     fn event(t: f64, id: &str, ty: &str, status: &str, reason: Option<&str>) -> StackEvent {
-        StackEvent { id: format!("{id}-{t}"), timestamp: t, logical_id: id.into(), resource_type: ty.into(), physical_id: String::new(), status: status.into(), reason: reason.map(String::from) }
+        StackEvent {
+            id: format!("{id}-{t}"),
+            timestamp: t,
+            logical_id: id.into(),
+            resource_type: ty.into(),
+            physical_id: String::new(),
+            status: status.into(),
+            reason: reason.map(String::from),
+        }
     }
 
     #[test]
     fn the_root_cause_is_the_first_real_failure_not_the_cancellations() {
         let events = vec![
-            event(1.0, "app-prod", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", Some("User Initiated")),
-            event(2.0, "Table", "AWS::DynamoDB::Table", "UPDATE_IN_PROGRESS", None),
-            event(3.0, "Fn", "AWS::Lambda::Function", "UPDATE_FAILED", Some("Resource handler returned message: \"Memory size 20000 is invalid\"")),
-            event(3.5, "Table", "AWS::DynamoDB::Table", "UPDATE_FAILED", Some("Resource update cancelled")),
-            event(4.0, "app-prod", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS", Some("The following resource(s) failed to update: [Fn, Table].")),
-            event(9.0, "app-prod", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", None),
+            event(
+                1.0,
+                "app-prod",
+                "AWS::CloudFormation::Stack",
+                "UPDATE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
+            event(
+                2.0,
+                "Table",
+                "AWS::DynamoDB::Table",
+                "UPDATE_IN_PROGRESS",
+                None,
+            ),
+            event(
+                3.0,
+                "Fn",
+                "AWS::Lambda::Function",
+                "UPDATE_FAILED",
+                Some("Resource handler returned message: \"Memory size 20000 is invalid\""),
+            ),
+            event(
+                3.5,
+                "Table",
+                "AWS::DynamoDB::Table",
+                "UPDATE_FAILED",
+                Some("Resource update cancelled"),
+            ),
+            event(
+                4.0,
+                "app-prod",
+                "AWS::CloudFormation::Stack",
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                Some("The following resource(s) failed to update: [Fn, Table]."),
+            ),
+            event(
+                9.0,
+                "app-prod",
+                "AWS::CloudFormation::Stack",
+                "UPDATE_ROLLBACK_COMPLETE",
+                None,
+            ),
         ];
         let causes = root_causes(&events);
         assert_eq!(causes.len(), 1);
         assert_eq!(causes[0].logical_id, "Fn");
-        let only_stack = vec![event(1.0, "s", "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", Some("Role arn:… is invalid"))];
-        assert_eq!(root_causes(&only_stack)[0].reason.as_deref(), Some("Role arn:… is invalid"));
+        let only_stack = vec![event(
+            1.0,
+            "s",
+            "AWS::CloudFormation::Stack",
+            "ROLLBACK_IN_PROGRESS",
+            Some("Role arn:… is invalid"),
+        )];
+        assert_eq!(
+            root_causes(&only_stack)[0].reason.as_deref(),
+            Some("Role arn:… is invalid")
+        );
     }
 
     #[test]
     fn settled_states() {
         assert!(is_settled("UPDATE_ROLLBACK_COMPLETE"));
         assert!(!is_settled("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"));
-        assert!(Settled { status: "UPDATE_COMPLETE".into(), events: vec![] }.succeeded());
-        assert!(!Settled { status: "UPDATE_ROLLBACK_COMPLETE".into(), events: vec![] }.succeeded());
+        assert!(Settled {
+            status: "UPDATE_COMPLETE".into(),
+            events: vec![]
+        }
+        .succeeded());
+        assert!(!Settled {
+            status: "UPDATE_ROLLBACK_COMPLETE".into(),
+            events: vec![]
+        }
+        .succeeded());
     }
 
     #[test]
     fn jitter_stays_between_half_and_all_of_the_delay() {
         for _ in 0..100 {
             let j = jitter(Duration::from_millis(1000));
-            assert!(j >= Duration::from_millis(500) && j <= Duration::from_millis(1000), "{j:?}");
+            assert!(
+                j >= Duration::from_millis(500) && j <= Duration::from_millis(1000),
+                "{j:?}"
+            );
         }
     }
 }

@@ -158,15 +158,20 @@ impl From<RouteFull> for Route {
     }
 }
 
-scalar_or_struct!(Route, full = RouteFull, short = String, from_short = |function| Route {
-    function,
-    public: false,
-    authorizer: None,
-    validate: None,
-    body_schema: None,
-    required_query: Vec::new(),
-    required_headers: Vec::new(),
-});
+scalar_or_struct!(
+    Route,
+    full = RouteFull,
+    short = String,
+    from_short = |function| Route {
+        function,
+        public: false,
+        authorizer: None,
+        validate: None,
+        body_schema: None,
+        required_query: Vec::new(),
+        required_headers: Vec::new(),
+    }
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -213,7 +213,10 @@ impl Ec2Action {
     }
     /// Describe calls have no resource-level permissions in IAM: they take `*`.
     pub fn is_describe(self) -> bool {
-        matches!(self, Ec2Action::DescribeInstances | Ec2Action::DescribeInstanceStatus)
+        matches!(
+            self,
+            Ec2Action::DescribeInstances | Ec2Action::DescribeInstanceStatus
+        )
     }
 }
 

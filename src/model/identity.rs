@@ -41,9 +41,17 @@ pub struct UserPool {
     #[serde(default)]
     pub custom_attributes: IndexMap<String, CustomAttribute>,
     /// Cognito threat protection (adaptive authentication, compromised
-    /// credentials). Default: `off`.
+    /// credentials). Default: `off`. Anything else needs `tier: plus`.
     #[serde(default)]
     pub advanced_security: Option<AdvancedSecurity>,
+    /// The pool's Cognito feature plan, billed per monthly active user (MAU).
+    /// `lite`: the lowest MAU price, sign-up and sign-in basics. `essentials`
+    /// (the default, as for every new pool): a higher MAU price, adds managed
+    /// login, passwordless sign-in and token customization. `plus`: the highest
+    /// MAU price, adds threat protection (`advanced_security`) and log export.
+    /// See Amazon Cognito pricing for the current rates and free allowance.
+    #[serde(default)]
+    pub tier: Option<UserPoolTier>,
     /// Protect the pool's sign-in endpoints with this web ACL (scope regional).
     #[serde(default)]
     pub waf: Option<String>,
@@ -116,6 +124,24 @@ pub enum RecoveryMechanism {
     VerifiedEmail,
     VerifiedPhoneNumber,
     AdminOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserPoolTier {
+    Lite,
+    Essentials,
+    Plus,
+}
+
+impl UserPoolTier {
+    pub fn cloudformation(self) -> &'static str {
+        match self {
+            UserPoolTier::Lite => "LITE",
+            UserPoolTier::Essentials => "ESSENTIALS",
+            UserPoolTier::Plus => "PLUS",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -247,14 +273,25 @@ impl Lifetime {
 impl<'de> Deserialize<'de> for Lifetime {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+        let (digits, unit) = text.split_at(
+            text.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len()),
+        );
         let unit = match unit {
             "m" => LifetimeUnit::Minutes,
             "h" => LifetimeUnit::Hours,
             "d" => LifetimeUnit::Days,
-            _ => return Err(serde::de::Error::custom(format!("`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`"))),
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                "`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`"
+            )))
+            }
         };
-        let amount = digits.parse().map_err(|_| serde::de::Error::custom(format!("`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`")))?;
+        let amount = digits.parse().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a lifetime: write a number and m, h or d, such as `60m` or `30d`"
+            ))
+        })?;
         Ok(Lifetime { amount, unit })
     }
 }

@@ -313,11 +313,22 @@ pub struct BucketGrantFull {
 
 impl From<BucketGrantFull> for BucketGrant {
     fn from(f: BucketGrantFull) -> Self {
-        BucketGrant { level: f.level, prefix: f.prefix }
+        BucketGrant {
+            level: f.level,
+            prefix: f.prefix,
+        }
     }
 }
 
-scalar_or_struct!(BucketGrant, full = BucketGrantFull, short = DataAccess, from_short = |level| BucketGrant { level, prefix: None });
+scalar_or_struct!(
+    BucketGrant,
+    full = BucketGrantFull,
+    short = DataAccess,
+    from_short = |level| BucketGrant {
+        level,
+        prefix: None
+    }
+);
 
 /// Read, write, or both. Writing includes deleting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -1,7 +1,7 @@
 //! Functions (role, log group, code, alias) and fixed schedules.
 
 use super::refs::{get_att, sub};
-use super::{iam, short_hash, Planner, ARTIFACT_BUCKET_SUB};
+use super::{entity, iam, short_hash, Planner, ARTIFACT_BUCKET_SUB};
 use crate::model::{Architecture, Tracing};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -16,13 +16,19 @@ impl Planner<'_> {
             let id = logical_id(name, "Function");
             let mut variables = defaults.environment.clone();
             variables.extend(f.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let environment: serde_json::Map<String, Value> = variables.iter().map(|(k, v)| (k.clone(), self.text_value(v))).collect();
+            let environment: serde_json::Map<String, Value> = variables
+                .iter()
+                .map(|(k, v)| (k.clone(), self.text_value(v)))
+                .collect();
             let code_key = self.code.keys.get(name).cloned().unwrap_or_else(|| {
                 let source = f.crate_name.clone().unwrap_or_else(|| name.clone());
                 format!("pending/{}/{source}.zip", self.def.name)
             });
             let (runtime, handler) = match &f.zip {
-                Some(z) => (z.runtime.clone().unwrap_or(RUST_RUNTIME.into()), z.handler.clone().unwrap_or("bootstrap".into())),
+                Some(z) => (
+                    z.runtime.clone().unwrap_or(RUST_RUNTIME.into()),
+                    z.handler.clone().unwrap_or("bootstrap".into()),
+                ),
                 None => (RUST_RUNTIME.into(), "bootstrap".into()),
             };
             let provisioned = f.provisioned_concurrency.map(|count| {
@@ -58,7 +64,7 @@ impl Planner<'_> {
                 "trust": iam::trust("lambda.amazonaws.com"),
                 "policy": iam::policy(self.function_statements(name, f)),
             });
-            self.push("lambda_function", view);
+            self.push("lambda_function", entity("functions", name), view);
         }
     }
 
@@ -66,7 +72,10 @@ impl Planner<'_> {
     /// the function keeps provisioned concurrency there, else the function.
     pub(super) fn invoke_target(&self, function: &str) -> Value {
         let id = logical_id(function, "Function");
-        if self.def.functions[function].provisioned_concurrency.is_some() {
+        if self.def.functions[function]
+            .provisioned_concurrency
+            .is_some()
+        {
             json!({"Ref": format!("{id}LiveAlias")})
         } else {
             get_att(&id, "Arn")
@@ -77,7 +86,9 @@ impl Planner<'_> {
         for (name, s) in &self.def.schedules {
             let id = logical_id(name, "Schedule");
             let target = self.invoke_target(&s.function);
-            let statements = vec![json!({"Sid": "InvokeTarget", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [target.clone()]})];
+            let statements = vec![
+                json!({"Sid": "InvokeTarget", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [target.clone()]}),
+            ];
             let view = json!({
                 "id": id,
                 "role_id": format!("{id}Role"),
@@ -91,7 +102,7 @@ impl Planner<'_> {
                 "trust": iam::trust_from_account("scheduler.amazonaws.com"),
                 "policy": iam::policy(statements),
             });
-            self.push("schedule", view);
+            self.push("schedule", entity("schedules", name), view);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Tables, buckets and secrets.
 
 use super::refs::{get_att, reference, sub};
-use super::{iam, Planner};
+use super::{entity, iam, Planner};
 use crate::model::{Billing, BucketEvent, KeyAttribute, Projection, SecretValue};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -38,7 +38,9 @@ impl Planner<'_> {
                 Some(Billing::Provisioned(c)) => Some(*c),
                 _ => None,
             };
-            let throughput = |c: Option<crate::model::Capacity>| c.map(|c| json!({"ReadCapacityUnits": c.read, "WriteCapacityUnits": c.write}));
+            let throughput = |c: Option<crate::model::Capacity>| {
+                c.map(|c| json!({"ReadCapacityUnits": c.read, "WriteCapacityUnits": c.write}))
+            };
             let indexes: Vec<Value> = t
                 .indexes
                 .iter()
@@ -46,14 +48,21 @@ impl Planner<'_> {
                     let projection = match index.projection.clone().unwrap_or(Projection::All) {
                         Projection::All => json!({"ProjectionType": "ALL"}),
                         Projection::KeysOnly => json!({"ProjectionType": "KEYS_ONLY"}),
-                        Projection::Include(attrs) => json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": attrs}),
+                        Projection::Include(attrs) => {
+                            json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": attrs})
+                        }
                     };
-                    json!({
+                    let mut gsi = json!({
                         "IndexName": iname,
                         "KeySchema": key_schema(&index.partition_key, index.sort_key.as_ref()),
                         "Projection": projection,
-                        "ProvisionedThroughput": throughput(index.capacity.or(capacity)),
-                    })
+                    });
+                    // Only provisioned tables give index throughput: DynamoDB refuses it
+                    // on on-demand tables, and CloudFormation refuses a null.
+                    if let Some(t) = throughput(index.capacity.or(capacity)) {
+                        gsi["ProvisionedThroughput"] = t;
+                    }
+                    gsi
                 })
                 .collect();
             let pattern = t.table_name.as_deref().unwrap_or("{stack}-{name}");
@@ -70,8 +79,12 @@ impl Planner<'_> {
                 "stream": t.stream.map(|s| s.cloudformation()),
                 "deletion_protection": t.deletion_protection.unwrap_or(self.retain()),
             });
-            self.push("dynamodb_table", view);
-            self.output(format!("{id}Name"), format!("Name of table {name}"), reference(&id));
+            self.push("dynamodb_table", entity("tables", name), view);
+            self.output(
+                format!("{id}Name"),
+                format!("Name of table {name}"),
+                reference(&id),
+            );
         }
     }
 
@@ -145,10 +158,12 @@ impl Planner<'_> {
             notified.dedup();
             let permissions: Vec<Value> = notified
                 .into_iter()
-                .map(|f| json!({
-                    "id": format!("{id}Invokes{}", logical_id(f, "Function")),
-                    "function": get_att(&logical_id(f, "Function"), "Arn"),
-                }))
+                .map(|f| {
+                    json!({
+                        "id": format!("{id}Invokes{}", logical_id(f, "Function")),
+                        "function": get_att(&logical_id(f, "Function"), "Arn"),
+                    })
+                })
                 .collect();
             let kms = self.bucket_uses_kms(name);
             let view = json!({
@@ -164,8 +179,12 @@ impl Planner<'_> {
                 "permissions": permissions,
                 "served_by": self.cdn_grants(name),
             });
-            self.push("s3_bucket", view);
-            self.output(format!("{id}Name"), format!("Name of bucket {name}"), reference(&id));
+            self.push("s3_bucket", entity("buckets", name), view);
+            self.output(
+                format!("{id}Name"),
+                format!("Name of bucket {name}"),
+                reference(&id),
+            );
         }
     }
 
@@ -175,7 +194,12 @@ impl Planner<'_> {
             .distributions
             .iter()
             .filter(|(_, d)| d.origin == bucket || d.behaviors.values().any(|b| b.bucket == bucket))
-            .map(|(name, _)| sub(format!("arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{}}}", logical_id(name, "Distribution"))))
+            .map(|(name, _)| {
+                sub(format!(
+                    "arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{}}}",
+                    logical_id(name, "Distribution")
+                ))
+            })
             .collect()
     }
 
@@ -187,14 +211,18 @@ impl Planner<'_> {
                 SecretValue::Generate(g) => {
                     let mut spec = json!({"PasswordLength": g.length.unwrap_or(32), "ExcludePunctuation": g.exclude_punctuation.unwrap_or(false)});
                     if !g.json_fields.is_empty() {
-                        spec["SecretStringTemplate"] = json!(serde_json::to_string(&g.json_fields).expect("strings serialize"));
+                        spec["SecretStringTemplate"] = json!(
+                            serde_json::to_string(&g.json_fields).expect("strings serialize")
+                        );
                         spec["GenerateStringKey"] = json!(g.key.as_deref().unwrap_or("password"));
                     }
                     spec
                 }
             };
             let description = s.description.clone().unwrap_or_else(|| match s.value {
-                SecretValue::OutOfBand => format!("{name}: set the value out of band with `aws secretsmanager put-secret-value`"),
+                SecretValue::OutOfBand => format!(
+                    "{name}: set the value out of band with `aws secretsmanager put-secret-value`"
+                ),
                 SecretValue::Generate(_) => format!("{name}: generated by Secrets Manager"),
             });
             let view = json!({
@@ -204,8 +232,12 @@ impl Planner<'_> {
                 "generate": generate,
                 "out_of_band": matches!(s.value, SecretValue::OutOfBand),
             });
-            self.push("secret", view);
-            self.output(format!("{id}Arn"), format!("ARN of secret {name} (not its value)"), reference(&id));
+            self.push("secret", entity("secrets", name), view);
+            self.output(
+                format!("{id}Arn"),
+                format!("ARN of secret {name} (not its value)"),
+                reference(&id),
+            );
         }
     }
 
@@ -218,16 +250,26 @@ impl Planner<'_> {
                 "display_name": t.display_name,
                 "subscriptions": t.email.iter().enumerate().map(|(i, e)| json!({"id": format!("{id}Email{i}"), "email": e})).collect::<Vec<_>>(),
             });
-            self.push("sns_topic", view);
-            self.output(format!("{id}Arn"), format!("ARN of topic {name}"), reference(&id));
+            self.push("sns_topic", entity("topics", name), view);
+            self.output(
+                format!("{id}Arn"),
+                format!("ARN of topic {name}"),
+                reference(&id),
+            );
         }
     }
 
     pub(super) fn schedule_groups(&mut self) {
         for (name, g) in &self.def.schedule_groups {
             let id = logical_id(name, "ScheduleGroup");
-            let targets: Vec<Value> = g.targets.iter().map(|f| sub(self.function_arn_sub(f))).collect();
-            let statements = vec![json!({"Sid": "InvokeTargets", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": targets})];
+            let targets: Vec<Value> = g
+                .targets
+                .iter()
+                .map(|f| sub(self.function_arn_sub(f)))
+                .collect();
+            let statements = vec![
+                json!({"Sid": "InvokeTargets", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": targets}),
+            ];
             let view = json!({
                 "id": id,
                 "group_name": sub(self.schedule_group_name_sub(name)),
@@ -235,9 +277,17 @@ impl Planner<'_> {
                 "trust": iam::trust_from_account("scheduler.amazonaws.com"),
                 "policy": iam::policy(statements),
             });
-            self.push("schedule_group", view);
-            self.output(format!("{id}Name"), format!("Name of schedule group {name}"), reference(&id));
-            self.output(format!("{id}RoleArn"), format!("Role that schedules in {name} run as"), get_att(&format!("{id}Role"), "Arn"));
+            self.push("schedule_group", entity("schedule_groups", name), view);
+            self.output(
+                format!("{id}Name"),
+                format!("Name of schedule group {name}"),
+                reference(&id),
+            );
+            self.output(
+                format!("{id}RoleArn"),
+                format!("Role that schedules in {name} run as"),
+                get_att(&format!("{id}Role"), "Arn"),
+            );
         }
     }
 }

@@ -1,8 +1,11 @@
 //! User pool, APIs, CloudFront, WAF and the Amplify frontend.
 
 use super::refs::{get_att, reference, sub};
-use super::{short_hash, Planner};
-use crate::model::{AdvancedSecurity, Api, ApiKind, AuthFlow, AuthorizerKind, MfaMode, RecoveryMechanism, RequestValidation, SignInAttribute, WafAction, WafScope};
+use super::{entity, short_hash, Path, Planner};
+use crate::model::{
+    AdvancedSecurity, Api, ApiKind, AuthFlow, AuthorizerKind, MfaMode, RecoveryMechanism,
+    RequestValidation, SignInAttribute, UserPoolTier, WafAction, WafScope,
+};
 use crate::naming::{logical_id, pascal};
 use crate::validate::parse_route_key;
 use serde_json::{json, Value};
@@ -10,15 +13,29 @@ use std::collections::BTreeMap;
 
 impl Planner<'_> {
     pub(super) fn user_pool(&mut self) {
-        let Some(pool) = &self.def.user_pool else { return };
-        let sign_in = pool.sign_in_with.clone().unwrap_or_else(|| vec![SignInAttribute::Email]);
+        let Some(pool) = &self.def.user_pool else {
+            return;
+        };
+        let sign_in = pool
+            .sign_in_with
+            .clone()
+            .unwrap_or_else(|| vec![SignInAttribute::Email]);
         let word = |a: &SignInAttribute| match a {
             SignInAttribute::Email => "email",
             SignInAttribute::PhoneNumber => "phone_number",
             SignInAttribute::Username => "preferred_username",
         };
-        let others: Vec<&str> = sign_in.iter().filter(|a| **a != SignInAttribute::Username).map(word).collect();
-        let (username_attributes, alias_attributes) = if sign_in.contains(&SignInAttribute::Username) { (Value::Null, json!(others)) } else { (json!(others), Value::Null) };
+        let others: Vec<&str> = sign_in
+            .iter()
+            .filter(|a| **a != SignInAttribute::Username)
+            .map(word)
+            .collect();
+        let (username_attributes, alias_attributes) =
+            if sign_in.contains(&SignInAttribute::Username) {
+                (Value::Null, json!(others))
+            } else {
+                (json!(others), Value::Null)
+            };
         let auto_verify: Vec<&str> = match &pool.auto_verify {
             Some(v) => v.iter().map(|_| "email").collect(),
             None if sign_in.contains(&SignInAttribute::Email) => vec!["email"],
@@ -108,15 +125,24 @@ impl Planner<'_> {
             "mfa_methods": if mfa == MfaMode::Off { Value::Null } else { json!(["SOFTWARE_TOKEN_MFA"]) },
             "recovery": recovery,
             "schema": if schema.is_empty() { Value::Null } else { Value::Array(schema) },
+            "tier": pool.tier.unwrap_or(UserPoolTier::Essentials).cloudformation(),
             "advanced_security": match pool.advanced_security { Some(AdvancedSecurity::Audit) => json!("AUDIT"), Some(AdvancedSecurity::Enforced) => json!("ENFORCED"), _ => Value::Null },
             "deletion_protection": if pool.deletion_protection.unwrap_or(self.retain()) { "ACTIVE" } else { "INACTIVE" },
             "clients": clients,
         });
-        self.push("cognito_user_pool", view);
-        self.output("UserPoolId".into(), "Cognito user pool id".into(), reference("UserPool"));
+        self.push("cognito_user_pool", Path::root().key("user_pool"), view);
+        self.output(
+            "UserPoolId".into(),
+            "Cognito user pool id".into(),
+            reference("UserPool"),
+        );
         for name in pool.clients.keys() {
             let id = logical_id(name, "UserPoolClient");
-            self.output(format!("{id}Id"), format!("App client id of {name}"), reference(&id));
+            self.output(
+                format!("{id}Id"),
+                format!("App client id of {name}"),
+                reference(&id),
+            );
         }
     }
 
@@ -132,11 +158,15 @@ impl Planner<'_> {
                 }
             }
             let id = logical_id(name, "Api");
-            self.output(format!("{id}Url"), format!("Base URL of API {name}"), sub(self.api_url_sub(name)));
+            self.output(
+                format!("{id}Url"),
+                format!("Base URL of API {name}"),
+                sub(self.api_url_sub(name)),
+            );
         }
         if any_rest_logs {
             // REST stages can log only once the account has a CloudWatch role.
-            self.push("apigateway_account", json!({}));
+            self.push("apigateway_account", Path::root().key("apis"), json!({}));
         }
     }
 
@@ -232,10 +262,10 @@ impl Planner<'_> {
             "authorizers": authorizers,
             "integrations": integrations,
         });
-        self.push("http_api", view);
+        self.push("http_api", entity("apis", name), view);
         for mut route in routes {
             route["api_id"] = json!(id);
-            self.push("http_api_route", route);
+            self.push("http_api_route", entity("apis", name).key("routes"), route);
         }
     }
 
@@ -258,17 +288,42 @@ impl Planner<'_> {
             let (method, path) = parse_route_key(key).expect("validated route key");
             let mut prefix = String::new();
             for seg in path.split('/').filter(|s| !s.is_empty()) {
-                let parent = if prefix.is_empty() { "/".to_string() } else { prefix.clone() };
+                let parent = if prefix.is_empty() {
+                    "/".to_string()
+                } else {
+                    prefix.clone()
+                };
                 prefix = format!("{prefix}/{seg}");
                 resources.entry(prefix.clone()).or_insert_with(|| json!({"id": resource_id(&id, &prefix), "parent": resource_of(&parent), "part": seg}));
             }
-            options_for.entry(path.to_string()).or_default().push(method.to_string());
-            let authorizer = if r.public { None } else { r.authorizer.clone().or(api.default_authorizer.clone()) };
+            options_for
+                .entry(path.to_string())
+                .or_default()
+                .push(method.to_string());
+            let authorizer = if r.public {
+                None
+            } else {
+                r.authorizer.clone().or(api.default_authorizer.clone())
+            };
             let (auth_type, auth_id) = match &authorizer {
                 None => ("NONE", Value::Null),
-                Some(a) => (if api.authorizers[a].kind == AuthorizerKind::Cognito { "COGNITO_USER_POOLS" } else { "CUSTOM" }, json!({"Ref": format!("{id}{}Authorizer", pascal(a))})),
+                Some(a) => (
+                    if api.authorizers[a].kind == AuthorizerKind::Cognito {
+                        "COGNITO_USER_POOLS"
+                    } else {
+                        "CUSTOM"
+                    },
+                    json!({"Ref": format!("{id}{}Authorizer", pascal(a))}),
+                ),
             };
-            let mid = unique_id(&mut ids, format!("{id}Method{}", pascal(&key.replace(['{', '}', '+'], " ").to_lowercase())), key);
+            let mid = unique_id(
+                &mut ids,
+                format!(
+                    "{id}Method{}",
+                    pascal(&key.replace(['{', '}', '+'], " ").to_lowercase())
+                ),
+                key,
+            );
             let mut params = serde_json::Map::new();
             for q in &r.required_query {
                 params.insert(format!("method.request.querystring.{q}"), json!(true));
@@ -299,8 +354,19 @@ impl Planner<'_> {
             }));
         }
         let cors = api.cors.as_ref().map(|c| {
-            let origin = c.allow_origins.first().map(|o| self.text_value(o)).unwrap_or(json!("*"));
-            (origin, c.allow_headers.clone().unwrap_or_else(|| vec!["Content-Type".into(), "Authorization".into()]).join(","), c.max_age_seconds.unwrap_or(600))
+            let origin = c
+                .allow_origins
+                .first()
+                .map(|o| self.text_value(o))
+                .unwrap_or(json!("*"));
+            (
+                origin,
+                c.allow_headers
+                    .clone()
+                    .unwrap_or_else(|| vec!["Content-Type".into(), "Authorization".into()])
+                    .join(","),
+                c.max_age_seconds.unwrap_or(600),
+            )
         });
         let options: Vec<Value> = match &cors {
             None => Vec::new(),
@@ -355,8 +421,14 @@ impl Planner<'_> {
             .map(|(suffix, body, params)| json!({"id": format!("{id}{suffix}"), "body": body, "params": params}))
             .filter(|v| used.contains(&&v["id"]))
             .collect();
-        let method_ids: Vec<Value> = methods.iter().chain(options.iter()).map(|m| m["id"].clone()).collect();
-        let fingerprint = serde_json::to_string(&(&resources, &methods, &options, &authorizers, &models)).expect("serializes");
+        let method_ids: Vec<Value> = methods
+            .iter()
+            .chain(options.iter())
+            .map(|m| m["id"].clone())
+            .collect();
+        let fingerprint =
+            serde_json::to_string(&(&resources, &methods, &options, &authorizers, &models))
+                .expect("serializes");
         let stage = self.rest_stage_name(name);
         let view = json!({
             "id": id,
@@ -375,14 +447,18 @@ impl Planner<'_> {
             "access_logs": if access_logs { self.access_log_group(&id, name) } else { Value::Null },
             "tracing": true,
         });
-        self.push("rest_api", view);
+        self.push("rest_api", entity("apis", name), view);
         for mut method in methods {
             method["api_id"] = json!(id);
-            self.push("rest_api_method", method);
+            self.push(
+                "rest_api_method",
+                entity("apis", name).key("routes"),
+                method,
+            );
         }
         for mut preflight in options {
             preflight["api_id"] = json!(id);
-            self.push("rest_api_cors", preflight);
+            self.push("rest_api_cors", entity("apis", name).key("cors"), preflight);
         }
     }
 
@@ -417,15 +493,29 @@ impl Planner<'_> {
                 "price_class": match d.price_class { Some(crate::model::PriceClass::PriceClass200) => "PriceClass_200", Some(crate::model::PriceClass::PriceClassAll) => "PriceClass_All", _ => "PriceClass_100" },
                 "web_acl": d.waf.as_ref().map(|w| get_att(&logical_id(w, "WebAcl"), "Arn")),
             });
-            self.push("cloudfront_distribution", view);
-            self.output(format!("{id}Domain"), format!("Domain name of distribution {name}"), get_att(&id, "DomainName"));
+            self.push(
+                "cloudfront_distribution",
+                entity("distributions", name),
+                view,
+            );
+            self.output(
+                format!("{id}Domain"),
+                format!("Domain name of distribution {name}"),
+                get_att(&id, "DomainName"),
+            );
         }
     }
 
     pub(super) fn web_acls(&mut self) {
         for (name, acl) in &self.def.web_acls {
             let id = logical_id(name, "WebAcl");
-            let metric = |rule: &str| format!("{}-{}-{name}-{rule}", self.def.name, self.env).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(128).collect::<String>();
+            let metric = |rule: &str| {
+                format!("{}-{}-{name}-{rule}", self.def.name, self.env)
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .take(128)
+                    .collect::<String>()
+            };
             let mut rules = Vec::new();
             if let Some(rl) = &acl.rate_limit {
                 rules.push(json!({
@@ -463,13 +553,17 @@ impl Planner<'_> {
                 "rules": rules,
                 "associations": associations,
             });
-            self.push("waf_web_acl", view);
+            self.push("waf_web_acl", entity("web_acls", name), view);
         }
     }
 
     pub(super) fn frontend(&mut self) {
         let Some(f) = &self.def.frontend else { return };
-        let environment: Vec<Value> = f.environment.iter().map(|(k, v)| json!({"Name": k, "Value": self.text_value(v)})).collect();
+        let environment: Vec<Value> = f
+            .environment
+            .iter()
+            .map(|(k, v)| json!({"Name": k, "Value": self.text_value(v)}))
+            .collect();
         let view = json!({
             "id": "FrontendApp",
             "branch_id": "FrontendBranch",
@@ -483,28 +577,47 @@ impl Planner<'_> {
             "stage": if self.env == "prod" { "PRODUCTION" } else if self.env == "dev" { "DEVELOPMENT" } else { "BETA" },
             "environment": if environment.is_empty() { Value::Null } else { Value::Array(environment) },
         });
-        self.push("amplify_app", view);
-        self.output("FrontendUrl".into(), "URL of the frontend".into(), sub(format!("https://{}.${{FrontendApp.DefaultDomain}}", self.frontend_branch())));
+        self.push("amplify_app", Path::root().key("frontend"), view);
+        self.output(
+            "FrontendUrl".into(),
+            "URL of the frontend".into(),
+            sub(format!(
+                "https://{}.${{FrontendApp.DefaultDomain}}",
+                self.frontend_branch()
+            )),
+        );
     }
 }
 
 /// A logical id derived from `base`, made unique by a hash of `key` when
 /// two keys would give the same id (`/a-b` and `/a/b`).
 fn unique_id(taken: &mut BTreeMap<String, String>, base: String, key: &str) -> String {
-    let id = if taken.contains_key(&base) { format!("{base}{}", short_hash(key)) } else { base };
+    let id = if taken.contains_key(&base) {
+        format!("{base}{}", short_hash(key))
+    } else {
+        base
+    };
     taken.insert(id.clone(), key.to_string());
     id
 }
 
 fn resource_id(api_id: &str, path: &str) -> String {
-    format!("{api_id}Resource{}{}", pascal(&path.replace(['{', '}', '+'], " ")), short_hash(path))
+    format!(
+        "{api_id}Resource{}{}",
+        pascal(&path.replace(['{', '}', '+'], " ")),
+        short_hash(path)
+    )
 }
 
 /// The URI through which API Gateway invokes `function` (its `live` alias
 /// when it keeps provisioned concurrency there).
 fn invocation_uri(p: &Planner, function: &str) -> Value {
     let id = logical_id(function, "Function");
-    let target = if p.def.functions[function].provisioned_concurrency.is_some() { format!("{id}LiveAlias") } else { format!("{id}.Arn") };
+    let target = if p.def.functions[function].provisioned_concurrency.is_some() {
+        format!("{id}LiveAlias")
+    } else {
+        format!("{id}.Arn")
+    };
     sub(format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{target}}}/invocations"))
 }
 

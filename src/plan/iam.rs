@@ -12,8 +12,21 @@ use crate::model::{Function, Tracing};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
 
-const TABLE_READ: [&str; 6] = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"];
-const TABLE_WRITE: [&str; 5] = ["dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+const TABLE_READ: [&str; 6] = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+];
+const TABLE_WRITE: [&str; 5] = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+];
 
 fn statement(sid: &str, actions: &[&str], resources: Vec<Value>) -> Value {
     let mut actions: Vec<&str> = actions.to_vec();
@@ -39,11 +52,19 @@ impl Planner<'_> {
     pub(super) fn function_statements(&self, name: &str, f: &Function) -> Vec<Value> {
         let fid = logical_id(name, "Function");
         let a = &f.access;
-        let mut out = vec![statement("WriteOwnLogs", &["logs:CreateLogStream", "logs:PutLogEvents"], vec![get_att(&format!("{fid}LogGroup"), "Arn")])];
+        let mut out = vec![statement(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![get_att(&format!("{fid}LogGroup"), "Arn")],
+        )];
         // The function's environment is encrypted with the stack key.
         out.push(self.key_via("DecryptOwnEnvironment", &["kms:Decrypt"], "lambda"));
         if self.tracing(f) == Tracing::Active {
-            out.push(statement("XRayWritesHaveNoResourceLevelPermissions", &["xray:PutTelemetryRecords", "xray:PutTraceSegments"], vec![json!("*")]));
+            out.push(statement(
+                "XRayWritesHaveNoResourceLevelPermissions",
+                &["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                vec![json!("*")],
+            ));
         }
         for (table, level) in &a.tables {
             let tid = logical_id(table, "Table");
@@ -55,7 +76,11 @@ impl Planner<'_> {
                 actions.extend(TABLE_WRITE);
             }
             let resources = vec![get_att(&tid, "Arn"), sub(format!("${{{tid}.Arn}}/index/*"))];
-            out.push(statement(&format!("{}{tid}", level_word(level.reads(), level.writes())), &actions, resources));
+            out.push(statement(
+                &format!("{}{tid}", level_word(level.reads(), level.writes())),
+                &actions,
+                resources,
+            ));
         }
         if !a.tables.is_empty() {
             out.push(self.key_via("UseStackKeyForTables", &["kms:Decrypt"], "dynamodb"));
@@ -68,9 +93,16 @@ impl Planner<'_> {
             let mut objects: Vec<&str> = Vec::new();
             if grant.level.reads() {
                 objects.push("s3:GetObject");
-                let list = statement(&format!("List{bid}"), &["s3:ListBucket"], vec![sub(arn.clone())]);
+                let list = statement(
+                    &format!("List{bid}"),
+                    &["s3:ListBucket"],
+                    vec![sub(arn.clone())],
+                );
                 out.push(match &grant.prefix {
-                    Some(p) => with_condition(list, json!({ "StringLike": { "s3:prefix": [format!("{p}*")] } })),
+                    Some(p) => with_condition(
+                        list,
+                        json!({ "StringLike": { "s3:prefix": [format!("{p}*")] } }),
+                    ),
                     None => list,
                 });
                 kms_s3.push("kms:Decrypt");
@@ -79,58 +111,137 @@ impl Planner<'_> {
                 objects.extend(["s3:DeleteObject", "s3:PutObject"]);
                 kms_s3.extend(["kms:Decrypt", "kms:GenerateDataKey"]);
             }
-            let sid = format!("{}{bid}Objects", level_word(grant.level.reads(), grant.level.writes()));
-            out.push(statement(&sid, &objects, vec![sub(format!("{arn}/{}*", prefix.replace("${", "${!")))]));
+            let sid = format!(
+                "{}{bid}Objects",
+                level_word(grant.level.reads(), grant.level.writes())
+            );
+            out.push(statement(
+                &sid,
+                &objects,
+                vec![sub(format!("{arn}/{}*", prefix.replace("${", "${!")))],
+            ));
         }
         if !kms_s3.is_empty() && a.buckets.keys().any(|b| self.bucket_uses_kms(b)) {
             out.push(self.key_via("UseStackKeyForBuckets", &kms_s3, "s3"));
         }
         if !a.secrets.is_empty() {
-            let secrets = a.secrets.iter().map(|s| json!({ "Ref": logical_id(s, "Secret") })).collect();
-            out.push(statement("ReadSecrets", &["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], secrets));
+            let secrets = a
+                .secrets
+                .iter()
+                .map(|s| json!({ "Ref": logical_id(s, "Secret") }))
+                .collect();
+            out.push(statement(
+                "ReadSecrets",
+                &[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                ],
+                secrets,
+            ));
             out.push(self.key_via("UseStackKeyForSecrets", &["kms:Decrypt"], "secretsmanager"));
         }
         if !a.invoke.is_empty() {
-            let functions = a.invoke.iter().map(|f| sub(self.function_arn_sub(f))).collect();
-            out.push(statement("InvokeFunctions", &["lambda:InvokeFunction"], functions));
+            let functions = a
+                .invoke
+                .iter()
+                .map(|f| sub(self.function_arn_sub(f)))
+                .collect();
+            out.push(statement(
+                "InvokeFunctions",
+                &["lambda:InvokeFunction"],
+                functions,
+            ));
         }
         if !a.publish.is_empty() {
-            let topics = a.publish.iter().map(|t| json!({ "Ref": logical_id(t, "Topic") })).collect();
+            let topics = a
+                .publish
+                .iter()
+                .map(|t| json!({ "Ref": logical_id(t, "Topic") }))
+                .collect();
             out.push(statement("PublishToTopics", &["sns:Publish"], topics));
-            out.push(self.key_via("UseStackKeyForTopics", &["kms:Decrypt", "kms:GenerateDataKey"], "sns"));
+            out.push(self.key_via(
+                "UseStackKeyForTopics",
+                &["kms:Decrypt", "kms:GenerateDataKey"],
+                "sns",
+            ));
         }
         for group in &a.schedule_groups {
             let gid = logical_id(group, "ScheduleGroup");
             let schedules = sub(format!("arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/{}/*", self.schedule_group_name_sub(group)));
-            out.push(statement(&format!("ManageSchedulesIn{gid}"), &["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"], vec![schedules]));
+            out.push(statement(
+                &format!("ManageSchedulesIn{gid}"),
+                &[
+                    "scheduler:CreateSchedule",
+                    "scheduler:DeleteSchedule",
+                    "scheduler:GetSchedule",
+                    "scheduler:UpdateSchedule",
+                ],
+                vec![schedules],
+            ));
             out.push(with_condition(
-                statement(&format!("PassRoleOf{gid}"), &["iam:PassRole"], vec![get_att(&format!("{gid}Role"), "Arn")]),
+                statement(
+                    &format!("PassRoleOf{gid}"),
+                    &["iam:PassRole"],
+                    vec![get_att(&format!("{gid}Role"), "Arn")],
+                ),
                 json!({ "StringEquals": { "iam:PassedToService": "scheduler.amazonaws.com" } }),
             ));
         }
         if !a.user_pool.is_empty() {
             let actions: Vec<&str> = a.user_pool.iter().map(|x| x.iam_action()).collect();
-            out.push(statement("ManageUserPool", &actions, vec![get_att("UserPool", "Arn")]));
+            out.push(statement(
+                "ManageUserPool",
+                &actions,
+                vec![get_att("UserPool", "Arn")],
+            ));
         }
         if let Some(ec2) = &a.ec2 {
-            let describe: Vec<&str> = ec2.actions.iter().filter(|x| x.is_describe()).map(|x| x.iam_action()).collect();
-            let act: Vec<&str> = ec2.actions.iter().filter(|x| !x.is_describe()).map(|x| x.iam_action()).collect();
+            let describe: Vec<&str> = ec2
+                .actions
+                .iter()
+                .filter(|x| x.is_describe())
+                .map(|x| x.iam_action())
+                .collect();
+            let act: Vec<&str> = ec2
+                .actions
+                .iter()
+                .filter(|x| !x.is_describe())
+                .map(|x| x.iam_action())
+                .collect();
             if !describe.is_empty() {
-                out.push(statement("Ec2DescribeHasNoResourceLevelPermissions", &describe, vec![json!("*")]));
+                out.push(statement(
+                    "Ec2DescribeHasNoResourceLevelPermissions",
+                    &describe,
+                    vec![json!("*")],
+                ));
             }
             if !act.is_empty() {
-                let instances = sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*".into());
+                let instances = sub(
+                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*".into(),
+                );
                 let s = statement("ActOnInstances", &act, vec![instances]);
                 out.push(if ec2.instances_tagged.is_empty() {
                     s
                 } else {
-                    let tags: serde_json::Map<String, Value> = ec2.instances_tagged.iter().map(|(k, v)| (format!("aws:ResourceTag/{k}"), json!(v))).collect();
+                    let tags: serde_json::Map<String, Value> = ec2
+                        .instances_tagged
+                        .iter()
+                        .map(|(k, v)| (format!("aws:ResourceTag/{k}"), json!(v)))
+                        .collect();
                     with_condition(s, json!({ "StringEquals": tags }))
                 });
             }
         }
         if a.read_metrics == Some(true) {
-            out.push(statement("MetricReadsHaveNoResourceLevelPermissions", &["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"], vec![json!("*")]));
+            out.push(statement(
+                "MetricReadsHaveNoResourceLevelPermissions",
+                &[
+                    "cloudwatch:GetMetricData",
+                    "cloudwatch:GetMetricStatistics",
+                    "cloudwatch:ListMetrics",
+                ],
+                vec![json!("*")],
+            ));
         }
         out
     }
@@ -155,7 +266,8 @@ pub fn trust(service: &str) -> Value {
 /// A trust policy that only this account's resources may use (confused-deputy guard).
 pub fn trust_from_account(service: &str) -> Value {
     let mut t = trust(service);
-    t["Statement"][0]["Condition"] = json!({ "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } });
+    t["Statement"][0]["Condition"] =
+        json!({ "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } });
     t
 }
 

@@ -13,6 +13,7 @@ mod monitoring;
 pub mod refs;
 
 use crate::model::{StackDef, Tracing};
+pub(crate) use crate::source::Path;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -31,7 +32,15 @@ pub struct CodeLocations {
 #[derive(Debug, Clone)]
 pub struct Fragment {
     pub template: &'static str,
+    /// The part of the stack definition the resources come from, so a
+    /// problem found in the rendered template can point at the stack file.
+    pub source: Path,
     pub view: Value,
+}
+
+/// The path of a named entry of a section, such as `tables.users`.
+pub(crate) fn entity(section: &str, name: &str) -> Path {
+    Path::root().key(section).key(name)
 }
 
 /// Everything the renderer needs for one stack in one environment.
@@ -74,13 +83,27 @@ pub struct Deployment {
 }
 
 pub fn deployment(def: &StackDef, env: &str) -> Deployment {
-    let mut tags = vec![("app".to_string(), def.name.clone()), ("env".to_string(), env.to_string())];
+    let mut tags = vec![
+        ("app".to_string(), def.name.clone()),
+        ("env".to_string(), env.to_string()),
+    ];
     tags.extend(def.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    Deployment { stack_name: format!("{}-{env}", def.name), tags, termination_protection: def.termination_protection.unwrap_or(env == "prod"), region: def.region.clone() }
+    Deployment {
+        stack_name: format!("{}-{env}", def.name),
+        tags,
+        termination_protection: def.termination_protection.unwrap_or(env == "prod"),
+        region: def.region.clone(),
+    }
 }
 
 pub fn plan(def: &StackDef, env: &str, code: &CodeLocations) -> Plan {
-    let mut p = Planner { def, env, code, fragments: Vec::new(), outputs: Vec::new() };
+    let mut p = Planner {
+        def,
+        env,
+        code,
+        fragments: Vec::new(),
+        outputs: Vec::new(),
+    };
     p.key();
     p.user_pool();
     p.tables();
@@ -97,17 +120,34 @@ pub fn plan(def: &StackDef, env: &str, code: &CodeLocations) -> Plan {
     p.alarms();
     p.dashboard();
     let stack_name = format!("{}-{env}", def.name);
-    let description = def.description.clone().unwrap_or_else(|| format!("{} ({env}), rendered by stackctl", def.name));
-    Plan { stack_name, description, globals: p.globals(), fragments: p.fragments, outputs: p.outputs }
+    let description = def
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("{} ({env}), rendered by stackctl", def.name));
+    Plan {
+        stack_name,
+        description,
+        globals: p.globals(),
+        fragments: p.fragments,
+        outputs: p.outputs,
+    }
 }
 
 impl Planner<'_> {
-    fn push(&mut self, template: &'static str, view: Value) {
-        self.fragments.push(Fragment { template, view });
+    fn push(&mut self, template: &'static str, source: Path, view: Value) {
+        self.fragments.push(Fragment {
+            template,
+            source,
+            view,
+        });
     }
 
     fn output(&mut self, id: String, description: String, value: Value) {
-        self.outputs.push(Output { id, description, value });
+        self.outputs.push(Output {
+            id,
+            description,
+            value,
+        });
     }
 
     fn retain(&self) -> bool {
@@ -134,7 +174,9 @@ impl Planner<'_> {
     }
 
     fn tracing(&self, f: &crate::model::Function) -> Tracing {
-        f.tracing.or(self.def.function_defaults.tracing).unwrap_or(Tracing::Passthrough)
+        f.tracing
+            .or(self.def.function_defaults.tracing)
+            .unwrap_or(Tracing::Passthrough)
     }
 
     fn bucket_uses_kms(&self, name: &str) -> bool {
@@ -147,7 +189,10 @@ impl Planner<'_> {
     }
 
     fn served_by_cdn(&self, bucket: &str) -> bool {
-        self.def.distributions.values().any(|d| d.origin == bucket || d.behaviors.values().any(|b| b.bucket == bucket))
+        self.def
+            .distributions
+            .values()
+            .any(|d| d.origin == bucket || d.behaviors.values().any(|b| b.bucket == bucket))
     }
 
     fn key(&mut self) {
@@ -187,8 +232,12 @@ impl Planner<'_> {
             "pending_days": d.pending_deletion_days.unwrap_or(30),
             "policy": iam::policy(statements),
         });
-        self.push("kms_key", view);
-        self.output("StackKeyArn".into(), "The stack's KMS key".into(), refs::get_att("StackKey", "Arn"));
+        self.push("kms_key", Path::root().key("encryption"), view);
+        self.output(
+            "StackKeyArn".into(),
+            "The stack's KMS key".into(),
+            refs::get_att("StackKey", "Arn"),
+        );
     }
 }
 

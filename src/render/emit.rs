@@ -123,15 +123,25 @@ fn scalar(value: &Value, indent: usize) -> String {
 /// Text YAML reads back as the same string when written without quotes.
 /// Cheap checks first: this runs for every string of every template.
 fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
     if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
         return false;
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b" _-./:()*@=+,".contains(&b)) || s.ends_with(' ') || s.ends_with(':') || s.contains(": ") {
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b" _-./:()*@=+,".contains(&b))
+        || s.ends_with(' ')
+        || s.ends_with(':')
+        || s.contains(": ")
+    {
         return false;
     }
     // Words YAML 1.1 or 1.2 readers take for booleans, null or numbers.
-    const RESERVED: [&str; 12] = ["true", "false", "null", "yes", "no", "on", "off", "y", "n", "inf", "nan", "infinity"];
+    const RESERVED: [&str; 12] = [
+        "true", "false", "null", "yes", "no", "on", "off", "y", "n", "inf", "nan", "infinity",
+    ];
     !(s.len() <= 8 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
 }
 
@@ -139,8 +149,17 @@ fn plain_ok(s: &str) -> bool {
 fn literal_block_ok(s: &str) -> bool {
     s.contains('\n')
         && !s.starts_with([' ', '\n'])
-        && s.chars().all(|c| c == '\n' || (!c.is_control() && c != '\u{feff}' && c != '\u{2028}' && c != '\u{2029}' && c != '\u{85}'))
-        && s.lines().all(|l| !l.ends_with(' ') && !l.starts_with(' ') || l.trim().is_empty() && l.is_empty())
+        && s.chars().all(|c| {
+            c == '\n'
+                || (!c.is_control()
+                    && c != '\u{feff}'
+                    && c != '\u{2028}'
+                    && c != '\u{2029}'
+                    && c != '\u{85}')
+        })
+        && s.lines().all(|l| {
+            !l.ends_with(' ') && !l.starts_with(' ') || l.trim().is_empty() && l.is_empty()
+        })
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ pub use templates::{TemplateSet, BUILTIN_TEMPLATES};
 
 use crate::plan::Plan;
 use crate::source::{parse_yaml, Node, NodeValue};
-use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
+};
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,16 +28,27 @@ pub enum RenderError {
     #[error("template `{template}` failed to render: {message}")]
     Template { template: String, message: String },
     #[error("template `{template}` did not produce valid YAML: {message}\n--- rendered text ---\n{text}")]
-    Yaml { template: String, message: String, text: String },
+    Yaml {
+        template: String,
+        message: String,
+        text: String,
+    },
     #[error("template `{template}` must render a mapping of logical ids to resources")]
     NotAMapping { template: String },
     #[error("logical id `{id}` is produced twice (by `{first}` and `{second}`)")]
-    DuplicateId { id: String, first: String, second: String },
+    DuplicateId {
+        id: String,
+        first: String,
+        second: String,
+    },
     #[error("there is no built-in template `{name}` to override")]
     UnknownOverride { name: String, hint: String },
     #[error("template `{name}` does not compile: {message}")]
     Compile { name: String, message: String },
 }
+
+/// For each logical id, the part of the stack definition it was rendered from.
+pub type Origins = std::collections::BTreeMap<String, crate::source::Path>;
 
 /// A compiled set of templates, ready to render plans.
 pub struct Renderer {
@@ -55,7 +68,10 @@ impl Renderer {
         for (name, template) in compile_all(set)? {
             registry.register_template(&name, template);
         }
-        Ok(Renderer { registry, parsed: Default::default() })
+        Ok(Renderer {
+            registry,
+            parsed: Default::default(),
+        })
     }
 
     /// Renders the whole template of a plan.
@@ -65,8 +81,16 @@ impl Renderer {
 
     /// Renders a plan it may take apart (saves copying every view).
     pub fn render_owned(&self, plan: Plan) -> Result<Value, RenderError> {
+        self.render_traced(plan).map(|(template, _)| template)
+    }
+
+    /// Renders a plan, and says for each logical id the part of the stack
+    /// definition it came from.
+    pub fn render_traced(&self, plan: Plan) -> Result<(Value, Origins), RenderError> {
+        let mut origins = Origins::new();
         let mut resources = Map::new();
-        let mut origin: std::collections::HashMap<String, &'static str> = std::collections::HashMap::new();
+        let mut origin: std::collections::HashMap<String, &'static str> =
+            std::collections::HashMap::new();
         for fragment in plan.fragments {
             let mut context = fragment.view;
             context["stack"] = plan.globals.clone();
@@ -76,13 +100,27 @@ impl Renderer {
             let text = self
                 .registry
                 .render_with_context(fragment.template, &context)
-                .map_err(|e| RenderError::Template { template: fragment.template.to_string(), message: e.to_string() })?;
-            let mut values: Vec<Option<Value>> = PLACED.with(|placed| placed.borrow_mut().drain(..).map(Some).collect());
+                .map_err(|e| RenderError::Template {
+                    template: fragment.template.to_string(),
+                    message: e.to_string(),
+                })?;
+            let mut values: Vec<Option<Value>> =
+                PLACED.with(|placed| placed.borrow_mut().drain(..).map(Some).collect());
             let mut cache = self.parsed.lock().expect("cache lock");
             if !cache.contains_key(&text) {
                 let node = parse_yaml(&text).map_err(|problems| RenderError::Yaml {
                     template: fragment.template.to_string(),
-                    message: problems.iter().map(|d| format!("{} at {}", d.message, d.loc().map(|l| l.to_string()).unwrap_or_default())).collect::<Vec<_>>().join("; "),
+                    message: problems
+                        .iter()
+                        .map(|d| {
+                            format!(
+                                "{} at {}",
+                                d.message,
+                                d.loc().map(|l| l.to_string()).unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
                     text: text.clone(),
                 })?;
                 cache.insert(text.clone(), node_to_json(&node));
@@ -90,19 +128,31 @@ impl Renderer {
             let rendered = instantiate(&cache[&text], &mut values);
             drop(cache);
             let Value::Object(entries) = rendered else {
-                return Err(RenderError::NotAMapping { template: fragment.template.to_string() });
+                return Err(RenderError::NotAMapping {
+                    template: fragment.template.to_string(),
+                });
             };
             for (id, resource) in entries {
                 if let Some(first) = origin.insert(id.clone(), fragment.template) {
-                    return Err(RenderError::DuplicateId { id, first: first.to_string(), second: fragment.template.to_string() });
+                    return Err(RenderError::DuplicateId {
+                        id,
+                        first: first.to_string(),
+                        second: fragment.template.to_string(),
+                    });
                 }
+                origins.insert(id.clone(), fragment.source.clone());
                 resources.insert(id, resource);
             }
         }
         let outputs: Map<String, Value> = plan
             .outputs
             .iter()
-            .map(|o| (o.id.clone(), json!({"Description": o.description, "Value": o.value})))
+            .map(|o| {
+                (
+                    o.id.clone(),
+                    json!({"Description": o.description, "Value": o.value}),
+                )
+            })
             .collect();
         let mut template = json!({
             "AWSTemplateFormatVersion": "2010-09-09",
@@ -113,7 +163,7 @@ impl Renderer {
         if !outputs.is_empty() {
             template["Outputs"] = Value::Object(outputs);
         }
-        Ok(template)
+        Ok((template, origins))
     }
 }
 
@@ -122,15 +172,19 @@ impl Renderer {
 /// of a run.
 fn compile_all(set: &TemplateSet) -> Result<Vec<(String, handlebars::Template)>, RenderError> {
     let all: Vec<(&str, &str)> = set.iter().collect();
-    let compile = |part: &[(&str, &str)]| -> Result<Vec<(String, handlebars::Template)>, RenderError> {
-        part.iter()
-            .map(|(name, text)| {
-                handlebars::Template::compile(text)
-                    .map(|t| (name.to_string(), t))
-                    .map_err(|e| RenderError::Compile { name: name.to_string(), message: e.to_string() })
-            })
-            .collect()
-    };
+    let compile =
+        |part: &[(&str, &str)]| -> Result<Vec<(String, handlebars::Template)>, RenderError> {
+            part.iter()
+                .map(|(name, text)| {
+                    handlebars::Template::compile(text)
+                        .map(|t| (name.to_string(), t))
+                        .map_err(|e| RenderError::Compile {
+                            name: name.to_string(),
+                            message: e.to_string(),
+                        })
+                })
+                .collect()
+        };
     // Alternate templates between the halves so both get large ones.
     let (even, odd): (Vec<_>, Vec<_>) = all.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     let even: Vec<(&str, &str)> = even.into_iter().map(|(_, t)| *t).collect();
@@ -165,7 +219,9 @@ pub fn write_json_scalar(out: &mut String, value: &Value) {
                     '\n' => out.push_str("\\n"),
                     '\r' => out.push_str("\\r"),
                     '\t' => out.push_str("\\t"),
-                    c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                    c if c.is_control()
+                        || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') =>
+                    {
                         let _ = write!(out, "\\u{:04x}", c as u32);
                     }
                     c => out.push(c),
@@ -213,13 +269,17 @@ const PLACEHOLDER_MARK: char = '\u{1}';
 
 /// The placed value a placeholder text stands for, if it is one.
 fn placed<'v>(text: &str, values: &'v mut [Option<Value>]) -> Option<&'v mut Option<Value>> {
-    text.strip_prefix(PLACEHOLDER_MARK).and_then(|i| i.parse::<usize>().ok()).and_then(|i| values.get_mut(i))
+    text.strip_prefix(PLACEHOLDER_MARK)
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| values.get_mut(i))
 }
 
 /// A copy of the parsed structure with each placeholder replaced by its value.
 fn instantiate(structure: &Value, values: &mut [Option<Value>]) -> Value {
     match structure {
-        Value::String(s) if s.starts_with(PLACEHOLDER_MARK) => placed(s, values).and_then(Option::take).unwrap_or(Value::Null),
+        Value::String(s) if s.starts_with(PLACEHOLDER_MARK) => placed(s, values)
+            .and_then(Option::take)
+            .unwrap_or(Value::Null),
         Value::Array(items) => Value::Array(items.iter().map(|v| instantiate(v, values)).collect()),
         Value::Object(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
@@ -238,8 +298,16 @@ fn instantiate(structure: &Value, values: &mut [Option<Value>]) -> Value {
     }
 }
 
-fn json_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
-    let param = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("json", 0))?;
+fn json_helper(
+    h: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let param = h
+        .param(0)
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex("json", 0))?;
     // Strict mode does not cover helper parameters; a name the view lacks
     // must fail here rather than render as `null`.
     if param.is_value_missing() {
@@ -267,7 +335,11 @@ pub fn node_to_json(node: &Node) -> Value {
             t => {
                 if let Ok(i) = t.parse::<i64>() {
                     json!(i)
-                } else if let Some(f) = t.parse::<f64>().ok().filter(|f| f.is_finite() && t.chars().any(|c| c.is_ascii_digit())) {
+                } else if let Some(f) = t
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && t.chars().any(|c| c.is_ascii_digit()))
+                {
                     json!(f)
                 } else {
                     Value::String(t.to_string())
@@ -275,6 +347,11 @@ pub fn node_to_json(node: &Node) -> Value {
             }
         },
         NodeValue::Seq(items) => Value::Array(items.iter().map(node_to_json).collect()),
-        NodeValue::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (k.name.clone(), node_to_json(v))).collect()),
+        NodeValue::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.name.clone(), node_to_json(v)))
+                .collect(),
+        ),
     }
 }

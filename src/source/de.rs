@@ -35,7 +35,12 @@ pub fn deserialize_collecting<T: DeserializeOwned>(root: &Node) -> DeserializeRe
     let mut fatal = false;
     for _ in 0..MAX_ROUNDS {
         let ctx = RefCell::new(Vec::new());
-        let result = T::deserialize(NodeDe { node: &tree, path: Path::root(), ctx: &ctx, recoverable: false });
+        let result = T::deserialize(NodeDe {
+            node: &tree,
+            path: Path::root(),
+            ctx: &ctx,
+            recoverable: false,
+        });
         for d in ctx.into_inner() {
             if seen.insert(d.clone()) {
                 diagnostics.push(d);
@@ -43,7 +48,10 @@ pub fn deserialize_collecting<T: DeserializeOwned>(root: &Node) -> DeserializeRe
         }
         match result {
             Ok(value) => {
-                return DeserializeReport { value: (!fatal).then_some(value), diagnostics };
+                return DeserializeReport {
+                    value: (!fatal).then_some(value),
+                    diagnostics,
+                };
             }
             Err(e) => {
                 fatal = true;
@@ -59,7 +67,10 @@ pub fn deserialize_collecting<T: DeserializeOwned>(root: &Node) -> DeserializeRe
             }
         }
     }
-    DeserializeReport { value: None, diagnostics }
+    DeserializeReport {
+        value: None,
+        diagnostics,
+    }
 }
 
 fn remove_at(root: &mut Node, path: &Path) -> bool {
@@ -68,7 +79,10 @@ fn remove_at(root: &mut Node, path: &Path) -> bool {
     let mut node = root;
     for seg in parents {
         let next = match (seg, &mut node.value) {
-            (Seg::Key(k), NodeValue::Map(entries)) => entries.iter_mut().find(|(key, _)| key.name == *k).map(|(_, v)| v),
+            (Seg::Key(k), NodeValue::Map(entries)) => entries
+                .iter_mut()
+                .find(|(key, _)| key.name == *k)
+                .map(|(_, v)| v),
             (Seg::Index(i), NodeValue::Seq(items)) => items.get_mut(*i),
             _ => None,
         };
@@ -103,7 +117,13 @@ pub struct DeError {
 
 impl DeError {
     fn new(message: impl Into<String>) -> Self {
-        DeError { message: message.into(), hint: None, loc: None, path: None, recover_at: None }
+        DeError {
+            message: message.into(),
+            hint: None,
+            loc: None,
+            path: None,
+            recover_at: None,
+        }
     }
     fn with_hint(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
@@ -114,7 +134,9 @@ impl DeError {
             Some(p) if !p.is_empty() => format!("`{p}`: {}", self.message),
             _ => self.message,
         };
-        let hint = self.hint.unwrap_or_else(|| "`stackctl schema` lists every field and the values it takes".to_string());
+        let hint = self.hint.unwrap_or_else(|| {
+            "`stackctl schema` lists every field and the values it takes".to_string()
+        });
         let d = Diagnostic::error(message).hint(hint);
         match self.loc {
             Some(loc) => d.at(loc),
@@ -194,12 +216,18 @@ impl<'a> NodeDe<'a> {
     }
 
     fn mismatch(&self, expected: &dyn de::Expected) -> DeError {
-        DeError::new(friendly(&format!("expected {expected}")).replacen("expected ", &format!("found {}, expected ", self.found()), 1))
+        DeError::new(friendly(&format!("expected {expected}")).replacen(
+            "expected ",
+            &format!("found {}, expected ", self.found()),
+            1,
+        ))
     }
 
     fn scalar_text(&self, expected: &dyn de::Expected) -> Result<(&'a str, bool), DeError> {
         match &self.node.value {
-            NodeValue::Scalar { text, plain } if !self.node.is_null() => Ok((text.as_str(), *plain)),
+            NodeValue::Scalar { text, plain } if !self.node.is_null() => {
+                Ok((text.as_str(), *plain))
+            }
             _ => Err(self.mismatch(expected)),
         }
     }
@@ -209,13 +237,20 @@ impl<'a> NodeDe<'a> {
         let cleaned = text.replace('_', "");
         match cleaned.parse::<N>() {
             Ok(n) if plain => Ok(n),
-            Ok(_) => Err(self.mismatch(expected).with_hint(Some("remove the quotes around the number".into()))),
+            Ok(_) => Err(self
+                .mismatch(expected)
+                .with_hint(Some("remove the quotes around the number".into()))),
             Err(_) => Err(self.mismatch(expected)),
         }
     }
 
     fn child(&self, node: &'a Node, path: Path, recoverable: bool) -> NodeDe<'a> {
-        NodeDe { node, path, ctx: self.ctx, recoverable }
+        NodeDe {
+            node,
+            path,
+            ctx: self.ctx,
+            recoverable,
+        }
     }
 }
 
@@ -258,9 +293,19 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let result = match &self.node.value {
-            NodeValue::Scalar { text, plain: true } if matches!(text.as_str(), "true" | "True" | "TRUE") => visitor.visit_bool(true),
-            NodeValue::Scalar { text, plain: true } if matches!(text.as_str(), "false" | "False" | "FALSE") => visitor.visit_bool(false),
-            _ => Err(self.mismatch(&visitor).with_hint(Some("write `true` or `false` without quotes".into()))),
+            NodeValue::Scalar { text, plain: true }
+                if matches!(text.as_str(), "true" | "True" | "TRUE") =>
+            {
+                visitor.visit_bool(true)
+            }
+            NodeValue::Scalar { text, plain: true }
+                if matches!(text.as_str(), "false" | "False" | "FALSE") =>
+            {
+                visitor.visit_bool(false)
+            }
+            _ => Err(self
+                .mismatch(&visitor)
+                .with_hint(Some("write `true` or `false` without quotes".into()))),
         };
         result.map_err(|e| self.locate(e))
     }
@@ -305,8 +350,21 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             let recoverable = self.recoverable;
             let ctx = self.ctx;
             visitor
-                .visit_some(NodeDe { node: loc_holder, path: path.clone(), ctx, recoverable })
-                .map_err(|e| NodeDe { node: loc_holder, path, ctx, recoverable }.locate(e))
+                .visit_some(NodeDe {
+                    node: loc_holder,
+                    path: path.clone(),
+                    ctx,
+                    recoverable,
+                })
+                .map_err(|e| {
+                    NodeDe {
+                        node: loc_holder,
+                        path,
+                        ctx,
+                        recoverable,
+                    }
+                    .locate(e)
+                })
         }
     }
 
@@ -318,15 +376,37 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
-        let (node, path, ctx, recoverable) = (self.node, self.path.clone(), self.ctx, self.recoverable);
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let (node, path, ctx, recoverable) =
+            (self.node, self.path.clone(), self.ctx, self.recoverable);
         visitor
-            .visit_newtype_struct(NodeDe { node, path: path.clone(), ctx, recoverable })
-            .map_err(|e| NodeDe { node, path, ctx, recoverable }.locate(e))
+            .visit_newtype_struct(NodeDe {
+                node,
+                path: path.clone(),
+                ctx,
+                recoverable,
+            })
+            .map_err(|e| {
+                NodeDe {
+                    node,
+                    path,
+                    ctx,
+                    recoverable,
+                }
+                .locate(e)
+            })
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -335,15 +415,27 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             _ if self.node.is_null() => &[],
             _ => return Err(self.locate(self.mismatch(&visitor))),
         };
-        let access = SeqDe { parent: &self, items: items.iter().enumerate() };
+        let access = SeqDe {
+            parent: &self,
+            items: items.iter().enumerate(),
+        };
         visitor.visit_seq(access).map_err(|e| self.locate(e))
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -352,11 +444,21 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Ok(entries) => entries,
             Err(e) => return Err(self.locate(e)),
         };
-        let access = MapDe { parent: &self, entries: entries.into_iter(), pending: None, named_entries: true };
+        let access = MapDe {
+            parent: &self,
+            entries: entries.into_iter(),
+            pending: None,
+            named_entries: true,
+        };
         visitor.visit_map(access).map_err(|e| self.locate(e))
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         let entries = match self.map_entries(&visitor) {
             Ok(entries) => entries,
             Err(e) => return Err(self.locate(e)),
@@ -367,7 +469,11 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
                 if fields.contains(&key.name.as_str()) {
                     return true;
                 }
-                let place = if self.path.is_empty() { "the stack definition".to_string() } else { format!("`{}`", self.path) };
+                let place = if self.path.is_empty() {
+                    "the stack definition".to_string()
+                } else {
+                    format!("`{}`", self.path)
+                };
                 self.ctx.borrow_mut().push(
                     Diagnostic::error(format!("unknown field `{}` in {place}", key.name))
                         .at(key.loc)
@@ -376,25 +482,53 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
                 false
             })
             .collect();
-        let access = MapDe { parent: &self, entries: known.into_iter(), pending: None, named_entries: false };
+        let access = MapDe {
+            parent: &self,
+            entries: known.into_iter(),
+            pending: None,
+            named_entries: false,
+        };
         visitor.visit_map(access).map_err(|e| self.locate(e))
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         let (variant, content, key_loc) = match &self.node.value {
-            NodeValue::Scalar { text, .. } if !self.node.is_null() => (text.as_str(), None, self.node.loc),
-            NodeValue::Map(entries) if entries.len() == 1 => (entries[0].0.name.as_str(), Some(&entries[0].1), entries[0].0.loc),
+            NodeValue::Scalar { text, .. } if !self.node.is_null() => {
+                (text.as_str(), None, self.node.loc)
+            }
+            NodeValue::Map(entries) if entries.len() == 1 => (
+                entries[0].0.name.as_str(),
+                Some(&entries[0].1),
+                entries[0].0.loc,
+            ),
             _ => {
-                let expected = variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
-                return Err(self.locate(DeError::new(format!("found {}, expected one of {expected}", self.found()))));
+                let expected = variants
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(self.locate(DeError::new(format!(
+                    "found {}, expected one of {expected}",
+                    self.found()
+                ))));
             }
         };
         if !variants.contains(&variant) {
-            let mut e = DeError::new(format!("`{variant}` is not an accepted value")).with_hint(suggestion(variant, variants.iter().copied()));
+            let mut e = DeError::new(format!("`{variant}` is not an accepted value"))
+                .with_hint(suggestion(variant, variants.iter().copied()));
             e.loc = Some(key_loc);
             return Err(self.locate(e));
         }
-        let access = EnumDe { parent: &self, variant, content };
+        let access = EnumDe {
+            parent: &self,
+            variant,
+            content,
+        };
         visitor.visit_enum(access).map_err(|e| self.locate(e))
     }
 
@@ -408,7 +542,10 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
 }
 
 impl<'a> NodeDe<'a> {
-    fn map_entries(&self, expected: &dyn de::Expected) -> Result<Vec<&'a (super::Key, Node)>, DeError> {
+    fn map_entries(
+        &self,
+        expected: &dyn de::Expected,
+    ) -> Result<Vec<&'a (super::Key, Node)>, DeError> {
         match &self.node.value {
             NodeValue::Map(entries) => Ok(entries.iter().collect()),
             _ if self.node.is_null() => Ok(Vec::new()),
@@ -424,10 +561,15 @@ struct SeqDe<'p, 'a> {
 
 impl<'de, 'p, 'a> de::SeqAccess<'de> for SeqDe<'p, 'a> {
     type Error = DeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             None => Ok(None),
-            Some((i, node)) => seed.deserialize(self.parent.child(node, self.parent.path.index(i), true)).map(Some),
+            Some((i, node)) => seed
+                .deserialize(self.parent.child(node, self.parent.path.index(i), true))
+                .map(Some),
         }
     }
 }
@@ -443,13 +585,20 @@ struct MapDe<'p, 'a> {
 
 impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        let Some(entry) = self.entries.next() else { return Ok(None) };
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some(entry) = self.entries.next() else {
+            return Ok(None);
+        };
         self.pending = Some(entry);
-        let key: de::value::StrDeserializer<'_, DeError> = entry.0.name.as_str().into_deserializer();
+        let key: de::value::StrDeserializer<'_, DeError> =
+            entry.0.name.as_str().into_deserializer();
         seed.deserialize(key).map(Some).map_err(|mut e| {
             e.loc.get_or_insert(entry.0.loc);
-            e.path.get_or_insert_with(|| self.parent.path.key(entry.0.name.clone()));
+            e.path
+                .get_or_insert_with(|| self.parent.path.key(entry.0.name.clone()));
             if self.named_entries && e.recover_at.is_none() {
                 e.recover_at = Some(self.parent.path.key(entry.0.name.clone()));
             }
@@ -458,8 +607,15 @@ impl<'de, 'p, 'a> de::MapAccess<'de> for MapDe<'p, 'a> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (key, node) = self.pending.take().expect("serde asks for a key before its value");
-        seed.deserialize(self.parent.child(node, self.parent.path.key(key.name.clone()), self.named_entries))
+        let (key, node) = self
+            .pending
+            .take()
+            .expect("serde asks for a key before its value");
+        seed.deserialize(self.parent.child(
+            node,
+            self.parent.path.key(key.name.clone()),
+            self.named_entries,
+        ))
     }
 }
 
@@ -484,20 +640,52 @@ impl<'de, 'p, 'a> de::VariantAccess<'de> for EnumDe<'p, 'a> {
         match self.content {
             None => Ok(()),
             Some(node) if node.is_null() => Ok(()),
-            Some(_) => Err(DeError::new(format!("`{}` takes no settings", self.variant))),
+            Some(_) => Err(DeError::new(format!(
+                "`{}` takes no settings",
+                self.variant
+            ))),
         }
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
-        let node = self.content.ok_or_else(|| DeError::new(format!("`{}` needs settings: write `{}: …`", self.variant, self.variant)))?;
-        seed.deserialize(self.parent.child(node, self.parent.path.key(self.variant), false))
+        let node = self.content.ok_or_else(|| {
+            DeError::new(format!(
+                "`{}` needs settings: write `{}: …`",
+                self.variant, self.variant
+            ))
+        })?;
+        seed.deserialize(
+            self.parent
+                .child(node, self.parent.path.key(self.variant), false),
+        )
     }
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
-        let node = self.content.ok_or_else(|| DeError::new("expected a list"))?;
-        de::Deserializer::deserialize_seq(self.parent.child(node, self.parent.path.key(self.variant), false), visitor)
+        let node = self
+            .content
+            .ok_or_else(|| DeError::new("expected a list"))?;
+        de::Deserializer::deserialize_seq(
+            self.parent
+                .child(node, self.parent.path.key(self.variant), false),
+            visitor,
+        )
     }
-    fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
-        let node = self.content.ok_or_else(|| DeError::new(format!("`{}` needs settings: write `{}: …`", self.variant, self.variant)))?;
-        de::Deserializer::deserialize_struct(self.parent.child(node, self.parent.path.key(self.variant), false), "", fields, visitor)
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let node = self.content.ok_or_else(|| {
+            DeError::new(format!(
+                "`{}` needs settings: write `{}: …`",
+                self.variant, self.variant
+            ))
+        })?;
+        de::Deserializer::deserialize_struct(
+            self.parent
+                .child(node, self.parent.path.key(self.variant), false),
+            "",
+            fields,
+            visitor,
+        )
     }
 }
 
@@ -544,7 +732,10 @@ mod tests {
         let r = run("name: a\nnmae: b\nfunctions:\n  f:\n    memory: 1\n    memroy: 2\n");
         assert_eq!(r.diagnostics.len(), 2, "{:#?}", r.diagnostics);
         assert_eq!(r.diagnostics[0].loc().unwrap().line, 2);
-        assert_eq!(r.diagnostics[0].hint.as_deref(), Some("did you mean `name`?"));
+        assert_eq!(
+            r.diagnostics[0].hint.as_deref(),
+            Some("did you mean `name`?")
+        );
         assert_eq!(r.diagnostics[1].loc().unwrap().line, 6);
         assert!(r.value.is_some(), "unknown fields alone still give a value");
     }
@@ -553,17 +744,32 @@ mod tests {
     fn type_errors_in_several_entries_are_all_reported() {
         let r = run("name: a\nfunctions:\n  f:\n    memory: lots\n  g:\n    memory: [1]\n  h:\n    arch: arm65\n");
         assert!(r.value.is_none());
-        let lines: Vec<u32> = r.diagnostics.iter().map(|d| d.loc().unwrap().line).collect();
+        let lines: Vec<u32> = r
+            .diagnostics
+            .iter()
+            .map(|d| d.loc().unwrap().line)
+            .collect();
         assert_eq!(lines, vec![4, 6, 8], "{:#?}", r.diagnostics);
-        assert!(r.diagnostics[0].message.contains("`functions.f.memory`"), "{}", r.diagnostics[0].message);
-        assert_eq!(r.diagnostics[2].hint.as_deref(), Some("did you mean `arm64`?"));
+        assert!(
+            r.diagnostics[0].message.contains("`functions.f.memory`"),
+            "{}",
+            r.diagnostics[0].message
+        );
+        assert_eq!(
+            r.diagnostics[2].hint.as_deref(),
+            Some("did you mean `arm64`?")
+        );
     }
 
     #[test]
     fn missing_field_points_at_the_entry() {
         let r = run("name: a\nfunctions:\n  f:\n    env: {A: b}\n");
         assert_eq!(r.diagnostics.len(), 1);
-        assert!(r.diagnostics[0].message.contains("missing field `memory`"), "{}", r.diagnostics[0].message);
+        assert!(
+            r.diagnostics[0].message.contains("missing field `memory`"),
+            "{}",
+            r.diagnostics[0].message
+        );
         assert_eq!(r.diagnostics[0].loc().unwrap().line, 4);
     }
 

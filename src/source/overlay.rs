@@ -6,13 +6,15 @@
 
 use super::{Node, NodeValue};
 
-
 /// Merges `overlay` onto `base` in place.
 pub fn merge_overlay(base: &mut Node, overlay: Node) {
     let entries = match (base.as_map(), overlay.value) {
         (Some(_), NodeValue::Map(entries)) => entries,
         (_, value) => {
-            *base = Node { value, loc: overlay.loc };
+            *base = Node {
+                value,
+                loc: overlay.loc,
+            };
             return;
         }
     };
@@ -37,12 +39,19 @@ mod tests {
 
     #[test]
     fn overrides_keep_their_own_location() {
-        let mut base = parse_yaml("functions:\n  api:\n    memory: 512\n    timeout: 10\n").unwrap();
+        let mut base =
+            parse_yaml("functions:\n  api:\n    memory: 512\n    timeout: 10\n").unwrap();
         let overlay = parse_yaml("functions:\n  api:\n    memory: 1024\n").unwrap();
         merge_overlay(&mut base, overlay);
         let api = base.get("functions").unwrap().get("api").unwrap();
         let memory = api.get("memory").unwrap();
-        assert_eq!(memory.value, NodeValue::Scalar { text: "1024".into(), plain: true });
+        assert_eq!(
+            memory.value,
+            NodeValue::Scalar {
+                text: "1024".into(),
+                plain: true
+            }
+        );
         assert_eq!(memory.loc.line, 3);
         assert_eq!(api.get("timeout").unwrap().loc.line, 4);
     }

@@ -20,7 +20,10 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeValue {
     /// Text as written; `plain` is false when it was quoted or a block scalar.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Key, Node)>),
 }
@@ -48,10 +51,16 @@ impl Node {
         }
     }
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
     }
     pub fn entry(&self, key: &str) -> Option<(&Key, &Node)> {
-        self.as_map()?.iter().find(|(k, _)| k.name == key).map(|(k, v)| (k, v))
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, v)| (k, v))
     }
     /// Removes and returns the value under `key` of a mapping.
     pub fn take(&mut self, key: &str) -> Option<(Key, Node)> {
@@ -83,7 +92,11 @@ pub fn parse_yaml(text: &str) -> Result<Node, Vec<Diagnostic>> {
                 let m = e.marker();
                 builder.problems.push(
                     Diagnostic::error(format!("this is not valid YAML: {}", e.info()))
-                        .at(Loc { line: m.line() as u32, col: m.col() as u32 + 1, len: 1 })
+                        .at(Loc {
+                            line: m.line() as u32,
+                            col: m.col() as u32 + 1,
+                            len: 1,
+                        })
                         .hint("check the indentation and quoting around this place"),
                 );
                 break;
@@ -94,19 +107,30 @@ pub fn parse_yaml(text: &str) -> Result<Node, Vec<Diagnostic>> {
         return Err(builder.problems);
     }
     match builder.documents.len() {
-        0 => Err(vec![Diagnostic::error("the stack file is empty")
-            .hint("a stack file starts with `name: my-app`; see `stackctl schema` for every field")]),
+        0 => Err(vec![Diagnostic::error("the stack file is empty").hint(
+            "a stack file starts with `name: my-app`; see `stackctl schema` for every field",
+        )]),
         1 => Ok(builder.documents.pop().expect("one document")),
-        _ => Err(vec![Diagnostic::error("a stack file holds exactly one YAML document, found several")
-            .at(builder.documents[1].loc)
-            .hint("put each stack in its own file under stacks/")]),
+        _ => Err(vec![Diagnostic::error(
+            "a stack file holds exactly one YAML document, found several",
+        )
+        .at(builder.documents[1].loc)
+        .hint("put each stack in its own file under stacks/")]),
     }
 }
 
 fn loc_of(span: &Span) -> Loc {
     let start = span.start;
-    let len = if span.end.line() == start.line() { span.end.index().saturating_sub(start.index()) } else { 1 };
-    Loc { line: start.line() as u32, col: start.col() as u32 + 1, len: len.max(1) as u32 }
+    let len = if span.end.line() == start.line() {
+        span.end.index().saturating_sub(start.index())
+    } else {
+        1
+    };
+    Loc {
+        line: start.line() as u32,
+        col: start.col() as u32 + 1,
+        len: len.max(1) as u32,
+    }
 }
 
 /// Collects parser events into nodes.
@@ -119,24 +143,40 @@ struct Builder {
 }
 
 enum Open {
-    Seq { items: Vec<Node>, loc: Loc, anchor: usize },
+    Seq {
+        items: Vec<Node>,
+        loc: Loc,
+        anchor: usize,
+    },
     /// `merged` names the entries that came in through a `<<` merge key; an
     /// explicit key may override those, but not another explicit key.
-    Map { entries: Vec<(Key, Node)>, merged: Vec<String>, pending_key: Option<Key>, loc: Loc, anchor: usize },
+    Map {
+        entries: Vec<(Key, Node)>,
+        merged: Vec<String>,
+        pending_key: Option<Key>,
+        loc: Loc,
+        anchor: usize,
+    },
 }
 
 impl Builder {
     fn push(&mut self, event: Event<'_>, span: Span) {
         let loc = loc_of(&span);
         match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing => {}
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some(node) => {
                     let mut node = node.clone();
                     node.loc = loc;
                     self.finish(node, 0);
                 }
-                None => self.problems.push(Diagnostic::error("this alias refers to an unknown anchor").at(loc)),
+                None => self
+                    .problems
+                    .push(Diagnostic::error("this alias refers to an unknown anchor").at(loc)),
             },
             Event::Scalar(text, style, anchor, tag) => {
                 let mut plain = matches!(style, ScalarStyle::Plain);
@@ -147,36 +187,73 @@ impl Builder {
                         self.reject_tag(&format!("{}{}", tag.handle, tag.suffix), loc);
                     }
                 }
-                let node = Node { value: NodeValue::Scalar { text: text.into_owned(), plain }, loc };
+                let node = Node {
+                    value: NodeValue::Scalar {
+                        text: text.into_owned(),
+                        plain,
+                    },
+                    loc,
+                };
                 self.finish(node, anchor);
             }
             Event::SequenceStart(anchor, tag) => {
                 if let Some(tag) = tag {
                     self.reject_tag(&format!("{}{}", tag.handle, tag.suffix), loc);
                 }
-                self.stack.push(Open::Seq { items: Vec::new(), loc, anchor });
+                self.stack.push(Open::Seq {
+                    items: Vec::new(),
+                    loc,
+                    anchor,
+                });
             }
             Event::MappingStart(anchor, tag) => {
                 if let Some(tag) = tag {
                     self.reject_tag(&format!("{}{}", tag.handle, tag.suffix), loc);
                 }
-                self.stack.push(Open::Map { entries: Vec::new(), merged: Vec::new(), pending_key: None, loc, anchor });
+                self.stack.push(Open::Map {
+                    entries: Vec::new(),
+                    merged: Vec::new(),
+                    pending_key: None,
+                    loc,
+                    anchor,
+                });
             }
             Event::SequenceEnd => {
                 if let Some(Open::Seq { items, loc, anchor }) = self.stack.pop() {
-                    self.finish(Node { value: NodeValue::Seq(items), loc }, anchor);
+                    self.finish(
+                        Node {
+                            value: NodeValue::Seq(items),
+                            loc,
+                        },
+                        anchor,
+                    );
                 }
             }
             Event::MappingEnd => {
-                if let Some(Open::Map { entries, loc, anchor, .. }) = self.stack.pop() {
-                    self.finish(Node { value: NodeValue::Map(entries), loc }, anchor);
+                if let Some(Open::Map {
+                    entries,
+                    loc,
+                    anchor,
+                    ..
+                }) = self.stack.pop()
+                {
+                    self.finish(
+                        Node {
+                            value: NodeValue::Map(entries),
+                            loc,
+                        },
+                        anchor,
+                    );
                 }
             }
         }
     }
 
     fn reject_tag(&mut self, tag: &str, loc: Loc) {
-        let shown = tag.strip_prefix("tag:yaml.org,2002:").map(|s| format!("!!{s}")).unwrap_or_else(|| tag.to_string());
+        let shown = tag
+            .strip_prefix("tag:yaml.org,2002:")
+            .map(|s| format!("!!{s}"))
+            .unwrap_or_else(|| tag.to_string());
         self.problems.push(
             Diagnostic::error(format!("YAML tags such as `{shown}` are not allowed in a stack file"))
                 .at(loc)
@@ -192,14 +269,29 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.documents.push(node),
             Some(Open::Seq { items, .. }) => items.push(node),
-            Some(Open::Map { entries, merged: merged_names, pending_key, .. }) => match pending_key.take() {
+            Some(Open::Map {
+                entries,
+                merged: merged_names,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
                 None => match &node.value {
-                    NodeValue::Scalar { text, .. } => *pending_key = Some(Key { name: text.clone(), loc: node.loc }),
+                    NodeValue::Scalar { text, .. } => {
+                        *pending_key = Some(Key {
+                            name: text.clone(),
+                            loc: node.loc,
+                        })
+                    }
                     _ => {
                         self.problems.push(
-                            Diagnostic::error("mapping keys must be plain names").at(node.loc).hint("write `name: value`"),
+                            Diagnostic::error("mapping keys must be plain names")
+                                .at(node.loc)
+                                .hint("write `name: value`"),
                         );
-                        *pending_key = Some(Key { name: String::new(), loc: node.loc });
+                        *pending_key = Some(Key {
+                            name: String::new(),
+                            loc: node.loc,
+                        });
                     }
                 },
                 Some(key) if key.name == "<<" => {
@@ -220,7 +312,9 @@ impl Builder {
                                 }
                             }
                             _ => self.problems.push(
-                                Diagnostic::error("`<<` merges mappings only").at(source.loc).hint("use `<<: *anchor` where the anchor names a mapping"),
+                                Diagnostic::error("`<<` merges mappings only")
+                                    .at(source.loc)
+                                    .hint("use `<<: *anchor` where the anchor names a mapping"),
                             ),
                         }
                     }
@@ -230,11 +324,19 @@ impl Builder {
                         merged_names.remove(m);
                         entries.retain(|(k, _)| k.name != key.name);
                         entries.push((key, node));
-                    } else if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
+                    } else if let Some((first, _)) =
+                        entries.iter().find(|(k, _)| k.name == key.name)
+                    {
                         self.problems.push(
-                            Diagnostic::error(format!("`{}` is set twice in this mapping", key.name))
-                                .at(key.loc)
-                                .hint(format!("the first is at line {}; remove one of them", first.loc.line)),
+                            Diagnostic::error(format!(
+                                "`{}` is set twice in this mapping",
+                                key.name
+                            ))
+                            .at(key.loc)
+                            .hint(format!(
+                                "the first is at line {}; remove one of them",
+                                first.loc.line
+                            )),
                         );
                     } else {
                         entries.push((key, node));
@@ -252,9 +354,28 @@ mod tests {
     #[test]
     fn keeps_locations_and_text() {
         let node = parse_yaml("name: app\nfunctions:\n  api:\n    memory: 512\n").unwrap();
-        let memory = node.get("functions").unwrap().get("api").unwrap().get("memory").unwrap();
-        assert_eq!(memory.loc, Loc { line: 4, col: 13, len: 3 });
-        assert_eq!(memory.value, NodeValue::Scalar { text: "512".into(), plain: true });
+        let memory = node
+            .get("functions")
+            .unwrap()
+            .get("api")
+            .unwrap()
+            .get("memory")
+            .unwrap();
+        assert_eq!(
+            memory.loc,
+            Loc {
+                line: 4,
+                col: 13,
+                len: 3
+            }
+        );
+        assert_eq!(
+            memory.value,
+            NodeValue::Scalar {
+                text: "512".into(),
+                plain: true
+            }
+        );
     }
 
     #[test]
@@ -274,16 +395,41 @@ mod tests {
     #[test]
     fn quoted_scalars_are_not_plain() {
         let node = parse_yaml("a: 'true'\nb: true\n").unwrap();
-        assert_eq!(node.get("a").unwrap().value, NodeValue::Scalar { text: "true".into(), plain: false });
-        assert_eq!(node.get("b").unwrap().value, NodeValue::Scalar { text: "true".into(), plain: true });
+        assert_eq!(
+            node.get("a").unwrap().value,
+            NodeValue::Scalar {
+                text: "true".into(),
+                plain: false
+            }
+        );
+        assert_eq!(
+            node.get("b").unwrap().value,
+            NodeValue::Scalar {
+                text: "true".into(),
+                plain: true
+            }
+        );
     }
 
     #[test]
     fn merge_keys_and_aliases() {
-        let node = parse_yaml("base: &b {memory: 256, timeout: 5}\nfn:\n  <<: *b\n  memory: 512\n").unwrap();
+        let node = parse_yaml("base: &b {memory: 256, timeout: 5}\nfn:\n  <<: *b\n  memory: 512\n")
+            .unwrap();
         let f = node.get("fn").unwrap();
-        assert_eq!(f.get("memory").unwrap().value, NodeValue::Scalar { text: "512".into(), plain: true });
-        assert_eq!(f.get("timeout").unwrap().value, NodeValue::Scalar { text: "5".into(), plain: true });
+        assert_eq!(
+            f.get("memory").unwrap().value,
+            NodeValue::Scalar {
+                text: "512".into(),
+                plain: true
+            }
+        );
+        assert_eq!(
+            f.get("timeout").unwrap().value,
+            NodeValue::Scalar {
+                text: "5".into(),
+                plain: true
+            }
+        );
     }
 
     #[test]

@@ -21,7 +21,11 @@ use crate::source::Path;
 
 /// All problems of `def` as it stands in `env`.
 pub fn validate(def: &StackDef, env: &str) -> Vec<Diagnostic> {
-    let mut c = Checker { def, env, out: Vec::new() };
+    let mut c = Checker {
+        def,
+        env,
+        out: Vec::new(),
+    };
     names::check(&mut c);
     functions::check(&mut c);
     edge::check(&mut c);
@@ -33,8 +37,10 @@ pub fn validate(def: &StackDef, env: &str) -> Vec<Diagnostic> {
 }
 
 /// CloudWatch Logs accepts only these retention periods.
-pub const LOG_RETENTION_DAYS: [u32; 22] =
-    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+pub const LOG_RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 pub(crate) struct Checker<'a> {
     pub def: &'a StackDef,
@@ -44,17 +50,26 @@ pub(crate) struct Checker<'a> {
 
 impl Checker<'_> {
     pub fn error(&mut self, at: Path, message: impl Into<String>, hint: impl Into<String>) {
-        self.out.push(Diagnostic::error(message).at_value(at).hint(hint));
+        self.out
+            .push(Diagnostic::error(message).at_value(at).hint(hint));
     }
     pub fn error_at_key(&mut self, at: Path, message: impl Into<String>, hint: impl Into<String>) {
-        self.out.push(Diagnostic::error(message).at_key(at).hint(hint));
+        self.out
+            .push(Diagnostic::error(message).at_key(at).hint(hint));
     }
     pub fn warning(&mut self, at: Path, message: impl Into<String>, hint: impl Into<String>) {
-        self.out.push(Diagnostic::warning(message).at_value(at).hint(hint));
+        self.out
+            .push(Diagnostic::warning(message).at_value(at).hint(hint));
     }
 
     /// Like `expect_known`, for a name written as a mapping key (`orders: write`).
-    pub fn expect_known_key<'k>(&mut self, at: Path, what: &str, name: &str, known: impl IntoIterator<Item = &'k String>) -> bool {
+    pub fn expect_known_key<'k>(
+        &mut self,
+        at: Path,
+        what: &str,
+        name: &str,
+        known: impl IntoIterator<Item = &'k String>,
+    ) -> bool {
         let before = self.out.len();
         let ok = self.expect_known(at.clone(), what, name, known);
         for d in &mut self.out[before..] {
@@ -64,7 +79,13 @@ impl Checker<'_> {
     }
 
     /// Reports `name` unless it is one of `known`; `what` is "table", "function"…
-    pub fn expect_known<'k>(&mut self, at: Path, what: &str, name: &str, known: impl IntoIterator<Item = &'k String>) -> bool {
+    pub fn expect_known<'k>(
+        &mut self,
+        at: Path,
+        what: &str,
+        name: &str,
+        known: impl IntoIterator<Item = &'k String>,
+    ) -> bool {
         let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
         if known.contains(&name) {
             return true;
@@ -74,14 +95,29 @@ impl Checker<'_> {
         } else {
             suggestion(name, known.iter().copied()).unwrap_or_default()
         };
-        self.error(at, format!("there is no {what} `{name}` in this stack"), hint);
+        self.error(
+            at,
+            format!("there is no {what} `{name}` in this stack"),
+            hint,
+        );
         false
     }
 
     /// Reports a number outside `range`.
-    pub fn in_range(&mut self, at: Path, what: &str, value: u64, range: std::ops::RangeInclusive<u64>, why: &str) {
+    pub fn in_range(
+        &mut self,
+        at: Path,
+        what: &str,
+        value: u64,
+        range: std::ops::RangeInclusive<u64>,
+        why: &str,
+    ) {
         if !range.contains(&value) {
-            self.error(at.clone(), format!("`{at}`: {what} {value} is out of range"), format!("{why}: {} to {}", range.start(), range.end()));
+            self.error(
+                at.clone(),
+                format!("`{at}`: {what} {value} is out of range"),
+                format!("{why}: {} to {}", range.start(), range.end()),
+            );
         }
     }
 }

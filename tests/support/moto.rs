@@ -8,7 +8,11 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const MOTO: PythonTool = PythonTool { venv: "moto", requirement: "moto[server]==5.2.5", executable: "moto_server" };
+pub const MOTO: PythonTool = PythonTool {
+    venv: "moto",
+    requirement: "moto[server]==5.2.5",
+    executable: "moto_server",
+};
 
 pub struct Moto {
     child: Child,
@@ -35,7 +39,11 @@ impl Moto {
         let moto = Moto { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start within 30 s; see {}", log.display());
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start within 30 s; see {}",
+                log.display()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
@@ -63,7 +71,9 @@ impl Moto {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(self.endpoint())
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "moto"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
             .load()
             .await
     }
@@ -84,5 +94,9 @@ impl Drop for Moto {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("address").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("address")
+        .port()
 }

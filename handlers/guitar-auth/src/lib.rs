@@ -4,7 +4,9 @@
 //! whether an e-mail address has an account, except registering it.
 
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, AuthenticationResultType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, AuthenticationResultType,
+};
 use handler_support::input::{json_object, Fields};
 use handler_support::log::Logger;
 use handler_support::reply::codes;
@@ -31,19 +33,54 @@ pub async fn handle(state: &Auth, request: HttpRequest, log: Logger) -> Result<R
 fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError {
     let message = e.message().unwrap_or("").to_string();
     match e.code().unwrap_or("") {
-        "UsernameExistsException" => ApiError::conflict(codes::AUTH_USER_EXISTS, "An account with this e-mail already exists"),
-        "NotAuthorizedException" | "UserNotFoundException" => ApiError::new(401, codes::AUTH_INVALID_CREDENTIALS, "Wrong e-mail or password"),
-        "UserNotConfirmedException" => ApiError::new(403, codes::AUTH_USER_NOT_CONFIRMED, "Confirm your e-mail address first"),
-        "InvalidPasswordException" => ApiError::bad_request(codes::AUTH_VALIDATION_ERROR, if message.is_empty() { "The password does not meet the policy".into() } else { message }),
-        "InvalidParameterException" => ApiError::bad_request(codes::AUTH_VALIDATION_ERROR, if message.is_empty() { "Invalid input".into() } else { message }),
-        "CodeMismatchException" | "ExpiredCodeException" => ApiError::bad_request(codes::AUTH_CODE_INVALID, "The code is wrong or has expired"),
-        "TooManyRequestsException" | "LimitExceededException" | "TooManyFailedAttemptsException" => ApiError::new(429, codes::AUTH_RATE_LIMITED, "Too many attempts; try again later"),
+        "UsernameExistsException" => ApiError::conflict(
+            codes::AUTH_USER_EXISTS,
+            "An account with this e-mail already exists",
+        ),
+        "NotAuthorizedException" | "UserNotFoundException" => ApiError::new(
+            401,
+            codes::AUTH_INVALID_CREDENTIALS,
+            "Wrong e-mail or password",
+        ),
+        "UserNotConfirmedException" => ApiError::new(
+            403,
+            codes::AUTH_USER_NOT_CONFIRMED,
+            "Confirm your e-mail address first",
+        ),
+        "InvalidPasswordException" => ApiError::bad_request(
+            codes::AUTH_VALIDATION_ERROR,
+            if message.is_empty() {
+                "The password does not meet the policy".into()
+            } else {
+                message
+            },
+        ),
+        "InvalidParameterException" => ApiError::bad_request(
+            codes::AUTH_VALIDATION_ERROR,
+            if message.is_empty() {
+                "Invalid input".into()
+            } else {
+                message
+            },
+        ),
+        "CodeMismatchException" | "ExpiredCodeException" => {
+            ApiError::bad_request(codes::AUTH_CODE_INVALID, "The code is wrong or has expired")
+        }
+        "TooManyRequestsException"
+        | "LimitExceededException"
+        | "TooManyFailedAttemptsException" => ApiError::new(
+            429,
+            codes::AUTH_RATE_LIMITED,
+            "Too many attempts; try again later",
+        ),
         _ => ApiError::internal(e),
     }
 }
 
 fn tokens(result: Option<&AuthenticationResultType>) -> Result<serde_json::Value, ApiError> {
-    let r = result.ok_or_else(|| ApiError::internal("Cognito answered without tokens (a challenge this API does not handle)"))?;
+    let r = result.ok_or_else(|| {
+        ApiError::internal("Cognito answered without tokens (a challenge this API does not handle)")
+    })?;
     Ok(json!({
         "accessToken": r.access_token(),
         "idToken": r.id_token(),
@@ -71,12 +108,26 @@ impl Auth {
             .client_id(&self.client_id)
             .username(&email)
             .password(password)
-            .user_attributes(AttributeType::builder().name("email").value(&email).build().map_err(ApiError::internal)?)
-            .user_attributes(AttributeType::builder().name("name").value(&name).build().map_err(ApiError::internal)?)
+            .user_attributes(
+                AttributeType::builder()
+                    .name("email")
+                    .value(&email)
+                    .build()
+                    .map_err(ApiError::internal)?,
+            )
+            .user_attributes(
+                AttributeType::builder()
+                    .name("name")
+                    .value(&name)
+                    .build()
+                    .map_err(ApiError::internal)?,
+            )
             .send()
             .await
             .map_err(|e| cognito_error(e.into_service_error()))?;
-        Ok(Reply::created(json!({"userId": out.user_sub(), "email": email, "confirmed": out.user_confirmed()})))
+        Ok(Reply::created(
+            json!({"userId": out.user_sub(), "email": email, "confirmed": out.user_confirmed()}),
+        ))
     }
 
     async fn login(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
@@ -112,7 +163,11 @@ impl Auth {
             .send()
             .await
             .map_err(|e| match cognito_error(e.into_service_error()) {
-                err if err.code == codes::AUTH_INVALID_CREDENTIALS => ApiError::new(401, codes::AUTH_TOKEN_EXPIRED, "The refresh token is invalid or has expired; log in again"),
+                err if err.code == codes::AUTH_INVALID_CREDENTIALS => ApiError::new(
+                    401,
+                    codes::AUTH_TOKEN_EXPIRED,
+                    "The refresh token is invalid or has expired; log in again",
+                ),
                 err => err,
             })?;
         let mut t = tokens(out.authentication_result())?;
@@ -126,16 +181,33 @@ impl Auth {
         let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
         let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
         f.finish()?;
-        let result = self.cognito.forgot_password().client_id(&self.client_id).username(email.unwrap()).send().await;
+        let result = self
+            .cognito
+            .forgot_password()
+            .client_id(&self.client_id)
+            .username(email.unwrap())
+            .send()
+            .await;
         match result.map_err(|e| e.into_service_error()) {
             Ok(_) => {}
             // The same answer whether or not the account exists.
-            Err(e) if matches!(e.code(), Some("UserNotFoundException" | "NotAuthorizedException" | "InvalidParameterException")) => {
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some(
+                        "UserNotFoundException"
+                            | "NotAuthorizedException"
+                            | "InvalidParameterException"
+                    )
+                ) =>
+            {
                 log.info("forgot-password for an unknown or unverified account", &[]);
             }
             Err(e) => return Err(cognito_error(e)),
         }
-        Ok(Reply::ok(json!({"message": "If the account exists, a reset code has been sent"})))
+        Ok(Reply::ok(
+            json!({"message": "If the account exists, a reset code has been sent"}),
+        ))
     }
 
     async fn reset(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
@@ -154,6 +226,8 @@ impl Auth {
             .send()
             .await
             .map_err(|e| cognito_error(e.into_service_error()))?;
-        Ok(Reply::ok(json!({"message": "Password reset; log in with the new password"})))
+        Ok(Reply::ok(
+            json!({"message": "Password reset; log in with the new password"}),
+        ))
     }
 }

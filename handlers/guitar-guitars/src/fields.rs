@@ -15,12 +15,30 @@ pub enum Mode {
 
 /// Short text fields and their maximum length.
 const TEXT: [(&str, usize); 15] = [
-    ("brand", 100), ("model", 100), ("type", 50), ("bodyMaterial", 100), ("neckMaterial", 100), ("fretboardMaterial", 100),
-    ("scaleLength", 50), ("pickupConfiguration", 50), ("color", 50), ("finish", 50), ("tuningMachines", 100), ("bridge", 100),
-    ("nut", 100), ("electronics", 200), ("countryOfOrigin", 100),
+    ("brand", 100),
+    ("model", 100),
+    ("type", 50),
+    ("bodyMaterial", 100),
+    ("neckMaterial", 100),
+    ("fretboardMaterial", 100),
+    ("scaleLength", 50),
+    ("pickupConfiguration", 50),
+    ("color", 50),
+    ("finish", 50),
+    ("tuningMachines", 100),
+    ("bridge", 100),
+    ("nut", 100),
+    ("electronics", 200),
+    ("countryOfOrigin", 100),
 ];
 
-const PRIVATE_TEXT: [&str; 5] = ["serialNumber", "purchaseDate", "purchaseLocation", "receiptUrl", "insuranceInfo"];
+const PRIVATE_TEXT: [&str; 5] = [
+    "serialNumber",
+    "purchaseDate",
+    "purchaseLocation",
+    "receiptUrl",
+    "insuranceInfo",
+];
 const PRIVATE_MONEY: [&str; 3] = ["originalRetailPrice", "purchasePrice", "currentValue"];
 
 /// The request body checked field by field; fields not listed here (keys,
@@ -47,10 +65,18 @@ pub fn validated(request: &HttpRequest, mode: Mode) -> Result<Map<String, Value>
     }
     match body.get("detailedSpecs") {
         None | Some(Value::Null) => {}
-        Some(Value::Object(specs)) if specs.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()) && specs.len() <= 50 => {
+        Some(Value::Object(specs))
+            if specs
+                .values()
+                .all(|v| v.is_string() || v.is_number() || v.is_boolean())
+                && specs.len() <= 50 =>
+        {
             out.insert("detailedSpecs".into(), Value::Object(specs.clone()));
         }
-        Some(_) => f.problem("detailedSpecs", "must be an object of at most 50 text, number or true/false values"),
+        Some(_) => f.problem(
+            "detailedSpecs",
+            "must be an object of at most 50 text, number or true/false values",
+        ),
     }
     match body.get("privateInfo") {
         None | Some(Value::Null) => {}
@@ -70,12 +96,27 @@ pub fn validated(request: &HttpRequest, mode: Mode) -> Result<Map<String, Value>
             if let Some(c) = p.text("currency", false, 3, 3) {
                 clean.insert("currency".into(), c.to_uppercase().into());
             }
-            for key in info.keys().filter(|k| !PRIVATE_TEXT.contains(&k.as_str()) && !PRIVATE_MONEY.contains(&k.as_str()) && *k != "currency") {
-                p.problem(&format!("privateInfo.{key}"), "is not a field of privateInfo");
+            for key in info.keys().filter(|k| {
+                !PRIVATE_TEXT.contains(&k.as_str())
+                    && !PRIVATE_MONEY.contains(&k.as_str())
+                    && *k != "currency"
+            }) {
+                p.problem(
+                    &format!("privateInfo.{key}"),
+                    "is not a field of privateInfo",
+                );
             }
             if let Err(e) = p.finish() {
-                for d in e.details.into_iter().flat_map(|d| d.as_array().cloned().unwrap_or_default()) {
-                    f.problem(&format!("privateInfo.{}", d["field"].as_str().unwrap_or("")).replace("privateInfo.privateInfo.", "privateInfo."), d["message"].as_str().unwrap_or(""));
+                for d in e
+                    .details
+                    .into_iter()
+                    .flat_map(|d| d.as_array().cloned().unwrap_or_default())
+                {
+                    f.problem(
+                        &format!("privateInfo.{}", d["field"].as_str().unwrap_or(""))
+                            .replace("privateInfo.privateInfo.", "privateInfo."),
+                        d["message"].as_str().unwrap_or(""),
+                    );
                 }
             }
             out.insert("privateInfo".into(), Value::Object(clean));
@@ -87,27 +128,64 @@ pub fn validated(request: &HttpRequest, mode: Mode) -> Result<Map<String, Value>
         Some(Value::Array(notes)) if notes.len() <= 100 => {
             let mut clean = Vec::new();
             for (i, n) in notes.iter().enumerate() {
-                match n.get("content").and_then(Value::as_str).map(str::trim).filter(|c| !c.is_empty() && c.chars().count() <= 5000) {
+                match n
+                    .get("content")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty() && c.chars().count() <= 5000)
+                {
                     Some(content) => {
-                        let id = n.get("id").and_then(Value::as_str).map(String::from).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-                        let created = n.get("createdAt").and_then(Value::as_str).map(String::from).unwrap_or_else(|| handler_support::aws::now().1);
-                        clean.push(serde_json::json!({"id": id, "content": content, "createdAt": created}));
+                        let id = n
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .map(String::from)
+                            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                        let created = n
+                            .get("createdAt")
+                            .and_then(Value::as_str)
+                            .map(String::from)
+                            .unwrap_or_else(|| handler_support::aws::now().1);
+                        clean.push(
+                            serde_json::json!({"id": id, "content": content, "createdAt": created}),
+                        );
                     }
-                    None => f.problem(&format!("notes[{i}].content"), "is required, 1 to 5000 characters"),
+                    None => f.problem(
+                        &format!("notes[{i}].content"),
+                        "is required, 1 to 5000 characters",
+                    ),
                 }
             }
             out.insert("notes".into(), Value::Array(clean));
         }
         Some(_) => f.problem("notes", "must be a list of at most 100 notes"),
     }
-    let known = |k: &str| TEXT.iter().any(|(n, _)| *n == k) || ["year", "numberOfFrets", "caseIncluded", "detailedSpecs", "privateInfo", "notes"].contains(&k);
+    let known = |k: &str| {
+        TEXT.iter().any(|(n, _)| *n == k)
+            || [
+                "year",
+                "numberOfFrets",
+                "caseIncluded",
+                "detailedSpecs",
+                "privateInfo",
+                "notes",
+            ]
+            .contains(&k)
+    };
     for key in body.keys().filter(|k| !known(k)) {
-        let why = if ["userId", "guitarId", "createdAt", "updatedAt", "images"].contains(&key.as_str()) { "is managed by the service" } else { "is not a field of a guitar" };
+        let why =
+            if ["userId", "guitarId", "createdAt", "updatedAt", "images"].contains(&key.as_str()) {
+                "is managed by the service"
+            } else {
+                "is not a field of a guitar"
+            };
         f.problem(key, why);
     }
     f.finish()?;
     if mode == Mode::Update && out.is_empty() {
-        return Err(ApiError::bad_request(codes::GUITAR_VALIDATION_ERROR, "Nothing to update"));
+        return Err(ApiError::bad_request(
+            codes::GUITAR_VALIDATION_ERROR,
+            "Nothing to update",
+        ));
     }
     Ok(out)
 }

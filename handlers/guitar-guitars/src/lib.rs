@@ -21,7 +21,11 @@ pub struct Guitars {
     pub table: String,
 }
 
-pub async fn handle(state: &Guitars, request: HttpRequest, _log: Logger) -> Result<Reply, ApiError> {
+pub async fn handle(
+    state: &Guitars,
+    request: HttpRequest,
+    _log: Logger,
+) -> Result<Reply, ApiError> {
     let caller = Caller::from_request(&request)?;
     match request.route_key.as_str() {
         "GET /guitars" => state.list(&caller, &request).await,
@@ -35,7 +39,15 @@ pub async fn handle(state: &Guitars, request: HttpRequest, _log: Logger) -> Resu
 }
 
 fn guitar_id(request: &HttpRequest) -> Result<&str, ApiError> {
-    request.path_param("id").filter(|id| !id.is_empty() && id.len() <= 64).ok_or_else(|| ApiError::bad_request(codes::GUITAR_VALIDATION_ERROR, "id path parameter is required"))
+    request
+        .path_param("id")
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                codes::GUITAR_VALIDATION_ERROR,
+                "id path parameter is required",
+            )
+        })
 }
 
 fn not_found() -> ApiError {
@@ -43,11 +55,18 @@ fn not_found() -> ApiError {
 }
 
 /// Every item a query returns, page after page.
-async fn all_pages(query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder) -> Result<Vec<Item>, ApiError> {
+async fn all_pages(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> Result<Vec<Item>, ApiError> {
     let mut items = Vec::new();
     let mut start = None;
     loop {
-        let page = query.clone().set_exclusive_start_key(start).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(e.into_service_error()))?;
         items.extend(page.items().iter().cloned());
         start = page.last_evaluated_key;
         if start.is_none() {
@@ -68,7 +87,12 @@ fn missing_or_internal<E: ProvideErrorMetadata + std::error::Error>(e: E) -> Api
 
 impl Guitars {
     fn key(&self, caller: &Caller, id: &str) -> std::collections::HashMap<String, AttributeValue> {
-        [("userId".to_string(), s(&caller.user_id)), ("guitarId".to_string(), s(id))].into_iter().collect()
+        [
+            ("userId".to_string(), s(&caller.user_id)),
+            ("guitarId".to_string(), s(id)),
+        ]
+        .into_iter()
+        .collect()
     }
 
     /// Every guitar of the caller, page by page, filtered by brand, type and year range.
@@ -86,21 +110,45 @@ impl Guitars {
             values.insert(":type".into(), s(kind));
         }
         let year = |name: &str| -> Result<Option<i64>, ApiError> {
-            request.query(name).map(|v| v.parse::<i64>().map_err(|_| ApiError::bad_request(codes::GUITAR_VALIDATION_ERROR, format!("{name} must be a year")))).transpose()
+            request
+                .query(name)
+                .map(|v| {
+                    v.parse::<i64>().map_err(|_| {
+                        ApiError::bad_request(
+                            codes::GUITAR_VALIDATION_ERROR,
+                            format!("{name} must be a year"),
+                        )
+                    })
+                })
+                .transpose()
         };
         let (from, to) = (year("yearFrom")?, year("yearTo")?);
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
-                return Err(ApiError::bad_request(codes::GUITAR_VALIDATION_ERROR, "yearFrom must not be after yearTo"));
+                return Err(ApiError::bad_request(
+                    codes::GUITAR_VALIDATION_ERROR,
+                    "yearFrom must not be after yearTo",
+                ));
             }
         }
         if from.is_some() || to.is_some() {
             names.insert("#year".to_string(), "year".to_string());
             filters.push("#year BETWEEN :from AND :to");
-            values.insert(":from".into(), AttributeValue::N(from.unwrap_or(0).to_string()));
-            values.insert(":to".into(), AttributeValue::N(to.unwrap_or(9999).to_string()));
+            values.insert(
+                ":from".into(),
+                AttributeValue::N(from.unwrap_or(0).to_string()),
+            );
+            values.insert(
+                ":to".into(),
+                AttributeValue::N(to.unwrap_or(9999).to_string()),
+            );
         }
-        let mut query = self.dynamodb.query().table_name(&self.table).key_condition_expression("userId = :u").set_expression_attribute_values(Some(values));
+        let mut query = self
+            .dynamodb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("userId = :u")
+            .set_expression_attribute_values(Some(values));
         if !filters.is_empty() {
             query = query.filter_expression(filters.join(" AND "));
         }
@@ -108,7 +156,9 @@ impl Guitars {
             query = query.set_expression_attribute_names(Some(names));
         }
         let guitars: Vec<Value> = all_pages(query).await?.iter().map(from_item).collect();
-        Ok(Reply::ok(json!({"guitars": guitars, "count": guitars.len()})))
+        Ok(Reply::ok(
+            json!({"guitars": guitars, "count": guitars.len()}),
+        ))
     }
 
     async fn create(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
@@ -132,11 +182,26 @@ impl Guitars {
     }
 
     async fn get(&self, caller: &Caller, id: &str) -> Result<Reply, ApiError> {
-        let out = self.dynamodb.get_item().table_name(&self.table).set_key(Some(self.key(caller, id))).consistent_read(true).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
-        out.item().map(|item| Reply::ok(from_item(item))).ok_or_else(not_found)
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key(caller, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(e.into_service_error()))?;
+        out.item()
+            .map(|item| Reply::ok(from_item(item)))
+            .ok_or_else(not_found)
     }
 
-    async fn update(&self, caller: &Caller, id: &str, request: &HttpRequest) -> Result<Reply, ApiError> {
+    async fn update(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: &HttpRequest,
+    ) -> Result<Reply, ApiError> {
         let changes = fields::validated(request, fields::Mode::Update)?;
         let set = set_changes(&changes, &handler_support::aws::now().1);
         let out = self
@@ -152,7 +217,9 @@ impl Guitars {
             .send()
             .await
             .map_err(|e| missing_or_internal(e.into_service_error()))?;
-        Ok(Reply::ok(out.attributes().map(from_item).unwrap_or(Value::Null)))
+        Ok(Reply::ok(
+            out.attributes().map(from_item).unwrap_or(Value::Null),
+        ))
     }
 
     async fn delete(&self, caller: &Caller, id: &str) -> Result<Reply, ApiError> {
@@ -169,8 +236,18 @@ impl Guitars {
 
     /// The caller's distinct brands, sorted.
     async fn brands(&self, caller: &Caller) -> Result<Reply, ApiError> {
-        let query = self.dynamodb.query().table_name(&self.table).key_condition_expression("userId = :u").expression_attribute_values(":u", s(&caller.user_id)).projection_expression("brand");
-        let brands: BTreeSet<String> = all_pages(query).await?.iter().filter_map(|i| i.get("brand").and_then(|b| b.as_s().ok()).cloned()).collect();
+        let query = self
+            .dynamodb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("userId = :u")
+            .expression_attribute_values(":u", s(&caller.user_id))
+            .projection_expression("brand");
+        let brands: BTreeSet<String> = all_pages(query)
+            .await?
+            .iter()
+            .filter_map(|i| i.get("brand").and_then(|b| b.as_s().ok()).cloned())
+            .collect();
         Ok(Reply::ok(json!({"brands": brands})))
     }
 }

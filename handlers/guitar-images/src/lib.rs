@@ -46,8 +46,22 @@ fn invalid(message: impl Into<String>) -> ApiError {
 /// The file name reduced to characters safe in a key.
 fn safe_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).take(100).collect();
-    if cleaned.trim_matches(['.', '_']).is_empty() { "image".into() } else { cleaned }
+    let cleaned: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if cleaned.trim_matches(['.', '_']).is_empty() {
+        "image".into()
+    } else {
+        cleaned
+    }
 }
 
 impl Images {
@@ -66,7 +80,9 @@ impl Images {
             .send()
             .await
             .map_err(|e| ApiError::internal(e.into_service_error()))?;
-        out.item().map(from_item).ok_or_else(|| ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized"))
+        out.item().map(from_item).ok_or_else(|| {
+            ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
+        })
     }
 
     async fn upload_url(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
@@ -78,19 +94,37 @@ impl Images {
         let guitar_id = f.text("guitarId", false, 1, 64);
         if let Some(t) = &file_type {
             if !thumbnail::ACCEPTED_TYPES.contains(&t.as_str()) {
-                f.problem("fileType", format!("must be one of {}", thumbnail::ACCEPTED_TYPES.join(", ")));
+                f.problem(
+                    "fileType",
+                    format!("must be one of {}", thumbnail::ACCEPTED_TYPES.join(", ")),
+                );
             }
         }
         f.finish()?;
         if let Some(g) = &guitar_id {
             self.guitar(caller, g).await?;
         }
-        let key = format!("{}{}-{}", Self::uploads_prefix(caller), uuid::Uuid::new_v4(), safe_name(&file_name.unwrap()));
-        let mut put = self.s3.put_object().bucket(&self.bucket).key(&key).content_type(file_type.clone().unwrap());
+        let key = format!(
+            "{}{}-{}",
+            Self::uploads_prefix(caller),
+            uuid::Uuid::new_v4(),
+            safe_name(&file_name.unwrap())
+        );
+        let mut put = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type(file_type.clone().unwrap());
         if let Some(n) = size {
             put = put.content_length(n);
         }
-        let presigned = put.presigned(PresigningConfig::expires_in(UPLOAD_URL_LIFETIME).map_err(ApiError::internal)?).await.map_err(ApiError::internal)?;
+        let presigned = put
+            .presigned(
+                PresigningConfig::expires_in(UPLOAD_URL_LIFETIME).map_err(ApiError::internal)?,
+            )
+            .await
+            .map_err(ApiError::internal)?;
         Ok(Reply::ok(json!({
             "uploadUrl": presigned.uri(),
             "imageKey": key,
@@ -101,7 +135,12 @@ impl Images {
         })))
     }
 
-    async fn upload_complete(&self, caller: &Caller, request: &HttpRequest, log: &Logger) -> Result<Reply, ApiError> {
+    async fn upload_complete(
+        &self,
+        caller: &Caller,
+        request: &HttpRequest,
+        log: &Logger,
+    ) -> Result<Reply, ApiError> {
         let body = json_object(request, codes::IMAGE_VALIDATION_ERROR)?;
         let mut f = Fields::new(&body, codes::IMAGE_VALIDATION_ERROR);
         let key = f.text("imageKey", true, 1, 1024);
@@ -111,24 +150,53 @@ impl Images {
         let (key, guitar_id) = (key.unwrap(), guitar_id.unwrap());
         // Only the caller's own uploads, never another user's or a moved image.
         let prefix = Self::uploads_prefix(caller);
-        let Some(file) = key.strip_prefix(&prefix).filter(|rest| !rest.is_empty() && !rest.contains('/')) else {
+        let Some(file) = key
+            .strip_prefix(&prefix)
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+        else {
             return Err(invalid("imageKey is not one of your uploads"));
         };
         let guitar = self.guitar(caller, &guitar_id).await?;
-        let existing = guitar.get("images").and_then(Value::as_array).map_or(0, Vec::len);
+        let existing = guitar
+            .get("images")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         if existing >= MAX_IMAGES {
             return Err(invalid(format!("a guitar has at most {MAX_IMAGES} images")));
         }
-        let head = self.s3.head_object().bucket(&self.bucket).key(&key).send().await.map_err(|e| {
-            let e = e.into_service_error();
-            if e.is_not_found() { invalid("no upload at imageKey (it may have expired)") } else { ApiError::internal(e) }
-        })?;
+        let head = self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| {
+                let e = e.into_service_error();
+                if e.is_not_found() {
+                    invalid("no upload at imageKey (it may have expired)")
+                } else {
+                    ApiError::internal(e)
+                }
+            })?;
         if head.content_length().unwrap_or(0) > MAX_UPLOAD_BYTES {
             self.discard(&key, log).await;
             return Err(invalid("the upload is larger than 10 MB"));
         }
-        let object = self.s3.get_object().bucket(&self.bucket).key(&key).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
-        let bytes = object.body.collect().await.map_err(ApiError::internal)?.into_bytes();
+        let object = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(e.into_service_error()))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(ApiError::internal)?
+            .into_bytes();
         let thumb = match thumbnail::make(&bytes) {
             Ok(t) => t,
             Err(why) => {
@@ -138,7 +206,10 @@ impl Images {
         };
         let image_id = file.split('-').take(5).collect::<Vec<_>>().join("-");
         let base = format!("images/{}/{}/{}", caller.user_id, guitar_id, image_id);
-        let (original_key, thumb_key) = (format!("{base}.{}", thumb.extension), format!("{base}-thumb.jpg"));
+        let (original_key, thumb_key) = (
+            format!("{base}.{}", thumb.extension),
+            format!("{base}-thumb.jpg"),
+        );
         self.s3
             .put_object()
             .bucket(&self.bucket)
@@ -148,7 +219,10 @@ impl Images {
             .body(bytes.to_vec().into())
             .send()
             .await
-            .map_err(|e| ApiError::new(502, codes::IMAGE_UPLOAD_FAILED, "Storing the image failed").with_details(json!({"cause": e.into_service_error().to_string()})))?;
+            .map_err(|e| {
+                ApiError::new(502, codes::IMAGE_UPLOAD_FAILED, "Storing the image failed")
+                    .with_details(json!({"cause": e.into_service_error().to_string()}))
+            })?;
         self.s3
             .put_object()
             .bucket(&self.bucket)
@@ -158,7 +232,14 @@ impl Images {
             .body(thumb.jpeg.into())
             .send()
             .await
-            .map_err(|e| ApiError::new(502, codes::IMAGE_UPLOAD_FAILED, "Storing the thumbnail failed").with_details(json!({"cause": e.into_service_error().to_string()})))?;
+            .map_err(|e| {
+                ApiError::new(
+                    502,
+                    codes::IMAGE_UPLOAD_FAILED,
+                    "Storing the thumbnail failed",
+                )
+                .with_details(json!({"cause": e.into_service_error().to_string()}))
+            })?;
         let record = json!({
             "id": image_id,
             "url": format!("https://{}/{original_key}", self.cdn_domain),
@@ -176,7 +257,9 @@ impl Images {
             .table_name(&self.table)
             .key("userId", s(&caller.user_id))
             .key("guitarId", s(&guitar_id))
-            .update_expression("SET images = list_append(if_not_exists(images, :none), :new), updatedAt = :now")
+            .update_expression(
+                "SET images = list_append(if_not_exists(images, :none), :new), updatedAt = :now",
+            )
             .condition_expression("attribute_exists(guitarId)")
             .expression_attribute_values(":none", AttributeValue::L(vec![]))
             .expression_attribute_values(":new", AttributeValue::L(vec![to_attribute(&record)]))
@@ -188,16 +271,35 @@ impl Images {
             self.discard(&original_key, log).await;
             self.discard(&thumb_key, log).await;
             let e = e.into_service_error();
-            return Err(if e.is_conditional_check_failed_exception() { ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized") } else { ApiError::internal(e) });
+            return Err(if e.is_conditional_check_failed_exception() {
+                ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
+            } else {
+                ApiError::internal(e)
+            });
         }
         self.discard(&key, log).await;
-        Ok(Reply::created(json!({"imageUrl": record["url"], "thumbnailUrl": record["thumbnailUrl"], "image": record})))
+        Ok(Reply::created(
+            json!({"imageUrl": record["url"], "thumbnailUrl": record["thumbnailUrl"], "image": record}),
+        ))
     }
 
     /// Deletes an object, logging (not failing) when that does not work.
     async fn discard(&self, key: &str, log: &Logger) {
-        if let Err(e) = self.s3.delete_object().bucket(&self.bucket).key(key).send().await {
-            log.warn("could not delete object", &[("key", key.into()), ("error", e.into_service_error().to_string().into())]);
+        if let Err(e) = self
+            .s3
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            log.warn(
+                "could not delete object",
+                &[
+                    ("key", key.into()),
+                    ("error", e.into_service_error().to_string().into()),
+                ],
+            );
         }
     }
 }

@@ -4,9 +4,23 @@ use handler_support::{aws, config};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let [table, bucket, cdn_domain] = config::required_all(["DYNAMODB_TABLE_GUITARS", "S3_BUCKET_IMAGES", "CLOUDFRONT_DOMAIN"])?;
+    let [table, bucket, cdn_domain] = config::required_all([
+        "DYNAMODB_TABLE_GUITARS",
+        "S3_BUCKET_IMAGES",
+        "CLOUDFRONT_DOMAIN",
+    ])?;
     let sdk = aws::config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(aws::local_endpoint()).build());
-    let state = guitar_images::Images { s3, dynamodb: aws_sdk_dynamodb::Client::new(&sdk), table, bucket, cdn_domain };
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(aws::local_endpoint())
+            .build(),
+    );
+    let state = guitar_images::Images {
+        s3,
+        dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+        table,
+        bucket,
+        cdn_domain,
+    };
     handler_support::serve(state, guitar_images::handle).await
 }

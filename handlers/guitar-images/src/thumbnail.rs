@@ -20,14 +20,25 @@ pub fn make(bytes: &[u8]) -> Result<Thumbnail, String> {
     let (extension, content_type) = match format {
         ImageFormat::Jpeg => ("jpg", "image/jpeg"),
         ImageFormat::Png => ("png", "image/png"),
-        other => return Err(format!("{other:?} images are not accepted; upload JPEG or PNG")),
+        other => {
+            return Err(format!(
+                "{other:?} images are not accepted; upload JPEG or PNG"
+            ))
+        }
     };
     let decoded = image::load_from_memory_with_format(bytes, format).map_err(|e| e.to_string())?;
     let small = decoded.thumbnail(THUMBNAIL_EDGE, THUMBNAIL_EDGE);
     let rgb = image::DynamicImage::ImageRgb8(small.to_rgb8());
     let mut jpeg = std::io::Cursor::new(Vec::new());
-    rgb.write_to(&mut jpeg, ImageFormat::Jpeg).map_err(|e| e.to_string())?;
-    Ok(Thumbnail { jpeg: jpeg.into_inner(), width: rgb.width(), height: rgb.height(), extension, content_type })
+    rgb.write_to(&mut jpeg, ImageFormat::Jpeg)
+        .map_err(|e| e.to_string())?;
+    Ok(Thumbnail {
+        jpeg: jpeg.into_inner(),
+        width: rgb.width(),
+        height: rgb.height(),
+        extension,
+        content_type,
+    })
 }
 
 #[cfg(test)]
@@ -36,7 +47,9 @@ mod tests {
 
     #[test]
     fn thumbnails_fit_in_400_and_keep_aspect() {
-        let img = image::RgbImage::from_fn(1200, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+        let img = image::RgbImage::from_fn(1200, 600, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        });
         let mut png = std::io::Cursor::new(Vec::new());
         img.write_to(&mut png, ImageFormat::Png).unwrap();
         let t = make(png.get_ref()).unwrap();

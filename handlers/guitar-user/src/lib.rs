@@ -30,18 +30,44 @@ pub async fn handle(state: &Users, request: HttpRequest, _log: Logger) -> Result
 
 impl Users {
     async fn profile(&self, caller: &Caller) -> Result<Value, ApiError> {
-        let out = self.dynamodb.get_item().table_name(&self.table).key("userId", s(&caller.user_id)).consistent_read(true).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("userId", s(&caller.user_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| ApiError::internal(e.into_service_error()))?;
         if let Some(item) = out.item() {
             return Ok(from_item(item));
         }
         let (_, now) = handler_support::aws::now();
         let profile = json!({"userId": caller.user_id, "email": caller.email, "name": caller.username.clone().unwrap_or_default(), "preferences": {}, "createdAt": now, "updatedAt": now});
-        let result = self.dynamodb.put_item().table_name(&self.table).set_item(Some(to_item(profile.as_object().expect("object")))).condition_expression("attribute_not_exists(userId)").send().await;
+        let result = self
+            .dynamodb
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(profile.as_object().expect("object"))))
+            .condition_expression("attribute_not_exists(userId)")
+            .send()
+            .await;
         match result {
             Ok(_) => Ok(profile),
             // Created meanwhile by a concurrent request: read that one.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                let out = self.dynamodb.get_item().table_name(&self.table).key("userId", s(&caller.user_id)).consistent_read(true).send().await.map_err(|e| ApiError::internal(e.into_service_error()))?;
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                let out = self
+                    .dynamodb
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("userId", s(&caller.user_id))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(|e| ApiError::internal(e.into_service_error()))?;
                 Ok(out.item().map(from_item).unwrap_or(profile))
             }
             Err(e) => Err(ApiError::internal(e.into_service_error())),
@@ -67,7 +93,11 @@ impl Users {
         Ok(out.attributes().map(from_item).unwrap_or(Value::Null))
     }
 
-    async fn update_profile(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
+    async fn update_profile(
+        &self,
+        caller: &Caller,
+        request: &HttpRequest,
+    ) -> Result<Reply, ApiError> {
         let body = json_object(request, codes::USER_VALIDATION_ERROR)?;
         let mut f = Fields::new(&body, codes::USER_VALIDATION_ERROR);
         let mut changes = Map::new();
@@ -76,17 +106,28 @@ impl Users {
         }
         match body.get("preferences") {
             None | Some(Value::Null) => {}
-            Some(Value::Object(p)) if p.len() <= 50 && serde_json::to_string(p).map_or(0, |t| t.len()) <= 10_000 => {
+            Some(Value::Object(p))
+                if p.len() <= 50 && serde_json::to_string(p).map_or(0, |t| t.len()) <= 10_000 =>
+            {
                 changes.insert("preferences".into(), Value::Object(p.clone()));
             }
-            Some(_) => f.problem("preferences", "must be an object of at most 50 entries and 10 KB"),
+            Some(_) => f.problem(
+                "preferences",
+                "must be an object of at most 50 entries and 10 KB",
+            ),
         }
-        for key in body.keys().filter(|k| !["name", "preferences"].contains(&k.as_str())) {
+        for key in body
+            .keys()
+            .filter(|k| !["name", "preferences"].contains(&k.as_str()))
+        {
             f.problem(key, "cannot be changed here");
         }
         f.finish()?;
         if changes.is_empty() {
-            return Err(ApiError::bad_request(codes::USER_VALIDATION_ERROR, "Nothing to update"));
+            return Err(ApiError::bad_request(
+                codes::USER_VALIDATION_ERROR,
+                "Nothing to update",
+            ));
         }
         if let Some(Value::String(name)) = changes.get("name") {
             self.set_cognito_name(caller, name).await?;
@@ -101,16 +142,31 @@ impl Users {
         f.finish()?;
         let name = name.expect("validated");
         self.set_cognito_name(caller, &name).await?;
-        Ok(Reply::ok(self.set(caller, Map::from_iter([("name".to_string(), Value::String(name))])).await?))
+        Ok(Reply::ok(
+            self.set(
+                caller,
+                Map::from_iter([("name".to_string(), Value::String(name))]),
+            )
+            .await?,
+        ))
     }
 
     async fn set_cognito_name(&self, caller: &Caller, name: &str) -> Result<(), ApiError> {
-        let username = caller.username.clone().unwrap_or_else(|| caller.user_id.clone());
+        let username = caller
+            .username
+            .clone()
+            .unwrap_or_else(|| caller.user_id.clone());
         self.cognito
             .admin_update_user_attributes()
             .user_pool_id(&self.user_pool_id)
             .username(username)
-            .user_attributes(AttributeType::builder().name("name").value(name).build().map_err(ApiError::internal)?)
+            .user_attributes(
+                AttributeType::builder()
+                    .name("name")
+                    .value(name)
+                    .build()
+                    .map_err(ApiError::internal)?,
+            )
             .send()
             .await
             .map_err(|e| ApiError::internal(e.into_service_error()))?;

@@ -4,8 +4,14 @@ use handler_support::{aws, config};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let [table, user_pool_id] = config::required_all(["DYNAMODB_TABLE_USERS", "COGNITO_USER_POOL_ID"])?;
+    let [table, user_pool_id] =
+        config::required_all(["DYNAMODB_TABLE_USERS", "COGNITO_USER_POOL_ID"])?;
     let sdk = aws::config().await;
-    let state = guitar_user::Users { dynamodb: aws_sdk_dynamodb::Client::new(&sdk), cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk), table, user_pool_id };
+    let state = guitar_user::Users {
+        dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+        cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+        table,
+        user_pool_id,
+    };
     handler_support::serve(state, guitar_user::handle).await
 }

@@ -23,8 +23,20 @@ impl Caller {
             .and_then(|a| a.jwt.as_ref())
             .map(|j| &j.claims)
             .ok_or_else(|| ApiError::unauthorized("Missing or invalid token"))?;
-        let text = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(String::from).filter(|s| !s.is_empty());
-        let user_id = text("sub").ok_or_else(|| ApiError::unauthorized("Missing or invalid token"))?;
-        Ok(Caller { user_id, email: text("email"), role: text("custom:role"), username: text("cognito:username").or_else(|| text("username")) })
+        let text = |k: &str| {
+            claims
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(String::from)
+                .filter(|s| !s.is_empty())
+        };
+        let user_id =
+            text("sub").ok_or_else(|| ApiError::unauthorized("Missing or invalid token"))?;
+        Ok(Caller {
+            user_id,
+            email: text("email"),
+            role: text("custom:role"),
+            username: text("cognito:username").or_else(|| text("username")),
+        })
     }
 }

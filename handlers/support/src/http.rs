@@ -72,7 +72,10 @@ impl HttpRequest {
     pub fn body_text(&self) -> Option<String> {
         let body = self.body.as_ref()?;
         if self.is_base64_encoded {
-            base64::engine::general_purpose::STANDARD.decode(body).ok().and_then(|b| String::from_utf8(b).ok())
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
         } else {
             Some(body.clone())
         }
@@ -83,7 +86,10 @@ impl HttpRequest {
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query_string_parameters.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.query_string_parameters
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -118,6 +124,11 @@ impl HttpResponse {
         let mut headers = HashMap::new();
         headers.insert("content-type".to_string(), "application/json".to_string());
         headers.insert("cache-control".to_string(), "no-store".to_string());
-        HttpResponse { status_code, headers, body: body.to_string(), is_base64_encoded: false }
+        HttpResponse {
+            status_code,
+            headers,
+            body: body.to_string(),
+            is_base64_encoded: false,
+        }
     }
 }

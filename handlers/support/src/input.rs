@@ -5,11 +5,19 @@ use serde_json::{json, Map, Value};
 
 /// The body as a JSON object, or a validation error with `code`.
 pub fn json_object(request: &HttpRequest, code: &str) -> Result<Map<String, Value>, ApiError> {
-    let text = request.body_text().ok_or_else(|| ApiError::bad_request(code, "A JSON body is required"))?;
+    let text = request
+        .body_text()
+        .ok_or_else(|| ApiError::bad_request(code, "A JSON body is required"))?;
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request(code, "The body must be a JSON object")),
-        Err(e) => Err(ApiError::bad_request(code, format!("The body is not valid JSON: {e}"))),
+        Ok(_) => Err(ApiError::bad_request(
+            code,
+            "The body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::bad_request(
+            code,
+            format!("The body is not valid JSON: {e}"),
+        )),
     }
 }
 
@@ -22,11 +30,16 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub fn new(body: &'a Map<String, Value>, code: &'a str) -> Self {
-        Fields { body, code, problems: Vec::new() }
+        Fields {
+            body,
+            code,
+            problems: Vec::new(),
+        }
     }
 
     pub fn problem(&mut self, field: &str, message: impl Into<String>) {
-        self.problems.push(json!({"field": field, "message": message.into()}));
+        self.problems
+            .push(json!({"field": field, "message": message.into()}));
     }
 
     /// A string of `min..=max` characters (trimmed), when present or required.
@@ -104,7 +117,18 @@ impl<'a> Fields<'a> {
         if self.problems.is_empty() {
             return Ok(());
         }
-        let summary = self.problems.iter().map(|p| format!("{} {}", p["field"].as_str().unwrap_or(""), p["message"].as_str().unwrap_or(""))).collect::<Vec<_>>().join("; ");
+        let summary = self
+            .problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p["field"].as_str().unwrap_or(""),
+                    p["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
         Err(ApiError::bad_request(self.code, summary).with_details(Value::Array(self.problems)))
     }
 }
@@ -115,7 +139,9 @@ mod tests {
 
     #[test]
     fn reports_every_field_problem() {
-        let body: Map<String, Value> = serde_json::from_value(json!({"brand": "", "year": 1200.5, "caseIncluded": "yes"})).unwrap();
+        let body: Map<String, Value> =
+            serde_json::from_value(json!({"brand": "", "year": 1200.5, "caseIncluded": "yes"}))
+                .unwrap();
         let mut f = Fields::new(&body, "GUITAR_VALIDATION_ERROR");
         f.text("brand", true, 1, 100);
         f.text("model", true, 1, 100);

@@ -15,30 +15,57 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(s) => AttributeValue::S(s.clone()),
         Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
+        Value::Object(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_attribute(v)))
+                .collect(),
+        ),
     }
 }
 
 /// A JSON object as an item.
 pub fn to_item(map: &Map<String, Value>) -> Item {
-    map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()
+    map.iter()
+        .map(|(k, v)| (k.clone(), to_attribute(v)))
+        .collect()
 }
 
 /// An attribute as JSON. Numbers that are not valid JSON numbers stay text.
 pub fn from_attribute(value: &AttributeValue) -> Value {
     match value {
         AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::N(n) => n.parse::<i64>().map(Value::from).ok().or_else(|| n.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)).unwrap_or_else(|| Value::String(n.clone())),
+        AttributeValue::N(n) => n
+            .parse::<i64>()
+            .map(Value::from)
+            .ok()
+            .or_else(|| {
+                n.parse::<f64>()
+                    .ok()
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+            })
+            .unwrap_or_else(|| Value::String(n.clone())),
         AttributeValue::Bool(b) => Value::Bool(*b),
         AttributeValue::Null(_) => Value::Null,
         AttributeValue::L(items) => Value::Array(items.iter().map(from_attribute).collect()),
         AttributeValue::M(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), from_attribute(&map[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), from_attribute(&map[k])))
+                    .collect(),
+            )
         }
-        AttributeValue::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
-        AttributeValue::Ns(items) => Value::Array(items.iter().map(|n| from_attribute(&AttributeValue::N(n.clone()))).collect()),
+        AttributeValue::Ss(items) => {
+            Value::Array(items.iter().cloned().map(Value::String).collect())
+        }
+        AttributeValue::Ns(items) => Value::Array(
+            items
+                .iter()
+                .map(|n| from_attribute(&AttributeValue::N(n.clone())))
+                .collect(),
+        ),
         _ => Value::Null,
     }
 }
@@ -65,7 +92,11 @@ pub fn set_changes(changes: &Map<String, Value>, updated_at: &str) -> SetChanges
         names.insert(format!("#f{i}"), field.clone());
         values.insert(format!(":v{i}"), to_attribute(value));
     }
-    SetChanges { expression: format!("SET {}", sets.join(", ")), names, values }
+    SetChanges {
+        expression: format!("SET {}", sets.join(", ")),
+        names,
+        values,
+    }
 }
 
 pub fn s(text: &str) -> AttributeValue {

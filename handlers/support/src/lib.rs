@@ -42,16 +42,25 @@ where
     // The state (clients, settings) lives as long as the process.
     let state: &'static S = Box::leak(Box::new(state));
     let handler = &handler;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-        let logger = log::Logger::new(&event.context.request_id);
-        Ok::<HttpResponse, lambda_runtime::Error>(handle_event(state, handler, event.payload, logger).await)
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let logger = log::Logger::new(&event.context.request_id);
+            Ok::<HttpResponse, lambda_runtime::Error>(
+                handle_event(state, handler, event.payload, logger).await,
+            )
+        },
+    ))
     .await
 }
 
 /// One invocation: parse, call, answer. Public so tests drive a handler the
 /// way the runtime does, with a raw event.
-pub async fn handle_event<'s, S, F, Fut>(state: &'s S, handler: &F, payload: serde_json::Value, logger: log::Logger) -> HttpResponse
+pub async fn handle_event<'s, S, F, Fut>(
+    state: &'s S,
+    handler: &F,
+    payload: serde_json::Value,
+    logger: log::Logger,
+) -> HttpResponse
 where
     F: Fn(&'s S, HttpRequest, log::Logger) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
@@ -59,8 +68,15 @@ where
     let request: HttpRequest = match serde_json::from_value(payload) {
         Ok(r) => r,
         Err(e) => {
-            logger.warn("event is not an HTTP API request", &[("error", e.to_string().into())]);
-            return ApiError::bad_request("INVALID_REQUEST", "the event is not an API Gateway HTTP API request").into_response();
+            logger.warn(
+                "event is not an HTTP API request",
+                &[("error", e.to_string().into())],
+            );
+            return ApiError::bad_request(
+                "INVALID_REQUEST",
+                "the event is not an API Gateway HTTP API request",
+            )
+            .into_response();
         }
     };
     let route = request.route_key.clone();
@@ -69,9 +85,23 @@ where
         Ok(reply) => reply.into_response(),
         Err(e) => {
             if e.status >= 500 {
-                logger.error("request failed", &[("route", route.into()), ("code", e.code.clone().into()), ("cause", e.cause.clone().unwrap_or_default().into())]);
+                logger.error(
+                    "request failed",
+                    &[
+                        ("route", route.into()),
+                        ("code", e.code.clone().into()),
+                        ("cause", e.cause.clone().unwrap_or_default().into()),
+                    ],
+                );
             } else {
-                logger.info("request refused", &[("route", route.into()), ("code", e.code.clone().into()), ("status", e.status.into())]);
+                logger.info(
+                    "request refused",
+                    &[
+                        ("route", route.into()),
+                        ("code", e.code.clone().into()),
+                        ("status", e.status.into()),
+                    ],
+                );
             }
             e.into_response()
         }

@@ -10,7 +10,9 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(request_id: &str) -> Self {
-        Logger { request_id: request_id.to_string() }
+        Logger {
+            request_id: request_id.to_string(),
+        }
     }
     pub fn info(&self, message: &str, fields: &[(&str, Value)]) {
         self.write("INFO", message, fields);

@@ -55,7 +55,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_string(), message: message.into(), details: None, cause: None }
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            details: None,
+            cause: None,
+        }
     }
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
@@ -71,7 +77,10 @@ impl ApiError {
     }
     /// A failure of ours: the caller sees a generic message, the log the cause.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        ApiError { cause: Some(cause.to_string()), ..Self::new(500, codes::INTERNAL_ERROR, "Internal server error") }
+        ApiError {
+            cause: Some(cause.to_string()),
+            ..Self::new(500, codes::INTERNAL_ERROR, "Internal server error")
+        }
     }
     pub fn route_not_found(route: &str) -> Self {
         Self::new(404, codes::ROUTE_NOT_FOUND, format!("no route {route}"))
@@ -81,7 +90,8 @@ impl ApiError {
         self
     }
     pub fn into_response(self) -> HttpResponse {
-        let mut error = json!({"code": self.code, "message": self.message, "statusCode": self.status});
+        let mut error =
+            json!({"code": self.code, "message": self.message, "statusCode": self.status});
         if let Some(d) = self.details {
             error["details"] = d;
         }
@@ -97,8 +107,12 @@ mod tests {
     fn envelopes_have_the_documented_shape() {
         let ok = Reply::created(json!({"id": 1})).into_response();
         assert_eq!(ok.status_code, 201);
-        assert_eq!(serde_json::from_str::<Value>(&ok.body).unwrap(), json!({"success": true, "data": {"id": 1}}));
-        let err = ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized").into_response();
+        assert_eq!(
+            serde_json::from_str::<Value>(&ok.body).unwrap(),
+            json!({"success": true, "data": {"id": 1}})
+        );
+        let err = ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
+            .into_response();
         assert_eq!(
             serde_json::from_str::<Value>(&err.body).unwrap(),
             json!({"success": false, "error": {"code": "GUITAR_NOT_FOUND", "message": "Guitar not found or unauthorized", "statusCode": 404}})
@@ -110,6 +124,9 @@ mod tests {
         let err = ApiError::internal("dynamodb: ResourceNotFoundException table guitars-x");
         let body = err.clone().into_response().body;
         assert!(!body.contains("dynamodb"), "{body}");
-        assert_eq!(err.cause.as_deref(), Some("dynamodb: ResourceNotFoundException table guitars-x"));
+        assert_eq!(
+            err.cause.as_deref(),
+            Some("dynamodb: ResourceNotFoundException table guitars-x")
+        );
     }
 }

@@ -5,6 +5,14 @@
 //! each other in a cycle; and the template must fit CloudFormation's limits.
 //! Problems here are stackctl's own (a template or planning bug, or an
 //! override), so they name logical ids rather than stack-file lines.
+//! [`check_resources`] holds every resource to CloudFormation's resource
+//! schemas and to rules AWS enforces beyond them; its findings carry their
+//! place so the pipeline can point at the stack file.
+
+mod resources;
+mod rules;
+
+pub use resources::{check_resources, Finding};
 
 use crate::diagnostic::Diagnostic;
 use serde_json::Value;
@@ -20,7 +28,16 @@ pub const S3_TEMPLATE_LIMIT: usize = 1_000_000;
 /// IAM allows this many characters of inline policies per role, in all.
 pub const ROLE_INLINE_POLICY_LIMIT: usize = 10_240;
 
-const PSEUDO_PARAMETERS: [&str; 8] = ["AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"];
+const PSEUDO_PARAMETERS: [&str; 8] = [
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+];
 
 /// One use of a name inside a template.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,7 +61,11 @@ pub fn references(template: &Value) -> Vec<Use<'_>> {
                         single => vec![single],
                     };
                     for t in targets.into_iter().filter_map(Value::as_str) {
-                        uses.push(Use { from: id, target: t, how: "DependsOn" });
+                        uses.push(Use {
+                            from: id,
+                            target: t,
+                            how: "DependsOn",
+                        });
                     }
                 }
             }
@@ -53,19 +74,36 @@ pub fn references(template: &Value) -> Vec<Use<'_>> {
     uses
 }
 
-fn collect<'t>(from: &'t str, value: &'t Value, locals: &BTreeSet<&'t str>, out: &mut Vec<Use<'t>>) {
+fn collect<'t>(
+    from: &'t str,
+    value: &'t Value,
+    locals: &BTreeSet<&'t str>,
+    out: &mut Vec<Use<'t>>,
+) {
     match value {
         Value::Object(map) if map.len() == 1 => {
             let (k, v) = map.iter().next().expect("one entry");
             match (k.as_str(), v) {
-                ("Ref", Value::String(t)) => out.push(Use { from, target: t, how: "Ref" }),
+                ("Ref", Value::String(t)) => out.push(Use {
+                    from,
+                    target: t,
+                    how: "Ref",
+                }),
                 ("Fn::GetAtt", Value::Array(parts)) => {
                     if let Some(t) = parts.first().and_then(Value::as_str) {
-                        out.push(Use { from, target: t, how: "Fn::GetAtt" });
+                        out.push(Use {
+                            from,
+                            target: t,
+                            how: "Fn::GetAtt",
+                        });
                     }
                 }
                 ("Fn::GetAtt", Value::String(dotted)) => {
-                    out.push(Use { from, target: dotted.split('.').next().unwrap_or_default(), how: "Fn::GetAtt" });
+                    out.push(Use {
+                        from,
+                        target: dotted.split('.').next().unwrap_or_default(),
+                        how: "Fn::GetAtt",
+                    });
                 }
                 ("Fn::Sub", Value::String(body)) => sub_targets(from, body, locals, out),
                 ("Fn::Sub", Value::Array(parts)) => {
@@ -91,7 +129,12 @@ fn collect<'t>(from: &'t str, value: &'t Value, locals: &BTreeSet<&'t str>, out:
 }
 
 /// The names a `Fn::Sub` body uses: `${Name}` and `${Name.Attr}`, not `${!Literal}`.
-fn sub_targets<'t>(from: &'t str, body: &'t str, locals: &BTreeSet<&'t str>, out: &mut Vec<Use<'t>>) {
+fn sub_targets<'t>(
+    from: &'t str,
+    body: &'t str,
+    locals: &BTreeSet<&'t str>,
+    out: &mut Vec<Use<'t>>,
+) {
     let mut rest = body;
     while let Some(start) = rest.find("${") {
         let after = &rest[start + 2..];
@@ -114,23 +157,53 @@ fn sub_targets<'t>(from: &'t str, body: &'t str, locals: &BTreeSet<&'t str>, out
 pub fn check(template: &Value) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let empty = serde_json::Map::new();
-    let resources = template.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
-    let parameters = template.get("Parameters").and_then(Value::as_object).unwrap_or(&empty);
-    let count = |section: &str| template.get(section).and_then(Value::as_object).map_or(0, |m| m.len());
-    for (section, limit) in [("Resources", MAX_RESOURCES), ("Outputs", MAX_OUTPUTS), ("Parameters", MAX_PARAMETERS)] {
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let parameters = template
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let count = |section: &str| {
+        template
+            .get(section)
+            .and_then(Value::as_object)
+            .map_or(0, |m| m.len())
+    };
+    for (section, limit) in [
+        ("Resources", MAX_RESOURCES),
+        ("Outputs", MAX_OUTPUTS),
+        ("Parameters", MAX_PARAMETERS),
+    ] {
         if count(section) > limit {
-            out.push(Diagnostic::error(format!("the template has {} {}, more than CloudFormation's {limit}", count(section), section.to_lowercase()))
-                .hint("split the application into several stacks"));
+            out.push(
+                Diagnostic::error(format!(
+                    "the template has {} {}, more than CloudFormation's {limit}",
+                    count(section),
+                    section.to_lowercase()
+                ))
+                .hint("split the application into several stacks"),
+            );
         }
     }
     let size = json_size(template);
     if size > S3_TEMPLATE_LIMIT {
-        out.push(Diagnostic::error(format!("the template is {size} bytes, more than CloudFormation's {S3_TEMPLATE_LIMIT}")).hint("split the application into several stacks"));
+        out.push(
+            Diagnostic::error(format!(
+                "the template is {size} bytes, more than CloudFormation's {S3_TEMPLATE_LIMIT}"
+            ))
+            .hint("split the application into several stacks"),
+        );
     }
     let uses = references(template);
     for u in &uses {
-        let is_attr = u.how.starts_with("Fn::GetAtt") || u.how == "Fn::Sub (attribute)" || u.how == "DependsOn";
-        let known = resources.contains_key(u.target) || (!is_attr && (parameters.contains_key(u.target) || PSEUDO_PARAMETERS.contains(&u.target)));
+        let is_attr = u.how.starts_with("Fn::GetAtt")
+            || u.how == "Fn::Sub (attribute)"
+            || u.how == "DependsOn";
+        let known = resources.contains_key(u.target)
+            || (!is_attr
+                && (parameters.contains_key(u.target) || PSEUDO_PARAMETERS.contains(&u.target)));
         if !known {
             out.push(Diagnostic::error(format!("`{}` uses {} on `{}`, which the template does not define", u.from, u.how, u.target)).hint("this is a template or planning bug (or an override that names a resource it does not create)"));
         }
@@ -140,8 +213,17 @@ pub fn check(template: &Value) -> Vec<Diagnostic> {
     }
     for (id, r) in resources {
         if r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role") {
-            let policies = r.pointer("/Properties/Policies").cloned().unwrap_or(Value::Null);
-            let chars: usize = policies.as_array().into_iter().flatten().filter_map(|p| p.get("PolicyDocument")).map(json_size).sum();
+            let policies = r
+                .pointer("/Properties/Policies")
+                .cloned()
+                .unwrap_or(Value::Null);
+            let chars: usize = policies
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.get("PolicyDocument"))
+                .map(json_size)
+                .sum();
             if chars > ROLE_INLINE_POLICY_LIMIT {
                 out.push(Diagnostic::error(format!("role `{id}` has {chars} characters of inline policy, more than IAM's {ROLE_INLINE_POLICY_LIMIT}")).hint("the function declares access to too many resources; split it, or group resources under one prefix"));
             }
@@ -169,7 +251,10 @@ pub fn json_size(value: &Value) -> usize {
 
 fn find_cycle(ids: &BTreeSet<&str>, uses: &[Use]) -> Option<Vec<String>> {
     let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for u in uses.iter().filter(|u| ids.contains(u.from) && ids.contains(u.target)) {
+    for u in uses
+        .iter()
+        .filter(|u| ids.contains(u.from) && ids.contains(u.target))
+    {
         edges.entry(u.from).or_default().insert(u.target);
     }
     // Iterative depth-first search with colours: 0 new, 1 on stack, 2 done.
@@ -179,18 +264,34 @@ fn find_cycle(ids: &BTreeSet<&str>, uses: &[Use]) -> Option<Vec<String>> {
         if colour.get(start).copied().unwrap_or(0) != 0 {
             continue;
         }
-        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, edges.get(start).map(|s| s.iter().copied().collect()).unwrap_or_default())];
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(
+            start,
+            edges
+                .get(start)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default(),
+        )];
         colour.insert(start, 1);
         while let Some((node, pending)) = stack.last_mut() {
             match pending.pop() {
                 Some(next) => match colour.get(next).copied().unwrap_or(0) {
                     0 => {
                         colour.insert(next, 1);
-                        stack.push((next, edges.get(next).map(|s| s.iter().copied().collect()).unwrap_or_default()));
+                        stack.push((
+                            next,
+                            edges
+                                .get(next)
+                                .map(|s| s.iter().copied().collect())
+                                .unwrap_or_default(),
+                        ));
                     }
                     1 => {
-                        let from = stack.iter().position(|(n, _)| *n == next).expect("on stack");
-                        let mut cycle: Vec<String> = stack[from..].iter().map(|(n, _)| n.to_string()).collect();
+                        let from = stack
+                            .iter()
+                            .position(|(n, _)| *n == next)
+                            .expect("on stack");
+                        let mut cycle: Vec<String> =
+                            stack[from..].iter().map(|(n, _)| n.to_string()).collect();
                         cycle.push(next.to_string());
                         return Some(cycle);
                     }
