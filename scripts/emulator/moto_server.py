@@ -29,7 +29,8 @@ stackctl itself is never told it talks to an emulator.
    moto hands them to the KMS API that expects TagKey/TagValue: HTTP 500.
    A KeyPolicy written as a JSON object is stored as JSON text (moto keeps
    the dict and a later DescribeKey fails). An AWS::Logs::LogGroup's
-   KmsKeyId is kept (moto dropped it).
+   KmsKeyId is kept (moto dropped it). An AWS::Lambda::Version answers
+   Ref (its ARN) and Fn::GetAtt Version and FunctionArn (moto: neither).
 7. DependsOn is ignored when moto creates a resource, so an API Gateway
    Deployment is made before the Methods it depends on and fails with
    "The REST API doesn't contain any methods": dependencies come first.
@@ -55,10 +56,11 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from moto.apigateway import models as apigateway_models  # noqa: E402
+from moto.awslambda import models as lambda_models  # noqa: E402
 from moto.cloudformation import models as cfn_models  # noqa: E402
 from moto.cloudformation import parsing as cfn_parsing  # noqa: E402
 from moto.cloudformation import responses as cfn_responses  # noqa: E402
-from moto.cloudformation.exceptions import ValidationError  # noqa: E402
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.kms import models as kms_models  # noqa: E402
 from moto.logs import models as logs_models  # noqa: E402
@@ -122,7 +124,10 @@ cfn_parsing.clean_json = _clean_json_with_stand_ins
 
 
 def _existing_resources(self):
-    return [r for r in self.resource_map.values() if r is not None]
+    """What was created; listing a stack creates nothing (moto's lazy map
+    would try again to create what failed)."""
+    made = self.resource_map._parsed_resources
+    return [made[n] for n in self.resource_map._resource_json_map if made.get(n) is not None and not isinstance(made[n], str)]
 
 
 cfn_models.Stack.stack_resources = property(_existing_resources)
@@ -310,6 +315,31 @@ def _create_log_group_with_key(cls, resource_name, cloudformation_json, account_
 
 
 logs_models.LogGroup.create_from_cloudformation_json = classmethod(_create_log_group_with_key)
+
+_create_version = lambda_models.LambdaVersion.create_from_cloudformation_json.__func__
+
+
+def _create_version_with_arn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """moto's AWS::Lambda::Version answers no Fn::GetAtt and has no physical
+    id; the reference documents Ref as the version's ARN and the attributes
+    Version and FunctionArn."""
+    version = _create_version(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    function = lambda_models.lambda_backends[account_id][region_name].get_function(cloudformation_json["Properties"]["FunctionName"])
+    version.function_arn = function.function_arn
+    version.physical_resource_id = f"{function.function_arn}:{version.version}"
+    return version
+
+
+def _version_attribute(self, name):
+    if name == "Version":
+        return str(self.version)
+    if name == "FunctionArn":
+        return self.function_arn
+    raise UnformattedGetAttTemplateException()
+
+
+lambda_models.LambdaVersion.create_from_cloudformation_json = classmethod(_create_version_with_arn)
+lambda_models.LambdaVersion.get_cfn_attribute = _version_attribute
 
 # -- 7. DependsOn order ----------------------------------------------------------
 
