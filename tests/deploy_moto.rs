@@ -531,7 +531,7 @@ async fn redeploy_diff_change_and_destroy() {
     assert!(
         stderr.contains("refused, nothing deployed")
             && stderr.contains(
-                "UsersTable (AWS::DynamoDB::Table) would be replaced because KeySchema changes"
+                "UsersTable (AWS::DynamoDB::Table) would be possibly replaced (Conditional) because KeySchema changes"
             )
             && stderr.contains("--allow-replace guitar-collection-dev:UsersTable"),
         "{stderr}"
