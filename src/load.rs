@@ -22,7 +22,7 @@ pub struct StackSource {
 }
 
 /// One environment of a stack, typed and validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Resolved {
     pub env: String,
     /// Present when the definition could be read (even if validation found problems).

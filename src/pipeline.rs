@@ -2,10 +2,10 @@
 //! plan, render, check. Pure: callers bring text and templates.
 
 use crate::check;
-use crate::diagnostic::Diagnostic;
-use crate::load::StackSource;
+use crate::diagnostic::{Anchor, Diagnostic};
+use crate::load::{Resolved, StackSource};
 use crate::plan::{self, CodeLocations};
-use crate::render::{RenderError, Renderer};
+use crate::render::{Origins, RenderError, Renderer};
 use serde_json::Value;
 
 /// What came of rendering one environment of a stack.
@@ -15,6 +15,9 @@ pub enum Outcome {
     Rendered {
         template: Value,
         warnings: Vec<Diagnostic>,
+        /// Where each resource came from, to point later findings (such as
+        /// CloudFormation's own) at the stack file.
+        places: Places,
     },
     /// Problems that stop rendering (errors, and warnings found with them).
     Invalid(Vec<Diagnostic>),
@@ -37,7 +40,7 @@ pub fn render_environment(
     renderer: &Renderer,
     code: &CodeLocations,
 ) -> Result<Outcome, RenderError> {
-    let resolved = source.resolve(env);
+    let mut resolved = source.resolve(env);
     let Some(def) = resolved.valid_def() else {
         return Ok(Outcome::Invalid(resolved.diagnostics));
     };
@@ -54,16 +57,55 @@ pub fn render_environment(
             d
         })
         .collect();
-    let mut diagnostics = resolved.diagnostics;
+    let mut diagnostics = std::mem::take(&mut resolved.diagnostics);
     diagnostics.extend(check::check(&template));
     diagnostics.extend(located);
+    diagnostics.extend(check::account_level_resources(&template));
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Ok(Outcome::Invalid(diagnostics));
     }
+    let places = Places {
+        file: source.file.name.clone(),
+        resolved,
+        origins,
+    };
     Ok(Outcome::Rendered {
         template,
         warnings: diagnostics,
+        places,
     })
+}
+
+/// Where in the stack file each resource of a rendered template comes from
+/// (by default: nowhere known).
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    file: String,
+    resolved: Resolved,
+    origins: Origins,
+}
+
+impl Places {
+    /// `file:line:col` of what produced resource `logical_id` of `template`:
+    /// the stack-file value at `property` (dotted, inside `Properties`) when
+    /// the stack file wrote it, else the entry the resource comes from.
+    pub fn of(&self, template: &Value, logical_id: &str, property: Option<&str>) -> Option<String> {
+        let origin = self.origins.get(logical_id)?;
+        let properties = template
+            .get("Resources")?
+            .get(logical_id)?
+            .get("Properties");
+        let value = property.zip(properties).and_then(|(path, props)| {
+            path.split('.').try_fold(props, |v, part| match v {
+                Value::Array(items) => items.get(part.parse::<usize>().ok()?),
+                _ => v.get(part),
+            })
+        });
+        match self.resolved.anchor_for(origin, value) {
+            Anchor::At(loc) => Some(format!("{}:{}:{}", self.file, loc.line, loc.col)),
+            _ => None,
+        }
+    }
 }
 
 /// Renders many (stack, environment, code) jobs on all available cores, returning

@@ -220,6 +220,28 @@ fn a_template_referring_to_a_missing_field_fails_in_strict_mode() {
 }
 
 #[test]
+fn an_override_that_puts_the_account_setting_in_an_application_stack_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = std::fs::read_to_string(repo_root().join("templates/rest_api.yaml")).unwrap();
+    let account = "ApiGatewayAccount:\n  Type: AWS::ApiGateway::Account\n  Properties:\n    CloudWatchRoleArn: arn:aws:iam::123456789012:role/logs\n";
+    write(dir.path(), "rest_api.yaml", &format!("{builtin}{account}"));
+    let (code, out, err) = run(&[
+        "render",
+        "--env",
+        "dev",
+        "--templates",
+        dir.path().to_str().unwrap(),
+        "fleet-console",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("`ApiGatewayAccount` is an AWS::ApiGateway::Account, of which an AWS account and region has exactly one"), "{err}");
+    assert!(
+        err.contains("stackctl-account-settings"),
+        "the hint says where it lives instead: {err}"
+    );
+}
+
+#[test]
 fn committed_schema_is_current() {
     let (code, out, _) = run(&["schema"]);
     assert_eq!(code, 0);

@@ -1,7 +1,8 @@
-//! Ctrl-C during a deploy, before anything was executed: stackctl stops,
-//! removes what it started, says so, and exits 130. CloudFormation is a
-//! local endpoint that never answers its first call, so the interrupt
-//! reliably lands while stackctl waits on AWS.
+//! Ctrl-C during a deploy: stackctl stops, removes what it started, says
+//! only what it did (nothing, a removal, or a clean-up that failed) or that
+//! CloudFormation carries on, and exits 130. CloudFormation is a local
+//! stand-in that leaves one call unanswered, so the interrupt reliably lands
+//! while stackctl waits on AWS at a known step.
 
 mod support;
 
@@ -10,6 +11,9 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use support::fake_cloudformation::{
+    self, created_change_set, error, missing_stack, ok, stack, stack_events, Call, Script,
+};
 use support::moto::Moto;
 
 /// A project with one small stack, deployed with CloudFormation at `port`
@@ -62,10 +66,10 @@ fn interrupt(child: std::process::Child) -> (Option<i32>, String) {
 }
 
 #[test]
-fn ctrl_c_before_execution_cleans_up_and_exits_130() {
+fn ctrl_c_before_any_change_set_removes_nothing_and_says_so() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    // The first CloudFormation call hangs; later ones (the clean-up) are refused at once.
+    // The first CloudFormation call hangs; later ones are refused at once.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (first_call, called) = mpsc::channel();
@@ -91,9 +95,10 @@ fn ctrl_c_before_execution_cleans_up_and_exits_130() {
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted; cleaning up"), "{stderr}");
+    assert!(stderr.contains("interrupted before cancelme-dev was changed; no change set had been requested, so there was nothing to remove"), "{stderr}");
     assert!(
-        stderr.contains("interrupted before cancelme-dev was changed"),
-        "{stderr}"
+        !stderr.contains("was removed") && !stderr.contains("was deleted"),
+        "no removal is claimed: {stderr}"
     );
     assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -102,80 +107,115 @@ fn ctrl_c_before_execution_cleans_up_and_exits_130() {
     );
 }
 
-/// A CloudFormation stand-in speaking the query protocol: the stack does not
-/// exist, a change set is made and executed, and then event polls never get
-/// an answer, as when a long deploy is running.
-fn fake_cloudformation(executed: mpsc::Sender<()>) -> u16 {
-    use std::io::{BufRead, BufReader, Write};
-    const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let events_polled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (executed, events_polled) = (executed.clone(), events_polled.clone());
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut stream = stream;
-                loop {
-                    let mut length = 0;
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap();
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).unwrap();
-                    let body = String::from_utf8_lossy(&body).into_owned();
-                    let action = body
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("Action="))
-                        .unwrap_or_default()
-                        .to_string();
-                    let ok = |inner: &str| {
-                        (200, format!("<{action}Response xmlns=\"{NS}\"><{action}Result>{inner}</{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"))
-                    };
-                    let (status, xml) = match action.as_str() {
-                        "DescribeStacks" => (400, format!("<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id cancelme-dev does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>")),
-                        "CreateChangeSet" => ok("<Id>arn:aws:cloudformation:us-east-1:123456789012:changeSet/c/1</Id><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/cancelme-dev/1</StackId>"),
-                        "DescribeChangeSet" => ok("<Status>CREATE_COMPLETE</Status><Changes><member><Type>Resource</Type><ResourceChange><Action>Add</Action><LogicalResourceId>ItemsTable</LogicalResourceId><ResourceType>AWS::DynamoDB::Table</ResourceType></ResourceChange></member></Changes>"),
-                        "ExecuteChangeSet" => {
-                            let _ = executed.send(());
-                            ok("")
-                        }
-                        "DescribeStackEvents" if events_polled.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => ok("<StackEvents><member><EventId>e0</EventId><StackId>s</StackId><StackName>cancelme-dev</StackName><LogicalResourceId>cancelme-dev</LogicalResourceId><ResourceType>AWS::CloudFormation::Stack</ResourceType><ResourceStatus>REVIEW_IN_PROGRESS</ResourceStatus><Timestamp>2026-01-01T00:00:00Z</Timestamp></member></StackEvents>"),
-                        // The deploy is under way: the answer never comes.
-                        _ => {
-                            std::thread::sleep(Duration::from_secs(600));
-                            return;
-                        }
-                    };
-                    let reason = if status == 200 { "OK" } else { "Bad Request" };
-                    let _ = write!(stream, "HTTP/1.1 {status} {reason}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{xml}", xml.len());
-                }
-            });
-        }
-    });
-    port
+const STACK: &str = "cancelme-dev";
+
+/// Runs a deploy against `script` until it asks about its change set (and
+/// gets no answer), interrupts it, and returns its exit code, what it said
+/// and every action it called.
+fn interrupt_while_the_change_set_is_pending(
+    script: Box<Script>,
+) -> (Option<i32>, String, Vec<String>) {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (calls, called) = mpsc::channel();
+    let child =
+        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation::start(script, calls));
+    let mut seen: Vec<String> = Vec::new();
+    while !seen.iter().any(|a| a == "DescribeChangeSet") {
+        seen.push(
+            called
+                .recv_timeout(Duration::from_secs(60))
+                .expect("stackctl asked about its change set")
+                .action,
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let (code, stderr) = interrupt(child);
+    seen.extend(called.try_iter().map(|c| c.action));
+    (code, stderr, seen)
+}
+
+#[test]
+fn ctrl_c_with_a_pending_first_change_set_deletes_the_empty_stack_and_says_so() {
+    let (code, stderr, calls) =
+        interrupt_while_the_change_set_is_pending(Box::new(|call: &Call| {
+            match (call.action.as_str(), call.n) {
+                ("DescribeStacks", 0) => missing_stack(STACK),
+                // A CREATE change set makes the stack at once, empty.
+                ("DescribeStacks", _) => stack(STACK, "REVIEW_IN_PROGRESS", &[]),
+                ("CreateChangeSet", _) => created_change_set(STACK),
+                ("DeleteStack", _) => ok("DeleteStack", ""),
+                _ => None,
+            }
+        }));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted before cancelme-dev was changed; the new stack's empty shell (REVIEW_IN_PROGRESS) was deleted"), "{stderr}");
+    assert_eq!(
+        calls.iter().filter(|c| *c == "DeleteStack").count(),
+        1,
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_whose_clean_up_fails_says_so_with_the_command_to_finish_it() {
+    let (code, stderr, calls) =
+        interrupt_while_the_change_set_is_pending(Box::new(|call: &Call| {
+            match (call.action.as_str(), call.n) {
+                ("DescribeStacks", 0) => missing_stack(STACK),
+                ("DescribeStacks", _) => error(
+                    403,
+                    "AccessDenied",
+                    "User is not authorized to perform: cloudformation:DescribeStacks",
+                ),
+                ("CreateChangeSet", _) => created_change_set(STACK),
+                _ => None,
+            }
+        }));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted before cancelme-dev was changed, but its change set could not be removed ("), "{stderr}");
+    assert!(
+        stderr.contains("AccessDenied"),
+        "the cause is named: {stderr}"
+    );
+    assert!(stderr.contains("remove it: aws cloudformation delete-change-set --stack-name cancelme-dev --change-set-name stackctl-"), "{stderr}");
+    assert!(
+        !stderr.contains("was removed") && !stderr.contains("was deleted"),
+        "no removal is claimed: {stderr}"
+    );
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c == "DeleteStack" || c == "DeleteChangeSet"),
+        "{calls:?}"
+    );
 }
 
 #[test]
 fn ctrl_c_during_execution_says_cloudformation_carries_on() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    let (executed, was_executed) = mpsc::channel();
-    let child = deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation(executed));
-    was_executed
+    // The stack does not exist; a change set is made and executed, and then
+    // event polls get no answer, as while a long deploy runs.
+    let script = Box::new(|call: &Call| {
+        match (call.action.as_str(), call.n) {
+        ("DescribeStacks", _) => missing_stack(STACK),
+        ("CreateChangeSet", _) => created_change_set(STACK),
+        ("DescribeChangeSet", _) => ok("DescribeChangeSet", "<Status>CREATE_COMPLETE</Status><Changes><member><Type>Resource</Type><ResourceChange><Action>Add</Action><LogicalResourceId>ItemsTable</LogicalResourceId><ResourceType>AWS::DynamoDB::Table</ResourceType></ResourceChange></member></Changes>"),
+        ("ExecuteChangeSet", _) => ok("ExecuteChangeSet", ""),
+        ("DescribeStackEvents", 0) => stack_events(STACK, &[("e0", STACK, "AWS::CloudFormation::Stack", "REVIEW_IN_PROGRESS")]),
+        _ => None,
+    }
+    });
+    let (calls, called) = mpsc::channel();
+    let child =
+        deploy_with_cloudformation_at(&moto, dir.path(), fake_cloudformation::start(script, calls));
+    while called
         .recv_timeout(Duration::from_secs(60))
-        .expect("stackctl executed the change set");
+        .expect("stackctl executed the change set")
+        .action
+        != "ExecuteChangeSet"
+    {}
     std::thread::sleep(Duration::from_millis(300));
     let (code, stderr) = interrupt(child);
     assert_eq!(code, Some(130), "{stderr}");

@@ -194,6 +194,18 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
     );
     let outputs: Value =
         serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
+    assert_eq!(
+        outputs.as_object().unwrap().len(),
+        SEEDS.len(),
+        "the outputs file holds the applications only: {outputs}"
+    );
+    account_settings_exist_once(
+        &moto,
+        &cfn,
+        &stderr,
+        &["cloud-platform-dev", "fleet-console-dev"],
+    )
+    .await;
     let (mut declared_total, mut skipped) =
         (0, std::collections::BTreeMap::<String, Vec<String>>::new());
     for seed in SEEDS {
@@ -204,6 +216,12 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
         );
         let template = project.template(&moto, seed, "dev");
         let resources = template["Resources"].as_object().unwrap();
+        assert!(
+            !resources
+                .values()
+                .any(|r| r["Type"] == "AWS::ApiGateway::Account"),
+            "{stack} leaves the account setting to stackctl"
+        );
         let listed = all_resources(&cfn, &stack).await;
         let deployed = Deployed {
             stack: stack.clone(),
@@ -320,6 +338,58 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
     assert!(
         count * 10 < declared_total,
         "the emulator creates at least 90% of the seeds' resources"
+    );
+}
+
+/// The account-settings stack exists once, holds the API Gateway
+/// CloudWatch role, and was made before the stacks that need it.
+async fn account_settings_exist_once(
+    moto: &Moto,
+    cfn: &aws_sdk_cloudformation::Client,
+    stderr: &str,
+    needed_by: &[&str],
+) {
+    use stackctl::plan::account::ACCOUNT_SETTINGS_STACK;
+    assert!(
+        stderr.contains(&format!(
+            "account settings ({ACCOUNT_SETTINGS_STACK}): created"
+        )),
+        "{stderr}"
+    );
+    let all = cfn.describe_stacks().send().await.unwrap();
+    let created = |name: &str| {
+        all.stacks()
+            .iter()
+            .find(|s| s.stack_name() == Some(name))
+            .and_then(|s| s.creation_time())
+            .map(|t| t.as_nanos())
+            .unwrap_or_else(|| panic!("no stack {name}"))
+    };
+    assert_eq!(
+        all.stacks()
+            .iter()
+            .filter(|s| s.stack_name() == Some(ACCOUNT_SETTINGS_STACK))
+            .count(),
+        1
+    );
+    for stack in needed_by {
+        assert!(
+            created(ACCOUNT_SETTINGS_STACK) < created(stack),
+            "the account settings come in an earlier wave than {stack}"
+        );
+    }
+    let roles: Vec<(String, String, String)> = stack_resources(cfn, ACCOUNT_SETTINGS_STACK).await;
+    assert_eq!(
+        roles
+            .iter()
+            .map(|(l, t, _)| (l.as_str(), t.as_str()))
+            .collect::<Vec<_>>(),
+        [("ApiGatewayCloudWatchRole", "AWS::IAM::Role")]
+    );
+    assert_eq!(
+        inspect(moto, &[(roles[0].1.clone(), roles[0].2.clone())])[0]["exists"],
+        true,
+        "the role exists in IAM"
     );
 }
 
@@ -569,6 +639,23 @@ async fn destroy_keeps_the_data_it_must() {
         ],
     );
     let stack = "cloud-platform-staging";
+    // Again: the account settings are up to date, in two reads.
+    let (_, stderr) = project.succeed(
+        &moto,
+        &[
+            "deploy",
+            "--env",
+            "staging",
+            "--require-approval",
+            "never",
+            seed,
+        ],
+    );
+    assert!(
+        stderr.contains("account settings (stackctl-account-settings): up to date")
+            && stderr.contains(&format!("{stack}: no changes")),
+        "{stderr}"
+    );
     let before = stack_resources(&cfn, stack).await;
     let template = project.template(&moto, seed, "staging");
     let deployed = Deployed {
@@ -625,6 +712,17 @@ async fn destroy_keeps_the_data_it_must() {
             .await
             .is_err(),
         "the stack is gone"
+    );
+    let settings = cfn
+        .describe_stacks()
+        .stack_name(stackctl::plan::account::ACCOUNT_SETTINGS_STACK)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        settings.stacks()[0].stack_status().unwrap().as_str(),
+        "CREATE_COMPLETE",
+        "destroying an application leaves the account settings alone"
     );
 
     let (_, stderr) = project.succeed(&moto, &["destroy", "--env", "staging", "--yes", seed]);

@@ -20,6 +20,14 @@ fn rendered_seeds() -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
             ));
         }
     }
+    let renderer =
+        stackctl::render::Renderer::new(&stackctl::render::TemplateSet::builtin()).unwrap();
+    let account = stackctl::plan::account::account_settings_template(&renderer).unwrap();
+    files.push(write(
+        dir.path(),
+        "stackctl-account-settings.yaml",
+        &stackctl::render::to_yaml(&account),
+    ));
     (dir, files)
 }
 

@@ -232,6 +232,25 @@ pub fn check(template: &Value) -> Vec<Diagnostic> {
     out
 }
 
+/// Resources an application template must not hold because AWS keeps one
+/// per account and region: stackctl sets them in its own account-settings
+/// stack (see [`crate::plan::account`]), so stacks never overwrite each
+/// other's. Only an override (`--templates`) can bring one in.
+pub fn account_level_resources(template: &Value) -> Vec<Diagnostic> {
+    use crate::plan::account::{ACCOUNT_LEVEL_TYPES, ACCOUNT_SETTINGS_STACK};
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter_map(|(id, r)| Some((id, r.get("Type").and_then(Value::as_str).filter(|t| ACCOUNT_LEVEL_TYPES.contains(t))?)))
+        .map(|(id, ty)| {
+            Diagnostic::error(format!("`{id}` is an {ty}, of which an AWS account and region has exactly one; an application stack must not own it"))
+                .hint(format!("two stacks that each set it overwrite each other's CloudWatch role, and deleting either breaks the other's REST API logging; stackctl deploy sets it once per account and region in the `{ACCOUNT_SETTINGS_STACK}` stack when a REST API logs, so remove `{id}` (and its role) from the template override"))
+        })
+        .collect()
+}
+
 /// Bytes of `value` as compact JSON, counted without building the text.
 pub fn json_size(value: &Value) -> usize {
     struct Count(usize);
@@ -322,6 +341,30 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:#?}");
         assert!(problems[0].message.contains("`Missing`"));
         assert!(problems[1].message.contains("cycle"));
+    }
+
+    #[test]
+    fn an_account_level_resource_in_an_application_template_is_an_error() {
+        let t = json!({"Resources": {"Logs": {"Type": "AWS::ApiGateway::Account", "Properties": {"CloudWatchRoleArn": "arn:r"}}, "Api": {"Type": "AWS::ApiGateway::RestApi"}}});
+        let problems = account_level_resources(&t);
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0].is_error()
+                && problems[0]
+                    .message
+                    .starts_with("`Logs` is an AWS::ApiGateway::Account"),
+            "{}",
+            problems[0].message
+        );
+        assert!(problems[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("stackctl-account-settings"));
+        assert!(account_level_resources(
+            &json!({"Resources": {"Api": {"Type": "AWS::ApiGateway::RestApi"}}})
+        )
+        .is_empty());
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub fn check_resources(template: &Value) -> Vec<Finding> {
         }
         out.extend(super::rules::check_resource(id, type_name, resource));
     }
+    out.extend(super::rules::check_template(resources));
     out
 }
 

@@ -34,7 +34,77 @@ pub fn check_resource(id: &str, type_name: &str, resource: &Value) -> Vec<Findin
         .collect()
 }
 
+/// Rules that look across resources of one template.
+pub fn check_template(resources: &serde_json::Map<String, Value>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (id, bucket) in resources
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::S3::Bucket"))
+    {
+        let mut found = Found::new();
+        notifications_wait_for_permissions(bucket, resources, &mut found);
+        out.extend(found.into_iter().map(|(path, value, d)| Finding {
+            resource: Some(id.clone()),
+            path,
+            value,
+            diagnostic: prefix(id, "AWS::S3::Bucket", d),
+        }));
+    }
+    out
+}
+
 type Found = Vec<(Vec<String>, Option<Value>, Diagnostic)>;
+
+/// Amazon S3 PutBucketNotificationConfiguration checks that it may invoke
+/// each function it notifies, and fails ("Unable to validate the following
+/// destination configurations") when the function's resource policy does
+/// not yet allow s3.amazonaws.com. In a template, that permission must exist
+/// and the bucket must depend on it, or CloudFormation may create the bucket
+/// first.
+fn notifications_wait_for_permissions(
+    bucket: &Value,
+    resources: &serde_json::Map<String, Value>,
+    found: &mut Found,
+) {
+    let depends_on: Vec<&str> = match bucket.get("DependsOn") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let granted = |function: &Value| {
+        depends_on
+            .iter()
+            .filter_map(|d| resources.get(*d))
+            .any(|p| {
+                p.get("Type").and_then(Value::as_str) == Some("AWS::Lambda::Permission")
+                    && p.pointer("/Properties/Principal").and_then(Value::as_str)
+                        == Some("s3.amazonaws.com")
+                    && p.pointer("/Properties/FunctionName") == Some(function)
+            })
+    };
+    let notified = bucket
+        .pointer("/Properties/NotificationConfiguration/LambdaConfigurations")
+        .and_then(Value::as_array);
+    for (i, config) in notified.into_iter().flatten().enumerate() {
+        let Some(function) = config.get("Function") else {
+            continue;
+        };
+        if !granted(function) {
+            let d = Diagnostic::error(format!("the bucket notifies function {function} without depending on a permission that lets S3 invoke it"))
+                .hint("S3 checks the permission when the notification is set: add an AWS::Lambda::Permission (principal s3.amazonaws.com, the same FunctionName) and list it in the bucket's DependsOn");
+            found.push((
+                at(&[
+                    "NotificationConfiguration",
+                    "LambdaConfigurations",
+                    &i.to_string(),
+                    "Function",
+                ]),
+                None,
+                d,
+            ));
+        }
+    }
+}
 
 fn prefix(id: &str, type_name: &str, mut d: Diagnostic) -> Diagnostic {
     d.message = format!("`{id}` ({type_name}): {}", d.message);
@@ -248,6 +318,23 @@ mod tests {
         let found = messages("AWS::DynamoDB::Table", table);
         assert_eq!(found.len(), 1);
         assert!(found[0].contains("`auctionEndTime` is defined but no key"));
+    }
+
+    #[test]
+    fn a_notifying_bucket_must_depend_on_the_permission_that_lets_s3_invoke() {
+        let function = json!({"Fn::GetAtt": ["F", "Arn"]});
+        let bucket = |depends: Value| json!({"Type": "AWS::S3::Bucket", "DependsOn": depends, "Properties": {"NotificationConfiguration": {"LambdaConfigurations": [{"Event": "s3:ObjectCreated:*", "Function": function}]}}});
+        let permission = json!({"Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": function, "Principal": "s3.amazonaws.com"}});
+        let count = |depends: Value| {
+            let resources = json!({"B": bucket(depends), "P": permission})
+                .as_object()
+                .cloned()
+                .expect("map");
+            check_template(&resources).len()
+        };
+        assert_eq!(count(json!(["P"])), 0);
+        assert_eq!(count(json!("P")), 0);
+        assert_eq!(count(json!([])), 1);
     }
 
     #[test]

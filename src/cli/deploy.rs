@@ -7,15 +7,22 @@ use super::exit;
 use super::outputs::format_outputs;
 use super::stacks::{deployment_of, load_stacks, write_atomically, LoadedStack};
 use crate::build::{Layout, Packaged};
+use crate::engine::account::{account_settings_request, AccountSettings};
 use crate::engine::artifacts::{S3Store, Shipment};
 use crate::engine::deploy::{
-    deploy_stack, destroy_stack, discard, Approval, DeployOutcome, DeployRequest, DestroyOutcome,
+    destroy_stack, discard, Approval, Cleanup, DeployOutcome, DeployRequest, DestroyOutcome,
     Observer, StackDiff,
 };
 use crate::engine::session::{Session, SessionOptions};
 use crate::engine::stacks::{CloudFormation, StackEvent};
+use crate::engine::validation::Validation;
 use crate::engine::watch::{is_settled, Pacing};
-use crate::pipeline::{render_environment, Outcome};
+use crate::engine::waves::{completed_outputs, deploy_waves, Plan, Runs, StackRun};
+use crate::pipeline::{render_environment, Outcome, Places};
+use crate::plan::account::{
+    account_settings_tags, account_settings_template, needs_account_settings,
+    ACCOUNT_SETTINGS_STACK,
+};
 use crate::plan::{deployment, Deployment};
 use crate::render::{Renderer, TemplateSet};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -35,6 +42,17 @@ pub(super) struct Target {
     pub app: String,
     pub template: Value,
     pub shipments: Vec<Shipment>,
+    /// Where each resource of the template comes from in the stack file.
+    pub places: Places,
+    /// The account-settings stack rather than an application's.
+    pub account_settings: bool,
+}
+
+impl Target {
+    /// Points CloudFormation's validation findings at the stack file.
+    pub fn locate(&self, validation: &mut Validation) {
+        validation.locate(|id, property| self.places.of(&self.template, id, property));
+    }
 }
 
 pub fn run(
@@ -72,7 +90,7 @@ pub fn run(
             return Ok(exit::FAILURE);
         }
     };
-    let console = Console::new();
+    let console = Console::locating(&targets);
     for t in &targets {
         if let Some(region) = t
             .deployment
@@ -92,53 +110,47 @@ pub fn run(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let change_set_name = format!("stackctl-{run_id}");
     let requests: Vec<DeployRequest> = targets
         .iter()
-        .map(|t| DeployRequest {
-            stack: t.deployment.stack_name.clone(),
-            template: t.template.clone(),
-            tags: t.deployment.tags.clone(),
-            shipments: t.shipments.clone(),
-            allow_replace: super::args::allowed_in(
-                &args.allow_replace,
-                &t.app,
-                &t.deployment.stack_name,
-            ),
-            require_approval: args.require_approval,
-            termination_protection: t.deployment.termination_protection,
-            wait_busy: args.wait_busy,
-            change_set_name: format!("stackctl-{run_id}"),
-            pacing: Pacing::default(),
+        .map(|t| {
+            if t.account_settings {
+                return account_settings_request(
+                    t.template.clone(),
+                    args.require_approval,
+                    args.wait_busy,
+                    change_set_name.clone(),
+                    Pacing::default(),
+                );
+            }
+            DeployRequest {
+                stack: t.deployment.stack_name.clone(),
+                template: t.template.clone(),
+                tags: t.deployment.tags.clone(),
+                shipments: t.shipments.clone(),
+                allow_replace: super::args::allowed_in(
+                    &args.allow_replace,
+                    &t.app,
+                    &t.deployment.stack_name,
+                ),
+                require_approval: args.require_approval,
+                termination_protection: t.deployment.termination_protection,
+                wait_busy: args.wait_busy,
+                change_set_name: change_set_name.clone(),
+                pacing: Pacing::default(),
+            }
         })
         .collect();
     let started = Instant::now();
-    let results: Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>> =
-        Mutex::new(BTreeMap::new());
-    let all = async {
-        use futures_util::stream::{self, StreamExt};
-        for wave in &waves {
-            let failed_before = results
-                .lock()
-                .expect("results")
-                .values()
-                .any(|r| !r.as_ref().is_ok_and(DeployOutcome::is_success));
-            if failed_before {
-                break;
-            }
-            stream::iter(wave.iter().copied())
-                .map(|i| {
-                    let (cfn, store, console, results, request) =
-                        (&cfn, &store, &console, &results, &requests[i]);
-                    async move {
-                        let outcome = deploy_stack(cfn, store, request, console).await;
-                        results.lock().expect("results").insert(i, outcome);
-                    }
-                })
-                .buffer_unordered(usize::from(args.concurrency))
-                .collect::<Vec<()>>()
-                .await;
-        }
+    let runs: Runs = Mutex::new(BTreeMap::new());
+    let depends_on = dependency_indices(&targets);
+    let plan = Plan {
+        requests: &requests,
+        depends_on: &depends_on,
+        waves: &waves,
+        concurrency: usize::from(args.concurrency),
     };
+    let all = deploy_waves(&cfn, &store, plan, &console, &runs);
     let interrupted = runtime.block_on(async {
         tokio::select! {
             () = all => false,
@@ -154,48 +166,59 @@ pub fn run(
         // Cleaning up talks to AWS too: bounded, and a second Ctrl-C wins.
         let cleaned = runtime.block_on(async {
             tokio::select! {
-                () = stop_cleanly(&cfn, &requests, &results, &console, err) => true,
+                () = stop_cleanly(&cfn, &requests, &runs, &console, err) => true,
                 _ = tokio::signal::ctrl_c() => false,
                 () = tokio::time::sleep(Duration::from_secs(20)) => false,
             }
         });
         if !cleaned {
-            for r in &requests {
+            for r in pending_change_sets(&requests, &runs, &console) {
                 let _ = writeln!(err, "stopped before cleaning up {}; if a change set named {} is pending, remove it: aws cloudformation delete-change-set --stack-name {} --change-set-name {}", r.stack, r.change_set_name, r.stack, r.change_set_name);
             }
         }
         return Ok(INTERRUPTED);
     }
-    let results = results.into_inner().expect("results");
+    let runs = runs.into_inner().expect("runs");
     let mut code = exit::OK;
-    let mut outputs_of: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for (i, t) in targets.iter().enumerate() {
+    // The account settings first: the stacks after them depend on them.
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by_key(|&i| !targets[i].account_settings);
+    for i in order {
+        let t = &targets[i];
         let stack = &t.deployment.stack_name;
-        match results.get(&i) {
-            None => {
-                code = exit::FAILURE;
-                let _ = writeln!(
-                    err,
-                    "{stack}: not deployed (an earlier stack it may depend on did not deploy)"
-                );
-            }
-            Some(Err(e)) => {
-                code = exit::FAILURE;
-                let _ = writeln!(err, "{stack}: error: {e:#}");
-            }
-            Some(Ok(outcome)) => {
-                report(stack, outcome, err);
-                match outcome {
-                    DeployOutcome::NoChanges { outputs }
-                    | DeployOutcome::Deployed { outputs, .. } => {
-                        let mut sorted = outputs.clone();
-                        sorted.sort();
-                        outputs_of.insert(stack.clone(), sorted);
+        match runs.get(&i) {
+            // One line for the account settings when they are in place; a
+            // failure is reported as any stack's.
+            Some(StackRun::Finished(Ok(outcome))) => {
+                match AccountSettings::from_outcome(outcome).filter(|_| t.account_settings) {
+                    Some(s) => {
+                        let _ = writeln!(err, "account settings ({stack}): {}", s.as_str());
                     }
-                    _ => code = exit::FAILURE,
+                    None => report(stack, t, outcome, err),
                 }
             }
+            Some(StackRun::Finished(Err(e))) => {
+                let _ = writeln!(err, "{stack}: error: {e:#}");
+            }
+            Some(StackRun::Blocked { by }) => {
+                let _ = writeln!(
+                    err,
+                    "{stack}: not deployed, because {} it depends on did not deploy",
+                    by.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(err, "{stack}: not deployed");
+            }
         }
+        if !runs.get(&i).is_some_and(StackRun::is_success) {
+            code = exit::FAILURE;
+        }
+    }
+    let mut outputs_of = completed_outputs(&requests, &runs);
+    // The outputs are the applications'; the account settings are stackctl's.
+    for t in targets.iter().filter(|t| t.account_settings) {
+        outputs_of.remove(&t.deployment.stack_name);
     }
     for (stack, outputs) in &outputs_of {
         if !outputs.is_empty() {
@@ -268,8 +291,10 @@ pub(super) fn prepare(
             .read_manifest(&stack.name, env)?
             .map(|m| m.code_locations())
             .unwrap_or_default();
-        let template = match render_environment(&stack.source, env, &renderer, &code)? {
-            Outcome::Rendered { template, .. } => template,
+        let (template, places) = match render_environment(&stack.source, env, &renderer, &code)? {
+            Outcome::Rendered {
+                template, places, ..
+            } => (template, places),
             Outcome::Invalid(d) => {
                 for d in d {
                     let _ = write!(err, "{}", d.render(&stack.source.file));
@@ -294,9 +319,55 @@ pub(super) fn prepare(
             app: def.name.clone(),
             template,
             shipments,
+            places,
+            account_settings: false,
         });
     }
+    if let Some(clash) = targets
+        .iter()
+        .find(|t| t.deployment.stack_name == ACCOUNT_SETTINGS_STACK)
+    {
+        let _ = writeln!(err, "error: stack {} has the name stackctl keeps for its account-settings stack\n  = hint: rename the stack file (its name is the stack's)", clash.deployment.stack_name);
+        return Ok(None);
+    }
+    if let Some(settings) = account_settings_target(&mut targets, &renderer)? {
+        targets.push(settings);
+    }
     Ok(Some(targets))
+}
+
+/// The account-settings stack, when a stack needs it, with every stack that
+/// needs it made to depend on it (so it deploys in an earlier wave, and a
+/// failure to set it blocks only them).
+fn account_settings_target(
+    targets: &mut [Target],
+    renderer: &Renderer,
+) -> anyhow::Result<Option<Target>> {
+    let mut needed = false;
+    for t in targets
+        .iter_mut()
+        .filter(|t| needs_account_settings(&t.template))
+    {
+        t.depends_on.push(ACCOUNT_SETTINGS_STACK.into());
+        needed = true;
+    }
+    if !needed {
+        return Ok(None);
+    }
+    Ok(Some(Target {
+        deployment: Deployment {
+            stack_name: ACCOUNT_SETTINGS_STACK.into(),
+            tags: account_settings_tags(),
+            termination_protection: true,
+            region: None,
+        },
+        depends_on: Vec::new(),
+        app: ACCOUNT_SETTINGS_STACK.into(),
+        template: account_settings_template(renderer)?,
+        shipments: Vec::new(),
+        places: Places::default(),
+        account_settings: true,
+    }))
 }
 
 /// Waves of stacks: each wave depends only on earlier ones. Dependencies on
@@ -336,6 +407,19 @@ fn deploy_order(targets: &[Target]) -> anyhow::Result<Vec<Vec<usize>>> {
     Ok(waves)
 }
 
+/// Each stack's dependencies among the stacks being deployed, by index.
+fn dependency_indices(targets: &[Target]) -> Vec<Vec<usize>> {
+    targets
+        .iter()
+        .map(|t| {
+            t.depends_on
+                .iter()
+                .filter_map(|d| targets.iter().position(|o| &o.app == d))
+                .collect()
+        })
+        .collect()
+}
+
 /// Dependencies that are not part of this deploy, as (stack, dependency).
 fn outside_dependencies(targets: &[Target]) -> Vec<(&str, &str)> {
     targets
@@ -349,7 +433,7 @@ fn outside_dependencies(targets: &[Target]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
+fn report(stack: &str, target: &Target, outcome: &DeployOutcome, err: &mut dyn Write) {
     let _ = match outcome {
         DeployOutcome::NoChanges { .. } => writeln!(err, "{stack}: no changes; nothing deployed"),
         DeployOutcome::Deployed {
@@ -377,7 +461,25 @@ fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
                 ids.join(" ")
             )
         }
+        DeployOutcome::UpdateRefused(refusals) => {
+            let _ = writeln!(err, "{stack}: refused, nothing deployed: AWS would fail this update part-way and roll it back");
+            for r in refusals {
+                let _ = writeln!(
+                    err,
+                    "  {} ({}): {}",
+                    r.logical_id, r.resource_type, r.problem
+                );
+                let _ = writeln!(err, "  = hint: {}", r.steps.join("; "));
+            }
+            Ok(())
+        }
         DeployOutcome::NotApproved(why) => writeln!(err, "{stack}: {why}"),
+        DeployOutcome::Rejected(rejected) => {
+            let mut rejected = rejected.clone();
+            target.locate(&mut rejected.validation);
+            let _ = writeln!(err, "{stack}: {rejected}");
+            writeln!(err, "  = hint: nothing was deployed; fix what CloudFormation names above and deploy again")
+        }
         DeployOutcome::Failed { status, causes } => {
             let _ = writeln!(err, "{stack}: failed, the stack is now {status}");
             for c in causes {
@@ -395,17 +497,41 @@ fn report(stack: &str, outcome: &DeployOutcome, err: &mut dyn Write) {
     };
 }
 
+/// Stacks with a change set requested that neither ended nor was executed:
+/// what an interrupted deploy may leave pending.
+fn pending_change_sets<'r>(
+    requests: &'r [DeployRequest],
+    runs: &Runs,
+    console: &Console,
+) -> Vec<&'r DeployRequest> {
+    let runs = runs.lock().expect("runs");
+    let (requested, executing) = (
+        console.change_sets.lock().expect("change sets"),
+        console.executing.lock().expect("executing"),
+    );
+    requests
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            !runs.contains_key(i) && requested.contains(&r.stack) && !executing.contains(&r.stack)
+        })
+        .map(|(_, r)| r)
+        .collect()
+}
+
 /// After Ctrl-C: change sets not yet executed are removed (and a new
-/// stack's empty shell); executing ones carry on in CloudFormation.
+/// stack's empty shell); executing ones carry on in CloudFormation. Each
+/// stack is told what was actually done, including a clean-up that failed.
 async fn stop_cleanly(
     cfn: &CloudFormation,
     requests: &[DeployRequest],
-    results: &Mutex<BTreeMap<usize, anyhow::Result<DeployOutcome>>>,
+    runs: &Runs,
     console: &Console,
     err: &mut dyn Write,
 ) {
-    let done: BTreeSet<usize> = results.lock().expect("results").keys().copied().collect();
+    let done: BTreeSet<usize> = runs.lock().expect("runs").keys().copied().collect();
     let executing = console.executing.lock().expect("executing").clone();
+    let requested = console.change_sets.lock().expect("change sets").clone();
     for (_, r) in requests
         .iter()
         .enumerate()
@@ -417,13 +543,22 @@ async fn stop_cleanly(
                 err,
                 "stopped watching {stack}; CloudFormation carries on with the deploy.\n  follow it: aws cloudformation describe-stack-events --stack-name {stack}\n  cancel it: aws cloudformation cancel-update-stack --stack-name {stack} (an update), or wait and `stackctl destroy` (a first deploy)"
             );
-        } else {
-            discard(cfn, stack, &r.change_set_name, true).await;
-            let _ = writeln!(
-                err,
-                "interrupted before {stack} was changed; its pending change set was removed"
-            );
+            continue;
         }
+        if !requested.contains(stack) {
+            let _ = writeln!(err, "interrupted before {stack} was changed; no change set had been requested, so there was nothing to remove");
+            continue;
+        }
+        let _ = match discard(cfn, stack, &r.change_set_name, true).await {
+            Cleanup::RemovedStack => writeln!(err, "interrupted before {stack} was changed; the new stack's empty shell (REVIEW_IN_PROGRESS) was deleted, and its change set with it"),
+            Cleanup::RemovedChangeSet => writeln!(err, "interrupted before {stack} was changed; its pending change set {} was removed", r.change_set_name),
+            Cleanup::NothingToRemove => writeln!(err, "interrupted before {stack} was changed; CloudFormation holds no change set {} for it, so there was nothing to remove", r.change_set_name),
+            Cleanup::Failed(why) => writeln!(
+                err,
+                "interrupted before {stack} was changed, but its change set could not be removed ({why}).\n  remove it: aws cloudformation delete-change-set --stack-name {stack} --change-set-name {}\n  (a new stack left in REVIEW_IN_PROGRESS: aws cloudformation delete-stack --stack-name {stack})",
+                r.change_set_name
+            ),
+        };
     }
 }
 
@@ -435,7 +570,12 @@ struct Console {
     started: Instant,
     /// Stacks whose change set has been sent for execution.
     executing: Mutex<BTreeSet<String>>,
+    /// Stacks for which a change set has been requested.
+    change_sets: Mutex<BTreeSet<String>>,
     prompt: Mutex<()>,
+    /// Template and stack-file places by stack name, to point
+    /// CloudFormation's findings at the stack files.
+    places: BTreeMap<String, (Value, Places)>,
 }
 
 impl Console {
@@ -448,7 +588,26 @@ impl Console {
             bars: Mutex::new(BTreeMap::new()),
             started: Instant::now(),
             executing: Mutex::new(BTreeSet::new()),
+            change_sets: Mutex::new(BTreeSet::new()),
             prompt: Mutex::new(()),
+            places: BTreeMap::new(),
+        }
+    }
+
+    /// A console that points findings about `targets` at their stack files.
+    fn locating(targets: &[Target]) -> Console {
+        let places = targets
+            .iter()
+            .map(|t| {
+                (
+                    t.deployment.stack_name.clone(),
+                    (t.template.clone(), t.places.clone()),
+                )
+            })
+            .collect();
+        Console {
+            places,
+            ..Console::new()
         }
     }
 
@@ -476,8 +635,13 @@ impl Observer for Console {
     }
 
     fn plan(&self, diff: &StackDiff) {
+        let mut diff = diff.clone();
+        if let Some((template, places)) = self.places.get(&diff.stack) {
+            diff.validation
+                .locate(|id, property| places.of(template, id, property));
+        }
         let mut text = Vec::new();
-        super::diff::print_human(diff, &mut text);
+        super::diff::print_human(&diff, &mut text);
         for l in String::from_utf8_lossy(&text).lines() {
             self.line(l);
         }
@@ -518,6 +682,13 @@ impl Observer for Console {
         } else {
             bar.set_message(message);
         }
+    }
+
+    fn creating_change_set(&self, stack: &str) {
+        self.change_sets
+            .lock()
+            .expect("change sets")
+            .insert(stack.to_string());
     }
 
     fn executing(&self, stack: &str) {
@@ -655,6 +826,8 @@ mod tests {
             app: app.into(),
             template: Value::Null,
             shipments: vec![],
+            places: Places::default(),
+            account_settings: false,
         }
     }
 
@@ -672,6 +845,45 @@ mod tests {
             vec![vec![2, 3, 4], vec![1], vec![0]]
         );
         assert_eq!(outside_dependencies(&targets), vec![("jobs", "elsewhere")]);
+        assert_eq!(
+            dependency_indices(&targets),
+            vec![vec![1, 3], vec![2], vec![], vec![], vec![]]
+        );
+    }
+
+    #[test]
+    fn the_account_settings_deploy_in_a_wave_before_the_stacks_whose_rest_apis_log() {
+        let logging = serde_json::json!({"Resources": {"ApiStage": {"Type": "AWS::ApiGateway::Stage", "Properties": {"AccessLogSetting": {"DestinationArn": "arn:l"}}}}});
+        let mut targets = vec![
+            target("web", &[]),
+            target("api", &["web"]),
+            target("ops", &[]),
+        ];
+        targets[1].template = logging.clone();
+        targets[2].template = logging;
+        let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
+        let settings = account_settings_target(&mut targets, &renderer)
+            .unwrap()
+            .expect("two stacks need it");
+        assert!(settings.account_settings && settings.deployment.termination_protection);
+        targets.push(settings);
+        assert_eq!(
+            deploy_order(&targets).unwrap(),
+            vec![vec![0, 3], vec![1, 2]]
+        );
+        assert_eq!(
+            dependency_indices(&targets),
+            vec![vec![], vec![0, 3], vec![3], vec![]],
+            "a failure to set them blocks only the stacks that need them"
+        );
+        let mut quiet = vec![target("web", &[])];
+        assert!(
+            account_settings_target(&mut quiet, &renderer)
+                .unwrap()
+                .is_none(),
+            "no stack needs it"
+        );
+        assert!(quiet[0].depends_on.is_empty());
     }
 
     #[test]

@@ -34,15 +34,22 @@ pub fn run(
     let Some(targets) = super::deploy::prepare(cli, &stacks, &args.env, err)? else {
         return Ok(exit::FAILURE);
     };
-    let templates: Vec<(String, Value, Vec<String>)> = targets
-        .into_iter()
-        .map(|t| {
-            (
-                super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name),
-                t,
-            )
+    let allowed: Vec<Vec<String>> = targets
+        .iter()
+        .map(|t| super::args::allowed_in(&args.allow_replace, &t.app, &t.deployment.stack_name))
+        .collect();
+    let account_settings = targets
+        .iter()
+        .find(|t| t.account_settings)
+        .map(|t| t.deployment.stack_name.clone());
+    let needed_by: Vec<String> = targets
+        .iter()
+        .filter(|t| {
+            t.depends_on
+                .iter()
+                .any(|d| Some(d) == account_settings.as_ref())
         })
-        .map(|(allowed, t)| (t.deployment.stack_name, t.template, allowed))
+        .map(|t| t.deployment.stack_name.clone())
         .collect();
     let diffs = runtime.block_on(async {
         let cfn = CloudFormation {
@@ -57,8 +64,18 @@ pub fn run(
                 .unwrap_or(0)
         );
         let mut diffs = Vec::new();
-        for (stack, template, allowed) in &templates {
-            diffs.push(diff_stack(&cfn, &store, stack, template, allowed, &change_set).await?);
+        for (t, allowed) in targets.iter().zip(&allowed) {
+            let mut d = diff_stack(
+                &cfn,
+                &store,
+                &t.deployment.stack_name,
+                &t.template,
+                allowed,
+                &change_set,
+            )
+            .await?;
+            t.locate(&mut d.validation);
+            diffs.push(d);
         }
         anyhow::Ok(diffs)
     })?;
@@ -68,7 +85,13 @@ pub fn run(
             OutputMode::Json => {
                 let _ = writeln!(out, "{}", to_json(d));
             }
-            OutputMode::Human => print_human(d, out),
+            OutputMode::Human => {
+                if account_settings.as_ref() == Some(&d.stack) {
+                    let state = account_settings_state(d, &needed_by);
+                    let _ = writeln!(out, "account settings ({}): {state}", d.stack);
+                }
+                print_human(d, out);
+            }
         }
     }
     Ok(if args.exit_code && any_change {
@@ -76,6 +99,19 @@ pub fn run(
     } else {
         exit::OK
     })
+}
+
+/// What a deploy would do to the account-settings stack, and why it is there.
+fn account_settings_state(d: &StackDiff, needed_by: &[String]) -> String {
+    let what = match (d.exists, d.changes.is_empty()) {
+        (false, _) => "would be created",
+        (true, true) => "up to date",
+        (true, false) => "would be updated",
+    };
+    format!(
+        "{what} (the API Gateway CloudWatch role of this account and region, which the REST API logs of {} need)",
+        needed_by.join(", ")
+    )
 }
 
 fn short(v: &Option<Value>) -> String {
@@ -138,8 +174,20 @@ pub(super) fn print_human(d: &StackDiff, out: &mut dyn Write) {
             );
         }
     }
+    for r in &d.update_refusals {
+        let _ = writeln!(
+            out,
+            "  ! refused: {} ({}): {}; a deploy refuses this",
+            r.logical_id, r.resource_type, r.problem
+        );
+        let _ = writeln!(out, "      instead: {}", r.steps.join("; "));
+    }
     for r in &d.data_loss {
         let _ = writeln!(out, "  ! data loss: {} ({}) would be {}; a deploy refuses this unless you pass --allow-replace {}", r.logical_id, r.resource_type, r.reason, r.logical_id);
+    }
+    // CloudFormation's own validation warnings (a non-empty bucket to delete…).
+    for line in d.validation.lines(&d.stack) {
+        let _ = writeln!(out, "  ! cloudformation: {line}");
     }
     // Grouped by resource, a few each: a new stack grants dozens.
     let mut by_resource: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -176,6 +224,17 @@ fn to_json(d: &StackDiff) -> Value {
         "exists": d.exists,
         "changes": d.changes,
         "data_loss": d.data_loss,
+        "update_refusals": d.update_refusals,
         "broadening": d.broadening.iter().map(|(id, g)| json!({"logical_id": id, "grant": g})).collect::<Vec<_>>(),
+        "validation": d.validation.findings.iter().map(|f| json!({
+            "severity": f.severity(d.validation.failed),
+            "validation": f.name,
+            "logical_id": f.resource(),
+            "resource_type": f.resource_type,
+            "path": f.path,
+            "property": f.property_path(),
+            "reason": f.reason,
+            "place": f.place,
+        })).collect::<Vec<_>>(),
     })
 }

@@ -4,9 +4,11 @@
 //! Pure: the deployed template and the new one in, changes out. The engine
 //! merges this with the change set CloudFormation computes (which knows the
 //! final word on replacement, but some services, and the emulator, return
-//! no property details); the guards in [`guard`] decide what may proceed.
+//! no property details); the guards in [`guard`] decide what may proceed,
+//! and [`update_rules`] refuses updates AWS would fail while applying them.
 
 pub mod guard;
+pub mod update_rules;
 
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -8,13 +8,14 @@
 
 use super::artifacts::{upload_reporting, ArtifactStore, Shipment};
 use super::stacks::{
-    merge_change_set, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackState, Stacks,
-    TemplateSource,
+    merge_change_set, CfnChange, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackState,
+    Stacks, TemplateSource,
 };
+use super::validation::Validation;
 use super::watch::{follow, root_causes, Pacing, Settled};
 use crate::diff::guard::{broadening, data_loss, Refusal, RequireApproval};
+use crate::diff::update_rules::{update_refusals, UpdateRefusal};
 use crate::diff::{diff_templates, ResourceChange};
-use anyhow::bail;
 use serde_json::{json, Value};
 
 /// What stackctl knows about one stack's pending changes.
@@ -25,6 +26,11 @@ pub struct StackDiff {
     pub changes: Vec<ResourceChange>,
     pub data_loss: Vec<Refusal>,
     pub broadening: Vec<(String, String)>,
+    /// Updates AWS would fail while applying them (a deploy refuses these).
+    pub update_refusals: Vec<UpdateRefusal>,
+    /// What CloudFormation's pre-deployment validation said about the
+    /// change set (warnings: a failing one stops before a diff is shown).
+    pub validation: Validation,
 }
 
 /// The answer to "go ahead?".
@@ -42,6 +48,9 @@ pub trait Observer: Sync {
     fn plan(&self, diff: &StackDiff);
     fn event(&self, stack: &str, event: &StackEvent);
     fn approve(&self, stack: &str, question: &str) -> Approval;
+    /// A change set is about to be requested: from here on an interrupted
+    /// deploy may have something in CloudFormation to remove.
+    fn creating_change_set(&self, stack: &str);
     /// The change set is about to be executed: from here on CloudFormation
     /// carries on even if stackctl stops.
     fn executing(&self, stack: &str);
@@ -77,13 +86,40 @@ pub enum DeployOutcome {
     },
     /// The data-loss guard refused; nothing was executed.
     Refused(Vec<Refusal>),
+    /// AWS would fail the update part-way; refused before any change set.
+    UpdateRefused(Vec<UpdateRefusal>),
     /// Approval was needed and not given; nothing was executed.
     NotApproved(String),
+    /// CloudFormation would not make the change set (its validation failed,
+    /// or the template is wrong); nothing was executed.
+    Rejected(ChangeSetRejected),
     /// CloudFormation failed and rolled back (or could not).
     Failed {
         status: String,
         causes: Vec<StackEvent>,
     },
+}
+
+/// A change set CloudFormation failed for a reason other than "no changes",
+/// with the validation results that say why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("CloudFormation rejected the change set for {stack}:{}", self.validation.lines(&self.stack).iter().map(|l| format!("\n  {l}")).collect::<String>())]
+pub struct ChangeSetRejected {
+    pub stack: String,
+    pub validation: Validation,
+}
+
+/// A stack in a state no deploy can start from, with what resolves it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StateRefusal {
+    #[error("{stack} is busy ({status}); wait for it to settle (`stackctl deploy --wait-busy` waits), or follow it with `aws cloudformation describe-stack-events --stack-name {stack}`")]
+    Busy { stack: String, status: String },
+    #[error("{stack} is in UPDATE_ROLLBACK_FAILED: a rollback could not finish ({reason}). Fix the cause, then finish the rollback with `aws cloudformation continue-update-rollback --stack-name {stack}` (add `--resources-to-skip LOGICAL_ID` for a resource that cannot roll back), and deploy again")]
+    UpdateRollbackFailed { stack: String, reason: String },
+    #[error("{stack} is in ROLLBACK_FAILED: its first deploy failed and could not be undone ({reason}). Remove what blocks the rollback, delete the stack with `aws cloudformation delete-stack --stack-name {stack}`, then deploy again")]
+    RollbackFailed { stack: String, reason: String },
+    #[error("{stack} is in DELETE_FAILED: a deletion could not finish ({reason}). Remove what blocks it and delete again with `aws cloudformation delete-stack --stack-name {stack}` (add `--retain-resources LOGICAL_ID` to keep a resource that cannot be deleted), then deploy again")]
+    DeleteFailed { stack: String, reason: String },
 }
 
 impl DeployOutcome {
@@ -117,21 +153,71 @@ pub async fn template_source<S: ArtifactStore>(
 
 /// Refuses a stack another operation is changing, or one stuck in a state
 /// only a person can resolve, with what to do about it.
-fn check_state(stack: &str, state: &StackState) -> anyhow::Result<()> {
+fn check_state(stack: &str, state: &StackState) -> Result<(), StateRefusal> {
+    let (stack, reason) = (
+        stack.to_string(),
+        state
+            .status_reason
+            .clone()
+            .unwrap_or_else(|| "no reason given".into()),
+    );
     if state.is_busy() {
-        bail!("{stack} is busy ({}); wait for it to settle (`stackctl deploy --wait-busy` waits), or follow it with `aws cloudformation describe-stack-events --stack-name {stack}`", state.status);
+        return Err(StateRefusal::Busy {
+            stack,
+            status: state.status.clone(),
+        });
     }
     match state.status.as_str() {
-        "UPDATE_ROLLBACK_FAILED" => bail!(
-            "{stack} is in UPDATE_ROLLBACK_FAILED: a rollback could not finish ({}). Fix the cause, then `aws cloudformation continue-update-rollback --stack-name {stack}`",
-            state.status_reason.as_deref().unwrap_or("no reason given")
-        ),
-        "ROLLBACK_FAILED" | "DELETE_FAILED" => bail!(
-            "{stack} is in {}: {}. Remove what blocks it and delete the stack (`stackctl destroy`), then deploy again",
-            state.status,
-            state.status_reason.as_deref().unwrap_or("no reason given")
-        ),
+        "UPDATE_ROLLBACK_FAILED" => Err(StateRefusal::UpdateRollbackFailed { stack, reason }),
+        "ROLLBACK_FAILED" => Err(StateRefusal::RollbackFailed { stack, reason }),
+        "DELETE_FAILED" => Err(StateRefusal::DeleteFailed { stack, reason }),
         _ => Ok(()),
+    }
+}
+
+/// What CloudFormation's validation said about a change set: read only when
+/// there is something to read (a failed change set, or a ready one with a
+/// status reason), so an ordinary deploy makes no extra call. A failure to
+/// read is kept and shown, never fatal: the change set's own verdict stands.
+async fn validation_of<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    change_set: &str,
+    failed: bool,
+    reason: Option<String>,
+) -> Validation {
+    if reason.is_none() && !failed {
+        return Validation {
+            change_set: change_set.to_string(),
+            ..Validation::default()
+        };
+    }
+    Validation::new(
+        change_set,
+        failed,
+        reason,
+        cfn.validation_results(stack, change_set, failed).await,
+    )
+}
+
+/// The change set's changes and warnings, or why CloudFormation rejected it
+/// (`None` for no changes).
+async fn read_outcome<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    id: &str,
+    outcome: ChangeSetOutcome,
+) -> Result<Option<(Vec<CfnChange>, Validation)>, ChangeSetRejected> {
+    match outcome {
+        ChangeSetOutcome::Ready { changes, note } => Ok(Some((
+            changes,
+            validation_of(cfn, stack, id, false, note).await,
+        ))),
+        ChangeSetOutcome::NoChanges => Ok(None),
+        ChangeSetOutcome::Failed(reason) => Err(ChangeSetRejected {
+            stack: stack.to_string(),
+            validation: validation_of(cfn, stack, id, true, Some(reason)).await,
+        }),
     }
 }
 
@@ -157,6 +243,7 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
         json!({})
     };
     let mut changes = diff_templates(&old, template);
+    let mut validation = Validation::default();
     if exists && old != *template {
         let source = template_source(store, stack, template).await?;
         let request = ChangeSetRequest {
@@ -167,15 +254,19 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
             tags: state.map(|s| s.tags).unwrap_or_default(),
         };
         let (id, outcome) = cfn.change_set(&request).await?;
-        let cleanup = cfn.delete_change_set(stack, &id).await;
-        match outcome {
-            ChangeSetOutcome::Ready(cfn_changes) => {
-                changes = merge_change_set(changes, &cfn_changes)
+        // Read before deleting: the results belong to the change set.
+        let read = read_outcome(cfn, stack, &id, outcome).await;
+        let cleanup = if id.is_empty() {
+            Ok(true)
+        } else {
+            cfn.delete_change_set(stack, &id).await
+        };
+        match read? {
+            Some((cfn_changes, warnings)) => {
+                changes = merge_change_set(changes, &cfn_changes);
+                validation = warnings;
             }
-            ChangeSetOutcome::NoChanges => changes.clear(),
-            ChangeSetOutcome::Failed(reason) => {
-                bail!("CloudFormation cannot make a change set for {stack}: {reason}")
-            }
+            None => changes.clear(),
         }
         cleanup?;
     }
@@ -184,7 +275,9 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
         exists,
         data_loss: data_loss(&changes, allowed),
         broadening: broadening(&old, template),
+        update_refusals: update_refusals(&old, template, &changes),
         changes,
+        validation,
     })
 }
 
@@ -259,13 +352,29 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
     if let Some(s) = state.as_ref().filter(|_| exists && old == r.template) {
         if same_tags(&s.tags, &r.tags) {
             if r.termination_protection && !s.termination_protection {
-                cfn.set_termination_protection(stack, true).await?;
-                observer.note(stack, "turned on termination protection");
+                protect(cfn, stack, observer).await;
             }
             return Ok(DeployOutcome::NoChanges {
                 outputs: s.outputs.clone(),
             });
         }
+    }
+
+    // An update AWS would start and then fail (and roll back): refused
+    // from the templates alone, before anything is uploaded or created.
+    let local = diff_templates(&old, &r.template);
+    let refused = update_refusals(&old, &r.template, &local);
+    if !refused.is_empty() {
+        observer.plan(&StackDiff {
+            stack: stack.to_string(),
+            exists,
+            data_loss: data_loss(&local, &r.allow_replace),
+            broadening: broadening(&old, &r.template),
+            update_refusals: refused.clone(),
+            changes: local,
+            validation: Validation::default(),
+        });
+        return Ok(DeployOutcome::UpdateRefused(refused));
     }
 
     // Packages the deployed template already runs are in the bucket (keys
@@ -296,37 +405,41 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         template: source,
         tags: r.tags.clone(),
     };
+    observer.creating_change_set(stack);
     let (id, outcome) = match cfn.change_set(&request).await {
         Ok(answer) => answer,
         Err(e) => {
-            discard(cfn, stack, &r.change_set_name, !exists).await;
+            discard_reporting(cfn, stack, &r.change_set_name, !exists, observer).await;
             return Err(e);
         }
     };
-    let cfn_changes = match outcome {
-        ChangeSetOutcome::Ready(c) => c,
-        ChangeSetOutcome::NoChanges => {
-            discard(cfn, stack, &id, !exists).await;
+    let (cfn_changes, validation) = match read_outcome(cfn, stack, &id, outcome).await {
+        Ok(Some(ready)) => ready,
+        Ok(None) => {
+            discard_reporting(cfn, stack, &id, !exists, observer).await;
             return Ok(DeployOutcome::NoChanges {
                 outputs: state.map(|s| s.outputs).unwrap_or_default(),
             });
         }
-        ChangeSetOutcome::Failed(reason) => {
-            discard(cfn, stack, &id, !exists).await;
-            bail!("CloudFormation refused the change set for {stack}: {reason}");
+        Err(rejected) => {
+            discard_reporting(cfn, stack, &id, !exists, observer).await;
+            return Ok(DeployOutcome::Rejected(rejected));
         }
     };
-    let changes = merge_change_set(diff_templates(&old, &r.template), &cfn_changes);
+    let changes = merge_change_set(local, &cfn_changes);
+    // The update rules were checked on the templates above.
     let diff = StackDiff {
         stack: stack.to_string(),
         exists,
         data_loss: data_loss(&changes, &r.allow_replace),
         broadening: broadening(&old, &r.template),
+        update_refusals: Vec::new(),
         changes,
+        validation,
     };
     observer.plan(&diff);
     if !diff.data_loss.is_empty() {
-        discard(cfn, stack, &id, !exists).await;
+        discard_reporting(cfn, stack, &id, !exists, observer).await;
         return Ok(DeployOutcome::Refused(diff.data_loss));
     }
     if r.require_approval
@@ -351,7 +464,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
             )),
         };
         if let Some(why) = refusal {
-            discard(cfn, stack, &id, !exists).await;
+            discard_reporting(cfn, stack, &id, !exists, observer).await;
             return Ok(DeployOutcome::NotApproved(why));
         }
     }
@@ -371,11 +484,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
     }
     let after = cfn.describe(stack).await?.unwrap_or_default();
     if r.termination_protection && !after.termination_protection {
-        // The deploy itself succeeded; a failure here is reported, not fatal.
-        match cfn.set_termination_protection(stack, true).await {
-            Ok(()) => observer.note(stack, "turned on termination protection"),
-            Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e:#}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
-        }
+        protect(cfn, stack, observer).await;
     }
     Ok(DeployOutcome::Deployed {
         status: settled.status,
@@ -384,19 +493,74 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
     })
 }
 
+/// Turns on termination protection. The stack itself is deployed (or was
+/// already), so a failure here is reported with the command, not fatal.
+async fn protect<C: Stacks>(cfn: &C, stack: &str, observer: &dyn Observer) {
+    match cfn.set_termination_protection(stack, true).await {
+        Ok(()) => observer.note(stack, "turned on termination protection"),
+        Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e:#}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
+    }
+}
+
+/// What removing a deploy's pending change set did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cleanup {
+    /// The stack was the empty REVIEW_IN_PROGRESS shell a first change set
+    /// makes; it was deleted, and its change sets with it.
+    RemovedStack,
+    RemovedChangeSet,
+    /// There was no such change set (or stack) to remove.
+    NothingToRemove,
+    /// CloudFormation could not be asked or refused; the change set may remain.
+    Failed(String),
+}
+
 /// Removes what a deploy that does not go ahead created: its change set,
 /// or, when the stack may be new (`maybe_new`) and is still the empty
-/// REVIEW_IN_PROGRESS shell a first change set makes, the stack itself
-/// (which takes its change sets with it). Best effort: it runs on paths
-/// that are already reporting a problem.
-pub async fn discard<C: Stacks>(cfn: &C, stack: &str, change_set: &str, maybe_new: bool) {
-    if maybe_new
-        && matches!(cfn.describe(stack).await, Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS")
-    {
-        let _ = cfn.delete_stack(stack).await;
-        return;
+/// REVIEW_IN_PROGRESS shell a first change set makes, the stack itself.
+/// Says what it did, so nobody is told of a removal that did not happen.
+pub async fn discard<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    change_set: &str,
+    maybe_new: bool,
+) -> Cleanup {
+    if maybe_new {
+        match cfn.describe(stack).await {
+            Err(e) => return Cleanup::Failed(format!("{e:#}")),
+            Ok(None) => return Cleanup::NothingToRemove,
+            Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS" => {
+                return match cfn.delete_stack(stack).await {
+                    Ok(()) => Cleanup::RemovedStack,
+                    Err(e) => Cleanup::Failed(format!("{e:#}")),
+                };
+            }
+            Ok(Some(_)) => {}
+        }
     }
-    let _ = cfn.delete_change_set(stack, change_set).await;
+    // The emulator's immediate "no changes" answer makes no change set.
+    if change_set.is_empty() {
+        return Cleanup::NothingToRemove;
+    }
+    match cfn.delete_change_set(stack, change_set).await {
+        Ok(true) => Cleanup::RemovedChangeSet,
+        Ok(false) => Cleanup::NothingToRemove,
+        Err(e) => Cleanup::Failed(format!("{e:#}")),
+    }
+}
+
+/// [`discard`] on a path that is already reporting something else: only a
+/// failure is worth a note, with the command that finishes the job.
+async fn discard_reporting<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    change_set: &str,
+    maybe_new: bool,
+    observer: &dyn Observer,
+) {
+    if let Cleanup::Failed(why) = discard(cfn, stack, change_set, maybe_new).await {
+        observer.note(stack, &format!("warning: the change set was not removed ({why}); remove it with `aws cloudformation delete-change-set --stack-name {stack} --change-set-name {change_set}`"));
+    }
 }
 
 /// What a destroy did.
@@ -435,7 +599,7 @@ pub async fn destroy_stack<C: Stacks>(
         return Ok(DestroyOutcome::Protected);
     }
     if state.is_busy() {
-        bail!(
+        anyhow::bail!(
             "{stack} is busy ({}); wait for it to settle before destroying it",
             state.status
         );

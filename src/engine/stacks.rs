@@ -1,6 +1,7 @@
 //! CloudFormation, behind the few calls stackctl makes, so scripted answers
 //! can drive every path (no changes, failed change sets, missing stacks).
 
+use super::validation::{Severity, Status, ValidationFinding};
 use crate::diff::{Action, Replacement};
 use anyhow::Context as _;
 use serde_json::Value;
@@ -73,7 +74,13 @@ pub struct CfnChange {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeSetOutcome {
-    Ready(Vec<CfnChange>),
+    /// Ready to execute. `note` is the change set's status reason, which
+    /// CloudFormation sets on a ready change set only when it has something
+    /// to say (validation warnings).
+    Ready {
+        changes: Vec<CfnChange>,
+        note: Option<String>,
+    },
     /// Nothing would change (real AWS: a FAILED change set saying so; the
     /// emulator: a ValidationError at creation).
     NoChanges,
@@ -111,11 +118,13 @@ pub trait Stacks {
         &self,
         request: &ChangeSetRequest,
     ) -> impl std::future::Future<Output = anyhow::Result<(String, ChangeSetOutcome)>> + Send;
+    /// Deletes a change set by id or name; `Ok(false)` when there is no such
+    /// change set.
     fn delete_change_set(
         &self,
         stack: &str,
         id: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    ) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
     fn execute_change_set(
         &self,
         stack: &str,
@@ -140,6 +149,15 @@ pub trait Stacks {
         stack: &str,
         on: bool,
     ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    /// The pre-deployment validation results of a change set (DescribeEvents),
+    /// every page; with `failed_only`, only the failed events CloudFormation
+    /// lists (the `FailedEvents` filter).
+    fn validation_results(
+        &self,
+        stack: &str,
+        change_set: &str,
+        failed_only: bool,
+    ) -> impl std::future::Future<Output = anyhow::Result<Vec<ValidationFinding>>> + Send;
 }
 
 /// Whether an error is AWS asking us to slow down (worth a pause and a retry).
@@ -354,7 +372,15 @@ impl Stacks for CloudFormation {
                 }
             };
             match status.as_str() {
-                "CREATE_COMPLETE" => return Ok((id, ChangeSetOutcome::Ready(changes))),
+                "CREATE_COMPLETE" => {
+                    return Ok((
+                        id,
+                        ChangeSetOutcome::Ready {
+                            changes,
+                            note: Some(reason).filter(|r| !r.trim().is_empty()),
+                        },
+                    ))
+                }
                 "FAILED" if means_no_changes(&reason) => {
                     return Ok((id, ChangeSetOutcome::NoChanges))
                 }
@@ -367,18 +393,25 @@ impl Stacks for CloudFormation {
         }
     }
 
-    async fn delete_change_set(&self, stack: &str, id: &str) -> anyhow::Result<()> {
-        if id.is_empty() {
-            return Ok(());
-        }
-        self.client
+    async fn delete_change_set(&self, stack: &str, id: &str) -> anyhow::Result<bool> {
+        match self
+            .client
             .delete_change_set()
             .change_set_name(id)
             .stack_name(stack)
             .send()
             .await
-            .map_err(|e| sdk_error("cannot delete the change set", e))?;
-        Ok(())
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .and_then(aws_sdk_cloudformation::error::ProvideErrorMetadata::code)
+                    == Some("ChangeSetNotFound") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("cannot delete the change set", e)),
+        }
     }
 
     async fn execute_change_set(&self, stack: &str, id: &str) -> anyhow::Result<()> {
@@ -490,6 +523,81 @@ impl Stacks for CloudFormation {
             })?;
         Ok(())
     }
+
+    async fn validation_results(
+        &self,
+        stack: &str,
+        change_set: &str,
+        failed_only: bool,
+    ) -> anyhow::Result<Vec<ValidationFinding>> {
+        use aws_sdk_cloudformation::types::EventFilter;
+        let filter = failed_only.then(|| EventFilter::builder().failed_events(true).build());
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .describe_events()
+                .stack_name(stack)
+                .change_set_name(change_set)
+                .set_filters(filter.clone())
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    sdk_error(
+                        &format!(
+                            "cannot read the validation results of the change set for {stack}"
+                        ),
+                        e,
+                    )
+                })?;
+            found.extend(
+                page.operation_events()
+                    .iter()
+                    .filter_map(validation_finding),
+            );
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+}
+
+/// A DescribeEvents event as a validation result; events of other kinds
+/// (progress, provisioning, hooks without a validation) are not.
+fn validation_finding(
+    e: &aws_sdk_cloudformation::types::OperationEvent,
+) -> Option<ValidationFinding> {
+    use aws_sdk_cloudformation::types::{EventType, HookFailureMode, ValidationStatus};
+    if e.validation_name().is_none() && e.event_type() != Some(&EventType::ValidationError) {
+        return None;
+    }
+    let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(String::from);
+    Some(ValidationFinding {
+        name: e.validation_name().unwrap_or_default().to_string(),
+        status: e.validation_status().map(|s| match s {
+            ValidationStatus::Failed => Status::Failed,
+            ValidationStatus::Skipped => Status::Skipped,
+            other => Status::Other(other.as_str().to_string()),
+        }),
+        mode: e.validation_failure_mode().and_then(|m| match m {
+            HookFailureMode::Fail => Some(Severity::Fail),
+            HookFailureMode::Warn => Some(Severity::Warn),
+            _ => None,
+        }),
+        logical_id: text(e.logical_resource_id()),
+        resource_type: text(e.resource_type()),
+        physical_id: text(e.physical_resource_id()),
+        path: text(e.validation_path()),
+        reason: e
+            .validation_status_reason()
+            .or(e.resource_status_reason())
+            .unwrap_or_default()
+            .to_string(),
+        place: None,
+    })
 }
 
 fn cfn_change(c: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {

@@ -146,16 +146,14 @@ impl Planner<'_> {
         }
     }
 
+    /// A REST API that logs needs the account's API Gateway CloudWatch role,
+    /// which is set outside the stack (see [`super::account`]).
     pub(super) fn apis(&mut self) {
-        let mut any_rest_logs = false;
         for (name, api) in &self.def.apis {
             let access_logs = api.access_logs.unwrap_or(true);
             match api.kind {
                 ApiKind::Http => self.http_api(name, api, access_logs),
-                ApiKind::Rest => {
-                    any_rest_logs |= access_logs;
-                    self.rest_api(name, api, access_logs);
-                }
+                ApiKind::Rest => self.rest_api(name, api, access_logs),
             }
             let id = logical_id(name, "Api");
             self.output(
@@ -163,10 +161,6 @@ impl Planner<'_> {
                 format!("Base URL of API {name}"),
                 sub(self.api_url_sub(name)),
             );
-        }
-        if any_rest_logs {
-            // REST stages can log only once the account has a CloudWatch role.
-            self.push("apigateway_account", Path::root().key("apis"), json!({}));
         }
     }
 

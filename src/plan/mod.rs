@@ -5,6 +5,7 @@
 //! fragments, each a template name and the view it renders; templates only
 //! place values. Planning is pure and assumes a definition that validated.
 
+pub mod account;
 mod compute;
 mod data;
 mod edge;

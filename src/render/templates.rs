@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 /// Every built-in template, by kind.
 pub const BUILTIN_TEMPLATES: [(&str, &str); 20] = [
     (
-        "amplify_app",
-        include_str!("../../templates/amplify_app.yaml"),
+        "account_settings",
+        include_str!("../../templates/account_settings.yaml"),
     ),
     (
-        "apigateway_account",
-        include_str!("../../templates/apigateway_account.yaml"),
+        "amplify_app",
+        include_str!("../../templates/amplify_app.yaml"),
     ),
     (
         "cloudfront_distribution",

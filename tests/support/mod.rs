@@ -128,7 +128,9 @@ pub fn render_stack(dir: &str, stack: &str, env: &str) -> String {
     .unwrap_or_else(|(_, d)| panic!("{stack} does not parse: {d:?}"));
     let renderer = Renderer::new(&TemplateSet::builtin()).expect("templates compile");
     match render_environment(&source, env, &renderer, &Default::default()).expect("renders") {
-        Outcome::Rendered { template, warnings } => {
+        Outcome::Rendered {
+            template, warnings, ..
+        } => {
             assert!(
                 warnings.is_empty(),
                 "{stack} ({env}) has warnings: {warnings:#?}"
@@ -148,6 +150,7 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 #[allow(dead_code)]
+pub mod fake_cloudformation;
 pub mod moto;
 #[allow(dead_code)]
 pub mod readback;
