@@ -523,3 +523,73 @@ async fn two_new_indexes_on_one_table_are_refused_before_any_change_set() {
         diff.update_refusals
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_allowed_replacement_under_the_same_table_name_is_refused_and_its_change_set_removed() {
+    use aws_sdk_cloudformation::types::{
+        RequiresRecreation, ResourceAttribute, ResourceChangeDetail, ResourceTargetDefinition,
+    };
+    let old = shop(&[]);
+    let mut new = old.clone();
+    new["Resources"]["OrdersTable"]["Properties"]["KeySchema"] =
+        json!([{"AttributeName": "orderId", "KeyType": "HASH"}]);
+    let detail = ResourceChangeDetail::builder()
+        .target(
+            ResourceTargetDefinition::builder()
+                .attribute(ResourceAttribute::Properties)
+                .name("KeySchema")
+                .requires_recreation(RequiresRecreation::Always)
+                .build(),
+        )
+        .build();
+    let replaced = ResourceChange::builder()
+        .action(ChangeAction::Modify)
+        .logical_resource_id("OrdersTable")
+        .resource_type("AWS::DynamoDB::Table")
+        .replacement(Replacement::True)
+        .details(detail)
+        .build();
+    let describe = mock!(Client::describe_stacks).then_output(|| {
+        DescribeStacksOutput::builder()
+            .stacks(stack(
+                SHOP,
+                SHOP_ID,
+                StackStatus::UpdateComplete,
+                false,
+                &[("app".into(), "shop".into())],
+            ))
+            .build()
+    });
+    let (get, create, set, execute, delete) = (
+        deployed(&old),
+        creates_change_set(SHOP, ChangeSetType::Update),
+        ready(vec![replaced]),
+        ok_execute(),
+        ok_delete_change_set(),
+    );
+    let cfn = engine(&[&describe, &get, &create, &set, &execute, &delete]);
+    let mut r = shop_request(new);
+    r.allow_replace = vec!["OrdersTable".into()];
+    let outcome = deploy_stack(&cfn, &Store::default(), &r, &Recorder::default())
+        .await
+        .unwrap();
+    let DeployOutcome::UpdateRefused(refusals) = outcome else {
+        panic!("expected a refusal, got {outcome:?}")
+    };
+    assert_eq!(
+        (refusals[0].logical_id.as_str(), refusals[0].rule),
+        ("OrdersTable", UpdateRule::FixedNameReplacement)
+    );
+    assert!(
+        refusals[0]
+            .problem
+            .contains("keeps its fixed name `shop-orders-prod` (TableName)"),
+        "{}",
+        refusals[0].problem
+    );
+    assert_eq!(
+        (create.num_calls(), execute.num_calls(), delete.num_calls()),
+        (1, 0, 1),
+        "the change set is removed, never executed"
+    );
+}

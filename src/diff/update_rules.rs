@@ -13,6 +13,15 @@
 //!   `GlobalSecondaryIndexes`). Changing an index's key schema or
 //!   projection is a delete and a create: two operations. Throughput,
 //!   contributor insights and warm throughput update in place.
+//! - No replacement of a resource with a fixed physical name under the same
+//!   name: "If you specify a name, you cannot perform updates that require
+//!   replacement of this resource. ... If you must replace the resource,
+//!   specify a new name" (CloudFormation user guide, "Name type").
+//!   CloudFormation creates the replacement before deleting the original,
+//!   and the name is taken, so the update fails ("CloudFormation cannot
+//!   update a stack when a custom-named resource requires replacing").
+//!   Checked on CloudFormation's replacement verdict (True only), so in a
+//!   deploy it runs once the change set is known.
 
 use super::{Action, Replacement, ResourceChange};
 use serde::Serialize;
@@ -23,7 +32,26 @@ use serde_json::{Map, Value};
 #[serde(rename_all = "snake_case")]
 pub enum UpdateRule {
     OneIndexPerTableUpdate,
+    FixedNameReplacement,
 }
+
+/// The property that gives each type stackctl emits a fixed physical name
+/// (the "Name type" properties of the CloudFormation user guide).
+pub const NAME_PROPERTIES: [(&str, &str); 13] = [
+    ("AWS::CloudWatch::Alarm", "AlarmName"),
+    ("AWS::CloudWatch::Dashboard", "DashboardName"),
+    ("AWS::DynamoDB::Table", "TableName"),
+    ("AWS::IAM::Role", "RoleName"),
+    ("AWS::KMS::Alias", "AliasName"),
+    ("AWS::Lambda::Function", "FunctionName"),
+    ("AWS::Logs::LogGroup", "LogGroupName"),
+    ("AWS::S3::Bucket", "BucketName"),
+    ("AWS::SNS::Topic", "TopicName"),
+    ("AWS::Scheduler::Schedule", "Name"),
+    ("AWS::Scheduler::ScheduleGroup", "Name"),
+    ("AWS::SecretsManager::Secret", "Name"),
+    ("AWS::WAFv2::WebACL", "Name"),
+];
 
 /// An update AWS would refuse, and how to get there instead.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,7 +83,51 @@ pub fn update_refusals(old: &Value, new: &Value, changes: &[ResourceChange]) -> 
                 &new["Resources"][&c.logical_id],
             )
         })
+        .chain(
+            changes
+                .iter()
+                .filter_map(|c| fixed_name_replacement(c, old, new)),
+        )
         .collect()
+}
+
+/// A resource CloudFormation will replace while its fixed name stays.
+fn fixed_name_replacement(c: &ResourceChange, old: &Value, new: &Value) -> Option<UpdateRefusal> {
+    if c.action != Action::Modify || c.replacement != Some(Replacement::True) {
+        return None;
+    }
+    let (_, property) = NAME_PROPERTIES
+        .iter()
+        .find(|(t, _)| *t == c.resource_type)?;
+    let pointer = format!("/Resources/{}/Properties/{property}", c.logical_id);
+    let name = old
+        .pointer(&pointer)
+        .filter(|n| new.pointer(&pointer) == Some(*n))?;
+    let causes: Vec<&str> = c
+        .properties
+        .iter()
+        .filter(|p| p.replacement != Replacement::False)
+        .map(|p| p.path.as_str())
+        .collect();
+    let because = if causes.is_empty() {
+        String::new()
+    } else {
+        format!(" because {} changes", causes.join(", "))
+    };
+    let name = name
+        .as_str()
+        .map_or_else(|| name.to_string(), |n| format!("`{n}`"));
+    Some(UpdateRefusal {
+        logical_id: c.logical_id.clone(),
+        resource_type: c.resource_type.clone(),
+        rule: UpdateRule::FixedNameReplacement,
+        problem: format!(
+            "would be replaced{because}, but keeps its fixed name {name} ({property}); CloudFormation creates the replacement before deleting the original, so the name is taken and the update fails"
+        ),
+        steps: vec![format!(
+            "give it a new name ({property}) in the same deploy, so the replacement can exist next to the original, or remove it in one deploy and add it back in the next"
+        )],
+    })
 }
 
 /// The index operations one table update would make: (created, deleted,
@@ -279,6 +351,41 @@ mod tests {
             refusals(&table("id", &[]), &table("orderId", &many)).is_empty(),
             "a new key schema replaces the table"
         );
+    }
+
+    #[test]
+    fn a_replacement_under_the_same_fixed_name_is_refused_and_a_renamed_one_is_not() {
+        let function = |name: &str, package: &str| json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": name, "PackageType": package}}}});
+        let old = function("shop-orders", "Zip");
+        let new = function("shop-orders", "Image");
+        let changes = diff_templates(&old, &new);
+        assert_eq!(
+            changes[0].replacement,
+            Some(Replacement::True),
+            "PackageType is create-only"
+        );
+        let r = update_refusals(&old, &new, &changes);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].rule, UpdateRule::FixedNameReplacement);
+        assert!(r[0].problem.starts_with("would be replaced because PackageType changes, but keeps its fixed name `shop-orders` (FunctionName)"), "{}", r[0].problem);
+        let renamed = function("shop-orders-v2", "Image");
+        assert!(update_refusals(&old, &renamed, &diff_templates(&old, &renamed)).is_empty());
+        // Only a certain replacement: CloudFormation decides a conditional one while it runs.
+        let mut conditional = diff_templates(&old, &new);
+        conditional[0].replacement = Some(Replacement::Conditional);
+        assert!(update_refusals(&old, &new, &conditional).is_empty());
+    }
+
+    #[test]
+    fn every_name_property_is_a_property_of_its_type() {
+        for (type_name, property) in NAME_PROPERTIES {
+            let schema = crate::resource_schema::schema(type_name)
+                .unwrap_or_else(|| panic!("{type_name} is not a type stackctl emits"));
+            assert!(
+                schema.root["properties"].get(property).is_some(),
+                "{type_name} has no property {property}"
+            );
+        }
     }
 
     #[test]

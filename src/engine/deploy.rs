@@ -86,7 +86,8 @@ pub enum DeployOutcome {
     },
     /// The data-loss guard refused; nothing was executed.
     Refused(Vec<Refusal>),
-    /// AWS would fail the update part-way; refused before any change set.
+    /// AWS would fail the update part-way; refused before execution (before
+    /// any change set, where the templates alone tell).
     UpdateRefused(Vec<UpdateRefusal>),
     /// Approval was needed and not given; nothing was executed.
     NotApproved(String),
@@ -427,13 +428,13 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         }
     };
     let changes = merge_change_set(local, &cfn_changes);
-    // The update rules were checked on the templates above.
+    // Again with CloudFormation's replacement verdicts, which some rules need.
     let diff = StackDiff {
         stack: stack.to_string(),
         exists,
         data_loss: data_loss(&changes, &r.allow_replace),
         broadening: broadening(&old, &r.template),
-        update_refusals: Vec::new(),
+        update_refusals: update_refusals(&old, &r.template, &changes),
         changes,
         validation,
     };
@@ -441,6 +442,10 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
     if !diff.data_loss.is_empty() {
         discard_reporting(cfn, stack, &id, !exists, observer).await;
         return Ok(DeployOutcome::Refused(diff.data_loss));
+    }
+    if !diff.update_refusals.is_empty() {
+        discard_reporting(cfn, stack, &id, !exists, observer).await;
+        return Ok(DeployOutcome::UpdateRefused(diff.update_refusals));
     }
     if r.require_approval
         .needs_approval(&diff.changes, &diff.broadening)
