@@ -10,9 +10,11 @@
 mod support;
 
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
-use support::moto::{Moto, MOTO};
+use support::moto::Moto;
+use support::readback::{inspect, Deployed, INSPECTED};
 use support::{ensure, repo_root, ZIGBUILD};
 
 const SEEDS: [&str; 4] = [
@@ -117,32 +119,12 @@ impl Project {
     }
 }
 
-/// Each resource as its own service reports it (see `support/inspect_aws.py`).
-fn inspect(moto: &Moto, wanted: &[(String, String)]) -> Vec<Value> {
-    let python = ensure(&MOTO).with_file_name("python");
-    let out = Command::new(python)
-        .arg(repo_root().join("tests/support/inspect_aws.py"))
-        .arg(moto.endpoint())
-        .arg(serde_json::to_string(wanted).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 async fn cloudformation(moto: &Moto) -> aws_sdk_cloudformation::Client {
     aws_sdk_cloudformation::Client::new(&moto.sdk_config().await)
 }
 
-/// (type, physical id) of every resource of a stack of the kinds inspected.
-async fn stack_resources(
+/// (logical id, type, physical id) of every resource ListStackResources lists.
+async fn all_resources(
     cfn: &aws_sdk_cloudformation::Client,
     stack: &str,
 ) -> Vec<(String, String, String)> {
@@ -161,27 +143,33 @@ async fn stack_resources(
                 r.physical_resource_id().unwrap_or_default().to_string(),
             )
         })
-        .filter(|(_, t, _)| {
-            [
-                "AWS::DynamoDB::Table",
-                "AWS::Lambda::Function",
-                "AWS::IAM::Role",
-                "AWS::Logs::LogGroup",
-                "AWS::S3::Bucket",
-            ]
-            .contains(&t.as_str())
-        })
         .collect()
 }
 
-fn key_schema(t: &Value) -> Vec<Value> {
-    t["KeySchema"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| json!([k["AttributeName"], k["KeyType"]]))
+/// (logical id, type, physical id) of every resource of the kinds `inspect_aws.py` reads.
+async fn stack_resources(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+) -> Vec<(String, String, String)> {
+    all_resources(cfn, stack)
+        .await
+        .into_iter()
+        .filter(|(_, t, _)| INSPECTED.contains(&t.as_str()))
         .collect()
 }
+
+/// Resource types the emulator does not create, reviewed: moto has no service
+/// for them, so a reference to one gets a stand-in value of the real shape
+/// (`scripts/emulator/cfn_types/stand_ins.py`). A type the seeds emit that is
+/// neither created nor listed here fails the test until it is reviewed.
+const NOT_CREATED_BY_THE_EMULATOR: [(&str, &str); 3] = [
+    ("AWS::Amplify::App", "moto has no Amplify service"),
+    ("AWS::Amplify::Branch", "moto has no Amplify service"),
+    (
+        "AWS::CloudFront::ResponseHeadersPolicy",
+        "moto's CloudFront has no response headers policies",
+    ),
+];
 
 #[tokio::test]
 async fn the_four_seeds_deploy_and_exist_as_declared() {
@@ -218,17 +206,13 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
         &["cloud-platform-dev", "fleet-console-dev"],
     )
     .await;
+    let (mut declared_total, mut skipped) =
+        (0, std::collections::BTreeMap::<String, Vec<String>>::new());
     for seed in SEEDS {
         let stack = format!("{seed}-dev");
         assert!(
             stderr.contains(&format!("{stack}: CREATE_COMPLETE")),
             "{stderr}"
-        );
-        assert!(
-            outputs[&stack]["StackKeyArn"]
-                .as_str()
-                .is_some_and(|a| a.starts_with("arn:aws:kms:")),
-            "{stack} outputs: {outputs}"
         );
         let template = project.template(&moto, seed, "dev");
         let resources = template["Resources"].as_object().unwrap();
@@ -238,110 +222,123 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
                 .any(|r| r["Type"] == "AWS::ApiGateway::Account"),
             "{stack} leaves the account setting to stackctl"
         );
-        let manifest = project.manifest(seed, "dev");
-        let deployed = stack_resources(&cfn, &stack).await;
-        let wanted: Vec<(String, String)> = deployed
-            .iter()
-            .map(|(_, t, p)| (t.clone(), p.clone()))
-            .collect();
-        let found = inspect(&moto, &wanted);
-        let mut seen_types = std::collections::BTreeMap::<String, usize>::new();
-        for ((logical, ty, physical), report) in deployed.iter().zip(&found) {
-            assert_eq!(
-                report["exists"], true,
-                "{stack}: {logical} ({ty}) {physical} does not exist: {report}"
-            );
-            *seen_types.entry(ty.clone()).or_default() += 1;
-            let declared = &resources[logical.as_str()]["Properties"];
-            match ty.as_str() {
-                "AWS::DynamoDB::Table" => {
-                    assert_eq!(
-                        report["keys"],
-                        json!(key_schema(declared)),
-                        "{stack}: {logical} keys"
-                    );
-                    let mut indexes: Vec<&str> = declared["GlobalSecondaryIndexes"]
-                        .as_array()
-                        .map(|g| g.iter().map(|i| i["IndexName"].as_str().unwrap()).collect())
-                        .unwrap_or_default();
-                    indexes.sort();
-                    assert_eq!(
-                        report["indexes"],
-                        json!(indexes),
-                        "{stack}: {logical} indexes"
-                    );
-                }
-                "AWS::Lambda::Function" => {
-                    let key = declared["Code"]["S3Key"].as_str().unwrap();
-                    let artifact = manifest["artifacts"]
-                        .as_object()
-                        .unwrap()
-                        .values()
-                        .find(|a| a["key"] == key)
-                        .unwrap_or_else(|| panic!("{logical}: {key} is not in the manifest"));
-                    assert_eq!(
-                        report["code_sha256"], artifact["code_sha256"],
-                        "{stack}: {logical} runs exactly the built package"
-                    );
-                    assert_eq!(
-                        report["memory"], declared["MemorySize"],
-                        "{stack}: {logical} memory"
-                    );
-                }
-                "AWS::IAM::Role" => {
-                    let declared_actions: std::collections::BTreeSet<String> = declared["Policies"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
-                        .flat_map(|s| match &s["Action"] {
-                            Value::Array(a) => a
-                                .iter()
-                                .map(|x| x.as_str().unwrap().to_string())
-                                .collect::<Vec<_>>(),
-                            v => vec![v.as_str().unwrap().to_string()],
-                        })
-                        .collect();
-                    let live_actions: std::collections::BTreeSet<String> = report["policies"]
-                        .as_object()
-                        .unwrap()
-                        .values()
-                        .flat_map(|d| d["Statement"].as_array().unwrap().clone())
-                        .flat_map(|s| match &s["Action"] {
-                            Value::Array(a) => a
-                                .iter()
-                                .map(|x| x.as_str().unwrap().to_string())
-                                .collect::<Vec<_>>(),
-                            v => vec![v.as_str().unwrap().to_string()],
-                        })
-                        .collect();
-                    assert_eq!(
-                        live_actions, declared_actions,
-                        "{stack}: {logical} grants exactly the declared actions"
-                    );
-                    assert!(
-                        !live_actions.iter().any(|a| a.ends_with(":*")),
-                        "{stack}: {logical} has no wildcard action"
-                    );
-                }
-                _ => {}
+        let listed = all_resources(&cfn, &stack).await;
+        let deployed = Deployed {
+            stack: stack.clone(),
+            template: &template,
+            resources: listed
+                .iter()
+                .map(|(l, t, p)| (l.clone(), (t.clone(), p.clone())))
+                .collect(),
+        };
+        for (logical, resource) in resources {
+            if !deployed.resources.contains_key(logical) {
+                skipped
+                    .entry(resource["Type"].as_str().unwrap().to_string())
+                    .or_default()
+                    .push(format!("{stack}:{logical}"));
             }
         }
-        let declared_count = |ty: &str| resources.values().filter(|r| r["Type"] == ty).count();
-        for ty in [
-            "AWS::DynamoDB::Table",
-            "AWS::Lambda::Function",
-            "AWS::IAM::Role",
-            "AWS::Logs::LogGroup",
-        ] {
+        declared_total += resources.len();
+
+        // Outputs: exactly the template's, each resolved to a real value.
+        let stack_outputs = outputs[&stack]
+            .as_object()
+            .unwrap_or_else(|| panic!("{stack} has no outputs: {outputs}"));
+        let declared_outputs: BTreeSet<&String> =
+            template["Outputs"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            stack_outputs.keys().collect::<BTreeSet<_>>(),
+            declared_outputs,
+            "{stack}: the deployed outputs are the template's"
+        );
+        for (key, value) in stack_outputs {
+            let value = value.as_str().unwrap();
+            assert!(
+                !value.is_empty() && !value.contains("emulated") && !value.contains("${"),
+                "{stack}: output {key} is a real value: {value:?}"
+            );
+            let source = &template["Outputs"][key]["Value"];
+            if let Some(target) = source["Ref"].as_str() {
+                assert_eq!(
+                    value,
+                    deployed.physical(target),
+                    "{stack}: output {key} is {target}'s id"
+                );
+            }
+        }
+        assert!(
+            stack_outputs["StackKeyArn"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("arn:aws:kms:")),
+            "{stack} outputs: {outputs}"
+        );
+        let pool = deployed
+            .resources
+            .iter()
+            .find(|(_, (t, _))| t == "AWS::Cognito::UserPool")
+            .map(|(l, _)| deployed.physical(l))
+            .unwrap();
+        assert!(
+            pool.starts_with("us-east-1_"),
+            "{stack}: a user pool id has the real shape: {pool}"
+        );
+        assert_eq!(
+            stack_outputs["UserPoolId"],
+            json!(pool),
+            "{stack}: the UserPoolId output is the pool's id"
+        );
+
+        // Every resource of an inspected kind, read back through its service.
+        let manifest = project.manifest(seed, "dev");
+        let inspected: Vec<&String> = deployed
+            .resources
+            .iter()
+            .filter(|(_, (t, _))| INSPECTED.contains(&t.as_str()))
+            .map(|(l, _)| l)
+            .collect();
+        let found = inspect(
+            &moto,
+            &inspected
+                .iter()
+                .map(|l| deployed.inspect_id(l))
+                .collect::<Vec<_>>(),
+        );
+        let mut seen_types = std::collections::BTreeMap::<&str, usize>::new();
+        for (logical, report) in inspected.iter().zip(&found) {
+            deployed.check(logical, report, &manifest);
+            *seen_types
+                .entry(deployed.resources[*logical].0.as_str())
+                .or_default() += 1;
+        }
+        for ty in INSPECTED {
+            let declared = resources.values().filter(|r| r["Type"] == ty).count();
             assert_eq!(
                 seen_types.get(ty).copied().unwrap_or(0),
-                declared_count(ty),
+                declared,
                 "{stack}: every {ty} exists"
             );
         }
         eprintln!("{stack}: {seen_types:?} verified");
     }
+    let reviewed: BTreeSet<&str> = NOT_CREATED_BY_THE_EMULATOR
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(
+        skipped.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        reviewed,
+        "resource types the emulator does not create (review new ones): {skipped:#?}"
+    );
+    let count: usize = skipped.values().map(Vec::len).sum();
+    eprintln!(
+        "not created by the emulator: {count} of {declared_total} resources ({:.1}%): {skipped:?}",
+        100.0 * count as f64 / declared_total as f64
+    );
+    assert!(
+        count * 10 < declared_total,
+        "the emulator creates at least 90% of the seeds' resources"
+    );
 }
 
 /// The account-settings stack exists once, holds the API Gateway
@@ -604,7 +601,7 @@ async fn redeploy_diff_change_and_destroy() {
     assert!(
         stderr.contains("refused, nothing deployed")
             && stderr.contains(
-                "UsersTable (AWS::DynamoDB::Table) would be replaced because KeySchema changes"
+                "UsersTable (AWS::DynamoDB::Table) would be possibly replaced (Conditional) because KeySchema changes"
             )
             && stderr.contains("--allow-replace guitar-collection-dev:UsersTable"),
         "{stderr}"
@@ -672,6 +669,19 @@ async fn destroy_keeps_the_data_it_must() {
     );
     let before = stack_resources(&cfn, stack).await;
     let template = project.template(&moto, seed, "staging");
+    let deployed = Deployed {
+        stack: stack.into(),
+        template: &template,
+        resources: all_resources(&cfn, stack)
+            .await
+            .into_iter()
+            .map(|(l, t, p)| (l, (t, p)))
+            .collect(),
+    };
+    let wanted: Vec<(String, String)> = before
+        .iter()
+        .map(|(l, _, _)| deployed.inspect_id(l))
+        .collect();
     let retained: Vec<&(String, String, String)> = before
         .iter()
         .filter(|(l, _, _)| template["Resources"][l.as_str()]["DeletionPolicy"] == "Retain")
@@ -696,13 +706,7 @@ async fn destroy_keeps_the_data_it_must() {
             "{logical} listed as retained: {stderr}"
         );
     }
-    let found = inspect(
-        &moto,
-        &before
-            .iter()
-            .map(|(_, t, p)| (t.clone(), p.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let found = inspect(&moto, &wanted);
     for ((logical, ty, _), report) in before.iter().zip(&found) {
         let kept = retained.iter().any(|(l, _, _)| l == logical);
         assert_eq!(
@@ -736,5 +740,326 @@ async fn destroy_keeps_the_data_it_must() {
     assert!(
         stderr.contains("does not exist; nothing to destroy"),
         "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_prod_deploy_retains_data_and_is_protected() {
+    let moto = Moto::start();
+    let project = Project::new();
+    let cfn = cloudformation(&moto).await;
+    let (seed, stack) = ("cloud-platform", "cloud-platform-prod");
+    let (_, stderr) = project.succeed(
+        &moto,
+        &[
+            "deploy",
+            "--env",
+            "prod",
+            "--require-approval",
+            "never",
+            seed,
+        ],
+    );
+    assert!(
+        stderr.contains(&format!("{stack}: CREATE_COMPLETE"))
+            && stderr.contains("turned on termination protection"),
+        "{stderr}"
+    );
+    let described = cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.stacks()[0].enable_termination_protection(),
+        Some(true),
+        "the prod stack is protected"
+    );
+
+    // Stateful resources are retained and, where the service has it, protected from deletion.
+    let template = project.template(&moto, seed, "prod");
+    let deployed = Deployed {
+        stack: stack.into(),
+        template: &template,
+        resources: all_resources(&cfn, stack)
+            .await
+            .into_iter()
+            .map(|(l, t, p)| (l, (t, p)))
+            .collect(),
+    };
+    for (logical, resource) in template["Resources"].as_object().unwrap() {
+        let stateful = [
+            "AWS::DynamoDB::Table",
+            "AWS::S3::Bucket",
+            "AWS::Cognito::UserPool",
+            "AWS::KMS::Key",
+            "AWS::SecretsManager::Secret",
+            "AWS::Logs::LogGroup",
+        ]
+        .contains(&resource["Type"].as_str().unwrap());
+        if stateful {
+            assert_eq!(
+                resource["DeletionPolicy"], "Retain",
+                "{logical} is retained in prod"
+            );
+            assert_eq!(
+                resource["UpdateReplacePolicy"], "Retain",
+                "{logical} is retained on replacement in prod"
+            );
+        }
+    }
+    let protected: Vec<&String> = deployed
+        .resources
+        .iter()
+        .filter(|(_, (t, _))| t == "AWS::DynamoDB::Table" || t == "AWS::Cognito::UserPool")
+        .map(|(l, _)| l)
+        .collect();
+    let found = inspect(
+        &moto,
+        &protected
+            .iter()
+            .map(|l| deployed.inspect_id(l))
+            .collect::<Vec<_>>(),
+    );
+    for (logical, report) in protected.iter().zip(&found) {
+        match deployed.resources[*logical].0.as_str() {
+            "AWS::DynamoDB::Table" => {
+                assert_eq!(report["deletion_protection"], true, "{logical}: {report}")
+            }
+            _ => assert_eq!(
+                report["deletion_protection"], "ACTIVE",
+                "{logical}: {report}"
+            ),
+        }
+    }
+
+    // destroy is refused while termination protection is on, and says how to lift it.
+    let out = project.stackctl(&moto, &["destroy", "--env", "prod", "--yes", seed]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("termination protection")
+            && stderr.contains("update-termination-protection"),
+        "{stderr}"
+    );
+    assert_eq!(
+        cfn.describe_stacks()
+            .stack_name(stack)
+            .send()
+            .await
+            .unwrap()
+            .stacks()[0]
+            .stack_status()
+            .unwrap()
+            .as_str(),
+        "CREATE_COMPLETE",
+        "nothing was deleted"
+    );
+    // CloudFormation itself refuses too (the emulator implements it as AWS does).
+    let refused = cfn
+        .delete_stack()
+        .stack_name(stack)
+        .send()
+        .await
+        .expect_err("DeleteStack of a protected stack");
+    assert!(
+        format!(
+            "{}",
+            aws_sdk_cloudformation::error::DisplayErrorContext(&refused)
+        )
+        .contains("cannot be deleted while TerminationProtection is enabled"),
+        "{refused:?}"
+    );
+}
+
+/// Creates a stack from a small template through a change set, as stackctl
+/// does: the change set's refusal, or the stack's final status and the
+/// reasons of its failed events.
+async fn deploy_template(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+    template: Value,
+) -> Result<(String, Vec<String>), String> {
+    use aws_sdk_cloudformation::types::ChangeSetType;
+    let show = |e: &dyn std::error::Error| {
+        format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(e))
+    };
+    cfn.create_change_set()
+        .stack_name(stack)
+        .change_set_name("c1")
+        .change_set_type(ChangeSetType::Create)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .map_err(|e| show(&e))?;
+    cfn.execute_change_set()
+        .stack_name(stack)
+        .change_set_name("c1")
+        .send()
+        .await
+        .map_err(|e| show(&e))?;
+    let status = cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap()
+        .stacks()[0]
+        .stack_status()
+        .unwrap()
+        .as_str()
+        .to_string();
+    let events = cfn
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    let reasons = events
+        .stack_events()
+        .iter()
+        .filter(|e| {
+            e.resource_status()
+                .is_some_and(|s| s.as_str().ends_with("_FAILED"))
+        })
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e.logical_resource_id().unwrap_or_default(),
+                e.resource_status_reason().unwrap_or_default()
+            )
+        })
+        .collect();
+    Ok((status, reasons))
+}
+
+async fn outputs_of(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let described = cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    described.stacks()[0]
+        .outputs()
+        .iter()
+        .map(|o| {
+            (
+                o.output_key().unwrap().to_string(),
+                o.output_value().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The launcher's patches do what they claim and no more (scripts/emulator/moto_server.py).
+#[tokio::test]
+async fn the_emulator_launcher_patches_only_what_it_claims() {
+    let moto = Moto::start();
+    let cfn = cloudformation(&moto).await;
+    let pool = json!({"Type": "AWS::Cognito::UserPool", "Properties": {"UserPoolName": "p"}});
+
+    // A GetAtt typo fails the change set, on a type moto models and on one the launcher adds.
+    for (name, resource, attribute) in [
+        ("typo-moto", json!({"Type": "AWS::SNS::Topic"}), "TopicArnn"),
+        ("typo-added", pool.clone(), "PoolArn"),
+    ] {
+        let template = json!({"Resources": {"R": resource}, "Outputs": {"O": {"Value": {"Fn::GetAtt": ["R", attribute]}}}});
+        let refused = deploy_template(&cfn, name, template)
+            .await
+            .expect_err("a GetAtt typo is refused");
+        assert!(refused.contains(&format!("Template error: resource R does not support attribute type {attribute} in Fn::GetAtt")), "{refused}");
+        let in_sub = json!({"Resources": {"R": resource, "T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::Sub": format!("${{R.{attribute}}}")}}}}});
+        assert!(
+            deploy_template(&cfn, &format!("{name}-sub"), in_sub)
+                .await
+                .is_err_and(|e| e.contains("does not support attribute type")),
+            "also inside Fn::Sub"
+        );
+    }
+
+    // An output that cannot be resolved fails the operation instead of vanishing:
+    // a client made without a secret has no ClientSecret.
+    let template = json!({"Resources": {"Pool": pool, "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}, "GenerateSecret": false}}},
+        "Outputs": {"ClientId": {"Value": {"Ref": "Client"}}, "Secret": {"Value": {"Fn::GetAtt": ["Client", "ClientSecret"]}}}});
+    let (status, reasons) = deploy_template(&cfn, "unresolved-output", template)
+        .await
+        .unwrap();
+    assert_eq!(status, "CREATE_FAILED", "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("Output Secret cannot be resolved")),
+        "{reasons:?}"
+    );
+
+    // The MOCK-integration patch applies to MOCK integrations only: an AWS_PROXY
+    // integration without a Uri still fails, naming the method.
+    let api = json!({"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api"}});
+    let method = |integration: Value| json!({"Type": "AWS::ApiGateway::Method", "Properties": {"RestApiId": {"Ref": "Api"}, "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]}, "HttpMethod": "OPTIONS", "AuthorizationType": "NONE", "Integration": integration}});
+    let mock = json!({"Resources": {"Api": api, "Preflight": method(json!({"Type": "MOCK", "RequestTemplates": {"application/json": "{\"statusCode\": 200}"}}))}});
+    assert_eq!(
+        deploy_template(&cfn, "mock", mock).await.unwrap().0,
+        "CREATE_COMPLETE"
+    );
+    let proxy = json!({"Resources": {"Api": api, "Proxy": method(json!({"Type": "AWS_PROXY"}))}});
+    let (status, reasons) = deploy_template(&cfn, "proxy-without-uri", proxy)
+        .await
+        .unwrap();
+    assert_eq!(status, "CREATE_FAILED", "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.starts_with("Proxy: ")),
+        "the method is named as the cause: {reasons:?}"
+    );
+
+    // Stand-ins (types moto has no service for) have the real shapes and stay the same.
+    let template = json!({"Resources": {"App": {"Type": "AWS::Amplify::App", "Properties": {"Name": "site"}}, "Branch": {"Type": "AWS::Amplify::Branch", "Properties": {"AppId": {"Fn::GetAtt": ["App", "AppId"]}, "BranchName": "main"}}},
+        "Outputs": {"Ref": {"Value": {"Ref": "App"}}, "AppId": {"Value": {"Fn::GetAtt": ["App", "AppId"]}}, "Domain": {"Value": {"Fn::GetAtt": ["App", "DefaultDomain"]}}, "Branch": {"Value": {"Ref": "Branch"}}}});
+    assert_eq!(
+        deploy_template(&cfn, "stand-ins", template)
+            .await
+            .unwrap()
+            .0,
+        "CREATE_COMPLETE"
+    );
+    let out = outputs_of(&cfn, "stand-ins").await;
+    let app_id = &out["AppId"];
+    assert!(
+        app_id.len() == 14
+            && app_id.starts_with('d')
+            && app_id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+        "{out:?}"
+    );
+    assert_eq!(
+        out["Ref"],
+        format!("arn:aws:amplify:us-east-1:123456789012:apps/{app_id}")
+    );
+    assert_eq!(out["Domain"], format!("{app_id}.amplifyapp.com"));
+    assert_eq!(
+        out["Branch"],
+        format!("arn:aws:amplify:us-east-1:123456789012:apps/{app_id}/branches/main")
+    );
+    assert!(
+        all_resources(&cfn, "stand-ins").await.is_empty(),
+        "a stand-in is not listed as a resource"
+    );
+
+    // A reference to a type that is neither created nor stood in for fails, naming it.
+    let template = json!({"Resources": {"Pipe": {"Type": "AWS::Pipes::Pipe", "Properties": {}}}, "Outputs": {"Pipe": {"Value": {"Ref": "Pipe"}}}});
+    let (status, reasons) = deploy_template(&cfn, "no-stand-in", template)
+        .await
+        .unwrap();
+    assert_eq!(status, "CREATE_FAILED");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("does not create AWS::Pipes::Pipe")),
+        "{reasons:?}"
     );
 }

@@ -1,28 +1,46 @@
-"""moto's server (pinned 5.2.5) with six of its CloudFormation gaps closed,
-so a stackctl template deploys to it as it does to AWS. Each fix is the
-smallest change that makes moto follow the CloudFormation documentation;
+"""moto's server (pinned 5.2.5) with its CloudFormation gaps closed, so a
+stackctl template deploys to it as it does to AWS and creates what it
+declares. Each fix makes moto follow the CloudFormation documentation;
 stackctl itself is never told it talks to an emulator.
 
-1. AWS::KMS::Key Tags arrive in CloudFormation's shape (Key/Value), but
+1. Types moto's CloudFormation skips although moto has their service
+   (Cognito, API Gateway v2 and parts of v1, CloudFront, WAFv2, CloudWatch
+   alarms, SNS subscriptions, Scheduler, Secrets Manager, bucket policies,
+   Lambda aliases) are created, updated and deleted through that service's
+   own moto backend (cfn_types/: identity.py, apis.py, edge.py,
+   operations.py), and Ref
+   and Fn::GetAtt return the values the service made.
+2. Types moto has no service for (Amplify, CloudFront response headers
+   policies) are not created; a Ref or Fn::GetAtt to one returns a
+   stand-in of the real shape (cfn_types/stand_ins.py). A reference to any other
+   uncreated type fails the operation. ListStackResources lists only what
+   exists (moto lists a blank row for each skipped resource).
+3. A template's Fn::GetAtt must name an attribute its resource type has
+   (CloudFormation's resource schemas), else the change set is refused with
+   CloudFormation's message, for every type, created or not.
+4. ExecuteChangeSet: Outputs are computed (moto never computes them for
+   stacks made through change sets); an output or resource that fails
+   makes the stack CREATE_FAILED or UPDATE_FAILED with an event naming the
+   cause, as DescribeStackEvents shows it on AWS (moto would answer HTTP 500
+   or drop the output). The emulator does not roll back.
+5. Termination protection: UpdateTerminationProtection is implemented
+   (moto lacks it) and DeleteStack refuses a protected stack.
+6. AWS::KMS::Key Tags arrive in CloudFormation's shape (Key/Value), but
    moto hands them to the KMS API that expects TagKey/TagValue: HTTP 500.
-   A KeyPolicy written as a JSON object (as the resource reference allows)
-   is stored as a dict and a later DescribeKey fails: stored as JSON text.
-2. Stacks made through change sets never get their Outputs computed: the
-   stack's template is replaced after execution but its outputs are not.
-3. Types moto does not model (CloudFront, API Gateway v2, Cognito …) are
-   skipped, but a GetAtt on one of them (`${SiteDistribution.DomainName}`
-   in a CORS rule) then fails the whole stack as "undefined resource": it
-   resolves to a stand-in `{logicalid}-{attribute}.emulated.invalid`, and a
-   Ref to one to `{logicalid}-emulated` (moto would drop the value).
-   An Output moto still cannot resolve is left out instead of failing
-   DescribeStacks with HTTP 500 (moto already does this for Ref).
-4. DependsOn is ignored when moto creates a resource, so an API Gateway
+   A KeyPolicy written as a JSON object is stored as JSON text (moto keeps
+   the dict and a later DescribeKey fails). An AWS::Logs::LogGroup's
+   KmsKeyId is kept (moto dropped it). An AWS::Lambda::Version answers
+   Ref (its ARN) and Fn::GetAtt Version and FunctionArn (moto: neither).
+7. DependsOn is ignored when moto creates a resource, so an API Gateway
    Deployment is made before the Methods it depends on and fails with
    "The REST API doesn't contain any methods": dependencies come first.
-5. An AWS::ApiGateway::Method with a MOCK integration (a CORS preflight)
+   Deletion goes in reverse dependency order (moto's set order deletes a
+   bucket before its policy, and the policy's deletion then fails).
+8. An AWS::ApiGateway::Method with a MOCK integration (a CORS preflight)
    has no IntegrationHttpMethod or Uri, as the reference allows; moto
-   requires both (KeyError, HTTP 500): they default to none.
-6. moto's CloudFormation backend is not thread-safe, and the server is
+   requires both (KeyError, HTTP 500): for MOCK integrations only, they
+   default to none.
+9. moto's CloudFormation backend is not thread-safe, and the server is
    threaded: two stacks deployed at once ("OrderedDict mutated during
    iteration") fail with HTTP 500. Its stack calls run one at a time.
 
@@ -30,14 +48,246 @@ Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server
 """
 
 import json
+import os
+import re
 import sys
 import threading
 
-from moto.cloudformation import models as cfn_models
-from moto.cloudformation import parsing as cfn_parsing
-from moto.apigateway import models as apigateway_models
-from moto.kms import models as kms_models
-from moto.server import main
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from moto.apigateway import models as apigateway_models  # noqa: E402
+from moto.awslambda import models as lambda_models  # noqa: E402
+from moto.cloudformation import models as cfn_models  # noqa: E402
+from moto.cloudformation import parsing as cfn_parsing  # noqa: E402
+from moto.cloudformation import responses as cfn_responses  # noqa: E402
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError  # noqa: E402
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.kms import models as kms_models  # noqa: E402
+from moto.logs import models as logs_models  # noqa: E402
+from moto.server import main  # noqa: E402
+
+from cfn_types import apis, edge, identity, operations  # noqa: E402,F401 - imported for the types they define
+from cfn_types.service_resource import ServiceResource, schema_attributes  # noqa: E402
+from cfn_types.stand_ins import STAND_INS, StandIn  # noqa: E402
+
+# -- 1. types created through their service's backend -------------------------
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+ADDED_TYPES = {cls.TYPE: cls for cls in _all_subclasses(ServiceResource) if cls.TYPE}
+_moto_model_map = cfn_parsing.get_model_map
+
+
+def _model_map_with_added_types():
+    return {**_moto_model_map(), **ADDED_TYPES}
+
+
+cfn_parsing.get_model_map = _model_map_with_added_types
+
+# -- 2. stand-ins for types without a service; only existing resources listed --
+
+_clean_json = cfn_parsing.clean_json
+
+
+def _uncreated(resources_map, name):
+    return name in resources_map._resource_json_map and resources_map.get(name) is None
+
+
+def _stand_in_value(resources_map, name, attribute):
+    resource_type = resources_map._resource_json_map[name]["Type"]
+    make = STAND_INS.get(resource_type)
+    if make is None:
+        raise ValidationError(name, message=f"the emulator does not create {resource_type} and has no stand-in for it, so {name}.{attribute} cannot be resolved (scripts/emulator/cfn_types/stand_ins.py)")
+    values = make(StandIn(resources_map, name, _clean_json_with_stand_ins))
+    if attribute not in values:
+        raise ValidationError(name, message=f"Template error: resource {name} does not support attribute type {attribute} in Fn::GetAtt")
+    return values[attribute]
+
+
+def _clean_json_with_stand_ins(resource_json, resources_map):
+    if isinstance(resource_json, dict) and "Fn::GetAtt" in resource_json:
+        target = resource_json["Fn::GetAtt"]
+        name, attribute = target.split(".", 1) if isinstance(target, str) else target
+        if _uncreated(resources_map, name):
+            return _stand_in_value(resources_map, name, attribute)
+    if isinstance(resource_json, dict) and isinstance(resource_json.get("Ref"), str) and _uncreated(resources_map, resource_json["Ref"]):
+        return _stand_in_value(resources_map, resource_json["Ref"], "Ref")
+    return _clean_json(resource_json, resources_map)
+
+
+cfn_parsing.clean_json = _clean_json_with_stand_ins
+
+
+def _existing_resources(self):
+    """What was created; listing a stack creates nothing (moto's lazy map
+    would try again to create what failed)."""
+    made = self.resource_map._parsed_resources
+    return [made[n] for n in self.resource_map._resource_json_map if made.get(n) is not None and not isinstance(made[n], str)]
+
+
+cfn_models.Stack.stack_resources = property(_existing_resources)
+
+# -- 3. Fn::GetAtt names an attribute of its type ------------------------------
+
+_SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
+def _get_atts(node, sub_variables=()):
+    """Every (resource, attribute) a template fragment reads with Fn::GetAtt,
+    including `${Resource.Attribute}` inside Fn::Sub."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _get_atts(item, sub_variables)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::GetAtt":
+                yield tuple(value.split(".", 1)) if isinstance(value, str) else (value[0], value[1])
+            elif key == "Fn::Sub":
+                text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
+                for reference in _SUB_REFERENCE.findall(text):
+                    if "." in reference and reference.split(".", 1)[0] not in variables:
+                        yield tuple(reference.split(".", 1))
+                yield from _get_atts(variables)
+            else:
+                yield from _get_atts(value)
+
+
+def _check_get_atts(template_text):
+    template = cfn_models.Stack.parse_template(template_text) if isinstance(template_text, str) else template_text
+    resources = (template or {}).get("Resources") or {}
+    for name, attribute in _get_atts({"Resources": resources, "Outputs": (template or {}).get("Outputs") or {}}):
+        if name not in resources:
+            raise ValidationError(name, message=f"Template error: instance of Fn::GetAtt references undefined resource {name}")
+        known = schema_attributes(resources[name]["Type"])
+        if known is not None and attribute not in known:
+            raise ValidationError(name, message=f"Template error: resource {name} does not support attribute type {attribute} in Fn::GetAtt")
+
+
+_create_change_set = cfn_models.CloudFormationBackend.create_change_set
+
+
+def _create_change_set_checked(self, stack_name, change_set_name, template, *args, **kwargs):
+    _check_get_atts(template)
+    return _create_change_set(self, stack_name, change_set_name, template, *args, **kwargs)
+
+
+cfn_models.CloudFormationBackend.create_change_set = _create_change_set_checked
+
+# -- 4. ExecuteChangeSet computes outputs; a failure fails the stack -----------
+
+
+class ResourceFailed(Exception):
+    def __init__(self, logical_id, resource_type, reason):
+        super().__init__(reason)
+        self.logical_id, self.resource_type, self.reason = logical_id, resource_type, reason
+
+
+def _failing_as_resource(operation):
+    """Wraps moto's create/update of one resource so a failure names it."""
+
+    def call(logical_id, resource_json, *args, **kwargs):
+        try:
+            return operation(logical_id, resource_json, *args, **kwargs)
+        except ResourceFailed:
+            raise
+        except Exception as e:  # noqa: BLE001 - any failure of the service is the resource's
+            message = getattr(e, "message", None) or getattr(e, "description", None) or str(e) or type(e).__name__
+            raise ResourceFailed(logical_id, resource_json.get("Type", ""), f"{type(e).__name__}: {message}") from e
+
+    return call
+
+
+cfn_parsing.parse_and_create_resource = _failing_as_resource(cfn_parsing.parse_and_create_resource)
+cfn_parsing.parse_and_update_resource = _failing_as_resource(cfn_parsing.parse_and_update_resource)
+
+
+class ResolvedOutputs(dict):
+    """The outputs that did resolve, after one did not (no exports)."""
+
+    exports = []
+
+
+def _resolve_outputs(stack):
+    """Every output's value, or the first that cannot be resolved."""
+    output_map = stack._create_output_map()
+    resolved = ResolvedOutputs()
+    for key in output_map.outputs:
+        try:
+            output = output_map[key]
+        except Exception as e:  # noqa: BLE001 - moto raises many kinds here
+            stack.output_map = resolved
+            return f"Output {key} cannot be resolved: {getattr(e, 'message', None) or e}"
+        if output is not None and output.value is None:
+            stack.output_map = resolved
+            return f"Output {key} resolves to no value"
+        if output is not None:
+            resolved[key] = output
+    stack.output_map = output_map
+    return None
+
+
+def _add_event(stack, logical_id, physical_id, resource_type, status, reason):
+    stack.events.append(cfn_models.Event(stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id, physical_resource_id=physical_id, resource_type=resource_type, resource_status=status, resource_status_reason=reason, resource_properties=None))
+
+
+def _execute_change_set(self, change_set_name, stack_name=None):
+    change_set = self.describe_change_set(change_set_name)
+    stack = self.stacks[change_set.stack_id]
+    kind = change_set.change_set_type
+    stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
+    stack.template = change_set.template
+    stack._parse_template()
+    failure = None
+    try:
+        change_set.apply()
+    except ResourceFailed as e:
+        _add_event(stack, e.logical_id, "", e.resource_type, f"{kind}_FAILED", e.reason)
+        failure = f"The following resource(s) failed to {kind.lower()}: [{e.logical_id}]. The emulator does not roll back."
+    except Exception as e:  # noqa: BLE001 - e.g. a resource that could not be removed
+        failure = f"{type(e).__name__}: {getattr(e, 'message', None) or e}. The emulator does not roll back."
+    if failure is None:
+        failure = _resolve_outputs(stack)
+    if failure is None:
+        stack._add_stack_event(f"{kind}_COMPLETE")
+        stack.status = f"{kind}_COMPLETE"
+        change_set.execution_status = "EXECUTE_COMPLETE"
+    else:
+        stack._add_stack_event(f"{kind}_FAILED", resource_status_reason=failure)
+        stack.status = f"{kind}_FAILED"
+        change_set.execution_status = "EXECUTE_FAILED"
+
+
+cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set
+
+# -- 5. termination protection -------------------------------------------------
+
+
+def _update_termination_protection(self):
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection")
+    return ActionResult({"StackId": stack.stack_id})
+
+
+cfn_responses.CloudFormationResponse.update_termination_protection = _update_termination_protection
+
+_delete_stack = cfn_models.CloudFormationBackend.delete_stack
+
+
+def _delete_stack_unless_protected(self, name_or_stack_id):
+    for stack in self.stacks.values():
+        if name_or_stack_id in (stack.name, stack.stack_id) and stack.enable_termination_protection:
+            raise ValidationError(name_or_stack_id, message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
+    return _delete_stack(self, name_or_stack_id)
+
+
+cfn_models.CloudFormationBackend.delete_stack = _delete_stack_unless_protected
+
+# -- 6. KMS key tags and policy; log group key --------------------------------------------------
 
 _create_key = kms_models.Key.create_from_cloudformation_json.__func__
 
@@ -52,48 +302,46 @@ def _create_key_from_template(cls, resource_name, cloudformation_json, account_i
 
 kms_models.Key.create_from_cloudformation_json = classmethod(_create_key_from_template)
 
-_execute_change_set = cfn_models.CloudFormationBackend.execute_change_set
+_create_log_group = logs_models.LogGroup.create_from_cloudformation_json.__func__
 
 
-def _execute_change_set_with_outputs(self, change_set_name, stack_name=None):
-    _execute_change_set(self, change_set_name, stack_name)
-    for stack in list(self.stacks.values()):
-        if stack.name == stack_name or stack.stack_id == stack_name:
-            stack._parse_template()
-            stack.output_map = stack._create_output_map()
+def _create_log_group_with_key(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """moto's log group reads its key as CreateLogGroup's `kmsKeyId`, but
+    CloudFormation passes `KmsKeyId`: the key was silently dropped."""
+    properties = dict(cloudformation_json["Properties"])
+    if "KmsKeyId" in properties:
+        properties["kmsKeyId"] = properties.pop("KmsKeyId")
+    return _create_log_group(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
 
 
-cfn_models.CloudFormationBackend.execute_change_set = _execute_change_set_with_outputs
+logs_models.LogGroup.create_from_cloudformation_json = classmethod(_create_log_group_with_key)
 
-_clean_json = cfn_parsing.clean_json
-
-
-def _clean_json_with_stand_ins(resource_json, resources_map):
-    if isinstance(resource_json, dict) and "Fn::GetAtt" in resource_json:
-        name, attribute = resource_json["Fn::GetAtt"][0], resource_json["Fn::GetAtt"][1]
-        if resources_map.get(name) is None and name in resources_map._resource_json_map:
-            return f"{name}-{attribute}.emulated.invalid".lower()
-    if isinstance(resource_json, dict) and isinstance(resource_json.get("Ref"), str):
-        name = resource_json["Ref"]
-        if name in resources_map._resource_json_map and resources_map.get(name) is None:
-            return f"{name}-emulated".lower()
-    return _clean_json(resource_json, resources_map)
+_create_version = lambda_models.LambdaVersion.create_from_cloudformation_json.__func__
 
 
-cfn_parsing.clean_json = _clean_json_with_stand_ins
-
-_create_method = apigateway_models.Method.create_from_cloudformation_json.__func__
-
-
-def _create_method_with_optional_integration_fields(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-    integration = cloudformation_json.get("Properties", {}).get("Integration")
-    if isinstance(integration, dict):
-        integration.setdefault("IntegrationHttpMethod", None)
-        integration.setdefault("Uri", None)
-    return _create_method(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+def _create_version_with_arn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """moto's AWS::Lambda::Version answers no Fn::GetAtt and has no physical
+    id; the reference documents Ref as the version's ARN and the attributes
+    Version and FunctionArn."""
+    version = _create_version(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    function = lambda_models.lambda_backends[account_id][region_name].get_function(cloudformation_json["Properties"]["FunctionName"])
+    version.function_arn = function.function_arn
+    version.physical_resource_id = f"{function.function_arn}:{version.version}"
+    return version
 
 
-apigateway_models.Method.create_from_cloudformation_json = classmethod(_create_method_with_optional_integration_fields)
+def _version_attribute(self, name):
+    if name == "Version":
+        return str(self.version)
+    if name == "FunctionArn":
+        return self.function_arn
+    raise UnformattedGetAttTemplateException()
+
+
+lambda_models.LambdaVersion.create_from_cloudformation_json = classmethod(_create_version_with_arn)
+lambda_models.LambdaVersion.get_cfn_attribute = _version_attribute
+
+# -- 7. DependsOn order ----------------------------------------------------------
 
 _get_resource = cfn_parsing.ResourceMap.__getitem__
 
@@ -109,17 +357,75 @@ def _get_resource_after_its_dependencies(self, key):
 
 cfn_parsing.ResourceMap.__getitem__ = _get_resource_after_its_dependencies
 
-_output = cfn_parsing.OutputMap.__getitem__
+
+def _references(node, names):
+    """The resources a template fragment refers to (Ref, Fn::GetAtt, Fn::Sub)."""
+    if isinstance(node, list):
+        return set().union(*(_references(n, names) for n in node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = set()
+    for key, value in node.items():
+        if key == "Ref" and value in names:
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            target = value.split(".", 1)[0] if isinstance(value, str) else value[0]
+            found |= {target} & names
+        elif key == "Fn::Sub":
+            text = value if isinstance(value, str) else value[0]
+            found |= {r.split(".", 1)[0] for r in _SUB_REFERENCE.findall(text)} & names
+            found |= _references(value if isinstance(value, list) else [], names)
+        else:
+            found |= _references(value, names)
+    return found
 
 
-def _output_or_nothing(self, key):
-    try:
-        return _output(self, key)
-    except Exception:  # noqa: BLE001 - moto raises many kinds here; the output is simply unknown
-        return None
+def _delete_in_reverse_dependency_order(self):
+    """CloudFormation deletes a resource only after everything that refers
+    to it (a bucket policy before its bucket, a route before its API); moto
+    deletes in set order and retries, so a child whose parent went first
+    (a bucket policy of a deleted bucket) fails the deletion."""
+    resources = self._resource_json_map
+    names = set(resources)
+    depends = {n: _references(r.get("Properties"), names) | set([r["DependsOn"]] if isinstance(r.get("DependsOn"), str) else r.get("DependsOn") or []) for n, r in resources.items()}
+    order, seen = [], set()
+
+    def visit(name):
+        if name not in seen:
+            seen.add(name)
+            for dependency in sorted(depends[name]):
+                visit(dependency)
+            order.append(name)
+
+    for name in sorted(names):
+        visit(name)
+    for name in reversed(order):
+        if resources[name].get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"):
+            continue
+        resource = self._parsed_resources.get(name)
+        if resource is not None and not isinstance(resource, str):
+            self._delete_resource(resource, resources[name])
+            self._parsed_resources.pop(name)
 
 
-cfn_parsing.OutputMap.__getitem__ = _output_or_nothing
+cfn_parsing.ResourceMap.delete = _delete_in_reverse_dependency_order
+
+# -- 8. MOCK integrations ----------------------------------------------------------
+
+_create_method = apigateway_models.Method.create_from_cloudformation_json.__func__
+
+
+def _create_method_with_mock_integration(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    integration = cloudformation_json.get("Properties", {}).get("Integration")
+    if isinstance(integration, dict) and integration.get("Type") == "MOCK":
+        integration.setdefault("IntegrationHttpMethod", None)
+        integration.setdefault("Uri", None)
+    return _create_method(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+
+apigateway_models.Method.create_from_cloudformation_json = classmethod(_create_method_with_mock_integration)
+
+# -- 9. one stack call at a time ---------------------------------------------------
 
 _one_at_a_time = threading.RLock()
 
@@ -132,7 +438,7 @@ def _serialised(method):
     return call
 
 
-for _name in ["create_stack", "update_stack", "delete_stack", "create_change_set", "execute_change_set", "delete_change_set", "describe_stacks", "describe_stack_events", "list_stack_resources", "get_template", "describe_change_set"]:
+for _name in ["create_stack", "update_stack", "delete_stack", "create_change_set", "execute_change_set", "delete_change_set", "describe_stacks", "describe_stack_events", "list_stack_resources", "describe_stack_resources", "get_template", "describe_change_set"]:
     setattr(cfn_models.CloudFormationBackend, _name, _serialised(getattr(cfn_models.CloudFormationBackend, _name)))
 
 if __name__ == "__main__":

@@ -152,3 +152,5 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 #[allow(dead_code)]
 pub mod fake_cloudformation;
 pub mod moto;
+#[allow(dead_code)]
+pub mod readback;
