@@ -82,24 +82,39 @@ fn nulls(template: &Value) -> Vec<Finding> {
         .collect()
 }
 
-fn find_nulls(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+/// Walks the whole template; a path is spelled out only where a null is.
+fn find_nulls<'v>(value: &'v Value, path: &mut Vec<Step<'v>>, out: &mut Vec<Vec<String>>) {
     match value {
-        Value::Null => out.push(path.clone()),
+        Value::Null => out.push(path.iter().map(Step::to_string).collect()),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(i.to_string());
+                path.push(Step::Index(i));
                 find_nulls(item, path, out);
                 path.pop();
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                path.push(k.clone());
+                path.push(Step::Key(k));
                 find_nulls(v, path, out);
                 path.pop();
             }
         }
         _ => {}
+    }
+}
+
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+impl std::fmt::Display for Step<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Key(k) => f.write_str(k),
+            Step::Index(i) => write!(f, "{i}"),
+        }
     }
 }
 

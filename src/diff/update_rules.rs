@@ -22,6 +22,9 @@
 //!   update a stack when a custom-named resource requires replacing").
 //!   Checked on CloudFormation's replacement verdict (True only), so in a
 //!   deploy it runs once the change set is known.
+//! - A user pool's existing attributes stay as they are: Cognito adds custom
+//!   attributes (AddCustomAttributes) but refuses to change or remove one
+//!   ("Existing schema attributes cannot be modified or deleted").
 
 use super::{Action, Replacement, ResourceChange};
 use serde::Serialize;
@@ -33,6 +36,7 @@ use serde_json::{Map, Value};
 pub enum UpdateRule {
     OneIndexPerTableUpdate,
     FixedNameReplacement,
+    UserPoolAttributesAreFixed,
 }
 
 /// The property that gives each type stackctl emits a fixed physical name
@@ -88,7 +92,82 @@ pub fn update_refusals(old: &Value, new: &Value, changes: &[ResourceChange]) -> 
                 .iter()
                 .filter_map(|c| fixed_name_replacement(c, old, new)),
         )
+        .chain(
+            changes
+                .iter()
+                .filter(updated)
+                .filter(|c| c.resource_type == "AWS::Cognito::UserPool")
+                .filter_map(|c| {
+                    user_pool_attributes_kept(
+                        &c.logical_id,
+                        &old["Resources"][&c.logical_id],
+                        &new["Resources"][&c.logical_id],
+                    )
+                }),
+        )
         .collect()
+}
+
+/// Amazon Cognito keeps a user pool's attributes for its life: new custom
+/// attributes can be added (AddCustomAttributes), but an existing attribute
+/// can be neither changed nor removed, and the update fails with
+/// "Existing schema attributes cannot be modified or deleted"
+/// (InvalidParameterException). The pool is not replaced, so only the
+/// update fails.
+fn user_pool_attributes_kept(id: &str, before: &Value, after: &Value) -> Option<UpdateRefusal> {
+    let attributes = |pool: &Value| -> Option<Map<String, Value>> {
+        match pool.pointer("/Properties/Schema") {
+            None => Some(Map::new()),
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|a| Some((a.get("Name")?.as_str()?.to_string(), a.clone())))
+                .collect(),
+            // An intrinsic (`Fn::If`…) cannot be judged from the template.
+            Some(_) => None,
+        }
+    };
+    let (old, new) = (attributes(before)?, attributes(after)?);
+    let removed: Vec<&String> = old.keys().filter(|n| !new.contains_key(*n)).collect();
+    let changed: Vec<&String> = old
+        .iter()
+        .filter(|(n, a)| new.get(*n).is_some_and(|b| b != *a))
+        .map(|(n, _)| n)
+        .collect();
+    if removed.is_empty() && changed.is_empty() {
+        return None;
+    }
+    let mut problem = Vec::new();
+    if !removed.is_empty() {
+        problem.push(format!(
+            "removes attribute{} {}",
+            if removed.len() == 1 { "" } else { "s" },
+            names(&removed)
+        ));
+    }
+    if !changed.is_empty() {
+        problem.push(format!(
+            "changes attribute{} {}",
+            if changed.len() == 1 { "" } else { "s" },
+            names(&changed)
+        ));
+    }
+    Some(UpdateRefusal {
+        logical_id: id.to_string(),
+        resource_type: "AWS::Cognito::UserPool".into(),
+        rule: UpdateRule::UserPoolAttributesAreFixed,
+        problem: format!("the update {}, and Cognito never changes or removes a pool's existing attributes", problem.join(" and ")),
+        steps: vec![
+            "keep the existing attributes exactly as deployed (new custom attributes may be added)".into(),
+            "or, if the pool may be recreated with its users lost, move it to a new pool: rename it in the stack file and deploy with --allow-replace".into(),
+        ],
+    })
+}
+
+fn names(list: &[&String]) -> String {
+    list.iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A resource CloudFormation will replace while its fixed name stays.
@@ -395,5 +474,36 @@ mod tests {
         new["Resources"]["OrdersTable"]["Properties"]["GlobalSecondaryIndexes"] =
             json!({"Fn::If": ["Big", [index("a", "a", "ALL"), index("b", "b", "ALL")], []]});
         assert!(refusals(&old, &new).is_empty());
+    }
+
+    #[test]
+    fn a_user_pool_keeps_its_existing_attributes_but_may_gain_new_ones() {
+        let pool = |schema: Value| json!({"Resources": {"Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {"UserPoolName": "p", "Schema": schema}}}});
+        let role = json!({"Name": "role", "AttributeDataType": "String", "Mutable": true});
+        let tier = json!({"Name": "tier", "AttributeDataType": "String", "Mutable": true});
+        let refusals = |old: &Value, new: &Value| {
+            update_refusals(old, new, &crate::diff::diff_templates(old, new))
+        };
+        let base = pool(json!([role]));
+        assert!(
+            refusals(&base, &pool(json!([role, tier]))).is_empty(),
+            "adding is allowed"
+        );
+        let removed = refusals(&base, &pool(json!([])));
+        assert_eq!(removed.len(), 1);
+        assert_eq!(removed[0].rule, UpdateRule::UserPoolAttributesAreFixed);
+        assert!(
+            removed[0].problem.contains("removes attribute `role`"),
+            "{}",
+            removed[0].problem
+        );
+        let mut immutable = role.clone();
+        immutable["Mutable"] = json!(false);
+        let changed = refusals(&base, &pool(json!([immutable])));
+        assert!(
+            changed[0].problem.contains("changes attribute `role`"),
+            "{}",
+            changed[0].problem
+        );
     }
 }

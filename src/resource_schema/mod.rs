@@ -81,6 +81,14 @@ pub fn known_types() -> impl Iterator<Item = &'static str> {
     RESOURCE_SCHEMA_TEXTS.iter().map(|(t, _)| *t)
 }
 
+/// The embedded text of `type_name`'s schema.
+pub fn schema_text(type_name: &str) -> Option<&'static str> {
+    let index = RESOURCE_SCHEMA_TEXTS
+        .binary_search_by(|(t, _)| (*t).cmp(type_name))
+        .ok()?;
+    Some(RESOURCE_SCHEMA_TEXTS[index].1)
+}
+
 /// The schema of `type_name`, if stackctl carries one.
 pub fn schema(type_name: &str) -> Option<&'static ResourceSchema> {
     static PARSED: OnceLock<Vec<OnceLock<ResourceSchema>>> = OnceLock::new();

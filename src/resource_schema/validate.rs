@@ -12,7 +12,7 @@ use super::{schema, ResourceSchema};
 use fancy_regex::Regex;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// One way a resource breaks its schema.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +56,7 @@ pub fn validate_resource(resource: &Value) -> Option<Vec<Violation>> {
     }
     let empty = Value::Object(Map::new());
     let properties = resource.get("Properties").unwrap_or(&empty);
-    let mut path = vec!["Properties".to_string()];
+    let mut path = vec!["Properties"];
     Walker { schema }.check(&schema.root, properties, &mut path, &mut out);
     read_only_set(schema, properties, &mut out);
     Some(out)
@@ -98,7 +98,13 @@ struct Walker {
 }
 
 impl Walker {
-    fn check(&self, rule: &Value, value: &Value, path: &mut Vec<String>, out: &mut Vec<Violation>) {
+    fn check<'v>(
+        &self,
+        rule: &Value,
+        value: &'v Value,
+        path: &mut Vec<&'v str>,
+        out: &mut Vec<Violation>,
+    ) {
         let Some(rule) = rule.as_object() else { return };
         if value.is_null() {
             // Reported once for the whole template by the null check.
@@ -146,7 +152,7 @@ impl Walker {
         self.check_value(rule, value, path, out);
         self.check_combinators(rule, value, path, out);
         match value {
-            Value::Object(map) => self.check_object(rule, map, path, out),
+            Value::Object(map) => self.check_object(rule, value, map, path, out),
             Value::Array(items) => self.check_array(rule, items, path, out),
             _ => {}
         }
@@ -164,7 +170,7 @@ impl Walker {
         &self,
         rule: &Map<String, Value>,
         value: &Value,
-        path: &[String],
+        path: &[&str],
         out: &mut Vec<Violation>,
     ) {
         if let Some(Value::Array(allowed)) = rule.get("enum") {
@@ -202,7 +208,7 @@ impl Walker {
         rule: &Map<String, Value>,
         text: &str,
         value: &Value,
-        path: &[String],
+        path: &[&str],
         out: &mut Vec<Violation>,
     ) {
         let length = text.chars().count();
@@ -252,11 +258,11 @@ impl Walker {
         }
     }
 
-    fn check_combinators(
+    fn check_combinators<'v>(
         &self,
         rule: &Map<String, Value>,
-        value: &Value,
-        path: &mut Vec<String>,
+        value: &'v Value,
+        path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
         for branch in rule
@@ -308,17 +314,23 @@ impl Walker {
         }
     }
 
-    fn collect(&self, rule: &Value, value: &Value, path: &mut Vec<String>) -> Vec<Violation> {
+    fn collect<'v>(
+        &self,
+        rule: &Value,
+        value: &'v Value,
+        path: &mut Vec<&'v str>,
+    ) -> Vec<Violation> {
         let mut found = Vec::new();
         self.check(rule, value, path, &mut found);
         found
     }
 
-    fn check_object(
+    fn check_object<'v>(
         &self,
         rule: &Map<String, Value>,
-        map: &Map<String, Value>,
-        path: &mut Vec<String>,
+        object: &'v Value,
+        map: &'v Map<String, Value>,
+        path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
         let present = |name: &str| map.get(name).is_some_and(|v| !is_no_value(v));
@@ -337,7 +349,7 @@ impl Walker {
                 ));
             }
         }
-        self.check_dependencies(rule, map, path, out);
+        self.check_dependencies(rule, object, map, path, out);
         let properties = rule.get("properties").and_then(Value::as_object);
         let patterns = rule.get("patternProperties").and_then(Value::as_object);
         let additional = rule.get("additionalProperties");
@@ -345,7 +357,7 @@ impl Walker {
             if is_no_value(value) {
                 continue;
             }
-            path.push(name.clone());
+            path.push(name.as_str());
             let mut known = false;
             if let Some(rule) = properties.and_then(|p| p.get(name)) {
                 known = true;
@@ -418,11 +430,12 @@ impl Walker {
         }
     }
 
-    fn check_dependencies(
+    fn check_dependencies<'v>(
         &self,
         rule: &Map<String, Value>,
-        map: &Map<String, Value>,
-        path: &mut Vec<String>,
+        object: &'v Value,
+        map: &'v Map<String, Value>,
+        path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
         let present = |name: &str| map.get(name).is_some_and(|v| !is_no_value(v));
@@ -454,9 +467,7 @@ impl Walker {
                             ));
                         }
                     }
-                    schema @ Value::Object(_) => {
-                        self.check(schema, &Value::Object(map.clone()), path, out)
-                    }
+                    schema @ Value::Object(_) => self.check(schema, object, path, out),
                     _ => {}
                 }
             }
@@ -497,11 +508,11 @@ impl Walker {
         }
     }
 
-    fn check_array(
+    fn check_array<'v>(
         &self,
         rule: &Map<String, Value>,
-        items: &[Value],
-        path: &mut Vec<String>,
+        items: &'v [Value],
+        path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
         let count = items.len() as u64;
@@ -547,7 +558,7 @@ impl Walker {
         for (i, item) in items.iter().enumerate() {
             let item_rule = prefix.and_then(|p| p.get(i)).or_else(|| rule.get("items"));
             if let Some(item_rule) = item_rule {
-                path.push(i.to_string());
+                path.push(index_name(i));
                 self.check(item_rule, item, path, out);
                 path.pop();
             }
@@ -555,12 +566,7 @@ impl Walker {
     }
 }
 
-fn check_number(
-    rule: &Map<String, Value>,
-    value: &Value,
-    path: &[String],
-    out: &mut Vec<Violation>,
-) {
+fn check_number(rule: &Map<String, Value>, value: &Value, path: &[&str], out: &mut Vec<Violation>) {
     let Some(n) = value.as_f64() else { return };
     let bound = |k: &str| rule.get(k).and_then(Value::as_f64);
     if bound("minimum").is_some_and(|min| n < min)
@@ -606,9 +612,20 @@ fn fewest(results: Vec<Vec<Violation>>) -> Vec<Violation> {
     results.into_iter().min_by_key(Vec::len).unwrap_or_default()
 }
 
-fn violation(path: &[String], message: String, value: Option<&Value>) -> Violation {
+/// An array index as a path segment, without allocating on every visit.
+fn index_name(i: usize) -> &'static str {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| (0..1024).map(|i| i.to_string()).collect());
+    match names.get(i) {
+        Some(name) => name,
+        // Longer lists are rare enough to pay for their names.
+        None => Box::leak(i.to_string().into_boxed_str()),
+    }
+}
+
+fn violation(path: &[&str], message: String, value: Option<&Value>) -> Violation {
     Violation {
-        path: path.to_vec(),
+        path: path.iter().map(|p| p.to_string()).collect(),
         message,
         value: value.cloned(),
     }
@@ -673,9 +690,10 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// `Properties.GlobalSecondaryIndexes[0].IndexName`, in backticks.
-pub fn dotted(path: &[String]) -> String {
+pub fn dotted<S: AsRef<str>>(path: &[S]) -> String {
     let mut text = String::new();
     for segment in path {
+        let segment = segment.as_ref();
         if segment.chars().all(|c| c.is_ascii_digit()) && !text.is_empty() {
             text.push_str(&format!("[{segment}]"));
         } else {
@@ -688,11 +706,11 @@ pub fn dotted(path: &[String]) -> String {
     text
 }
 
-fn describe(path: &[String]) -> String {
+fn describe(path: &[&str]) -> String {
     format!("`{}`", dotted(path))
 }
 
-fn describe_object(path: &[String]) -> String {
+fn describe_object(path: &[&str]) -> String {
     if path.len() <= 1 {
         "the resource".to_string()
     } else {
@@ -701,18 +719,34 @@ fn describe_object(path: &[String]) -> String {
 }
 
 /// Matches a schema pattern (ECMA-262 as the schemas write it) against text.
-/// Compiled patterns are kept for the life of the process.
+/// Each pattern is compiled once per process and shared by every thread
+/// (a shared regex keeps its matching caches; a copy would build new ones).
 pub fn matches_pattern(pattern: &str, text: &str) -> Result<bool, String> {
-    static COMPILED: OnceLock<Mutex<HashMap<String, Result<Regex, String>>>> = OnceLock::new();
+    type Compiled = Arc<Result<Regex, String>>;
+    static COMPILED: OnceLock<RwLock<HashMap<String, Compiled>>> = OnceLock::new();
     let cache = COMPILED.get_or_init(Default::default);
-    let regex = {
-        let mut cache = cache.lock().expect("pattern cache lock");
-        cache
-            .entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(&translate(pattern)).map_err(|e| e.to_string()))
-            .clone()
-    }?;
-    regex.is_match(text).map_err(|e| e.to_string())
+    let known = cache
+        .read()
+        .expect("pattern cache lock")
+        .get(pattern)
+        .cloned();
+    let regex = match known {
+        Some(regex) => regex,
+        None => {
+            // Compiled outside the lock; a pattern two threads race on is compiled twice, harmlessly.
+            let compiled = Arc::new(Regex::new(&translate(pattern)).map_err(|e| e.to_string()));
+            cache
+                .write()
+                .expect("pattern cache lock")
+                .entry(pattern.to_string())
+                .or_insert(compiled)
+                .clone()
+        }
+    };
+    match regex.as_ref() {
+        Ok(regex) => regex.is_match(text).map_err(|e| e.to_string()),
+        Err(e) => Err(e.clone()),
+    }
 }
 
 /// The few places the schemas' regex dialect differs from Rust's: `\Z`
