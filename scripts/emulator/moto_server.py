@@ -137,12 +137,12 @@ cfn_models.Stack.stack_resources = property(_existing_resources)
 _SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
-def _get_atts(node, sub_variables=()):
+def _get_atts(node):
     """Every (resource, attribute) a template fragment reads with Fn::GetAtt,
     including `${Resource.Attribute}` inside Fn::Sub."""
     if isinstance(node, list):
         for item in node:
-            yield from _get_atts(item, sub_variables)
+            yield from _get_atts(item)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "Fn::GetAtt":
