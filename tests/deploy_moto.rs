@@ -633,6 +633,12 @@ async fn destroy_keeps_the_data_it_must() {
     let cfn = cloudformation(&moto).await;
     // Staging retains data (dev does not); a stand-in package keeps this test off the compiler.
     let seed = "cloud-platform";
+    // Before the first deploy, diff says the account settings would be created, and for whom.
+    let (stdout, _) = project.succeed(&moto, &["diff", "--env", "staging", seed]);
+    assert!(
+        stdout.contains("account settings (stackctl-account-settings): would be created (the API Gateway CloudWatch role of this account and region, which the REST API logs of cloud-platform-staging need)"),
+        "{stdout}"
+    );
     project.succeed(
         &moto,
         &[
@@ -661,6 +667,11 @@ async fn destroy_keeps_the_data_it_must() {
         stderr.contains("account settings (stackctl-account-settings): up to date")
             && stderr.contains(&format!("{stack}: no changes")),
         "{stderr}"
+    );
+    let (stdout, _) = project.succeed(&moto, &["diff", "--env", "staging", seed]);
+    assert!(
+        stdout.contains("account settings (stackctl-account-settings): up to date"),
+        "{stdout}"
     );
     let before = stack_resources(&cfn, stack).await;
     let template = project.template(&moto, seed, "staging");

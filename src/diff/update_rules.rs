@@ -1,7 +1,7 @@
 //! Updates that the resource schemas allow but AWS refuses while applying
 //! them, so CloudFormation starts the update and then fails and rolls back.
-//! Each is known from the two templates, before any change set exists, and
-//! is refused with the deploys to make instead.
+//! Each is known from the two templates and the replacement verdicts (most
+//! before any change set exists), and is refused with what to do instead.
 //!
 //! - One global secondary index created or deleted per DynamoDB table
 //!   update: "You can create or delete only one global secondary index per
@@ -61,7 +61,7 @@ pub struct UpdateRefusal {
     pub rule: UpdateRule,
     /// What the update would do that AWS refuses.
     pub problem: String,
-    /// One deploy each, in order.
+    /// What to do instead: the deploys to make, in order.
     pub steps: Vec<String>,
 }
 
