@@ -146,6 +146,20 @@ async fn all_resources(
         .collect()
 }
 
+/// A deployed stack's resources, with the template it was deployed from.
+async fn deployed<'a>(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+    template: &'a Value,
+) -> Deployed<'a> {
+    let resources = all_resources(cfn, stack).await;
+    Deployed {
+        stack: stack.into(),
+        template,
+        resources: resources.into_iter().map(|(l, t, p)| (l, (t, p))).collect(),
+    }
+}
+
 /// (logical id, type, physical id) of every resource of the kinds `inspect_aws.py` reads.
 async fn stack_resources(
     cfn: &aws_sdk_cloudformation::Client,
@@ -222,15 +236,7 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
                 .any(|r| r["Type"] == "AWS::ApiGateway::Account"),
             "{stack} leaves the account setting to stackctl"
         );
-        let listed = all_resources(&cfn, &stack).await;
-        let deployed = Deployed {
-            stack: stack.clone(),
-            template: &template,
-            resources: listed
-                .iter()
-                .map(|(l, t, p)| (l.clone(), (t.clone(), p.clone())))
-                .collect(),
-        };
+        let deployed = deployed(&cfn, &stack, &template).await;
         for (logical, resource) in resources {
             if !deployed.resources.contains_key(logical) {
                 skipped
@@ -669,15 +675,7 @@ async fn destroy_keeps_the_data_it_must() {
     );
     let before = stack_resources(&cfn, stack).await;
     let template = project.template(&moto, seed, "staging");
-    let deployed = Deployed {
-        stack: stack.into(),
-        template: &template,
-        resources: all_resources(&cfn, stack)
-            .await
-            .into_iter()
-            .map(|(l, t, p)| (l, (t, p)))
-            .collect(),
-    };
+    let deployed = deployed(&cfn, stack, &template).await;
     let wanted: Vec<(String, String)> = before
         .iter()
         .map(|(l, _, _)| deployed.inspect_id(l))
@@ -779,15 +777,7 @@ async fn a_prod_deploy_retains_data_and_is_protected() {
 
     // Stateful resources are retained and, where the service has it, protected from deletion.
     let template = project.template(&moto, seed, "prod");
-    let deployed = Deployed {
-        stack: stack.into(),
-        template: &template,
-        resources: all_resources(&cfn, stack)
-            .await
-            .into_iter()
-            .map(|(l, t, p)| (l, (t, p)))
-            .collect(),
-    };
+    let deployed = deployed(&cfn, stack, &template).await;
     for (logical, resource) in template["Resources"].as_object().unwrap() {
         let stateful = [
             "AWS::DynamoDB::Table",
@@ -873,7 +863,7 @@ async fn a_prod_deploy_retains_data_and_is_protected() {
     );
 }
 
-/// Creates a stack from a small template through a change set, as stackctl
+/// Creates or updates a stack from a small template through a change set, as stackctl
 /// does: the change set's refusal, or the stack's final status and the
 /// reasons of its failed events.
 async fn deploy_template(
@@ -885,17 +875,30 @@ async fn deploy_template(
     let show = |e: &dyn std::error::Error| {
         format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(e))
     };
+    // An UPDATE change set when the stack exists, each with a name of its own.
+    let existing = cfn.describe_stacks().stack_name(stack).send().await.is_ok();
+    let previous = cfn
+        .list_change_sets()
+        .stack_name(stack)
+        .send()
+        .await
+        .map(|l| l.summaries().len())
+        .unwrap_or(0);
+    let (kind, name) = match existing {
+        true => (ChangeSetType::Update, format!("c{}", previous + 1)),
+        false => (ChangeSetType::Create, "c1".to_string()),
+    };
     cfn.create_change_set()
         .stack_name(stack)
-        .change_set_name("c1")
-        .change_set_type(ChangeSetType::Create)
+        .change_set_name(&name)
+        .change_set_type(kind)
         .template_body(template.to_string())
         .send()
         .await
         .map_err(|e| show(&e))?;
     cfn.execute_change_set()
         .stack_name(stack)
-        .change_set_name("c1")
+        .change_set_name(&name)
         .send()
         .await
         .map_err(|e| show(&e))?;
@@ -1062,4 +1065,106 @@ async fn the_emulator_launcher_patches_only_what_it_claims() {
             .any(|r| r.contains("does not create AWS::Pipes::Pipe")),
         "{reasons:?}"
     );
+}
+
+/// The types the launcher adds are updated in place, through their service,
+/// and replaced (a new id, the old resource deleted) when a create-only
+/// property changes; deleting the stack deletes them.
+#[tokio::test]
+async fn added_types_update_in_place_or_are_replaced() {
+    let moto = Moto::start();
+    let cfn = cloudformation(&moto).await;
+    let template = |minimum: u32, flows: &[&str], secret: bool, threshold: f64| {
+        json!({"Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {"UserPoolName": "pool", "Policies": {"PasswordPolicy": {"MinimumLength": minimum}}}},
+            "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}, "ClientName": "web", "GenerateSecret": secret, "ExplicitAuthFlows": flows}},
+            "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmName": "errors", "Namespace": "AWS/Lambda", "MetricName": "Errors", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": threshold, "ComparisonOperator": "GreaterThanThreshold", "AlarmActions": [{"Ref": "Topic"}]}}
+        }})
+    };
+    let read = |deployed: &Deployed| {
+        let logicals = ["Pool", "Client", "Alarm"];
+        inspect(
+            &moto,
+            &logicals
+                .iter()
+                .map(|l| deployed.inspect_id(l))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let first = template(8, &["ALLOW_USER_SRP_AUTH"], false, 1.0);
+    assert_eq!(
+        deploy_template(&cfn, "updates", first.clone())
+            .await
+            .unwrap()
+            .0,
+        "CREATE_COMPLETE"
+    );
+    let before = deployed(&cfn, "updates", &first).await;
+
+    // In place: the password policy, the client's flows, the alarm's threshold.
+    let second = template(
+        12,
+        &["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        false,
+        5.0,
+    );
+    let (status, reasons) = deploy_template(&cfn, "updates", second.clone())
+        .await
+        .unwrap();
+    assert_eq!(status, "UPDATE_COMPLETE", "{reasons:?}");
+    let after = deployed(&cfn, "updates", &second).await;
+    for logical in ["Pool", "Client", "Alarm"] {
+        assert_eq!(
+            before.physical(logical),
+            after.physical(logical),
+            "{logical} is updated in place"
+        );
+    }
+    let reports = read(&after);
+    assert_eq!(
+        reports[0]["password_policy"]["MinimumLength"], 12,
+        "{}",
+        reports[0]
+    );
+    assert_eq!(
+        reports[1]["auth_flows"],
+        json!(["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    );
+    assert_eq!(reports[2]["threshold"], 5.0);
+
+    // GenerateSecret is create-only: a new client replaces the old one.
+    let third = template(12, &["ALLOW_USER_SRP_AUTH"], true, 5.0);
+    assert_eq!(
+        deploy_template(&cfn, "updates", third.clone())
+            .await
+            .unwrap()
+            .0,
+        "UPDATE_COMPLETE"
+    );
+    let replaced = deployed(&cfn, "updates", &third).await;
+    assert_ne!(
+        replaced.physical("Client"),
+        after.physical("Client"),
+        "the client is replaced"
+    );
+    let reports = inspect(
+        &moto,
+        &[replaced.inspect_id("Client"), after.inspect_id("Client")],
+    );
+    assert_eq!(reports[0]["has_secret"], true);
+    assert_eq!(
+        reports[1]["exists"], false,
+        "the replaced client is deleted: {}",
+        reports[1]
+    );
+
+    // Deleting the stack deletes what it made.
+    cfn.delete_stack()
+        .stack_name("updates")
+        .send()
+        .await
+        .unwrap();
+    let reports = read(&replaced);
+    assert!(reports.iter().all(|r| r["exists"] == false), "{reports:?}");
 }

@@ -8,13 +8,15 @@ stackctl itself is never told it talks to an emulator.
    alarms, SNS subscriptions, Scheduler, Secrets Manager, bucket policies,
    Lambda aliases) are created, updated and deleted through that service's
    own moto backend (cfn_types/: identity.py, apis.py, edge.py,
-   operations.py), and Ref
-   and Fn::GetAtt return the values the service made.
+   operations.py), and Ref and Fn::GetAtt return the values the service
+   made. What a service of moto cannot keep is named in its class (a Lambda
+   alias's provisioned concurrency).
 2. Types moto has no service for (Amplify, CloudFront response headers
-   policies) are not created; a Ref or Fn::GetAtt to one returns a
-   stand-in of the real shape (cfn_types/stand_ins.py). A reference to any other
+   policies) are not created; a Ref or Fn::GetAtt to one returns a stand-in
+   of the real shape (cfn_types/stand_ins.py). A reference to any other
    uncreated type fails the operation. ListStackResources lists only what
-   exists (moto lists a blank row for each skipped resource).
+   exists (moto lists a blank row for each skipped resource), and listing
+   creates nothing (moto's lazy map would retry what failed).
 3. A template's Fn::GetAtt must name an attribute its resource type has
    (CloudFormation's resource schemas), else the change set is refused with
    CloudFormation's message, for every type, created or not.
@@ -137,12 +139,12 @@ cfn_models.Stack.stack_resources = property(_existing_resources)
 _SUB_REFERENCE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
-def _get_atts(node, sub_variables=()):
+def _get_atts(node):
     """Every (resource, attribute) a template fragment reads with Fn::GetAtt,
     including `${Resource.Attribute}` inside Fn::Sub."""
     if isinstance(node, list):
         for item in node:
-            yield from _get_atts(item, sub_variables)
+            yield from _get_atts(item)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "Fn::GetAtt":
