@@ -246,9 +246,8 @@ fn scalars_equal_to(node: &Node, value: &serde_json::Value, out: &mut Vec<Loc>) 
         NodeValue::Scalar { text, .. } => {
             let same = match value {
                 serde_json::Value::String(s) => s == text,
-                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => {
-                    value.to_string() == *text
-                }
+                serde_json::Value::Number(n) => text.parse::<f64>().ok() == n.as_f64(),
+                serde_json::Value::Bool(b) => text == if *b { "true" } else { "false" },
                 _ => false,
             };
             if same {

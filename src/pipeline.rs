@@ -17,7 +17,7 @@ pub enum Outcome {
         warnings: Vec<Diagnostic>,
         /// Where each resource came from, to point later findings (such as
         /// CloudFormation's own) at the stack file.
-        places: Places,
+        places: Box<Places>,
     },
     /// Problems that stop rendering (errors, and warnings found with them).
     Invalid(Vec<Diagnostic>),
@@ -64,11 +64,11 @@ pub fn render_environment(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Ok(Outcome::Invalid(diagnostics));
     }
-    let places = Places {
+    let places = Box::new(Places {
         file: source.file.name.clone(),
         resolved,
         origins,
-    };
+    });
     Ok(Outcome::Rendered {
         template,
         warnings: diagnostics,

@@ -319,7 +319,7 @@ pub(super) fn prepare(
             app: def.name.clone(),
             template,
             shipments,
-            places,
+            places: *places,
             account_settings: false,
         });
     }

@@ -74,7 +74,7 @@ pub fn format_outputs(outputs: &[(String, String)], format: OutputsFormat) -> St
 /// `MainApiUrl` → `MAIN_API_URL`.
 fn dotenv_key(key: &str) -> String {
     let mut out = String::new();
-    for (i, c) in key.chars().enumerate() {
+    for (i, c) in key.char_indices() {
         if c.is_ascii_uppercase() && i > 0 && !key[..i].ends_with(|p: char| p.is_ascii_uppercase())
         {
             out.push('_');

@@ -219,7 +219,8 @@ fn physical_names(c: &mut Checker) {
                 name,
             };
             let pattern_given = pattern != default;
-            for unknown in unknown_placeholders(pattern) {
+            // The first unknown placeholder is reported; the name cannot be measured past it.
+            if let Some(unknown) = unknown_placeholders(pattern).into_iter().next() {
                 c.error(
                     at.clone(),
                     format!("`{{{unknown}}}` is not a placeholder"),
