@@ -25,7 +25,6 @@ use serde_json::{json, Value};
 use stackctl::diff::guard::RequireApproval;
 use stackctl::diff::update_rules::UpdateRule;
 use stackctl::engine::account::{account_settings_request, AccountSettings};
-use stackctl::engine::artifacts::ArtifactStore;
 use stackctl::engine::deploy::{
     deploy_stack, diff_stack, Approval, DeployOutcome, DeployRequest, Observer, StackDiff,
 };
@@ -67,29 +66,9 @@ impl Observer for Recorder {
     fn executing(&self, _: &str) {}
 }
 
-/// An artifact store that records every call.
-#[derive(Default)]
-struct Store {
-    calls: Mutex<Vec<String>>,
-}
-
-impl ArtifactStore for Store {
-    async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        self.calls.lock().unwrap().push(format!("HEAD {key}"));
-        Ok(false)
-    }
-    async fn put(&self, key: &str, _: Vec<u8>, _: &str) -> anyhow::Result<()> {
-        self.calls.lock().unwrap().push(format!("PUT {key}"));
-        Ok(())
-    }
-    async fn ensure(&self) -> anyhow::Result<bool> {
-        self.calls.lock().unwrap().push("ENSURE".into());
-        Ok(false)
-    }
-    fn url(&self, key: &str) -> String {
-        format!("https://artifacts.s3.eu-west-1.amazonaws.com/{key}")
-    }
-}
+#[path = "support/recording_store.rs"]
+mod recording_store;
+use recording_store::Store;
 
 fn engine(rules: &[&Rule]) -> CloudFormation {
     CloudFormation {

@@ -31,7 +31,7 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use serde_json::{json, Value};
 use stackctl::diff::guard::RequireApproval;
 use stackctl::diff::Action;
-use stackctl::engine::artifacts::{ArtifactStore, Shipment};
+use stackctl::engine::artifacts::Shipment;
 use stackctl::engine::deploy::{
     deploy_stack, Approval, ChangeSetRejected, DeployOutcome, DeployRequest, Observer, StackDiff,
     StateRefusal,
@@ -99,29 +99,9 @@ impl Observer for Recorder {
     }
 }
 
-/// An artifact store in memory that records every call.
-#[derive(Default)]
-struct Store {
-    calls: Mutex<Vec<String>>,
-}
-
-impl ArtifactStore for Store {
-    async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        self.calls.lock().unwrap().push(format!("HEAD {key}"));
-        Ok(false)
-    }
-    async fn put(&self, key: &str, _: Vec<u8>, _: &str) -> anyhow::Result<()> {
-        self.calls.lock().unwrap().push(format!("PUT {key}"));
-        Ok(())
-    }
-    async fn ensure(&self) -> anyhow::Result<bool> {
-        self.calls.lock().unwrap().push("ENSURE".into());
-        Ok(false)
-    }
-    fn url(&self, key: &str) -> String {
-        format!("https://artifacts.s3.eu-west-1.amazonaws.com/{key}")
-    }
-}
+#[path = "support/recording_store.rs"]
+mod recording_store;
+use recording_store::Store;
 
 fn role(actions: &[&str]) -> Value {
     json!({"Type": "AWS::IAM::Role", "Properties": {
