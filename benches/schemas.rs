@@ -10,6 +10,8 @@
 //! - later uses in the same process (schemas parsed, patterns compiled).
 //!
 //! Both run on one thread; `validate` spreads the work over every core.
+//! With `STACKCTL_BENCH_PARTS=1` a first-use process also prints how long
+//! parsing every embedded schema takes, to tell parsing from matching.
 
 use stackctl::check::check_resources;
 use stackctl::load::StackSource;
