@@ -19,7 +19,8 @@ install_tool() {
 # Starts the emulator on a free port, exports the AWS settings pointing at it,
 # and stops it when the calling script exits. Sets $emulator_log.
 start_emulator() {
-  install_tool moto 'moto[server]==5.2.5'
+  # cfn-lint comes with moto[server]; pinned, because the launcher reads its resource schemas.
+  install_tool moto 'moto[server]==5.2.5' cfn-lint==1.58.0
   local port
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   emulator_log="$tools/moto-$port.log"

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 pub const MOTO: PythonTool = PythonTool {
     venv: "moto",
-    requirement: "moto[server]==5.2.5",
+    // cfn-lint comes with moto[server]; pinned, because the launcher reads its resource schemas.
+    requirement: "moto[server]==5.2.5 cfn-lint==1.58.0",
     executable: "moto_server",
 };
 

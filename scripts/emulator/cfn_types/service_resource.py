@@ -5,7 +5,7 @@ return the values that backend made.
 
 What a type may return from Fn::GetAtt, and which property changes replace
 it, come from CloudFormation's resource provider schemas (the copy cfn-lint
-ships, installed with moto[server]), not from this code.
+ships, installed with moto[server] and pinned beside it), not from this code.
 """
 
 import hashlib
