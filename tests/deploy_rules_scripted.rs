@@ -4,14 +4,10 @@
 //! real, only the HTTP layer is replaced).
 
 use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
-use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
-use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
-use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::{
     DescribeStacksError, DescribeStacksOutput,
 };
-use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
 use aws_sdk_cloudformation::operation::get_template::GetTemplateOutput;
 use aws_sdk_cloudformation::operation::update_termination_protection::UpdateTerminationProtectionOutput;
 use aws_sdk_cloudformation::primitives::DateTime;
@@ -66,6 +62,9 @@ impl Observer for Recorder {
     fn executing(&self, _: &str) {}
 }
 
+#[path = "support/scripted_answers.rs"]
+mod scripted_answers;
+use scripted_answers::{event_pages, ok_delete_change_set, ok_delete_stack, ok_execute};
 #[path = "support/recording_store.rs"]
 mod recording_store;
 use recording_store::Store;
@@ -180,32 +179,6 @@ fn stack_event(id: &str, status: ResourceStatus, at: i64) -> StackEvent {
         .build()
 }
 
-/// DescribeStackEvents as CloudFormation pages it: newest first, each
-/// answer holding everything so far.
-fn history(batches: Vec<Vec<StackEvent>>) -> Rule {
-    let mut seq = mock!(Client::describe_stack_events).sequence();
-    let mut so_far: Vec<StackEvent> = Vec::new();
-    for batch in batches {
-        so_far.extend(batch);
-        let page: Vec<StackEvent> = so_far.iter().rev().cloned().collect();
-        seq = seq.output(move || {
-            DescribeStackEventsOutput::builder()
-                .set_stack_events(Some(page.clone()))
-                .build()
-        });
-    }
-    seq.build()
-}
-
-fn ok_execute() -> Rule {
-    mock!(Client::execute_change_set).then_output(|| ExecuteChangeSetOutput::builder().build())
-}
-fn ok_delete_change_set() -> Rule {
-    mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build())
-}
-fn ok_delete_stack() -> Rule {
-    mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build())
-}
 fn protects_account_settings() -> Rule {
     mock!(Client::update_termination_protection)
         .match_requests(|r| {
@@ -236,7 +209,7 @@ async fn account_settings_are_created_under_termination_protection() {
         .error(|| missing(ACCOUNT_SETTINGS_STACK))
         .output(|| account_stack(StackStatus::CreateComplete, false))
         .build();
-    let events = history(vec![
+    let events = event_pages(vec![
         vec![stack_event(
             "n0",
             ResourceStatus::from("REVIEW_IN_PROGRESS"),
@@ -341,7 +314,7 @@ async fn changed_account_settings_are_updated_and_reported_so() {
         .output(|| account_stack(StackStatus::CreateComplete, true))
         .output(|| account_stack(StackStatus::UpdateComplete, true))
         .build();
-    let events = history(vec![
+    let events = event_pages(vec![
         vec![stack_event("e0", ResourceStatus::CreateComplete, 0)],
         vec![
             stack_event("e1", ResourceStatus::UpdateInProgress, 1),

@@ -8,7 +8,6 @@
 //! parsing included.
 
 use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
-use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_events::DescribeEventsOutput;
@@ -99,6 +98,11 @@ impl Observer for Recorder {
     }
 }
 
+#[path = "support/scripted_answers.rs"]
+mod scripted_answers;
+use scripted_answers::{
+    event_pages, event_pages_of, ok_delete_change_set, ok_delete_stack, ok_execute,
+};
 #[path = "support/recording_store.rs"]
 mod recording_store;
 use recording_store::Store;
@@ -283,39 +287,6 @@ fn stack_event(id: &str, status: ResourceStatus, reason: Option<&str>, at: i64) 
     event(id, STACK, "AWS::CloudFormation::Stack", status, reason, at)
 }
 
-/// DescribeStackEvents pages as CloudFormation returns them: newest first,
-/// one page per call, each including everything older.
-fn event_pages(history: Vec<Vec<StackEvent>>) -> Rule {
-    event_pages_of("", history)
-}
-
-/// Like [`event_pages`], answering only requests for `name` (any when empty).
-fn event_pages_of(name: &'static str, history: Vec<Vec<StackEvent>>) -> Rule {
-    let mut seq = mock!(Client::describe_stack_events)
-        .match_requests(move |r| name.is_empty() || r.stack_name() == Some(name))
-        .sequence();
-    let mut so_far: Vec<StackEvent> = Vec::new();
-    for batch in history {
-        so_far.extend(batch);
-        let page: Vec<StackEvent> = so_far.iter().rev().cloned().collect();
-        seq = seq.output(move || {
-            DescribeStackEventsOutput::builder()
-                .set_stack_events(Some(page.clone()))
-                .build()
-        });
-    }
-    seq.build()
-}
-
-fn ok_execute() -> Rule {
-    mock!(Client::execute_change_set).then_output(|| ExecuteChangeSetOutput::builder().build())
-}
-fn ok_delete_change_set() -> Rule {
-    mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build())
-}
-fn ok_delete_stack() -> Rule {
-    mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build())
-}
 fn ok_protection() -> Rule {
     mock!(Client::update_termination_protection)
         .then_output(|| UpdateTerminationProtectionOutput::builder().build())
