@@ -1,7 +1,7 @@
 //! Contract tests of the guitar-collection backend against the local AWS
 //! emulator (moto: DynamoDB, Cognito user pools, S3). Each handler is driven
 //! with API Gateway HTTP API (payload 2.0) events through the same path the
-//! Lambda runtime uses (`handler_support::handle_event`).
+//! Lambda runtime uses (`handler_support::Function::invoke`).
 //!
 //! The flow: register → confirm → login → refresh → create guitars →
 //! filter → brands → update → upload an image and get its thumbnail →
@@ -16,9 +16,8 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
 };
-use handler_support::{handle_event, log::Logger, HttpResponse};
+use handler_support::{log::Logger, Function, HttpResponse, SystemClock};
 use serde_json::{json, Value};
-use std::future::Future;
 use std::time::Instant;
 use support::moto::Moto;
 
@@ -73,17 +72,17 @@ impl Answer {
     }
 }
 
-async fn call<'s, S, F, Fut>(state: &'s S, handler: F, event: Value) -> Answer
-where
-    F: Fn(&'s S, handler_support::HttpRequest, Logger) -> Fut,
-    Fut: Future<Output = Result<handler_support::Reply, handler_support::ApiError>>,
-{
+async fn call<S>(function: &Function<S>, event: Value) -> Answer {
+    let result = function
+        .invoke(event, &Logger::new("req-1"))
+        .await
+        .expect("an HTTP API request is answered");
     let HttpResponse {
         status_code,
         body,
         headers,
         ..
-    } = handle_event(state, &handler, event, Logger::new("req-1")).await;
+    } = serde_json::from_value(result).expect("an API Gateway response");
     assert_eq!(
         headers.get("content-type").map(String::as_str),
         Some("application/json")
@@ -244,36 +243,40 @@ async fn the_guitar_backend_honours_its_contract() {
             .force_path_style(true)
             .build(),
     );
-    let auth = guitar_auth::Auth {
+    let auth = Function::new(guitar_auth::Auth {
         cognito: cognito.clone(),
         client_id,
-    };
-    let guitars = guitar_guitars::Guitars {
+    })
+    .serves_http();
+    let guitars = Function::new(guitar_guitars::Guitars {
         dynamodb: dynamodb.clone(),
         table: GUITARS.into(),
-    };
-    let images = guitar_images::Images {
+        clock: Box::new(SystemClock),
+    })
+    .serves_http();
+    let images = Function::new(guitar_images::Images {
         s3: s3.clone(),
         dynamodb: dynamodb.clone(),
         table: GUITARS.into(),
         bucket: BUCKET.into(),
         cdn_domain: CDN.into(),
-    };
-    let users = guitar_user::Users {
+        clock: Box::new(SystemClock),
+    })
+    .serves_http();
+    let users = Function::new(guitar_user::Users {
         dynamodb: dynamodb.clone(),
         cognito: cognito.clone(),
         table: USERS.into(),
         user_pool_id: pool_id.clone(),
-    };
-    let a = guitar_auth::handle;
-    let g = guitar_guitars::handle;
+        clock: Box::new(SystemClock),
+    })
+    .serves_http();
 
     // Registration, with the documented errors.
     let alice =
         json!({"email": "Alice@Example.com", "password": "Str0ng!Passw0rd", "name": "Alice"});
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/register",
             "/auth/register",
@@ -288,7 +291,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!(r.data()["email"], "alice@example.com");
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/register",
             "/auth/register",
@@ -302,7 +304,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!((r.status, r.code()), (409, "AUTH_USER_EXISTS"));
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/register",
             "/auth/register",
@@ -333,7 +334,6 @@ async fn the_guitar_backend_honours_its_contract() {
     // Login, wrong password, refresh.
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/login",
             "/auth/login",
@@ -348,7 +348,6 @@ async fn the_guitar_backend_honours_its_contract() {
     let started = Instant::now();
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/login",
             "/auth/login",
@@ -365,7 +364,6 @@ async fn the_guitar_backend_honours_its_contract() {
     let refresh = r.data()["refreshToken"].as_str().unwrap().to_string();
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/refresh",
             "/auth/refresh",
@@ -380,7 +378,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert!(r.data()["accessToken"].is_string());
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/refresh",
             "/auth/refresh",
@@ -394,7 +391,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!((r.status, r.code()), (401, "AUTH_TOKEN_EXPIRED"));
     let r = call(
         &auth,
-        a,
         event(
             "POST /auth/forgot-password",
             "/auth/forgot-password",
@@ -417,7 +413,6 @@ async fn the_guitar_backend_honours_its_contract() {
     // No claims: refused.
     let r = call(
         &guitars,
-        g,
         event("GET /guitars", "/guitars", &[], &[], None, None),
     )
     .await;
@@ -435,7 +430,6 @@ async fn the_guitar_backend_honours_its_contract() {
         let started = Instant::now();
         let r = call(
             &guitars,
-            g,
             event(
                 "POST /guitars",
                 "/guitars",
@@ -459,7 +453,6 @@ async fn the_guitar_backend_honours_its_contract() {
     ] {
         let r = call(
             &guitars,
-            g,
             event(
                 "POST /guitars",
                 "/guitars",
@@ -479,7 +472,6 @@ async fn the_guitar_backend_honours_its_contract() {
     }
     let r = call(
         &guitars,
-        g,
         event(
             "POST /guitars",
             "/guitars",
@@ -494,7 +486,6 @@ async fn the_guitar_backend_honours_its_contract() {
     let started = Instant::now();
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars",
             "/guitars",
@@ -531,7 +522,6 @@ async fn the_guitar_backend_honours_its_contract() {
     ] {
         let r = call(
             &guitars,
-            g,
             event(
                 "GET /guitars",
                 "/guitars",
@@ -546,7 +536,6 @@ async fn the_guitar_backend_honours_its_contract() {
     }
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars",
             "/guitars",
@@ -560,7 +549,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!(r.code(), "GUITAR_VALIDATION_ERROR");
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars/brands",
             "/guitars/brands",
@@ -577,7 +565,6 @@ async fn the_guitar_backend_honours_its_contract() {
     let gibson = ids[1].clone();
     let r = call(
         &guitars,
-        g,
         event(
             "PUT /guitars/{id}",
             &format!("/guitars/{gibson}"),
@@ -595,7 +582,6 @@ async fn the_guitar_backend_honours_its_contract() {
     );
     let r = call(
         &guitars,
-        g,
         event(
             "PUT /guitars/{id}",
             "/guitars/nope",
@@ -611,7 +597,6 @@ async fn the_guitar_backend_honours_its_contract() {
     // Another user can neither see nor touch them.
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars",
             "/guitars",
@@ -630,7 +615,6 @@ async fn the_guitar_backend_honours_its_contract() {
     ] {
         let r = call(
             &guitars,
-            g,
             event(
                 route,
                 &format!("/guitars/{gibson}"),
@@ -650,7 +634,6 @@ async fn the_guitar_backend_honours_its_contract() {
     }
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars/{id}",
             &format!("/guitars/{gibson}"),
@@ -667,9 +650,8 @@ async fn the_guitar_backend_honours_its_contract() {
     );
 
     // Image: pre-signed upload, completion, thumbnail.
-    let i = guitar_images::handle;
     let picture = png(1200, 600);
-    let r = call(&images, i, event("POST /images/upload-url", "/images/upload-url", &[], &[], Some(json!({"fileName": "../strat front.png", "fileType": "image/png", "fileSize": picture.len(), "guitarId": ids[0]})), Some(&alice_claims))).await;
+    let r = call(&images, event("POST /images/upload-url", "/images/upload-url", &[], &[], Some(json!({"fileName": "../strat front.png", "fileType": "image/png", "fileSize": picture.len(), "guitarId": ids[0]})), Some(&alice_claims))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let key = r.data()["imageKey"].as_str().unwrap().to_string();
     assert!(
@@ -685,7 +667,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!(put, 200, "the pre-signed URL accepts the upload");
     let r = call(
         &images,
-        i,
         event(
             "POST /images/upload-url",
             "/images/upload-url",
@@ -699,7 +680,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!(r.code(), "IMAGE_VALIDATION_ERROR");
     let r = call(
         &images,
-        i,
         event(
             "POST /images/upload-url",
             "/images/upload-url",
@@ -720,7 +700,6 @@ async fn the_guitar_backend_honours_its_contract() {
     // Bob cannot claim Alice's upload.
     let r = call(
         &images,
-        i,
         event(
             "POST /images/upload-complete",
             "/images/upload-complete",
@@ -735,7 +714,6 @@ async fn the_guitar_backend_honours_its_contract() {
     let started = Instant::now();
     let r = call(
         &images,
-        i,
         event(
             "POST /images/upload-complete",
             "/images/upload-complete",
@@ -782,7 +760,6 @@ async fn the_guitar_backend_honours_its_contract() {
     );
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars/{id}",
             "/",
@@ -806,7 +783,6 @@ async fn the_guitar_backend_honours_its_contract() {
         .unwrap();
     let r = call(
         &images,
-        i,
         event(
             "POST /images/upload-complete",
             "/",
@@ -827,10 +803,8 @@ async fn the_guitar_backend_honours_its_contract() {
         .is_err());
 
     // Profile and display name (kept in Cognito too).
-    let u = guitar_user::handle;
     let r = call(
         &users,
-        u,
         event(
             "GET /user/profile",
             "/user/profile",
@@ -845,7 +819,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!(r.data()["email"], "alice@example.com");
     let r = call(
         &users,
-        u,
         event(
             "PUT /user/name",
             "/user/name",
@@ -874,7 +847,6 @@ async fn the_guitar_backend_honours_its_contract() {
         .any(|a| a.name() == "name" && a.value() == Some("Alice Cooper")));
     let r = call(
         &users,
-        u,
         event(
             "PUT /user/profile",
             "/user/profile",
@@ -892,7 +864,6 @@ async fn the_guitar_backend_honours_its_contract() {
     );
     let r = call(
         &users,
-        u,
         event(
             "PUT /user/profile",
             "/user/profile",
@@ -908,7 +879,6 @@ async fn the_guitar_backend_honours_its_contract() {
     // Delete.
     let r = call(
         &guitars,
-        g,
         event(
             "DELETE /guitars/{id}",
             "/",
@@ -922,7 +892,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!(r.status, 200);
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars/{id}",
             "/",
@@ -936,7 +905,6 @@ async fn the_guitar_backend_honours_its_contract() {
     assert_eq!(r.code(), "GUITAR_NOT_FOUND");
     let r = call(
         &guitars,
-        g,
         event(
             "GET /guitars",
             "/guitars",
@@ -952,7 +920,6 @@ async fn the_guitar_backend_honours_its_contract() {
     // Not a route of this handler.
     let r = call(
         &guitars,
-        g,
         event("GET /nope", "/nope", &[], &[], None, Some(&alice_claims)),
     )
     .await;

@@ -1,13 +1,14 @@
 //! `stackctl build` for real: the guitar backend's crates become packages
 //! whose `bootstrap` runs on Lambda's glibc, whose bytes do not change when
-//! the code does not, and which answer through the Lambda Runtime API.
+//! the code does not, and which answer through the Lambda Runtime API; a
+//! handler built the same way reports a panic as the invocation's error.
 
 mod support;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{ensure, repo_root, ZIGBUILD};
@@ -109,6 +110,8 @@ fn packages_are_deterministic_lambda_compatible_and_answer_the_runtime_api() {
 
     runtime_api_round_trip(&bootstrap);
     missing_configuration_fails_at_start(&bootstrap);
+    // After the packages: the zig wrappers are not safe to run twice at once.
+    a_panic_is_reported_and_the_next_event_served(&ensure(&ZIGBUILD));
 }
 
 /// One invocation the way Lambda does it: the bootstrap polls `next`, gets
@@ -121,25 +124,13 @@ fn runtime_api_round_trip(bootstrap: &Path) {
         "requestContext": {"requestId": "abc", "http": {"method": "GET", "path": "/guitars", "sourceIp": "203.0.113.7", "userAgent": "t"}},
         "isBase64Encoded": false
     });
-    let server = std::thread::spawn(move || serve_one_invocation(listener, &event.to_string()));
-    let mut child = Command::new(bootstrap)
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "guitar-collection-dev-guitars")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/23/[$LATEST]abc")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/guitar-collection-dev-guitars",
-        )
-        .env("AWS_REGION", "us-east-1")
+    let server = std::thread::spawn(move || serve_invocations(listener, &[event]));
+    let mut child = lambda_process(bootstrap, port)
         .env("DYNAMODB_TABLE_GUITARS", "guitar-collection-guitars-dev")
-        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let started = Instant::now();
-    let response = server.join().expect("the stand-in served one invocation");
+    let outcomes = server.join().expect("the stand-in served one invocation");
     eprintln!(
         "cold start and first answer through the runtime API: {:?}",
         started.elapsed()
@@ -150,7 +141,8 @@ fn runtime_api_round_trip(bootstrap: &Path) {
         .map_while(Result::ok)
         .collect::<Vec<_>>();
     child.wait().ok();
-    let answer: Value = serde_json::from_str(&response).expect("a JSON response");
+    let (outcome, answer) = &outcomes[0];
+    assert_eq!(outcome, "response", "{answer}");
     assert_eq!(answer["statusCode"], 401, "{answer}");
     let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "AUTH_UNAUTHORIZED");
@@ -164,12 +156,32 @@ fn runtime_api_round_trip(bootstrap: &Path) {
     assert_eq!(log["requestId"], "req-0001");
 }
 
-/// A minimal Lambda Runtime API: hands out one event, returns the response
-/// the function posts for it.
-fn serve_one_invocation(listener: TcpListener, event: &str) -> String {
+/// The bootstrap as Lambda starts it, polling the runtime API on `port`.
+fn lambda_process(bootstrap: &Path, port: u16) -> Command {
+    let mut command = Command::new(bootstrap);
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "guitar-collection-dev-guitars")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/23/[$LATEST]abc")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/guitar-collection-dev-guitars",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .stdout(Stdio::piped());
+    command
+}
+
+/// A minimal Lambda Runtime API: hands out `events` in turn (request ids
+/// `req-0001`, `req-0002`, …) and returns what the function posted for
+/// each: `response` or `error`, with the posted JSON.
+fn serve_invocations(listener: TcpListener, events: &[Value]) -> Vec<(String, Value)> {
     listener.set_nonblocking(false).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut handed_out = false;
+    let mut outcomes = Vec::new();
     loop {
         assert!(
             Instant::now() < deadline,
@@ -183,18 +195,20 @@ fn serve_one_invocation(listener: TcpListener, event: &str) -> String {
         let mut writer = stream;
         // Requests on one connection, kept alive as the runtime client does.
         while let Some((method, path, body)) = read_request(&mut reader) {
+            let current = format!("req-{:04}", outcomes.len() + 1);
             if method == "GET" && path.ends_with("/runtime/invocation/next") {
-                if handed_out {
-                    // The next poll after our one invocation: leave it hanging.
-                    std::thread::sleep(Duration::from_secs(60));
-                    return String::new();
-                }
-                handed_out = true;
-                let headers = "Lambda-Runtime-Aws-Request-Id: req-0001\r\nLambda-Runtime-Deadline-Ms: 9999999999999\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:guitar-collection-dev-guitars\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n";
+                let event = events[outcomes.len()].to_string();
+                let headers = format!("Lambda-Runtime-Aws-Request-Id: {current}\r\nLambda-Runtime-Deadline-Ms: 9999999999999\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:guitar-collection-dev-guitars\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n");
                 write!(writer, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{event}", event.len()).unwrap();
-            } else if method == "POST" && path.ends_with("/runtime/invocation/req-0001/response") {
+            } else if let Some(outcome) = ["response", "error"].into_iter().find(|outcome| {
+                method == "POST" && path.ends_with(&format!("/runtime/invocation/{current}/{outcome}"))
+            }) {
                 write!(writer, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").unwrap();
-                return body;
+                let posted = serde_json::from_str(&body).unwrap_or(Value::String(body));
+                outcomes.push((outcome.to_string(), posted));
+                if outcomes.len() == events.len() {
+                    return outcomes;
+                }
             } else {
                 panic!("unexpected runtime API call {method} {path}: {body}");
             }
@@ -238,4 +252,59 @@ fn missing_configuration_fails_at_start(bootstrap: &Path) {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("DYNAMODB_TABLE_GUITARS"), "{stderr}");
+}
+
+/// Built with the handlers' profile, a function whose handler panics posts
+/// the panic as the invocation's error, then serves the next event: one bad
+/// input does not take the process (and the requests queued behind it) down.
+fn a_panic_is_reported_and_the_next_event_served(zigbuild: &Path) {
+    let executable = build_example(zigbuild, "panicking_function");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let events = [json!({"panic": "fixture"}), json!({"echo": 1})];
+    let server = std::thread::spawn(move || serve_invocations(listener, &events));
+    let mut child = lambda_process(&executable, port)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let outcomes = server.join().expect("the stand-in served both invocations");
+    child.kill().ok();
+    child.wait().ok();
+    let (outcome, error) = &outcomes[0];
+    assert_eq!(outcome, "error", "{error}");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("asked to panic: fixture")),
+        "{error}"
+    );
+    assert_eq!(outcomes[1], ("response".to_string(), json!({"echo": 1})));
+}
+
+/// An example of the handler support crate, built the way `stackctl build`
+/// builds handlers (same profile, target and linker).
+fn build_example(zigbuild: &Path, example: &str) -> PathBuf {
+    let toolchain = stackctl::build::Toolchain {
+        zigbuild: zigbuild.to_path_buf(),
+        path_prefix: zigbuild.parent().map(Path::to_path_buf).into_iter().collect(),
+    };
+    let out = Command::new(&toolchain.zigbuild)
+        .args(["zigbuild", "--profile", stackctl::build::LAMBDA_PROFILE, "--locked"])
+        .args(["--target", "x86_64-unknown-linux-gnu.2.17", "--message-format=json"])
+        .args(["-p", "handler-support", "--example", example])
+        .current_dir(repo_root())
+        .env("PATH", toolchain.path_env())
+        .output()
+        .expect("run cargo zigbuild");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == example)
+        .and_then(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reports the example's executable")
 }

@@ -1,6 +1,6 @@
 //! Talking to cargo: which crates have binaries, and building them.
 
-use super::{Progress, Toolchain};
+use super::{Progress, Toolchain, LAMBDA_PROFILE};
 use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -45,7 +45,7 @@ pub fn workspace_binaries(workspace: &Path) -> anyhow::Result<BTreeMap<String, P
     Ok(found)
 }
 
-/// One `cargo zigbuild --release` for `crates`; returns each crate's executable.
+/// One `cargo zigbuild --profile lambda` for `crates`; returns each crate's executable.
 pub fn zigbuild(
     toolchain: &Toolchain,
     workspace: &Path,
@@ -56,7 +56,8 @@ pub fn zigbuild(
     let mut cmd = Command::new(&toolchain.zigbuild);
     cmd.args([
         "zigbuild",
-        "--release",
+        "--profile",
+        LAMBDA_PROFILE,
         "--locked",
         "--target",
         triple,

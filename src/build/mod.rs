@@ -14,6 +14,12 @@ mod toolchain;
 
 pub use toolchain::{Toolchain, ZIGBUILD_INSTALL_HINT};
 
+/// The cargo profile handlers are built with (the workspace `Cargo.toml`):
+/// release, except that a panic unwinds, so the Lambda runtime reports it
+/// as the invocation's error and the process serves the next event,
+/// instead of aborting the sandbox.
+pub const LAMBDA_PROFILE: &str = "lambda";
+
 use crate::artifact::{
     self, elf,
     manifest::{ArtifactRecord, Manifest},

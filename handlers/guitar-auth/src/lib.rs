@@ -7,10 +7,10 @@ use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType,
 };
+use guitar_errors::Code;
 use handler_support::input::{json_object, Fields};
 use handler_support::log::Logger;
-use handler_support::reply::codes;
-use handler_support::{ApiError, HttpRequest, Reply};
+use handler_support::{ApiError, HttpHandler, Reply, Request};
 use serde_json::json;
 
 pub struct Auth {
@@ -18,14 +18,16 @@ pub struct Auth {
     pub client_id: String,
 }
 
-pub async fn handle(state: &Auth, request: HttpRequest, log: Logger) -> Result<Reply, ApiError> {
-    match request.route_key.as_str() {
-        "POST /auth/register" => state.register(&request).await,
-        "POST /auth/login" => state.login(&request).await,
-        "POST /auth/refresh" => state.refresh(&request).await,
-        "POST /auth/forgot-password" => state.forgot(&request, &log).await,
-        "POST /auth/reset-password" => state.reset(&request).await,
-        other => Err(ApiError::route_not_found(other)),
+impl HttpHandler for Auth {
+    async fn respond(&self, request: Request, log: &Logger) -> Result<Reply, ApiError> {
+        match request.route.as_str() {
+            "POST /auth/register" => self.register(&request).await,
+            "POST /auth/login" => self.login(&request).await,
+            "POST /auth/refresh" => self.refresh(&request).await,
+            "POST /auth/forgot-password" => self.forgot(&request, log).await,
+            "POST /auth/reset-password" => self.reset(&request).await,
+            other => Err(ApiError::route_not_found(other)),
+        }
     }
 }
 
@@ -33,30 +35,28 @@ pub async fn handle(state: &Auth, request: HttpRequest, log: Logger) -> Result<R
 fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError {
     let message = e.message().unwrap_or("").to_string();
     match e.code().unwrap_or("") {
-        "UsernameExistsException" => ApiError::conflict(
-            codes::AUTH_USER_EXISTS,
+        "UsernameExistsException" => ApiError::new(
+            Code::AuthUserExists,
             "An account with this e-mail already exists",
         ),
         "NotAuthorizedException" | "UserNotFoundException" => ApiError::new(
-            401,
-            codes::AUTH_INVALID_CREDENTIALS,
+            Code::AuthInvalidCredentials,
             "Wrong e-mail or password",
         ),
         "UserNotConfirmedException" => ApiError::new(
-            403,
-            codes::AUTH_USER_NOT_CONFIRMED,
+            Code::AuthUserNotConfirmed,
             "Confirm your e-mail address first",
         ),
-        "InvalidPasswordException" => ApiError::bad_request(
-            codes::AUTH_VALIDATION_ERROR,
+        "InvalidPasswordException" => ApiError::new(
+            Code::AuthValidationError,
             if message.is_empty() {
                 "The password does not meet the policy".into()
             } else {
                 message
             },
         ),
-        "InvalidParameterException" => ApiError::bad_request(
-            codes::AUTH_VALIDATION_ERROR,
+        "InvalidParameterException" => ApiError::new(
+            Code::AuthValidationError,
             if message.is_empty() {
                 "Invalid input".into()
             } else {
@@ -64,13 +64,12 @@ fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError 
             },
         ),
         "CodeMismatchException" | "ExpiredCodeException" => {
-            ApiError::bad_request(codes::AUTH_CODE_INVALID, "The code is wrong or has expired")
+            ApiError::new(Code::AuthCodeInvalid, "The code is wrong or has expired")
         }
         "TooManyRequestsException"
         | "LimitExceededException"
         | "TooManyFailedAttemptsException" => ApiError::new(
-            429,
-            codes::AUTH_RATE_LIMITED,
+            Code::AuthRateLimited,
             "Too many attempts; try again later",
         ),
         _ => ApiError::internal(e),
@@ -91,9 +90,9 @@ fn tokens(result: Option<&AuthenticationResultType>) -> Result<serde_json::Value
 }
 
 impl Auth {
-    async fn register(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+    async fn register(&self, request: &Request) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::AuthValidationError)?;
+        let mut f = Fields::new(&body, Code::AuthValidationError);
         let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
         let password = f.text("password", true, 8, 256);
         let name = f.text("name", true, 1, 100);
@@ -130,9 +129,9 @@ impl Auth {
         ))
     }
 
-    async fn login(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+    async fn login(&self, request: &Request) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::AuthValidationError)?;
+        let mut f = Fields::new(&body, Code::AuthValidationError);
         let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
         let password = f.text("password", true, 1, 256);
         f.finish()?;
@@ -149,9 +148,9 @@ impl Auth {
         Ok(Reply::ok(tokens(out.authentication_result())?))
     }
 
-    async fn refresh(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+    async fn refresh(&self, request: &Request) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::AuthValidationError)?;
+        let mut f = Fields::new(&body, Code::AuthValidationError);
         let token = f.text("refreshToken", true, 1, 8192);
         f.finish()?;
         let out = self
@@ -163,9 +162,8 @@ impl Auth {
             .send()
             .await
             .map_err(|e| match cognito_error(e.into_service_error()) {
-                err if err.code == codes::AUTH_INVALID_CREDENTIALS => ApiError::new(
-                    401,
-                    codes::AUTH_TOKEN_EXPIRED,
+                err if err.is(Code::AuthInvalidCredentials) => ApiError::new(
+                    Code::AuthTokenExpired,
                     "The refresh token is invalid or has expired; log in again",
                 ),
                 err => err,
@@ -176,9 +174,9 @@ impl Auth {
         Ok(Reply::ok(t))
     }
 
-    async fn forgot(&self, request: &HttpRequest, log: &Logger) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+    async fn forgot(&self, request: &Request, log: &Logger) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::AuthValidationError)?;
+        let mut f = Fields::new(&body, Code::AuthValidationError);
         let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
         f.finish()?;
         let result = self
@@ -210,9 +208,9 @@ impl Auth {
         ))
     }
 
-    async fn reset(&self, request: &HttpRequest) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::AUTH_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::AUTH_VALIDATION_ERROR);
+    async fn reset(&self, request: &Request) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::AuthValidationError)?;
+        let mut f = Fields::new(&body, Code::AuthValidationError);
         let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
         let code = f.text("code", true, 1, 20);
         let password = f.text("newPassword", true, 8, 256);

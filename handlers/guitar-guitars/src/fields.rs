@@ -1,8 +1,8 @@
 //! The fields a guitar has and the rules for each (seed 003's attributes).
 
+use guitar_errors::Code;
 use handler_support::input::{json_object, Fields};
-use handler_support::reply::codes;
-use handler_support::{ApiError, HttpRequest};
+use handler_support::{ApiError, Request};
 use serde_json::{Map, Value};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,10 +42,11 @@ const PRIVATE_TEXT: [&str; 5] = [
 const PRIVATE_MONEY: [&str; 3] = ["originalRetailPrice", "purchasePrice", "currentValue"];
 
 /// The request body checked field by field; fields not listed here (keys,
-/// timestamps, images) are refused rather than silently stored.
-pub fn validated(request: &HttpRequest, mode: Mode) -> Result<Map<String, Value>, ApiError> {
-    let body = json_object(request, codes::GUITAR_VALIDATION_ERROR)?;
-    let mut f = Fields::new(&body, codes::GUITAR_VALIDATION_ERROR);
+/// timestamps, images) are refused rather than silently stored. A new note
+/// without a time of its own is stamped `now`.
+pub fn validated(request: &Request, mode: Mode, now: &str) -> Result<Map<String, Value>, ApiError> {
+    let body = json_object(request, Code::GuitarValidationError)?;
+    let mut f = Fields::new(&body, Code::GuitarValidationError);
     let mut out = Map::new();
     let create = mode == Mode::Create;
     for (name, max) in TEXT.iter() {
@@ -81,7 +82,7 @@ pub fn validated(request: &HttpRequest, mode: Mode) -> Result<Map<String, Value>
     match body.get("privateInfo") {
         None | Some(Value::Null) => {}
         Some(Value::Object(info)) => {
-            let mut p = Fields::new(info, codes::GUITAR_VALIDATION_ERROR);
+            let mut p = Fields::new(info, Code::GuitarValidationError);
             let mut clean = Map::new();
             for name in PRIVATE_TEXT {
                 if let Some(v) = p.text(name, false, 1, 500) {
@@ -144,7 +145,7 @@ pub fn validated(request: &HttpRequest, mode: Mode) -> Result<Map<String, Value>
                             .get("createdAt")
                             .and_then(Value::as_str)
                             .map(String::from)
-                            .unwrap_or_else(|| handler_support::aws::now().1);
+                            .unwrap_or_else(|| now.to_string());
                         clean.push(
                             serde_json::json!({"id": id, "content": content, "createdAt": created}),
                         );
@@ -182,8 +183,8 @@ pub fn validated(request: &HttpRequest, mode: Mode) -> Result<Map<String, Value>
     }
     f.finish()?;
     if mode == Mode::Update && out.is_empty() {
-        return Err(ApiError::bad_request(
-            codes::GUITAR_VALIDATION_ERROR,
+        return Err(ApiError::new(
+            Code::GuitarValidationError,
             "Nothing to update",
         ));
     }

@@ -9,49 +9,43 @@ mod fields;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use guitar_errors::Code;
 use handler_support::item::{from_item, s, set_changes, to_item, Item};
 use handler_support::log::Logger;
-use handler_support::reply::codes;
-use handler_support::{ApiError, Caller, HttpRequest, Reply};
+use handler_support::{ApiError, Caller, Clock, HttpHandler, Reply, Request};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 pub struct Guitars {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub table: String,
+    pub clock: Box<dyn Clock>,
 }
 
-pub async fn handle(
-    state: &Guitars,
-    request: HttpRequest,
-    _log: Logger,
-) -> Result<Reply, ApiError> {
-    let caller = Caller::from_request(&request)?;
-    match request.route_key.as_str() {
-        "GET /guitars" => state.list(&caller, &request).await,
-        "POST /guitars" => state.create(&caller, &request).await,
-        "GET /guitars/brands" => state.brands(&caller).await,
-        "GET /guitars/{id}" => state.get(&caller, guitar_id(&request)?).await,
-        "PUT /guitars/{id}" => state.update(&caller, guitar_id(&request)?, &request).await,
-        "DELETE /guitars/{id}" => state.delete(&caller, guitar_id(&request)?).await,
-        other => Err(ApiError::route_not_found(other)),
+impl HttpHandler for Guitars {
+    async fn respond(&self, request: Request, _log: &Logger) -> Result<Reply, ApiError> {
+        let caller = request.caller(Code::AuthUnauthorized)?;
+        match request.route.as_str() {
+            "GET /guitars" => self.list(caller, &request).await,
+            "POST /guitars" => self.create(caller, &request).await,
+            "GET /guitars/brands" => self.brands(caller).await,
+            "GET /guitars/{id}" => self.get(caller, guitar_id(&request)?).await,
+            "PUT /guitars/{id}" => self.update(caller, guitar_id(&request)?, &request).await,
+            "DELETE /guitars/{id}" => self.delete(caller, guitar_id(&request)?).await,
+            other => Err(ApiError::route_not_found(other)),
+        }
     }
 }
 
-fn guitar_id(request: &HttpRequest) -> Result<&str, ApiError> {
+fn guitar_id(request: &Request) -> Result<&str, ApiError> {
     request
         .path_param("id")
         .filter(|id| !id.is_empty() && id.len() <= 64)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                codes::GUITAR_VALIDATION_ERROR,
-                "id path parameter is required",
-            )
-        })
+        .ok_or_else(|| ApiError::new(Code::GuitarValidationError, "id path parameter is required"))
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
+    ApiError::new(Code::GuitarNotFound, "Guitar not found or unauthorized")
 }
 
 /// Every item a query returns, page after page.
@@ -96,7 +90,7 @@ impl Guitars {
     }
 
     /// Every guitar of the caller, page by page, filtered by brand, type and year range.
-    async fn list(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
+    async fn list(&self, caller: &Caller, request: &Request) -> Result<Reply, ApiError> {
         let mut filters = Vec::new();
         let mut names = std::collections::HashMap::new();
         let mut values = std::collections::HashMap::from([(":u".to_string(), s(&caller.user_id))]);
@@ -114,8 +108,8 @@ impl Guitars {
                 .query(name)
                 .map(|v| {
                     v.parse::<i64>().map_err(|_| {
-                        ApiError::bad_request(
-                            codes::GUITAR_VALIDATION_ERROR,
+                        ApiError::new(
+                            Code::GuitarValidationError,
                             format!("{name} must be a year"),
                         )
                     })
@@ -125,8 +119,8 @@ impl Guitars {
         let (from, to) = (year("yearFrom")?, year("yearTo")?);
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
-                return Err(ApiError::bad_request(
-                    codes::GUITAR_VALIDATION_ERROR,
+                return Err(ApiError::new(
+                    Code::GuitarValidationError,
                     "yearFrom must not be after yearTo",
                 ));
             }
@@ -161,9 +155,9 @@ impl Guitars {
         ))
     }
 
-    async fn create(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
-        let mut guitar = fields::validated(request, fields::Mode::Create)?;
-        let (_, now) = handler_support::aws::now();
+    async fn create(&self, caller: &Caller, request: &Request) -> Result<Reply, ApiError> {
+        let now = self.clock.timestamp();
+        let mut guitar = fields::validated(request, fields::Mode::Create, &now)?;
         let id = uuid::Uuid::new_v4().to_string();
         guitar.insert("userId".into(), json!(caller.user_id));
         guitar.insert("guitarId".into(), json!(id));
@@ -200,10 +194,11 @@ impl Guitars {
         &self,
         caller: &Caller,
         id: &str,
-        request: &HttpRequest,
+        request: &Request,
     ) -> Result<Reply, ApiError> {
-        let changes = fields::validated(request, fields::Mode::Update)?;
-        let set = set_changes(&changes, &handler_support::aws::now().1);
+        let now = self.clock.timestamp();
+        let changes = fields::validated(request, fields::Mode::Update, &now)?;
+        let set = set_changes(&changes, &now);
         let out = self
             .dynamodb
             .update_item()

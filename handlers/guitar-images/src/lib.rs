@@ -8,10 +8,10 @@ mod thumbnail;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::presigning::PresigningConfig;
 use handler_support::input::{json_object, Fields};
+use guitar_errors::Code;
 use handler_support::item::{from_item, s, to_attribute};
 use handler_support::log::Logger;
-use handler_support::reply::codes;
-use handler_support::{ApiError, Caller, HttpRequest, Reply};
+use handler_support::{ApiError, Caller, Clock, HttpHandler, Reply, Request};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -28,19 +28,26 @@ pub struct Images {
     pub table: String,
     pub bucket: String,
     pub cdn_domain: String,
+    pub clock: Box<dyn Clock>,
 }
 
-pub async fn handle(state: &Images, request: HttpRequest, log: Logger) -> Result<Reply, ApiError> {
-    let caller = Caller::from_request(&request)?;
-    match request.route_key.as_str() {
-        "POST /images/upload-url" => state.upload_url(&caller, &request).await,
-        "POST /images/upload-complete" => state.upload_complete(&caller, &request, &log).await,
-        other => Err(ApiError::route_not_found(other)),
+impl HttpHandler for Images {
+    async fn respond(&self, request: Request, log: &Logger) -> Result<Reply, ApiError> {
+        let caller = request.caller(Code::AuthUnauthorized)?;
+        match request.route.as_str() {
+            "POST /images/upload-url" => self.upload_url(caller, &request).await,
+            "POST /images/upload-complete" => self.upload_complete(caller, &request, log).await,
+            other => Err(ApiError::route_not_found(other)),
+        }
     }
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(codes::IMAGE_VALIDATION_ERROR, message)
+    ApiError::new(Code::ImageValidationError, message)
+}
+
+fn guitar_not_found() -> ApiError {
+    ApiError::new(Code::GuitarNotFound, "Guitar not found or unauthorized")
 }
 
 /// The file name reduced to characters safe in a key.
@@ -80,14 +87,12 @@ impl Images {
             .send()
             .await
             .map_err(|e| ApiError::internal(e.into_service_error()))?;
-        out.item().map(from_item).ok_or_else(|| {
-            ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
-        })
+        out.item().map(from_item).ok_or_else(guitar_not_found)
     }
 
-    async fn upload_url(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::IMAGE_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::IMAGE_VALIDATION_ERROR);
+    async fn upload_url(&self, caller: &Caller, request: &Request) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::ImageValidationError)?;
+        let mut f = Fields::new(&body, Code::ImageValidationError);
         let file_name = f.text("fileName", true, 1, 255);
         let file_type = f.text("fileType", true, 1, 100);
         let size = f.integer("fileSize", false, 1, MAX_UPLOAD_BYTES);
@@ -138,11 +143,11 @@ impl Images {
     async fn upload_complete(
         &self,
         caller: &Caller,
-        request: &HttpRequest,
+        request: &Request,
         log: &Logger,
     ) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::IMAGE_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::IMAGE_VALIDATION_ERROR);
+        let body = json_object(request, Code::ImageValidationError)?;
+        let mut f = Fields::new(&body, Code::ImageValidationError);
         let key = f.text("imageKey", true, 1, 1024);
         let guitar_id = f.text("guitarId", true, 1, 64);
         let caption = f.text("caption", false, 1, 500);
@@ -220,7 +225,7 @@ impl Images {
             .send()
             .await
             .map_err(|e| {
-                ApiError::new(502, codes::IMAGE_UPLOAD_FAILED, "Storing the image failed")
+                ApiError::new(Code::ImageUploadFailed, "Storing the image failed")
                     .with_details(json!({"cause": e.into_service_error().to_string()}))
             })?;
         self.s3
@@ -233,11 +238,7 @@ impl Images {
             .send()
             .await
             .map_err(|e| {
-                ApiError::new(
-                    502,
-                    codes::IMAGE_UPLOAD_FAILED,
-                    "Storing the thumbnail failed",
-                )
+                ApiError::new(Code::ImageUploadFailed, "Storing the thumbnail failed")
                 .with_details(json!({"cause": e.into_service_error().to_string()}))
             })?;
         let record = json!({
@@ -250,7 +251,7 @@ impl Images {
             "width": thumb.width,
             "height": thumb.height,
         });
-        let (_, now) = handler_support::aws::now();
+        let now = self.clock.timestamp();
         let recorded = self
             .dynamodb
             .update_item()
@@ -272,7 +273,7 @@ impl Images {
             self.discard(&thumb_key, log).await;
             let e = e.into_service_error();
             return Err(if e.is_conditional_check_failed_exception() {
-                ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
+                guitar_not_found()
             } else {
                 ApiError::internal(e)
             });

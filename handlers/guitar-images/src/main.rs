@@ -1,6 +1,6 @@
-//! Lambda entry point: build the S3 and DynamoDB clients once, serve requests.
+//! Lambda entry point: build the S3 and DynamoDB clients once, serve API requests.
 
-use handler_support::{aws, config};
+use handler_support::{aws, config, Function, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -21,6 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         table,
         bucket,
         cdn_domain,
+        clock: Box::new(SystemClock),
     };
-    handler_support::serve(state, guitar_images::handle).await
+    handler_support::serve(Function::new(state).serves_http()).await
 }

@@ -5,10 +5,10 @@
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use aws_sdk_dynamodb::types::ReturnValue;
 use handler_support::input::{json_object, Fields};
+use guitar_errors::Code;
 use handler_support::item::{from_item, s, set_changes, to_item};
 use handler_support::log::Logger;
-use handler_support::reply::codes;
-use handler_support::{ApiError, Caller, HttpRequest, Reply};
+use handler_support::{ApiError, Caller, Clock, HttpHandler, Reply, Request};
 use serde_json::{json, Map, Value};
 
 pub struct Users {
@@ -16,15 +16,18 @@ pub struct Users {
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub table: String,
     pub user_pool_id: String,
+    pub clock: Box<dyn Clock>,
 }
 
-pub async fn handle(state: &Users, request: HttpRequest, _log: Logger) -> Result<Reply, ApiError> {
-    let caller = Caller::from_request(&request)?;
-    match request.route_key.as_str() {
-        "GET /user/profile" => state.profile(&caller).await.map(Reply::ok),
-        "PUT /user/profile" => state.update_profile(&caller, &request).await,
-        "PUT /user/name" => state.update_name(&caller, &request).await,
-        other => Err(ApiError::route_not_found(other)),
+impl HttpHandler for Users {
+    async fn respond(&self, request: Request, _log: &Logger) -> Result<Reply, ApiError> {
+        let caller = request.caller(Code::AuthUnauthorized)?;
+        match request.route.as_str() {
+            "GET /user/profile" => self.profile(caller).await.map(Reply::ok),
+            "PUT /user/profile" => self.update_profile(caller, &request).await,
+            "PUT /user/name" => self.update_name(caller, &request).await,
+            other => Err(ApiError::route_not_found(other)),
+        }
     }
 }
 
@@ -42,7 +45,7 @@ impl Users {
         if let Some(item) = out.item() {
             return Ok(from_item(item));
         }
-        let (_, now) = handler_support::aws::now();
+        let now = self.clock.timestamp();
         let profile = json!({"userId": caller.user_id, "email": caller.email, "name": caller.username.clone().unwrap_or_default(), "preferences": {}, "createdAt": now, "updatedAt": now});
         let result = self
             .dynamodb
@@ -76,7 +79,7 @@ impl Users {
 
     async fn set(&self, caller: &Caller, changes: Map<String, Value>) -> Result<Value, ApiError> {
         self.profile(caller).await?;
-        let set = set_changes(&changes, &handler_support::aws::now().1);
+        let set = set_changes(&changes, &self.clock.timestamp());
         let out = self
             .dynamodb
             .update_item()
@@ -96,10 +99,10 @@ impl Users {
     async fn update_profile(
         &self,
         caller: &Caller,
-        request: &HttpRequest,
+        request: &Request,
     ) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::USER_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::USER_VALIDATION_ERROR);
+        let body = json_object(request, Code::UserValidationError)?;
+        let mut f = Fields::new(&body, Code::UserValidationError);
         let mut changes = Map::new();
         if let Some(name) = f.text("name", false, 1, 100) {
             changes.insert("name".into(), name.into());
@@ -124,8 +127,8 @@ impl Users {
         }
         f.finish()?;
         if changes.is_empty() {
-            return Err(ApiError::bad_request(
-                codes::USER_VALIDATION_ERROR,
+            return Err(ApiError::new(
+                Code::UserValidationError,
                 "Nothing to update",
             ));
         }
@@ -135,9 +138,9 @@ impl Users {
         Ok(Reply::ok(self.set(caller, changes).await?))
     }
 
-    async fn update_name(&self, caller: &Caller, request: &HttpRequest) -> Result<Reply, ApiError> {
-        let body = json_object(request, codes::USER_VALIDATION_ERROR)?;
-        let mut f = Fields::new(&body, codes::USER_VALIDATION_ERROR);
+    async fn update_name(&self, caller: &Caller, request: &Request) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::UserValidationError)?;
+        let mut f = Fields::new(&body, Code::UserValidationError);
         let name = f.text("name", true, 1, 100);
         f.finish()?;
         let name = name.expect("validated");

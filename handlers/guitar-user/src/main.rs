@@ -1,6 +1,6 @@
-//! Lambda entry point: build the DynamoDB and Cognito clients once, serve requests.
+//! Lambda entry point: build the DynamoDB and Cognito clients once, serve API requests.
 
-use handler_support::{aws, config};
+use handler_support::{aws, config, Function, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -12,6 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
         table,
         user_pool_id,
+        clock: Box::new(SystemClock),
     };
-    handler_support::serve(state, guitar_user::handle).await
+    handler_support::serve(Function::new(state).serves_http()).await
 }

@@ -1,35 +1,36 @@
 //! Request bodies and field validation that reports every problem at once.
 
-use crate::{ApiError, HttpRequest};
+use crate::reply::ErrorCode;
+use crate::{ApiError, Request};
 use serde_json::{json, Map, Value};
 
-/// The body as a JSON object, or a validation error with `code`.
-pub fn json_object(request: &HttpRequest, code: &str) -> Result<Map<String, Value>, ApiError> {
+/// The body as a JSON object, or an error with the application's
+/// validation `code`.
+pub fn json_object(request: &Request, code: impl ErrorCode) -> Result<Map<String, Value>, ApiError> {
     let text = request
-        .body_text()
-        .ok_or_else(|| ApiError::bad_request(code, "A JSON body is required"))?;
-    match serde_json::from_str::<Value>(&text) {
+        .body
+        .as_deref()
+        .ok_or_else(|| ApiError::new(code, "A JSON body is required"))?;
+    match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request(
-            code,
-            "The body must be a JSON object",
-        )),
-        Err(e) => Err(ApiError::bad_request(
+        Ok(_) => Err(ApiError::new(code, "The body must be a JSON object")),
+        Err(e) => Err(ApiError::new(
             code,
             format!("The body is not valid JSON: {e}"),
         )),
     }
 }
 
-/// Collects field problems; `finish` turns them into one error.
-pub struct Fields<'a> {
+/// Collects field problems; `finish` turns them into one error with the
+/// application's validation `code`.
+pub struct Fields<'a, C: ErrorCode> {
     body: &'a Map<String, Value>,
-    code: &'a str,
+    code: C,
     problems: Vec<Value>,
 }
 
-impl<'a> Fields<'a> {
-    pub fn new(body: &'a Map<String, Value>, code: &'a str) -> Self {
+impl<'a, C: ErrorCode> Fields<'a, C> {
+    pub fn new(body: &'a Map<String, Value>, code: C) -> Self {
         Fields {
             body,
             code,
@@ -129,7 +130,7 @@ impl<'a> Fields<'a> {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        Err(ApiError::bad_request(self.code, summary).with_details(Value::Array(self.problems)))
+        Err(ApiError::new(self.code, summary).with_details(Value::Array(self.problems)))
     }
 }
 
@@ -137,18 +138,29 @@ impl<'a> Fields<'a> {
 mod tests {
     use super::*;
 
+    #[derive(Clone, Copy)]
+    struct Invalid;
+    impl ErrorCode for Invalid {
+        fn code(self) -> &'static str {
+            "GUITAR_VALIDATION_ERROR"
+        }
+        fn status(self) -> u16 {
+            400
+        }
+    }
+
     #[test]
     fn reports_every_field_problem() {
         let body: Map<String, Value> =
             serde_json::from_value(json!({"brand": "", "year": 1200.5, "caseIncluded": "yes"}))
                 .unwrap();
-        let mut f = Fields::new(&body, "GUITAR_VALIDATION_ERROR");
+        let mut f = Fields::new(&body, Invalid);
         f.text("brand", true, 1, 100);
         f.text("model", true, 1, 100);
         f.integer("year", false, 1900, 2100);
         f.boolean("caseIncluded");
         let e = f.finish().unwrap_err();
-        assert_eq!(e.code, "GUITAR_VALIDATION_ERROR");
+        assert_eq!((e.status, e.code), (400, "GUITAR_VALIDATION_ERROR"));
         assert_eq!(e.details.unwrap().as_array().unwrap().len(), 4);
     }
 }

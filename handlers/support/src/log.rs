@@ -2,17 +2,35 @@
 //! which Lambda's JSON log format and CloudWatch Logs Insights read as fields.
 
 use serde_json::{json, Map, Value};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone)]
 pub struct Logger {
     request_id: String,
+    /// Lines kept for a test to read, instead of printed.
+    captured: Option<Arc<Mutex<Vec<Value>>>>,
 }
 
 impl Logger {
     pub fn new(request_id: &str) -> Self {
         Logger {
             request_id: request_id.to_string(),
+            captured: None,
         }
+    }
+    /// A logger that keeps its lines; [`Logger::lines`] returns them.
+    pub fn capturing(request_id: &str) -> Self {
+        Logger {
+            captured: Some(Arc::default()),
+            ..Self::new(request_id)
+        }
+    }
+    /// The lines a capturing logger kept, as JSON objects.
+    pub fn lines(&self) -> Vec<Value> {
+        self.captured
+            .as_ref()
+            .map(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .unwrap_or_default()
     }
     pub fn info(&self, message: &str, fields: &[(&str, Value)]) {
         self.write("INFO", message, fields);
@@ -23,7 +41,7 @@ impl Logger {
     pub fn error(&self, message: &str, fields: &[(&str, Value)]) {
         self.write("ERROR", message, fields);
     }
-    pub fn line(&self, level: &str, message: &str, fields: &[(&str, Value)]) -> String {
+    pub fn entry(&self, level: &str, message: &str, fields: &[(&str, Value)]) -> Value {
         let mut entry = Map::new();
         entry.insert("level".into(), json!(level));
         entry.insert("message".into(), json!(message));
@@ -31,9 +49,13 @@ impl Logger {
         for (k, v) in fields {
             entry.insert((*k).to_string(), v.clone());
         }
-        Value::Object(entry).to_string()
+        Value::Object(entry)
     }
     fn write(&self, level: &str, message: &str, fields: &[(&str, Value)]) {
-        println!("{}", self.line(level, message, fields));
+        let entry = self.entry(level, message, fields);
+        match &self.captured {
+            Some(lines) => lines.lock().unwrap_or_else(|e| e.into_inner()).push(entry),
+            None => println!("{entry}"),
+        }
     }
 }

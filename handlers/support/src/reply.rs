@@ -1,7 +1,42 @@
-//! The response envelope and the error codes handlers answer with.
+//! The response envelope, and the error codes answers carry: each
+//! application names its own codes (an enum implementing [`ErrorCode`]);
+//! the platform only owns the codes no application decides
+//! ([`PlatformCode`]).
 
 use crate::http::HttpResponse;
 use serde_json::{json, Value};
+
+/// One of an application's error codes: the text the envelope shows and
+/// the HTTP status it is answered with.
+pub trait ErrorCode: Copy {
+    /// As the envelope shows it, such as `GUITAR_NOT_FOUND`.
+    fn code(self) -> &'static str;
+    fn status(self) -> u16;
+}
+
+/// The codes the platform answers with itself, the same in every application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformCode {
+    /// A route the function does not implement (the API and the function disagree).
+    RouteNotFound,
+    /// A failure of ours; the caller learns nothing more.
+    Internal,
+}
+
+impl ErrorCode for PlatformCode {
+    fn code(self) -> &'static str {
+        match self {
+            PlatformCode::RouteNotFound => "ROUTE_NOT_FOUND",
+            PlatformCode::Internal => "INTERNAL_ERROR",
+        }
+    }
+    fn status(self) -> u16 {
+        match self {
+            PlatformCode::RouteNotFound => 404,
+            PlatformCode::Internal => 500,
+        }
+    }
+}
 
 /// A successful answer: a status and the `data` of the envelope.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,31 +57,12 @@ impl Reply {
     }
 }
 
-/// Error codes of the API (the seed's, plus generic ones).
-pub mod codes {
-    pub const AUTH_INVALID_CREDENTIALS: &str = "AUTH_INVALID_CREDENTIALS";
-    pub const AUTH_USER_EXISTS: &str = "AUTH_USER_EXISTS";
-    pub const AUTH_TOKEN_EXPIRED: &str = "AUTH_TOKEN_EXPIRED";
-    pub const AUTH_UNAUTHORIZED: &str = "AUTH_UNAUTHORIZED";
-    pub const AUTH_VALIDATION_ERROR: &str = "AUTH_VALIDATION_ERROR";
-    pub const AUTH_CODE_INVALID: &str = "AUTH_CODE_INVALID";
-    pub const AUTH_USER_NOT_CONFIRMED: &str = "AUTH_USER_NOT_CONFIRMED";
-    pub const AUTH_RATE_LIMITED: &str = "AUTH_RATE_LIMITED";
-    pub const GUITAR_NOT_FOUND: &str = "GUITAR_NOT_FOUND";
-    pub const GUITAR_VALIDATION_ERROR: &str = "GUITAR_VALIDATION_ERROR";
-    pub const IMAGE_UPLOAD_FAILED: &str = "IMAGE_UPLOAD_FAILED";
-    pub const IMAGE_VALIDATION_ERROR: &str = "IMAGE_VALIDATION_ERROR";
-    pub const USER_VALIDATION_ERROR: &str = "USER_VALIDATION_ERROR";
-    pub const ROUTE_NOT_FOUND: &str = "ROUTE_NOT_FOUND";
-    pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
-}
-
 /// An error answer. `cause` is logged, never sent to the caller.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{status} {code}: {message}")]
 pub struct ApiError {
     pub status: u16,
-    pub code: String,
+    pub code: &'static str,
     pub message: String,
     /// Field problems for validation errors: `[{"field", "message"}]`.
     pub details: Option<Value>,
@@ -54,40 +70,33 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+    /// An answer with `code`, at the status the code stands for.
+    pub fn new(code: impl ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
-            code: code.to_string(),
+            status: code.status(),
+            code: code.code(),
             message: message.into(),
             details: None,
             cause: None,
         }
     }
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
-        Self::new(400, code, message)
-    }
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(401, codes::AUTH_UNAUTHORIZED, message)
-    }
-    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
-        Self::new(404, code, message)
-    }
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::new(409, code, message)
-    }
     /// A failure of ours: the caller sees a generic message, the log the cause.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError {
             cause: Some(cause.to_string()),
-            ..Self::new(500, codes::INTERNAL_ERROR, "Internal server error")
+            ..Self::new(PlatformCode::Internal, "Internal server error")
         }
     }
     pub fn route_not_found(route: &str) -> Self {
-        Self::new(404, codes::ROUTE_NOT_FOUND, format!("no route {route}"))
+        Self::new(PlatformCode::RouteNotFound, format!("no route {route}"))
     }
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
         self
+    }
+    /// Whether this answers with `code`.
+    pub fn is(&self, code: impl ErrorCode) -> bool {
+        self.code == code.code()
     }
     pub fn into_response(self) -> HttpResponse {
         let mut error =
@@ -103,6 +112,17 @@ impl ApiError {
 mod tests {
     use super::*;
 
+    #[derive(Clone, Copy)]
+    struct ShopCode;
+    impl ErrorCode for ShopCode {
+        fn code(self) -> &'static str {
+            "ORDER_NOT_FOUND"
+        }
+        fn status(self) -> u16 {
+            404
+        }
+    }
+
     #[test]
     fn envelopes_have_the_documented_shape() {
         let ok = Reply::created(json!({"id": 1})).into_response();
@@ -111,11 +131,11 @@ mod tests {
             serde_json::from_str::<Value>(&ok.body).unwrap(),
             json!({"success": true, "data": {"id": 1}})
         );
-        let err = ApiError::not_found(codes::GUITAR_NOT_FOUND, "Guitar not found or unauthorized")
-            .into_response();
+        let err = ApiError::new(ShopCode, "Order not found").into_response();
+        assert_eq!(err.status_code, 404);
         assert_eq!(
             serde_json::from_str::<Value>(&err.body).unwrap(),
-            json!({"success": false, "error": {"code": "GUITAR_NOT_FOUND", "message": "Guitar not found or unauthorized", "statusCode": 404}})
+            json!({"success": false, "error": {"code": "ORDER_NOT_FOUND", "message": "Order not found", "statusCode": 404}})
         );
     }
 
@@ -124,6 +144,7 @@ mod tests {
         let err = ApiError::internal("dynamodb: ResourceNotFoundException table guitars-x");
         let body = err.clone().into_response().body;
         assert!(!body.contains("dynamodb"), "{body}");
+        assert!(body.contains("INTERNAL_ERROR"), "{body}");
         assert_eq!(
             err.cause.as_deref(),
             Some("dynamodb: ResourceNotFoundException table guitars-x")
