@@ -122,7 +122,7 @@ fn stringify_jwt_claims(event: &mut Value) {
         .pointer_mut("/requestContext/authorizer/jwt/claims")
         .and_then(Value::as_object_mut);
     for value in claims.into_iter().flat_map(Map::values_mut) {
-        let text = match value {
+        let text = match &*value {
             Value::String(_) => continue,
             Value::Array(items) => {
                 let items: Vec<String> = items.iter().map(claim_text).collect();

@@ -214,6 +214,20 @@ impl Fixture {
     }
 }
 
+/// Checks every fixture in `dir` against the function `build` makes from
+/// that fixture's fake AWS, and fails naming each fixture that does not hold.
+pub async fn check_fixtures<S>(dir: &Path, build: impl Fn(&FakeAws) -> Function<S>) {
+    let mut failures = Vec::new();
+    for fixture in Fixture::all_in(dir) {
+        let aws = fixture.fake_aws();
+        let function = build(&aws);
+        if let Err(problem) = fixture.check(&function, &aws).await {
+            failures.push(format!("{} ({}):\n  {problem}", fixture.name(), fixture.about));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 impl SentRequest {
     fn describe(&self) -> String {
         match &self.operation {

@@ -7,13 +7,13 @@
 use handler_support::function::decode_input;
 use handler_support::input::{json_object, Fields};
 use handler_support::log::Logger;
-use handler_support::testing::Fixture;
+use handler_support::testing::check_fixtures;
 use handler_support::{
     s3, ApiError, Clock, ErrorCode, Failure, FixedClock, Function, HttpHandler, InvocationHandler,
     Reply, Request, S3Event, S3Handler,
 };
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The shop's own error codes.
 #[derive(Clone, Copy)]
@@ -113,34 +113,32 @@ impl InvocationHandler for Shop {
 
 const NOW: u64 = 1_795_403_945; // 2026-11-23T03:19:05Z
 
-async fn check_all<S>(dir: &str, function: &Function<S>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
-    let mut failures = Vec::new();
-    for fixture in Fixture::all_in(&dir) {
-        let aws = fixture.fake_aws();
-        if let Err(problem) = fixture.check(function, &aws).await {
-            failures.push(format!("{} ({}):\n  {problem}", fixture.name(), fixture.about));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+fn fixtures(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
 }
 
 #[tokio::test]
 async fn every_event_kind_is_decoded_and_dispatched() {
-    let shop = Function::new(Shop {
-        clock: FixedClock(NOW),
+    check_fixtures(&fixtures("all-kinds"), |_| {
+        Function::new(Shop {
+            clock: FixedClock(NOW),
+        })
+        .serves_http()
+        .serves_s3()
+        .serves_invocations()
     })
-    .serves_http()
-    .serves_s3()
-    .serves_invocations();
-    check_all("all-kinds", &shop).await;
+    .await;
 }
 
 #[tokio::test]
 async fn events_a_function_does_not_serve_fail_the_invocation() {
-    let api_only = Function::new(Shop {
-        clock: FixedClock(NOW),
+    check_fixtures(&fixtures("http-only"), |_| {
+        Function::new(Shop {
+            clock: FixedClock(NOW),
+        })
+        .serves_http()
     })
-    .serves_http();
-    check_all("http-only", &api_only).await;
+    .await;
 }
