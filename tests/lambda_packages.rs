@@ -201,7 +201,8 @@ fn serve_invocations(listener: TcpListener, events: &[Value]) -> Vec<(String, Va
                 let headers = format!("Lambda-Runtime-Aws-Request-Id: {current}\r\nLambda-Runtime-Deadline-Ms: 9999999999999\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:guitar-collection-dev-guitars\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\n");
                 write!(writer, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{event}", event.len()).unwrap();
             } else if let Some(outcome) = ["response", "error"].into_iter().find(|outcome| {
-                method == "POST" && path.ends_with(&format!("/runtime/invocation/{current}/{outcome}"))
+                method == "POST"
+                    && path.ends_with(&format!("/runtime/invocation/{current}/{outcome}"))
             }) {
                 write!(writer, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").unwrap();
                 let posted = serde_json::from_str(&body).unwrap_or(Value::String(body));
@@ -286,11 +287,24 @@ fn a_panic_is_reported_and_the_next_event_served(zigbuild: &Path) {
 fn build_example(zigbuild: &Path, example: &str) -> PathBuf {
     let toolchain = stackctl::build::Toolchain {
         zigbuild: zigbuild.to_path_buf(),
-        path_prefix: zigbuild.parent().map(Path::to_path_buf).into_iter().collect(),
+        path_prefix: zigbuild
+            .parent()
+            .map(Path::to_path_buf)
+            .into_iter()
+            .collect(),
     };
     let out = Command::new(&toolchain.zigbuild)
-        .args(["zigbuild", "--profile", stackctl::build::LAMBDA_PROFILE, "--locked"])
-        .args(["--target", "x86_64-unknown-linux-gnu.2.17", "--message-format=json"])
+        .args([
+            "zigbuild",
+            "--profile",
+            stackctl::build::LAMBDA_PROFILE,
+            "--locked",
+        ])
+        .args([
+            "--target",
+            "x86_64-unknown-linux-gnu.2.17",
+            "--message-format=json",
+        ])
         .args(["-p", "handler-support", "--example", example])
         .current_dir(repo_root())
         .env("PATH", toolchain.path_env())

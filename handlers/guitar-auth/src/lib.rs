@@ -39,10 +39,9 @@ fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError 
             Code::AuthUserExists,
             "An account with this e-mail already exists",
         ),
-        "NotAuthorizedException" | "UserNotFoundException" => ApiError::new(
-            Code::AuthInvalidCredentials,
-            "Wrong e-mail or password",
-        ),
+        "NotAuthorizedException" | "UserNotFoundException" => {
+            ApiError::new(Code::AuthInvalidCredentials, "Wrong e-mail or password")
+        }
         "UserNotConfirmedException" => ApiError::new(
             Code::AuthUserNotConfirmed,
             "Confirm your e-mail address first",
@@ -68,10 +67,9 @@ fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError 
         }
         "TooManyRequestsException"
         | "LimitExceededException"
-        | "TooManyFailedAttemptsException" => ApiError::new(
-            Code::AuthRateLimited,
-            "Too many attempts; try again later",
-        ),
+        | "TooManyFailedAttemptsException" => {
+            ApiError::new(Code::AuthRateLimited, "Too many attempts; try again later")
+        }
         _ => ApiError::internal(e),
     }
 }

@@ -7,8 +7,8 @@ mod thumbnail;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::presigning::PresigningConfig;
-use handler_support::input::{json_object, Fields};
 use guitar_errors::Code;
+use handler_support::input::{json_object, Fields};
 use handler_support::item::{from_item, s, to_attribute};
 use handler_support::log::Logger;
 use handler_support::{ApiError, Caller, Clock, HttpHandler, Reply, Request};
@@ -239,7 +239,7 @@ impl Images {
             .await
             .map_err(|e| {
                 ApiError::new(Code::ImageUploadFailed, "Storing the thumbnail failed")
-                .with_details(json!({"cause": e.into_service_error().to_string()}))
+                    .with_details(json!({"cause": e.into_service_error().to_string()}))
             })?;
         let record = json!({
             "id": image_id,

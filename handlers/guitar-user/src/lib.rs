@@ -4,8 +4,8 @@
 
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use aws_sdk_dynamodb::types::ReturnValue;
-use handler_support::input::{json_object, Fields};
 use guitar_errors::Code;
+use handler_support::input::{json_object, Fields};
 use handler_support::item::{from_item, s, set_changes, to_item};
 use handler_support::log::Logger;
 use handler_support::{ApiError, Caller, Clock, HttpHandler, Reply, Request};
@@ -96,11 +96,7 @@ impl Users {
         Ok(out.attributes().map(from_item).unwrap_or(Value::Null))
     }
 
-    async fn update_profile(
-        &self,
-        caller: &Caller,
-        request: &Request,
-    ) -> Result<Reply, ApiError> {
+    async fn update_profile(&self, caller: &Caller, request: &Request) -> Result<Reply, ApiError> {
         let body = json_object(request, Code::UserValidationError)?;
         let mut f = Fields::new(&body, Code::UserValidationError);
         let mut changes = Map::new();

@@ -92,8 +92,9 @@ mod tests {
     fn a_caller_needs_a_subject() {
         assert_eq!(caller(json!({"email": "a@example.com"})), None);
         assert_eq!(caller(json!({"sub": ""})), None);
-        let c = caller(json!({"sub": "u-1", "email": "a@example.com", "cognito:username": "alice"}))
-            .unwrap();
+        let c =
+            caller(json!({"sub": "u-1", "email": "a@example.com", "cognito:username": "alice"}))
+                .unwrap();
         assert_eq!(
             (c.email.as_deref(), c.username.as_deref()),
             (Some("a@example.com"), Some("alice"))

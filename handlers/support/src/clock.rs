@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_795_403_945), "2026-11-23T03:19:05Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(FixedClock(1_795_403_945).timestamp(), "2026-11-23T03:19:05Z");
+        assert_eq!(
+            FixedClock(1_795_403_945).timestamp(),
+            "2026-11-23T03:19:05Z"
+        );
     }
 
     #[test]

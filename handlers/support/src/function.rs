@@ -26,13 +26,21 @@ pub trait HttpHandler {
 /// Processes S3 event notifications. They arrive asynchronously and are
 /// retried on failure, so processing the same one twice must be harmless.
 pub trait S3Handler {
-    fn on_s3_event(&self, event: S3Event, log: &Logger) -> impl Future<Output = Result<(), Failure>>;
+    fn on_s3_event(
+        &self,
+        event: S3Event,
+        log: &Logger,
+    ) -> impl Future<Output = Result<(), Failure>>;
 }
 
 /// Serves direct invocations and EventBridge Scheduler targets (which
 /// receive the schedule's `Input` as it is). Retried like S3 events.
 pub trait InvocationHandler {
-    fn on_invocation(&self, input: Value, log: &Logger) -> impl Future<Output = Result<Value, Failure>>;
+    fn on_invocation(
+        &self,
+        input: Value,
+        log: &Logger,
+    ) -> impl Future<Output = Result<Value, Failure>>;
 }
 
 /// Why an invocation failed; Lambda records it as the function's error.
@@ -127,10 +135,6 @@ impl<S> Function<S> {
         }
     }
 
-    pub fn state(&self) -> &S {
-        &self.state
-    }
-
     pub fn serves_http(mut self) -> Self
     where
         S: HttpHandler,
@@ -180,7 +184,12 @@ impl<S> Function<S> {
         result
     }
 
-    async fn http_event(&self, kind: EventKind, event: Value, log: &Logger) -> Result<Value, Failure> {
+    async fn http_event(
+        &self,
+        kind: EventKind,
+        event: Value,
+        log: &Logger,
+    ) -> Result<Value, Failure> {
         let handle = self.http.ok_or_else(|| self.unserved(kind))?;
         let request = if kind == EventKind::HttpApi {
             Request::from_http_api(event)
@@ -217,7 +226,10 @@ impl<S> Function<S> {
         let served: Vec<&str> = [
             (self.http.is_some(), "API Gateway requests"),
             (self.s3.is_some(), "S3 notifications"),
-            (self.invocations.is_some(), "direct or scheduled invocations"),
+            (
+                self.invocations.is_some(),
+                "direct or scheduled invocations",
+            ),
         ]
         .into_iter()
         .filter_map(|(served, name)| served.then_some(name))

@@ -67,14 +67,19 @@ impl Request {
         stringify_jwt_claims(&mut event);
         let e: ApiGatewayV2httpRequest = serde_json::from_value(event)?;
         let context = e.request_context;
-        let route = e
-            .route_key
-            .or(context.route_key)
-            .unwrap_or_else(|| format!("{} {}", context.http.method, e.raw_path.as_deref().unwrap_or("/")));
-        let claims = context
-            .authorizer
-            .and_then(|a| a.jwt)
-            .map(|jwt| jwt.claims.into_iter().map(|(k, v)| (k, Value::String(v))).collect());
+        let route = e.route_key.or(context.route_key).unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                context.http.method,
+                e.raw_path.as_deref().unwrap_or("/")
+            )
+        });
+        let claims = context.authorizer.and_then(|a| a.jwt).map(|jwt| {
+            jwt.claims
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect()
+        });
         Ok(Request {
             route,
             path: e.raw_path.or(context.http.path).unwrap_or_default(),
@@ -144,7 +149,9 @@ fn claim_text(value: &Value) -> String {
 fn text_headers(headers: &aws_lambda_events::http::HeaderMap) -> HashMap<String, String> {
     headers
         .iter()
-        .filter_map(|(name, value)| Some((name.as_str().to_string(), value.to_str().ok()?.to_string())))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+        })
         .collect()
 }
 
@@ -168,7 +175,9 @@ fn body_text(body: Option<String>, base64_encoded: bool) -> Option<String> {
     if !base64_encoded {
         return Some(body);
     }
-    let bytes = base64::engine::general_purpose::STANDARD.decode(body).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
     String::from_utf8(bytes).ok()
 }
 

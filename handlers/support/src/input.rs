@@ -6,7 +6,10 @@ use serde_json::{json, Map, Value};
 
 /// The body as a JSON object, or an error with the application's
 /// validation `code`.
-pub fn json_object(request: &Request, code: impl ErrorCode) -> Result<Map<String, Value>, ApiError> {
+pub fn json_object(
+    request: &Request,
+    code: impl ErrorCode,
+) -> Result<Map<String, Value>, ApiError> {
     let text = request
         .body
         .as_deref()

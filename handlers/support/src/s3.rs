@@ -36,15 +36,13 @@ fn decode_key(encoded: &str) -> String {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -58,7 +56,10 @@ mod tests {
 
     #[test]
     fn keys_are_url_decoded() {
-        assert_eq!(decode_key("uploads/u-1/my+photo%281%29.jpg"), "uploads/u-1/my photo(1).jpg");
+        assert_eq!(
+            decode_key("uploads/u-1/my+photo%281%29.jpg"),
+            "uploads/u-1/my photo(1).jpg"
+        );
         assert_eq!(decode_key("caf%C3%A9.png"), "café.png");
         assert_eq!(decode_key("100%25"), "100%");
         assert_eq!(decode_key("odd%2"), "odd%2");

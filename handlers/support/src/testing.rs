@@ -122,7 +122,9 @@ impl Fixture {
                 .push(sent_request(&request));
             let mut answers = answers.lock().unwrap_or_else(|e| e.into_inner());
             if answers.is_empty() {
-                return answer(&serde_json::json!({"status": 599, "body": "the fixture scripts no more AWS calls"}));
+                return answer(
+                    &serde_json::json!({"status": 599, "body": "the fixture scripts no more AWS calls"}),
+                );
             }
             answer(&answers.remove(0)["response"])
         });
@@ -186,7 +188,11 @@ impl Fixture {
                     }
                     contains(&actual, wanted, "response")
                 } else {
-                    contains(&result, expected.get("result").unwrap_or(&Value::Null), "result")
+                    contains(
+                        &result,
+                        expected.get("result").unwrap_or(&Value::Null),
+                        "result",
+                    )
                 }
             }
         }
@@ -222,7 +228,11 @@ pub async fn check_fixtures<S>(dir: &Path, build: impl Fn(&FakeAws) -> Function<
         let aws = fixture.fake_aws();
         let function = build(&aws);
         if let Err(problem) = fixture.check(&function, &aws).await {
-            failures.push(format!("{} ({}):\n  {problem}", fixture.name(), fixture.about));
+            failures.push(format!(
+                "{} ({}):\n  {problem}",
+                fixture.name(),
+                fixture.about
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -299,7 +309,9 @@ fn matches_with_substrings(actual: &Value, expected: &Value) -> Result<(), Strin
         let have = actual[key].as_str().unwrap_or_default();
         let wanted = wanted.as_str().unwrap_or_default();
         if !have.contains(wanted) {
-            return Err(format!("failure.{key} is {have:?}, expected it to contain {wanted:?}"));
+            return Err(format!(
+                "failure.{key} is {have:?}, expected it to contain {wanted:?}"
+            ));
         }
     }
     Ok(())
