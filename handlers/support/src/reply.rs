@@ -64,8 +64,9 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
-    /// Field problems for validation errors: `[{"field", "message"}]`.
-    pub details: Option<Value>,
+    /// Field problems for validation errors: `[{"field", "message"}]`
+    /// (boxed: errors travel in every `Result`, most without details).
+    pub details: Option<Box<Value>>,
     pub cause: Option<String>,
 }
 
@@ -91,7 +92,7 @@ impl ApiError {
         Self::new(PlatformCode::RouteNotFound, format!("no route {route}"))
     }
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
     /// Whether this answers with `code`.
@@ -102,7 +103,7 @@ impl ApiError {
         let mut error =
             json!({"code": self.code, "message": self.message, "statusCode": self.status});
         if let Some(d) = self.details {
-            error["details"] = d;
+            error["details"] = *d;
         }
         HttpResponse::json(self.status, &json!({"success": false, "error": error}))
     }
