@@ -150,7 +150,7 @@ fn unknown_stacks_and_environments_get_suggestions() {
 #[test]
 fn template_overrides_replace_built_in_templates() {
     let dir = tempfile::tempdir().unwrap();
-    let builtin = std::fs::read_to_string(repo_root().join("templates/sns_topic.yaml")).unwrap();
+    let builtin = std::fs::read_to_string(repo_root().join("crates/core/templates/sns_topic.yaml")).unwrap();
     write(
         dir.path(),
         "sns_topic.yaml",
@@ -222,7 +222,7 @@ fn a_template_referring_to_a_missing_field_fails_in_strict_mode() {
 #[test]
 fn an_override_that_puts_the_account_setting_in_an_application_stack_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let builtin = std::fs::read_to_string(repo_root().join("templates/rest_api.yaml")).unwrap();
+    let builtin = std::fs::read_to_string(repo_root().join("crates/core/templates/rest_api.yaml")).unwrap();
     let account = "ApiGatewayAccount:\n  Type: AWS::ApiGateway::Account\n  Properties:\n    CloudWatchRoleArn: arn:aws:iam::123456789012:role/logs\n";
     write(dir.path(), "rest_api.yaml", &format!("{builtin}{account}"));
     let (code, out, err) = run(&[

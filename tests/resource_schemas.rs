@@ -19,7 +19,7 @@ use support::{all_stacks, ensure, repo_root, CFN_LINT, ENVIRONMENTS};
 fn pinned_schemas_equal_a_fresh_extraction_from_the_pinned_source() {
     let cfn_lint = ensure(&CFN_LINT);
     let python = cfn_lint.parent().expect("venv bin").join("python");
-    let pinned = repo_root().join("schema/resources");
+    let pinned = repo_root().join("crates/core/schema/resources");
     let fresh = tempfile::tempdir().expect("temp dir");
     let types: Vec<String> = stackctl::resource_schema::known_types()
         .map(str::to_string)
@@ -44,14 +44,14 @@ fn pinned_schemas_equal_a_fresh_extraction_from_the_pinned_source() {
     assert_eq!(
         listing(&pinned),
         listing(fresh.path()),
-        "schema/resources holds other files than the generator writes"
+        "crates/core/schema/resources holds other files than the generator writes"
     );
     for name in listing(fresh.path()) {
         let (a, b) = (
             std::fs::read(pinned.join(&name)).expect("pinned"),
             std::fs::read(fresh.path().join(&name)).expect("fresh"),
         );
-        assert!(a == b, "schema/resources/{name} is stale: run `{} scripts/resource-schemas.py schema/resources`", python.display());
+        assert!(a == b, "crates/core/schema/resources/{name} is stale: run `{} scripts/resource-schemas.py crates/core/schema/resources`", python.display());
     }
 }
 
@@ -60,7 +60,7 @@ fn pinned_schemas_equal_a_fresh_extraction_from_the_pinned_source() {
 #[test]
 fn the_pinned_schemas_are_exactly_the_types_the_templates_emit() {
     let mut emitted = BTreeSet::new();
-    for entry in std::fs::read_dir(repo_root().join("templates")).expect("templates") {
+    for entry in std::fs::read_dir(repo_root().join("crates/core/templates")).expect("templates") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("template text");
         for line in text.lines() {
             let resource_type = line
@@ -75,7 +75,7 @@ fn the_pinned_schemas_are_exactly_the_types_the_templates_emit() {
         .map(str::to_string)
         .collect();
     let missing: Vec<&String> = emitted.difference(&pinned).collect();
-    assert!(missing.is_empty(), "templates emit types without a pinned schema: {missing:?}; add them with scripts/resource-schemas.py schema/resources TYPE…");
+    assert!(missing.is_empty(), "templates emit types without a pinned schema: {missing:?}; add them with scripts/resource-schemas.py crates/core/schema/resources TYPE…");
     let unused: Vec<&String> = pinned.difference(&emitted).collect();
     assert!(
         unused.is_empty(),

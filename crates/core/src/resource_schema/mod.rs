@@ -2,7 +2,7 @@
 //!
 //! These are the JSON schemas CloudFormation validates resource properties
 //! with (draft-07 plus its own keywords), for every type stackctl emits. They
-//! live in `schema/resources/`, written from a pinned source by
+//! live in `crates/core/schema/resources/`, written from a pinned source by
 //! `scripts/resource-schemas.py` (a test fails when they are stale), and are
 //! compiled into the binary by `build.rs`. A schema is parsed the first time
 //! a template uses its type.

@@ -7,6 +7,7 @@
 //! no property details); the guards in [`guard`] decide what may proceed,
 //! and [`update_rules`] refuses updates AWS would fail while applying them.
 
+pub mod change_set;
 pub mod guard;
 pub mod update_rules;
 

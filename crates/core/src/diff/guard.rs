@@ -229,7 +229,7 @@ pub fn broadening(old: &Value, new: &Value) -> Vec<(String, String)> {
 }
 
 /// When a deploy needs a person's (or a flag's) approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RequireApproval {
     Never,
@@ -238,6 +238,22 @@ pub enum RequireApproval {
 }
 
 impl RequireApproval {
+    /// Every setting, in the order a command line lists them.
+    pub const ALL: [RequireApproval; 3] = [
+        RequireApproval::Never,
+        RequireApproval::Broadening,
+        RequireApproval::AnyChange,
+    ];
+
+    /// The name a command line and JSON output use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequireApproval::Never => "never",
+            RequireApproval::Broadening => "broadening",
+            RequireApproval::AnyChange => "any-change",
+        }
+    }
+
     pub fn needs_approval(
         self,
         changes: &[ResourceChange],
@@ -248,6 +264,23 @@ impl RequireApproval {
             RequireApproval::Broadening => !broadened.is_empty(),
             RequireApproval::AnyChange => !changes.is_empty(),
         }
+    }
+}
+
+impl std::fmt::Display for RequireApproval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RequireApproval {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        RequireApproval::ALL
+            .into_iter()
+            .find(|setting| setting.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not one of never, broadening, any-change"))
     }
 }
 
