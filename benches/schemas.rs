@@ -41,7 +41,7 @@ fn seed_templates() -> Vec<serde_json::Value> {
             // Rendering alone, without the pipeline's schema check, so nothing is warmed up.
             let resolved = source.resolve(env);
             let def = resolved.valid_def().expect("valid seed");
-            let plan = stackctl::plan::plan(def, env, &Default::default());
+            let plan = stackctl::plan::plan(def, &Default::default());
             templates.push(renderer.render_owned(plan).expect("renders"));
         }
     }

@@ -6,7 +6,7 @@ mod support;
 
 use stackctl::load::StackSource;
 use stackctl::pipeline::{render_environment, Outcome};
-use stackctl::render::{Renderer, TemplateSet, BUILTIN_TEMPLATES};
+use stackctl::render::{builtin_templates, Renderer, TemplateSet};
 use stackctl::source::SourceFile;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -122,8 +122,7 @@ tables:
 #[test]
 fn each_kind_of_defect_is_caught_and_located_in_the_stack_file() {
     let builtin = |name: &str| {
-        BUILTIN_TEMPLATES
-            .iter()
+        builtin_templates()
             .find(|(n, _)| *n == name)
             .map(|(_, t)| t.to_string())
             .expect("built-in template")

@@ -10,7 +10,7 @@ use crate::model::{StackDef, DEFAULT_ENVIRONMENTS};
 use crate::source::{
     deserialize_collecting, merge_overlay, parse_yaml, Loc, Node, NodeValue, Path, Seg, SourceFile,
 };
-use crate::validate;
+use crate::validate::{self, AvailableCode, Valid};
 use indexmap::IndexMap;
 
 /// A parsed stack file: the base definition and each environment's overlay.
@@ -25,16 +25,35 @@ pub struct StackSource {
 #[derive(Debug, Clone, Default)]
 pub struct Resolved {
     pub env: String,
-    /// Present when the definition could be read (even if validation found problems).
-    pub def: Option<StackDef>,
+    definition: Definition,
     pub diagnostics: Vec<Diagnostic>,
     /// The merged definition as located nodes, to place later findings.
     tree: Option<Node>,
 }
 
+/// How far a definition got.
+#[derive(Debug, Clone, Default)]
+enum Definition {
+    /// It could not be read as a definition at all.
+    #[default]
+    Unreadable,
+    /// It was read, and has errors.
+    Invalid(StackDef),
+    Valid(Valid<StackDef>),
+}
+
 impl Resolved {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The definition, when it could be read (even if it has errors).
+    pub fn def(&self) -> Option<&StackDef> {
+        match &self.definition {
+            Definition::Unreadable => None,
+            Definition::Invalid(def) => Some(def),
+            Definition::Valid(valid) => Some(valid),
+        }
     }
     /// Where in the stack file a value the definition at `origin` produced
     /// stands: the scalar under `origin` that reads as `value` when there is
@@ -54,12 +73,11 @@ impl Resolved {
         locate(tree, &Anchor::Key(origin.clone()))
     }
 
-    /// The definition, when there is no error at all.
-    pub fn valid_def(&self) -> Option<&StackDef> {
-        if self.has_errors() {
-            None
-        } else {
-            self.def.as_ref()
+    /// The definition with its proof of validity, when there is no error at all.
+    pub fn valid_def(&self) -> Option<&Valid<StackDef>> {
+        match &self.definition {
+            Definition::Valid(valid) => Some(valid),
+            _ => None,
         }
     }
 }
@@ -139,8 +157,31 @@ impl StackSource {
         self.overlays.keys().map(String::as_str)
     }
 
-    /// The definition as it stands in `env`, with every problem found.
+    /// The prebuilt packages (`zip: {path: …}`) the stack names in any
+    /// environment, as written, so the caller can say which exist.
+    pub fn zip_paths(&self) -> std::collections::BTreeSet<String> {
+        self.environments()
+            .map(|env| self.resolve(env))
+            .flat_map(|resolved| {
+                let functions = resolved.def().map(|def| def.functions.values());
+                functions
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.zip.as_ref().map(|zip| zip.path.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// The definition as it stands in `env`, with every problem found
+    /// (the code it names is not looked for).
     pub fn resolve(&self, env: &str) -> Resolved {
+        self.resolve_with(env, &AvailableCode::default())
+    }
+
+    /// The definition as it stands in `env`, with every problem found,
+    /// including code it names that is not among `code`.
+    pub fn resolve_with(&self, env: &str, code: &AvailableCode) -> Resolved {
         let Some(overlay) = self.overlays.get(env) else {
             let d = Diagnostic::error(format!("this stack has no environment `{env}`")).maybe_hint(
                 suggestion(env, self.environments())
@@ -148,7 +189,7 @@ impl StackSource {
             );
             return Resolved {
                 env: env.to_string(),
-                def: None,
+                definition: Definition::Unreadable,
                 diagnostics: vec![d],
                 tree: None,
             };
@@ -157,9 +198,21 @@ impl StackSource {
         merge_overlay(&mut tree, overlay.clone());
         let report = deserialize_collecting::<StackDef>(&tree);
         let mut diagnostics = report.diagnostics;
-        if let Some(def) = &report.value {
-            diagnostics.extend(validate::validate(def, env));
-        }
+        let definition = match report.value {
+            None => Definition::Unreadable,
+            Some(def) => {
+                let (checked, problems) = validate::validate(def, env, code);
+                diagnostics.extend(problems);
+                match checked {
+                    // Reading it found errors validation does not see (unknown fields).
+                    Ok(valid) if diagnostics.iter().any(Diagnostic::is_error) => {
+                        Definition::Invalid(valid.into_inner())
+                    }
+                    Ok(valid) => Definition::Valid(valid),
+                    Err(def) => Definition::Invalid(def),
+                }
+            }
+        };
         for d in &mut diagnostics {
             d.anchor = locate(&tree, &d.anchor);
         }
@@ -167,7 +220,7 @@ impl StackSource {
         diagnostics.dedup();
         Resolved {
             env: env.to_string(),
-            def: report.value,
+            definition,
             diagnostics,
             tree: Some(tree),
         }
@@ -276,7 +329,7 @@ pub fn resolve_text(name: &str, text: &str, env: &str) -> (SourceFile, Resolved)
             file,
             Resolved {
                 env: env.to_string(),
-                def: None,
+                definition: Definition::Unreadable,
                 diagnostics,
                 tree: None,
             },

@@ -40,11 +40,11 @@ pub fn render_environment(
     renderer: &Renderer,
     code: &CodeLocations,
 ) -> Result<Outcome, RenderError> {
-    let mut resolved = source.resolve(env);
+    let mut resolved = source.resolve_with(env, &code.available);
     let Some(def) = resolved.valid_def() else {
         return Ok(Outcome::Invalid(resolved.diagnostics));
     };
-    let plan = plan::plan(def, env, code);
+    let plan = plan::plan(def, code);
     let (template, origins) = renderer.render_traced(plan)?;
     // Findings point at the stack-file place that produced them where there is one.
     let located: Vec<Diagnostic> = check::check_resources(&template)

@@ -3,8 +3,11 @@
 //! Environment variables, CORS origins and frontend settings may refer to the
 //! stack's own resources. This module only parses the text; validation checks
 //! that the named thing exists, and planning turns a reference into
-//! CloudFormation (`Fn::Sub`). `$${` writes a literal `${`.
+//! CloudFormation (`Fn::Sub`). `$${` writes a literal `${`. The sections
+//! and attributes of registry kinds come from their entries
+//! ([`crate::kinds`]).
 
+use crate::kinds::{self, Kind};
 use std::fmt;
 
 /// A parsed string: literal text and references, in order.
@@ -24,12 +27,8 @@ pub struct Reference {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Section {
-    Tables,
-    Buckets,
-    Secrets,
-    Functions,
-    Topics,
-    ScheduleGroups,
+    /// A kind on the registry, which says its word and attributes.
+    Kind(&'static Kind),
     Apis,
     Distributions,
     UserPool,
@@ -44,12 +43,7 @@ impl Section {
     /// The first word of a reference, as written.
     pub fn word(self) -> &'static str {
         match self {
-            Section::Tables => "tables",
-            Section::Buckets => "buckets",
-            Section::Secrets => "secrets",
-            Section::Functions => "functions",
-            Section::Topics => "topics",
-            Section::ScheduleGroups => "schedule_groups",
+            Section::Kind(kind) => kind.section,
             Section::Apis => "apis",
             Section::Distributions => "distributions",
             Section::UserPool | Section::UserPoolClients => "user_pool",
@@ -61,14 +55,9 @@ impl Section {
     }
 
     /// Attributes a reference into this section may ask for.
-    pub fn attributes(self) -> &'static [&'static str] {
-        match self {
-            Section::Tables => &["name", "arn", "stream_arn"],
-            Section::Buckets => &["name", "arn", "regional_domain"],
-            Section::Secrets => &["arn", "name"],
-            Section::Functions => &["name", "arn"],
-            Section::Topics => &["arn", "name"],
-            Section::ScheduleGroups => &["name", "role_arn"],
+    pub fn attributes(self) -> Vec<&'static str> {
+        let listed: &[&str] = match self {
+            Section::Kind(kind) => return kind.attribute_names().collect(),
             Section::Apis => &["url", "id"],
             Section::Distributions => &["domain", "url", "id"],
             Section::UserPool => &["id", "arn", "issuer", "provider_name"],
@@ -77,7 +66,8 @@ impl Section {
             Section::Stack => &["name", "env", "app"],
             Section::Aws => &["region", "account_id", "partition", "url_suffix"],
             Section::Encryption => &["key_arn", "key_id"],
-        }
+        };
+        listed.to_vec()
     }
 
     fn named(self) -> bool {
@@ -91,13 +81,15 @@ impl Section {
         )
     }
 
-    const WORDS: [&'static str; 13] = [
-        "tables",
-        "buckets",
-        "secrets",
-        "functions",
-        "topics",
-        "schedule_groups",
+    /// Every first word a reference may have: registry kinds' sections, then the others.
+    fn words() -> impl Iterator<Item = &'static str> + Clone {
+        kinds::KINDS
+            .into_iter()
+            .map(|kind| kind.section)
+            .chain(Self::OTHER_WORDS)
+    }
+
+    const OTHER_WORDS: [&'static str; 7] = [
         "apis",
         "distributions",
         "user_pool",
@@ -108,13 +100,10 @@ impl Section {
     ];
 
     fn from_word(word: &str) -> Option<Section> {
+        if let Some(kind) = kinds::by_section(word) {
+            return Some(Section::Kind(kind));
+        }
         Some(match word {
-            "tables" => Section::Tables,
-            "buckets" => Section::Buckets,
-            "secrets" => Section::Secrets,
-            "functions" => Section::Functions,
-            "topics" => Section::Topics,
-            "schedule_groups" => Section::ScheduleGroups,
             "apis" => Section::Apis,
             "distributions" => Section::Distributions,
             "user_pool" => Section::UserPool,
@@ -185,7 +174,7 @@ fn parse_one(inner: &str) -> Result<Reference, ReferenceError> {
     let parts: Vec<&str> = inner.split('.').collect();
     let bad = |message: String, hint: String| Err(ReferenceError { message, hint });
     let Some(section) = Section::from_word(parts[0]) else {
-        let hint = crate::diagnostic::suggestion(parts[0], Section::WORDS).unwrap_or_default();
+        let hint = crate::diagnostic::suggestion(parts[0], Section::words()).unwrap_or_default();
         return bad(
             format!("`${{{inner}}}` does not name a part of the stack"),
             format!("{hint} (references look like `${{tables.NAME.name}}`)"),
@@ -198,10 +187,12 @@ fn parse_one(inner: &str) -> Result<Reference, ReferenceError> {
         (s, [_, name, attr]) if s.named() => (s, name.to_string(), *attr),
         (s, [_, attr]) if !s.named() => (s, String::new(), *attr),
         (s, _) => {
+            let attributes = s.attributes();
+            let first = attributes.first().copied().unwrap_or("ATTRIBUTE");
             let shape = if s.named() {
-                format!("${{{}.NAME.{}}}", s.word(), s.attributes()[0])
+                format!("${{{}.NAME.{first}}}", s.word())
             } else {
-                format!("${{{}.{}}}", s.word(), s.attributes()[0])
+                format!("${{{}.{first}}}", s.word())
             };
             return bad(
                 format!("`${{{inner}}}` is not a reference stackctl understands"),

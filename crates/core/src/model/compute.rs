@@ -100,6 +100,32 @@ pub enum Architecture {
     Arm64,
 }
 
+// Each default is written once, here; validation and planning both read it.
+impl FunctionDefaults {
+    /// Days logs are kept unless a function says otherwise.
+    pub fn log_retention(&self) -> u32 {
+        self.log_retention_days.unwrap_or(30)
+    }
+}
+
+impl Function {
+    /// MB of memory: the function's own, else the stack's default, else 512.
+    pub fn memory_mb(&self, defaults: &FunctionDefaults) -> u32 {
+        self.memory.or(defaults.memory).unwrap_or(512)
+    }
+
+    /// Seconds before it is stopped: its own, else the stack's default, else 10.
+    pub fn timeout_seconds(&self, defaults: &FunctionDefaults) -> u32 {
+        self.timeout.or(defaults.timeout).unwrap_or(10)
+    }
+
+    /// Days its logs are kept: its own, else the stack's default, else 30.
+    pub fn log_retention(&self, defaults: &FunctionDefaults) -> u32 {
+        self.log_retention_days
+            .unwrap_or_else(|| defaults.log_retention())
+    }
+}
+
 impl Architecture {
     pub fn cloudformation(self) -> &'static str {
         match self {

@@ -134,6 +134,19 @@ pub enum UserPoolTier {
     Plus,
 }
 
+// Each default is written once, here; validation and planning both read it.
+impl UserPool {
+    /// The feature plan. Default: Essentials.
+    pub fn feature_plan(&self) -> UserPoolTier {
+        self.tier.unwrap_or(UserPoolTier::Essentials)
+    }
+
+    /// Multi-factor sign-in. Default: off.
+    pub fn mfa_mode(&self) -> MfaMode {
+        self.mfa.unwrap_or(MfaMode::Off)
+    }
+}
+
 impl UserPoolTier {
     pub fn cloudformation(self) -> &'static str {
         match self {

@@ -107,6 +107,19 @@ pub enum Comparison {
     LessThanOrEqual,
 }
 
+// Each default is written once, here; validation and planning both read it.
+impl Alarm {
+    /// Seconds per evaluated period. Default: 300.
+    pub fn period(&self) -> u32 {
+        self.period_seconds.unwrap_or(300)
+    }
+
+    /// Periods evaluated. Default: 1.
+    pub fn evaluations(&self) -> u32 {
+        self.evaluation_periods.unwrap_or(1)
+    }
+}
+
 impl Comparison {
     pub fn cloudformation(self) -> &'static str {
         match self {

@@ -2,6 +2,7 @@
 
 use super::refs::{get_att, sub};
 use super::{entity, iam, short_hash, Planner, ARTIFACT_BUCKET_SUB};
+use crate::kinds::FUNCTION;
 use crate::model::{Architecture, Tracing};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -13,7 +14,7 @@ impl Planner<'_> {
     pub(super) fn functions(&mut self) {
         let defaults = &self.def.function_defaults;
         for (name, f) in &self.def.functions {
-            let id = logical_id(name, "Function");
+            let id = FUNCTION.logical_id(name);
             let mut variables = defaults.environment.clone();
             variables.extend(f.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
             let environment: serde_json::Map<String, Value> = variables
@@ -49,13 +50,13 @@ impl Planner<'_> {
                 "log_group_id": format!("{id}LogGroup"),
                 "function_name": sub(function_name.clone()),
                 "log_group_name": sub(format!("/aws/lambda/{function_name}")),
-                "log_retention": f.log_retention_days.or(defaults.log_retention_days).unwrap_or(30),
+                "log_retention": f.log_retention(defaults),
                 "description": f.description,
                 "runtime": runtime,
                 "handler": handler,
                 "architecture": f.architecture.or(defaults.architecture).unwrap_or(Architecture::X86_64).cloudformation(),
-                "memory": f.memory.or(defaults.memory).unwrap_or(512),
-                "timeout": f.timeout.or(defaults.timeout).unwrap_or(10),
+                "memory": f.memory_mb(defaults),
+                "timeout": f.timeout_seconds(defaults),
                 "code": {"S3Bucket": sub(ARTIFACT_BUCKET_SUB.into()), "S3Key": code_key},
                 "environment": if environment.is_empty() { Value::Null } else { Value::Object(environment) },
                 "tracing": tracing,
@@ -64,18 +65,23 @@ impl Planner<'_> {
                 "trust": iam::trust("lambda.amazonaws.com"),
                 "policy": iam::policy(self.function_statements(name, f)),
             });
-            self.push("lambda_function", entity("functions", name), view);
+            self.push(FUNCTION.template.0, entity(FUNCTION.section, name), view);
         }
+    }
+
+    /// Whether `function` keeps provisioned concurrency on its `live` alias.
+    pub(super) fn keeps_provisioned_concurrency(&self, function: &str) -> bool {
+        self.def
+            .functions
+            .get(function)
+            .is_some_and(|f| f.provisioned_concurrency.is_some())
     }
 
     /// The ARN API Gateway, S3 and schedules invoke: the `live` alias when
     /// the function keeps provisioned concurrency there, else the function.
     pub(super) fn invoke_target(&self, function: &str) -> Value {
         let id = logical_id(function, "Function");
-        if self.def.functions[function]
-            .provisioned_concurrency
-            .is_some()
-        {
+        if self.keeps_provisioned_concurrency(function) {
             json!({"Ref": format!("{id}LiveAlias")})
         } else {
             get_att(&id, "Arn")
@@ -98,7 +104,7 @@ impl Planner<'_> {
                 "timezone": s.timezone.as_deref().unwrap_or("UTC"),
                 "enabled": if s.enabled.unwrap_or(true) { "ENABLED" } else { "DISABLED" },
                 "target": target,
-                "input": s.input.as_ref().map(|v| serde_json::to_string(v).expect("JSON serializes")),
+                "input": s.input.as_ref().map(Value::to_string),
                 "trust": iam::trust_from_account("scheduler.amazonaws.com"),
                 "policy": iam::policy(statements),
             });

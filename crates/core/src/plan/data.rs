@@ -2,6 +2,7 @@
 
 use super::refs::{get_att, reference, sub};
 use super::{entity, iam, Planner};
+use crate::kinds::{BUCKET, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
 use crate::model::{Billing, BucketEvent, KeyAttribute, Projection, SecretValue};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -17,7 +18,7 @@ fn key_schema(pk: &KeyAttribute, sk: Option<&KeyAttribute>) -> Value {
 impl Planner<'_> {
     pub(super) fn tables(&mut self) {
         for (name, t) in &self.def.tables {
-            let id = logical_id(name, "Table");
+            let id = TABLE.logical_id(name);
             let mut attributes: Vec<&KeyAttribute> = vec![&t.partition_key];
             attributes.extend(t.sort_key.iter());
             for index in t.indexes.values() {
@@ -65,10 +66,9 @@ impl Planner<'_> {
                     gsi
                 })
                 .collect();
-            let pattern = t.table_name.as_deref().unwrap_or("{stack}-{name}");
             let view = json!({
                 "id": id,
-                "table_name": sub(self.name_sub(pattern, name)),
+                "table_name": sub(self.physical_name_sub(&TABLE, name)),
                 "attributes": attribute_definitions,
                 "key_schema": key_schema(&t.partition_key, t.sort_key.as_ref()),
                 "billing_mode": if capacity.is_some() { "PROVISIONED" } else { "PAY_PER_REQUEST" },
@@ -79,7 +79,7 @@ impl Planner<'_> {
                 "stream": t.stream.map(|s| s.cloudformation()),
                 "deletion_protection": t.deletion_protection.unwrap_or(self.retain()),
             });
-            self.push("dynamodb_table", entity("tables", name), view);
+            self.push(TABLE.template.0, entity(TABLE.section, name), view);
             self.output(
                 format!("{id}Name"),
                 format!("Name of table {name}"),
@@ -90,7 +90,7 @@ impl Planner<'_> {
 
     pub(super) fn buckets(&mut self) {
         for (name, b) in &self.def.buckets {
-            let id = logical_id(name, "Bucket");
+            let id = BUCKET.logical_id(name);
             let lifecycle: Vec<Value> = b
                 .lifecycle
                 .iter()
@@ -179,7 +179,7 @@ impl Planner<'_> {
                 "permissions": permissions,
                 "served_by": self.cdn_grants(name),
             });
-            self.push("s3_bucket", entity("buckets", name), view);
+            self.push(BUCKET.template.0, entity(BUCKET.section, name), view);
             self.output(
                 format!("{id}Name"),
                 format!("Name of bucket {name}"),
@@ -205,15 +205,13 @@ impl Planner<'_> {
 
     pub(super) fn secrets(&mut self) {
         for (name, s) in &self.def.secrets {
-            let id = logical_id(name, "Secret");
+            let id = SECRET.logical_id(name);
             let generate = match &s.value {
                 SecretValue::OutOfBand => json!({"PasswordLength": 32, "ExcludePunctuation": true}),
                 SecretValue::Generate(g) => {
                     let mut spec = json!({"PasswordLength": g.length.unwrap_or(32), "ExcludePunctuation": g.exclude_punctuation.unwrap_or(false)});
                     if !g.json_fields.is_empty() {
-                        spec["SecretStringTemplate"] = json!(
-                            serde_json::to_string(&g.json_fields).expect("strings serialize")
-                        );
+                        spec["SecretStringTemplate"] = json!(json!(g.json_fields).to_string());
                         spec["GenerateStringKey"] = json!(g.key.as_deref().unwrap_or("password"));
                     }
                     spec
@@ -227,12 +225,12 @@ impl Planner<'_> {
             });
             let view = json!({
                 "id": id,
-                "secret_name": sub(self.secret_name_sub(name)),
+                "secret_name": sub(self.physical_name_sub(&SECRET, name)),
                 "description": description,
                 "generate": generate,
                 "out_of_band": matches!(s.value, SecretValue::OutOfBand),
             });
-            self.push("secret", entity("secrets", name), view);
+            self.push(SECRET.template.0, entity(SECRET.section, name), view);
             self.output(
                 format!("{id}Arn"),
                 format!("ARN of secret {name} (not its value)"),
@@ -243,14 +241,14 @@ impl Planner<'_> {
 
     pub(super) fn topics(&mut self) {
         for (name, t) in &self.def.topics {
-            let id = logical_id(name, "Topic");
+            let id = TOPIC.logical_id(name);
             let view = json!({
                 "id": id,
-                "topic_name": sub(self.name_sub("{stack}-{name}", name)),
+                "topic_name": sub(self.physical_name_sub(&TOPIC, name)),
                 "display_name": t.display_name,
                 "subscriptions": t.email.iter().enumerate().map(|(i, e)| json!({"id": format!("{id}Email{i}"), "email": e})).collect::<Vec<_>>(),
             });
-            self.push("sns_topic", entity("topics", name), view);
+            self.push(TOPIC.template.0, entity(TOPIC.section, name), view);
             self.output(
                 format!("{id}Arn"),
                 format!("ARN of topic {name}"),
@@ -261,7 +259,7 @@ impl Planner<'_> {
 
     pub(super) fn schedule_groups(&mut self) {
         for (name, g) in &self.def.schedule_groups {
-            let id = logical_id(name, "ScheduleGroup");
+            let id = SCHEDULE_GROUP.logical_id(name);
             let targets: Vec<Value> = g
                 .targets
                 .iter()
@@ -277,7 +275,11 @@ impl Planner<'_> {
                 "trust": iam::trust_from_account("scheduler.amazonaws.com"),
                 "policy": iam::policy(statements),
             });
-            self.push("schedule_group", entity("schedule_groups", name), view);
+            self.push(
+                SCHEDULE_GROUP.template.0,
+                entity(SCHEDULE_GROUP.section, name),
+                view,
+            );
             self.output(
                 format!("{id}Name"),
                 format!("Name of schedule group {name}"),

@@ -4,7 +4,7 @@ use super::refs::{get_att, reference, sub};
 use super::{entity, short_hash, Path, Planner};
 use crate::model::{
     AdvancedSecurity, Api, ApiKind, AuthFlow, AuthorizerKind, MfaMode, RecoveryMechanism,
-    RequestValidation, SignInAttribute, UserPoolTier, WafAction, WafScope,
+    RequestValidation, SignInAttribute, WafAction, WafScope,
 };
 use crate::naming::{logical_id, pascal};
 use crate::validate::parse_route_key;
@@ -42,7 +42,7 @@ impl Planner<'_> {
             None => vec![],
         };
         let pw = &pool.password;
-        let mfa = pool.mfa.unwrap_or(MfaMode::Off);
+        let mfa = pool.mfa_mode();
         let recovery: Vec<Value> = pool
             .account_recovery
             .clone()
@@ -125,7 +125,7 @@ impl Planner<'_> {
             "mfa_methods": if mfa == MfaMode::Off { Value::Null } else { json!(["SOFTWARE_TOKEN_MFA"]) },
             "recovery": recovery,
             "schema": if schema.is_empty() { Value::Null } else { Value::Array(schema) },
-            "tier": pool.tier.unwrap_or(UserPoolTier::Essentials).cloudformation(),
+            "tier": pool.feature_plan().cloudformation(),
             "advanced_security": match pool.advanced_security { Some(AdvancedSecurity::Audit) => json!("AUDIT"), Some(AdvancedSecurity::Enforced) => json!("ENFORCED"), _ => Value::Null },
             "deletion_protection": if pool.deletion_protection.unwrap_or(self.retain()) { "ACTIVE" } else { "INACTIVE" },
             "clients": clients,
@@ -168,7 +168,7 @@ impl Planner<'_> {
         json!({
             "id": format!("{id}AccessLogs"),
             "name": sub(self.name_sub(&format!("/aws/apigateway/{{stack}}-{name}"), name)),
-            "retention": self.def.function_defaults.log_retention_days.unwrap_or(30),
+            "retention": self.def.function_defaults.log_retention(),
         })
     }
 
@@ -177,25 +177,26 @@ impl Planner<'_> {
         let authorizers: Vec<Value> = api
             .authorizers
             .iter()
-            .map(|(aname, a)| {
+            // Validation proved a Cognito authorizer has a pool and a Lambda one a function.
+            .filter_map(|(aname, a)| {
                 let aid = format!("{id}{}Authorizer", pascal(aname));
                 let identity = a.identity_source.clone().unwrap_or_else(|| "$request.header.Authorization".into());
-                match a.kind {
+                Some(match a.kind {
                     AuthorizerKind::Cognito => {
-                        let pool = self.def.user_pool.as_ref().expect("validated: cognito authorizers need a pool");
+                        let pool = self.def.user_pool.as_ref()?;
                         let clients: Vec<Value> = a.clients.clone().unwrap_or_else(|| pool.clients.keys().cloned().collect()).iter().map(|c| reference(&logical_id(c, "UserPoolClient"))).collect();
                         json!({"id": aid, "name": aname, "jwt": true, "identity": [identity], "audience": clients,
                                "issuer": sub("https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPool}".into())})
                     }
                     AuthorizerKind::Lambda => {
-                        let f = a.function.as_deref().expect("validated: lambda authorizers name a function");
+                        let f = a.function.as_deref()?;
                         json!({"id": aid, "name": aname, "jwt": false, "identity": [identity],
                                "uri": invocation_uri(self, f),
                                "ttl": a.cache_seconds.unwrap_or(300),
                                "permission_id": format!("{aid}Permission"), "function": self.invoke_target(f),
                                "source_arn": sub(format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{id}}}/authorizers/*"))})
                     }
-                }
+                })
             })
             .collect();
         let mut functions: Vec<&String> = api.routes.values().map(|r| &r.function).collect();
@@ -279,7 +280,10 @@ impl Planner<'_> {
         let mut ids = BTreeMap::new();
         let mut options_for: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (key, r) in &api.routes {
-            let (method, path) = parse_route_key(key).expect("validated route key");
+            // Validation proved every route key parses.
+            let Ok((method, path)) = parse_route_key(key) else {
+                continue;
+            };
             let mut prefix = String::new();
             for seg in path.split('/').filter(|s| !s.is_empty()) {
                 let parent = if prefix.is_empty() {
@@ -385,18 +389,19 @@ impl Planner<'_> {
         let authorizers: Vec<Value> = api
             .authorizers
             .iter()
-            .map(|(aname, a)| {
+            // Validation proved a Lambda authorizer names a function.
+            .filter_map(|(aname, a)| {
                 let aid = format!("{id}{}Authorizer", pascal(aname));
                 let identity = a.identity_source.clone().unwrap_or_else(|| "method.request.header.Authorization".into());
-                match a.kind {
+                Some(match a.kind {
                     AuthorizerKind::Cognito => json!({"id": aid, "name": aname, "cognito": true, "identity": identity}),
                     AuthorizerKind::Lambda => {
-                        let f = a.function.as_deref().expect("validated");
-                        lambda_functions.push(a.function.as_ref().expect("validated"));
+                        let function = a.function.as_ref()?;
+                        lambda_functions.push(function);
                         json!({"id": aid, "name": aname, "cognito": false, "identity": identity, "ttl": a.cache_seconds.unwrap_or(300),
-                               "uri": invocation_uri(self, f)})
+                               "uri": invocation_uri(self, function)})
                     }
-                }
+                })
             })
             .collect();
         lambda_functions.sort();
@@ -420,9 +425,7 @@ impl Planner<'_> {
             .chain(options.iter())
             .map(|m| m["id"].clone())
             .collect();
-        let fingerprint =
-            serde_json::to_string(&(&resources, &methods, &options, &authorizers, &models))
-                .expect("serializes");
+        let fingerprint = json!([resources, methods, options, authorizers, models]).to_string();
         let stage = self.rest_stage_name(name);
         let view = json!({
             "id": id,
@@ -607,7 +610,7 @@ fn resource_id(api_id: &str, path: &str) -> String {
 /// when it keeps provisioned concurrency there).
 fn invocation_uri(p: &Planner, function: &str) -> Value {
     let id = logical_id(function, "Function");
-    let target = if p.def.functions[function].provisioned_concurrency.is_some() {
+    let target = if p.keeps_provisioned_concurrency(function) {
         format!("{id}LiveAlias")
     } else {
         format!("{id}.Arn")

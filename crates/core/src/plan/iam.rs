@@ -8,6 +8,7 @@
 
 use super::refs::{get_att, sub};
 use super::Planner;
+use crate::kinds::{SECRET, TABLE, TOPIC};
 use crate::model::{Function, Tracing};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
@@ -67,7 +68,7 @@ impl Planner<'_> {
             ));
         }
         for (table, level) in &a.tables {
-            let tid = logical_id(table, "Table");
+            let tid = TABLE.logical_id(table);
             let mut actions: Vec<&str> = Vec::new();
             if level.reads() {
                 actions.extend(TABLE_READ);
@@ -128,7 +129,7 @@ impl Planner<'_> {
             let secrets = a
                 .secrets
                 .iter()
-                .map(|s| json!({ "Ref": logical_id(s, "Secret") }))
+                .map(|s| json!({ "Ref": SECRET.logical_id(s) }))
                 .collect();
             out.push(statement(
                 "ReadSecrets",
@@ -156,7 +157,7 @@ impl Planner<'_> {
             let topics = a
                 .publish
                 .iter()
-                .map(|t| json!({ "Ref": logical_id(t, "Topic") }))
+                .map(|t| json!({ "Ref": TOPIC.logical_id(t) }))
                 .collect();
             out.push(statement("PublishToTopics", &["sns:Publish"], topics));
             out.push(self.key_via(

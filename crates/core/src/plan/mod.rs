@@ -3,7 +3,23 @@
 //! This is where decisions are made: logical ids, secure defaults, derived
 //! IAM, references resolved to CloudFormation. The result is a list of
 //! fragments, each a template name and the view it renders; templates only
-//! place values. Planning is pure and assumes a definition that validated.
+//! place values. Planning is pure, and takes only a definition that
+//! validated ([`Valid`]): it relies on what validation proved (every name a
+//! definition refers to exists, every reference parses), and where a lookup
+//! could still fail it falls back instead of panicking, so no stack file can
+//! make it panic.
+
+// No stack file may make planning panic: clippy refuses the ways it could.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod account;
 mod compute;
@@ -15,6 +31,7 @@ pub mod refs;
 
 use crate::model::{StackDef, Tracing};
 pub(crate) use crate::source::Path;
+use crate::validate::{AvailableCode, Valid};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -27,6 +44,9 @@ pub const ARTIFACT_BUCKET_SUB: &str = "stackctl-artifacts-${AWS::AccountId}-${AW
 #[derive(Debug, Clone, Default)]
 pub struct CodeLocations {
     pub keys: BTreeMap<String, String>,
+    /// The crates and packages that exist, for validation to check the
+    /// code functions name (by default nothing was looked up or checked).
+    pub available: AvailableCode,
 }
 
 /// One template to render and the view it renders.
@@ -70,7 +90,6 @@ pub(crate) struct Planner<'a> {
     outputs: Vec<Output>,
 }
 
-/// Plans `def` (already validated) for `env`.
 /// How a stack is deployed, beyond its template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
@@ -97,7 +116,10 @@ pub fn deployment(def: &StackDef, env: &str) -> Deployment {
     }
 }
 
-pub fn plan(def: &StackDef, env: &str, code: &CodeLocations) -> Plan {
+/// Plans a validated definition for the environment it was validated for.
+pub fn plan(valid: &Valid<StackDef>, code: &CodeLocations) -> Plan {
+    let def: &StackDef = valid;
+    let env = valid.env();
     let mut p = Planner {
         def,
         env,
@@ -182,7 +204,8 @@ impl Planner<'_> {
 
     fn bucket_uses_kms(&self, name: &str) -> bool {
         use crate::model::BucketEncryption;
-        match self.def.buckets[name].encryption {
+        let encryption = self.def.buckets.get(name).and_then(|b| b.encryption);
+        match encryption {
             Some(BucketEncryption::Kms) => true,
             Some(BucketEncryption::S3Managed) => false,
             None => !self.served_by_cdn(name),

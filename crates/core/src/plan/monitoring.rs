@@ -2,15 +2,19 @@
 
 use super::refs::{reference, sub};
 use super::{entity, Path, Planner};
+use crate::kinds::{TABLE, TOPIC};
 use crate::model::{Alarm, AlarmKind, ApiKind, Comparison, MissingData};
 use crate::naming::logical_id;
 use serde_json::{json, Value};
+
+/// One metric and its statistic, or metric math.
+type AlarmMetrics = (Option<(Value, String)>, Option<Vec<Value>>);
 
 impl Planner<'_> {
     /// The CloudWatch dimensions of an API's metrics, as `Fn::Sub` text pairs.
     fn api_dimensions(&self, api: &str) -> Vec<(&'static str, String)> {
         let id = logical_id(api, "Api");
-        match self.def.apis[api].kind {
+        match self.api_kind(api) {
             ApiKind::Http => vec![("ApiId", format!("${{{id}}}"))],
             ApiKind::Rest => vec![
                 ("ApiName", self.name_sub("{stack}-{name}", api)),
@@ -20,7 +24,7 @@ impl Planner<'_> {
     }
 
     fn api_metric_name(&self, api: &str, kind: AlarmKind) -> &'static str {
-        let http = self.def.apis[api].kind == ApiKind::Http;
+        let http = self.api_kind(api) == ApiKind::Http;
         match kind {
             AlarmKind::Api5xx | AlarmKind::Api5xxRate => {
                 if http {
@@ -40,156 +44,162 @@ impl Planner<'_> {
         }
     }
 
-    pub(super) fn alarms(&mut self) {
-        let all_topics: Vec<String> = self.def.topics.keys().cloned().collect();
-        for (name, a) in &self.def.alarms {
-            let id = logical_id(name, "Alarm");
-            let period = a.period_seconds.unwrap_or(300);
-            let metric = |namespace: &str, metric: &str, dims: Vec<(&str, String)>| json!({"Namespace": namespace, "MetricName": metric, "Dimensions": dims.into_iter().map(|(n, v)| json!({"Name": n, "Value": sub(v)})).collect::<Vec<_>>()});
-            let stat = |id: &str, m: Value, stat: &str| json!({"Id": id, "MetricStat": {"Metric": m, "Period": period, "Stat": stat}, "ReturnData": false});
-            let function_dims = |f: &str| {
-                vec![(
-                    "FunctionName",
-                    format!("${{{}}}", logical_id(f, "Function")),
-                )]
-            };
-            // Either one metric and a statistic, or metric math.
-            let (single, math): (Option<(Value, String)>, Option<Vec<Value>>) = match a.kind {
-                AlarmKind::FunctionErrors => (
+    /// What an alarm watches: one metric and a statistic, or metric math;
+    /// `None` when the alarm lacks the target its kind needs.
+    fn alarm_metrics(&self, a: &Alarm, period: u32) -> Option<AlarmMetrics> {
+        let metric = |namespace: &str, metric: &str, dims: Vec<(&str, String)>| json!({"Namespace": namespace, "MetricName": metric, "Dimensions": dims.into_iter().map(|(n, v)| json!({"Name": n, "Value": sub(v)})).collect::<Vec<_>>()});
+        let stat = |id: &str, m: Value, stat: &str| json!({"Id": id, "MetricStat": {"Metric": m, "Period": period, "Stat": stat}, "ReturnData": false});
+        let function_dims = |f: &str| {
+            vec![(
+                "FunctionName",
+                format!("${{{}}}", logical_id(f, "Function")),
+            )]
+        };
+        // Either one metric and a statistic, or metric math.
+        let metrics: AlarmMetrics = match a.kind {
+            AlarmKind::FunctionErrors => (
+                Some((
+                    metric(
+                        "AWS/Lambda",
+                        "Errors",
+                        function_dims(a.function.as_deref()?),
+                    ),
+                    "Sum".to_string(),
+                )),
+                None,
+            ),
+            AlarmKind::FunctionThrottles => (
+                Some((
+                    metric(
+                        "AWS/Lambda",
+                        "Throttles",
+                        function_dims(a.function.as_deref()?),
+                    ),
+                    "Sum".to_string(),
+                )),
+                None,
+            ),
+            AlarmKind::FunctionDuration => (
+                Some((
+                    metric(
+                        "AWS/Lambda",
+                        "Duration",
+                        function_dims(a.function.as_deref()?),
+                    ),
+                    "p99".to_string(),
+                )),
+                None,
+            ),
+            AlarmKind::FunctionErrorRate => {
+                let f = a.function.as_deref()?;
+                (
+                    None,
+                    Some(vec![
+                        stat(
+                            "errors",
+                            metric("AWS/Lambda", "Errors", function_dims(f)),
+                            "Sum",
+                        ),
+                        stat(
+                            "invocations",
+                            metric("AWS/Lambda", "Invocations", function_dims(f)),
+                            "Sum",
+                        ),
+                        json!({"Id": "rate", "Expression": "IF(invocations > 0, 100 * errors / invocations, 0)", "Label": "Error rate (%)", "ReturnData": true}),
+                    ]),
+                )
+            }
+            AlarmKind::Api5xx | AlarmKind::Api4xx => {
+                let api = a.api.as_deref()?;
+                (
                     Some((
                         metric(
-                            "AWS/Lambda",
-                            "Errors",
-                            function_dims(a.function.as_deref().unwrap()),
+                            "AWS/ApiGateway",
+                            self.api_metric_name(api, a.kind),
+                            self.api_dimensions(api),
                         ),
                         "Sum".to_string(),
                     )),
                     None,
-                ),
-                AlarmKind::FunctionThrottles => (
+                )
+            }
+            AlarmKind::ApiLatency => {
+                let api = a.api.as_deref()?;
+                (
                     Some((
-                        metric(
-                            "AWS/Lambda",
-                            "Throttles",
-                            function_dims(a.function.as_deref().unwrap()),
-                        ),
-                        "Sum".to_string(),
-                    )),
-                    None,
-                ),
-                AlarmKind::FunctionDuration => (
-                    Some((
-                        metric(
-                            "AWS/Lambda",
-                            "Duration",
-                            function_dims(a.function.as_deref().unwrap()),
-                        ),
+                        metric("AWS/ApiGateway", "Latency", self.api_dimensions(api)),
                         "p99".to_string(),
                     )),
                     None,
-                ),
-                AlarmKind::FunctionErrorRate => {
-                    let f = a.function.as_deref().unwrap();
-                    (
-                        None,
-                        Some(vec![
-                            stat(
-                                "errors",
-                                metric("AWS/Lambda", "Errors", function_dims(f)),
-                                "Sum",
-                            ),
-                            stat(
-                                "invocations",
-                                metric("AWS/Lambda", "Invocations", function_dims(f)),
-                                "Sum",
-                            ),
-                            json!({"Id": "rate", "Expression": "IF(invocations > 0, 100 * errors / invocations, 0)", "Label": "Error rate (%)", "ReturnData": true}),
-                        ]),
-                    )
-                }
-                AlarmKind::Api5xx | AlarmKind::Api4xx => {
-                    let api = a.api.as_deref().unwrap();
-                    (
-                        Some((
+                )
+            }
+            AlarmKind::Api5xxRate | AlarmKind::Api4xxRate => {
+                let api = a.api.as_deref()?;
+                (
+                    None,
+                    Some(vec![
+                        stat(
+                            "errors",
                             metric(
                                 "AWS/ApiGateway",
                                 self.api_metric_name(api, a.kind),
                                 self.api_dimensions(api),
                             ),
-                            "Sum".to_string(),
-                        )),
-                        None,
-                    )
-                }
-                AlarmKind::ApiLatency => {
-                    let api = a.api.as_deref().unwrap();
-                    (
-                        Some((
-                            metric("AWS/ApiGateway", "Latency", self.api_dimensions(api)),
-                            "p99".to_string(),
-                        )),
-                        None,
-                    )
-                }
-                AlarmKind::Api5xxRate | AlarmKind::Api4xxRate => {
-                    let api = a.api.as_deref().unwrap();
-                    (
-                        None,
-                        Some(vec![
-                            stat(
-                                "errors",
-                                metric(
-                                    "AWS/ApiGateway",
-                                    self.api_metric_name(api, a.kind),
-                                    self.api_dimensions(api),
-                                ),
-                                "Sum",
-                            ),
-                            stat(
-                                "requests",
-                                metric("AWS/ApiGateway", "Count", self.api_dimensions(api)),
-                                "Sum",
-                            ),
-                            json!({"Id": "rate", "Expression": "IF(requests > 0, 100 * errors / requests, 0)", "Label": "Error rate (%)", "ReturnData": true}),
-                        ]),
-                    )
-                }
-                AlarmKind::TableThrottles => {
-                    let dims = || {
-                        vec![(
-                            "TableName",
-                            format!("${{{}}}", logical_id(a.table.as_deref().unwrap(), "Table")),
-                        )]
-                    };
-                    (
-                        None,
-                        Some(vec![
-                            stat(
-                                "reads",
-                                metric("AWS/DynamoDB", "ReadThrottleEvents", dims()),
-                                "Sum",
-                            ),
-                            stat(
-                                "writes",
-                                metric("AWS/DynamoDB", "WriteThrottleEvents", dims()),
-                                "Sum",
-                            ),
-                            json!({"Id": "throttles", "Expression": "FILL(reads, 0) + FILL(writes, 0)", "Label": "Throttle events", "ReturnData": true}),
-                        ]),
-                    )
-                }
-                AlarmKind::Metric => {
-                    let m = a.metric.as_ref().unwrap();
-                    let dims = m
-                        .dimensions
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.clone()))
-                        .collect();
-                    (
-                        Some((metric(&m.namespace, &m.name, dims), m.statistic.clone())),
-                        None,
-                    )
-                }
+                            "Sum",
+                        ),
+                        stat(
+                            "requests",
+                            metric("AWS/ApiGateway", "Count", self.api_dimensions(api)),
+                            "Sum",
+                        ),
+                        json!({"Id": "rate", "Expression": "IF(requests > 0, 100 * errors / requests, 0)", "Label": "Error rate (%)", "ReturnData": true}),
+                    ]),
+                )
+            }
+            AlarmKind::TableThrottles => {
+                let table = a.table.as_deref()?;
+                let dims = || vec![("TableName", format!("${{{}}}", TABLE.logical_id(table)))];
+                (
+                    None,
+                    Some(vec![
+                        stat(
+                            "reads",
+                            metric("AWS/DynamoDB", "ReadThrottleEvents", dims()),
+                            "Sum",
+                        ),
+                        stat(
+                            "writes",
+                            metric("AWS/DynamoDB", "WriteThrottleEvents", dims()),
+                            "Sum",
+                        ),
+                        json!({"Id": "throttles", "Expression": "FILL(reads, 0) + FILL(writes, 0)", "Label": "Throttle events", "ReturnData": true}),
+                    ]),
+                )
+            }
+            AlarmKind::Metric => {
+                let m = a.metric.as_ref()?;
+                let dims = m
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.clone()))
+                    .collect();
+                (
+                    Some((metric(&m.namespace, &m.name, dims), m.statistic.clone())),
+                    None,
+                )
+            }
+        };
+        Some(metrics)
+    }
+
+    pub(super) fn alarms(&mut self) {
+        let all_topics: Vec<String> = self.def.topics.keys().cloned().collect();
+        for (name, a) in &self.def.alarms {
+            let id = logical_id(name, "Alarm");
+            let period = a.period();
+            // Validation proved each kind of alarm names its target.
+            let Some((single, math)) = self.alarm_metrics(a, period) else {
+                continue;
             };
             let (metric_value, statistic, extended) = match &single {
                 Some((m, s)) if s.starts_with('p') => (Some(m.clone()), None, Some(s.clone())),
@@ -199,7 +209,7 @@ impl Planner<'_> {
             let topics = a.notify.clone().unwrap_or_else(|| all_topics.clone());
             let actions: Vec<Value> = topics
                 .iter()
-                .map(|t| reference(&logical_id(t, "Topic")))
+                .map(|t| reference(&TOPIC.logical_id(t)))
                 .collect();
             let view = json!({
                 "id": id,
@@ -212,7 +222,7 @@ impl Planner<'_> {
                 "math": math,
                 "threshold": a.threshold,
                 "comparison": a.comparison.unwrap_or(Comparison::GreaterThan).cloudformation(),
-                "evaluation_periods": a.evaluation_periods.unwrap_or(1),
+                "evaluation_periods": a.evaluations(),
                 "datapoints": a.datapoints_to_alarm,
                 "missing": a.treat_missing_data.unwrap_or(MissingData::NotBreaching).cloudformation(),
                 "actions": if actions.is_empty() { Value::Null } else { Value::Array(actions) },
@@ -276,7 +286,7 @@ impl Planner<'_> {
             );
         }
         for name in self.def.tables.keys() {
-            let t = format!("${{{}}}", logical_id(name, "Table"));
+            let t = format!("${{{}}}", TABLE.logical_id(name));
             add(
                 format!("table {name}: consumed capacity"),
                 vec![
@@ -294,7 +304,7 @@ impl Planner<'_> {
                 "Sum",
             );
         }
-        let body = serde_json::to_string(&json!({"widgets": widgets})).expect("serializes");
+        let body = json!({"widgets": widgets}).to_string();
         let view = json!({
             "id": "Dashboard",
             "dashboard_name": sub(self.name_sub("{stack}", "dashboard")),

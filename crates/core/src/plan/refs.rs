@@ -6,6 +6,7 @@
 //! serves the bucket, never forms a dependency cycle.
 
 use super::Planner;
+use crate::kinds::{Attribute, Kind, BUCKET, FUNCTION, SCHEDULE_GROUP};
 use crate::model::ApiKind;
 use crate::naming::{logical_id, to_sub, NameContext};
 use crate::reference::{self, Piece, Reference, Section};
@@ -26,55 +27,56 @@ impl Planner<'_> {
     }
 
     pub(super) fn function_name_sub(&self, name: &str) -> String {
-        let pattern = self.def.functions[name]
-            .function_name
-            .as_deref()
-            .unwrap_or("{stack}-{name}");
-        self.name_sub(pattern, name)
+        self.physical_name_sub(&FUNCTION, name)
     }
 
     pub(super) fn function_arn_sub(&self, name: &str) -> String {
-        format!(
-            "arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{}",
-            self.function_name_sub(name)
-        )
+        self.attribute_sub(&FUNCTION, name, "arn")
     }
 
     pub(super) fn bucket_name_sub(&self, name: &str) -> String {
-        let pattern = self.def.buckets[name]
-            .bucket_name
-            .as_deref()
-            .unwrap_or("{stack}-{name}-{account}-{region}");
-        self.name_sub(pattern, name)
+        self.physical_name_sub(&BUCKET, name)
     }
 
     pub(super) fn bucket_arn_sub(&self, name: &str) -> String {
-        format!(
-            "arn:${{AWS::Partition}}:s3:::{}",
-            self.bucket_name_sub(name)
-        )
+        self.attribute_sub(&BUCKET, name, "arn")
     }
 
     pub(super) fn schedule_group_name_sub(&self, name: &str) -> String {
-        let pattern = self.def.schedule_groups[name]
-            .group_name
-            .as_deref()
-            .unwrap_or("{stack}-{name}");
-        self.name_sub(pattern, name)
+        self.physical_name_sub(&SCHEDULE_GROUP, name)
     }
 
-    pub(super) fn secret_name_sub(&self, name: &str) -> String {
-        let pattern = self.def.secrets[name]
-            .secret_name
-            .as_deref()
-            .unwrap_or("{stack}/{name}");
-        self.name_sub(pattern, name)
+    /// The physical name of entry `name` of a registry kind, as an `Fn::Sub` body.
+    pub(super) fn physical_name_sub(&self, kind: &Kind, name: &str) -> String {
+        self.name_sub(kind.physical_name.pattern(self.def, name), name)
+    }
+
+    /// The `Fn::Sub` text a reference to an entry of a registry kind stands for.
+    fn attribute_sub(&self, kind: &Kind, name: &str, attribute: &str) -> String {
+        let id = kind.logical_id(name);
+        // Validation proved the attribute is one the kind gives.
+        match kind.attribute(attribute).unwrap_or(Attribute::Ref) {
+            Attribute::Ref => format!("${{{id}}}"),
+            Attribute::GetAtt(attr) => format!("${{{id}.{attr}}}"),
+            Attribute::GetAttOf(suffix, attr) => format!("${{{id}{suffix}.{attr}}}"),
+            Attribute::Name => self.physical_name_sub(kind, name),
+            Attribute::AroundName(text) => {
+                text.replace("{name}", &self.physical_name_sub(kind, name))
+            }
+        }
+    }
+
+    /// The kind of API `name` (validation proved it exists; HTTP otherwise).
+    pub(super) fn api_kind(&self, name: &str) -> ApiKind {
+        self.def
+            .apis
+            .get(name)
+            .map_or(ApiKind::Http, |api| api.kind)
     }
 
     pub(super) fn api_url_sub(&self, name: &str) -> String {
-        let api = &self.def.apis[name];
         let id = logical_id(name, "Api");
-        match api.kind {
+        match self.api_kind(name) {
             ApiKind::Http => {
                 format!("https://${{{id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}")
             }
@@ -86,9 +88,10 @@ impl Planner<'_> {
     }
 
     pub(super) fn rest_stage_name(&self, name: &str) -> String {
-        self.def.apis[name]
-            .stage_name
-            .clone()
+        self.def
+            .apis
+            .get(name)
+            .and_then(|api| api.stage_name.clone())
             .unwrap_or_else(|| self.env.replace('-', "_"))
     }
 
@@ -105,25 +108,7 @@ impl Planner<'_> {
         let n = r.name.as_str();
         let attr = r.attr.as_str();
         match (r.section, attr) {
-            (Section::Tables, "name") => format!("${{{}}}", logical_id(n, "Table")),
-            (Section::Tables, "arn") => format!("${{{}.Arn}}", logical_id(n, "Table")),
-            (Section::Tables, _) => format!("${{{}.StreamArn}}", logical_id(n, "Table")),
-            (Section::Buckets, "name") => self.bucket_name_sub(n),
-            (Section::Buckets, "arn") => self.bucket_arn_sub(n),
-            (Section::Buckets, _) => format!(
-                "{}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}",
-                self.bucket_name_sub(n)
-            ),
-            (Section::Secrets, "arn") => format!("${{{}}}", logical_id(n, "Secret")),
-            (Section::Secrets, _) => self.secret_name_sub(n),
-            (Section::Functions, "name") => self.function_name_sub(n),
-            (Section::Functions, _) => self.function_arn_sub(n),
-            (Section::Topics, "arn") => format!("${{{}}}", logical_id(n, "Topic")),
-            (Section::Topics, _) => format!("${{{}.TopicName}}", logical_id(n, "Topic")),
-            (Section::ScheduleGroups, "name") => self.schedule_group_name_sub(n),
-            (Section::ScheduleGroups, _) => {
-                format!("${{{}.Arn}}", logical_id(n, "ScheduleGroupRole"))
-            }
+            (Section::Kind(kind), _) => self.attribute_sub(kind, n, attr),
             (Section::Apis, "url") => self.api_url_sub(n),
             (Section::Apis, _) => format!("${{{}}}", logical_id(n, "Api")),
             (Section::Distributions, "domain") => {
@@ -161,20 +146,17 @@ impl Planner<'_> {
     /// A stack-file string as a CloudFormation value: plain text stays a
     /// string, text with references becomes `Fn::Sub`.
     pub(super) fn text_value(&self, text: &str) -> Value {
-        let pieces = reference::parse(text).expect("validated before planning");
+        // Validation proved every reference parses; text that did not would
+        // stay the literal text it is.
+        let Ok(pieces) = reference::parse(text) else {
+            return Value::String(text.to_string());
+        };
         if pieces.iter().all(|p| matches!(p, Piece::Text(_))) {
-            return Value::String(
-                pieces
-                    .into_iter()
-                    .map(|p| {
-                        if let Piece::Text(t) = p {
-                            t
-                        } else {
-                            unreachable!()
-                        }
-                    })
-                    .collect(),
-            );
+            let literal = pieces.into_iter().filter_map(|p| match p {
+                Piece::Text(t) => Some(t),
+                Piece::Ref(_) => None,
+            });
+            return Value::String(literal.collect());
         }
         let body: String = pieces
             .iter()

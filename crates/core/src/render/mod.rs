@@ -14,7 +14,7 @@ mod emit;
 mod templates;
 
 pub use emit::to_yaml;
-pub use templates::{TemplateSet, BUILTIN_TEMPLATES};
+pub use templates::{builtin_templates, TemplateSet};
 
 use crate::plan::Plan;
 use crate::source::{parse_yaml, Node, NodeValue};

@@ -1,10 +1,14 @@
 //! The built-in templates (compiled into the binary) and user overrides.
+//!
+//! Each registry kind brings its own template ([`crate::kinds`]); the others
+//! are listed here: templates of kinds not on the registry yet, the partials
+//! every kind shares, and the account-settings stack's.
 
 use super::RenderError;
 use std::collections::BTreeMap;
 
-/// Every built-in template, by kind.
-pub const BUILTIN_TEMPLATES: [(&str, &str); 20] = [
+/// Built-in templates that are no registry kind's, by name.
+const OTHER_TEMPLATES: [(&str, &str); 17] = [
     (
         "account_settings",
         include_str!("../../templates/account_settings.yaml"),
@@ -29,20 +33,17 @@ pub const BUILTIN_TEMPLATES: [(&str, &str); 20] = [
         "cognito_user_pool",
         include_str!("../../templates/cognito_user_pool.yaml"),
     ),
-    (
-        "dynamodb_table",
-        include_str!("../../templates/dynamodb_table.yaml"),
-    ),
     ("http_api", include_str!("../../templates/http_api.yaml")),
+    (
+        "invoke_permission",
+        include_str!("../../templates/invoke_permission.yaml"),
+    ),
     (
         "http_api_route",
         include_str!("../../templates/http_api_route.yaml"),
     ),
     ("kms_key", include_str!("../../templates/kms_key.yaml")),
-    (
-        "lambda_function",
-        include_str!("../../templates/lambda_function.yaml"),
-    ),
+    ("log_group", include_str!("../../templates/log_group.yaml")),
     ("rest_api", include_str!("../../templates/rest_api.yaml")),
     (
         "rest_api_cors",
@@ -52,19 +53,24 @@ pub const BUILTIN_TEMPLATES: [(&str, &str); 20] = [
         "rest_api_method",
         include_str!("../../templates/rest_api_method.yaml"),
     ),
-    ("s3_bucket", include_str!("../../templates/s3_bucket.yaml")),
     ("schedule", include_str!("../../templates/schedule.yaml")),
     (
-        "schedule_group",
-        include_str!("../../templates/schedule_group.yaml"),
+        "service_role",
+        include_str!("../../templates/service_role.yaml"),
     ),
-    ("secret", include_str!("../../templates/secret.yaml")),
-    ("sns_topic", include_str!("../../templates/sns_topic.yaml")),
     (
         "waf_web_acl",
         include_str!("../../templates/waf_web_acl.yaml"),
     ),
 ];
+
+/// Every built-in template, by name: each registry kind's, then the others.
+pub fn builtin_templates() -> impl Iterator<Item = (&'static str, &'static str)> + Clone {
+    crate::kinds::KINDS
+        .into_iter()
+        .map(|kind| kind.template)
+        .chain(OTHER_TEMPLATES)
+}
 
 /// Templates by name: the built-in ones, some possibly overridden.
 #[derive(Debug, Clone)]
@@ -75,8 +81,7 @@ pub struct TemplateSet {
 impl TemplateSet {
     pub fn builtin() -> Self {
         TemplateSet {
-            templates: BUILTIN_TEMPLATES
-                .iter()
+            templates: builtin_templates()
                 .map(|(n, t)| (n.to_string(), t.to_string()))
                 .collect(),
         }
@@ -90,7 +95,7 @@ impl TemplateSet {
         for (name, text) in overrides {
             if !self.templates.contains_key(&name) {
                 let hint =
-                    crate::diagnostic::suggestion(&name, BUILTIN_TEMPLATES.iter().map(|(n, _)| *n))
+                    crate::diagnostic::suggestion(&name, builtin_templates().map(|(n, _)| n))
                         .unwrap_or_default();
                 return Err(RenderError::UnknownOverride { name, hint });
             }

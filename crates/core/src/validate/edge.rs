@@ -211,7 +211,7 @@ fn check_api(c: &mut Checker, name: &str, api: &Api) {
             functions.keys(),
         ) {
             let f = &functions[&route.function];
-            let timeout = f.timeout.or(c.def.function_defaults.timeout).unwrap_or(10);
+            let timeout = f.timeout_seconds(&c.def.function_defaults);
             let limit = integration_timeout(api.kind);
             if timeout > limit {
                 c.error(route_fn, format!("function `{}` may run {timeout} s, but API Gateway gives up after {limit} s", route.function), format!("lower the function's timeout to at most {limit} s, or hand long work to another function (invoke it asynchronously or through a schedule)"));
@@ -358,7 +358,10 @@ fn expect_acl(c: &mut Checker, at: Path, acl: &str, scope: WafScope) {
     ) {
         return;
     }
-    let actual = c.def.web_acls[acl].scope.unwrap_or(WafScope::Regional);
+    let Some(found) = c.def.web_acls.get(acl) else {
+        return;
+    };
+    let actual = found.scope.unwrap_or(WafScope::Regional);
     if actual != scope {
         let (want, why) = match scope {
             WafScope::Regional => (

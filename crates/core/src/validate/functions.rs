@@ -71,11 +71,15 @@ fn function(c: &mut Checker, name: &str, f: &Function) {
             let ok = krate.starts_with(|ch: char| ch.is_ascii_alphabetic()) && krate.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
             if !ok {
                 c.error(at.key("crate"), format!("`{krate}` is not a crate name"), "crate names are letters, digits, `-` and `_`, as in the crate's Cargo.toml");
+            } else {
+                crate_exists(c, at.key("crate"), krate);
             }
         }
         (None, Some(zip)) => {
             if !zip.path.ends_with(".zip") {
                 c.error(at.key("zip").key("path"), format!("`{}` is not a .zip file", zip.path), "Lambda deployment packages are .zip archives");
+            } else if c.code.zips.as_ref().is_some_and(|found| !found.contains(&zip.path)) {
+                c.error(at.key("zip").key("path"), format!("there is no package `{}`", zip.path), "the path is relative to the stack file's folder; build the package there first, or correct the path");
             }
         }
     }
@@ -105,6 +109,26 @@ fn function(c: &mut Checker, name: &str, f: &Function) {
             c.warning(at.key("access").key("ec2").key("instances_tagged"), "`instances_tagged` has no effect on describe calls", "IAM cannot limit Describe* calls to tagged instances; the tag condition applies to reboot, start and stop");
         }
     }
+}
+
+/// A crate `stackctl build` can build: a package of the workspace with a
+/// binary (checked only when the caller looked at the workspace).
+fn crate_exists(c: &mut Checker, at: Path, krate: &str) {
+    let Some(crates) = &c.code.crates else {
+        return;
+    };
+    if crates.contains(krate) {
+        return;
+    }
+    let hint = match crate::diagnostic::did_you_mean(krate, crates.iter().map(String::as_str)) {
+        Some(close) => format!("did you mean `{close}`? (crates are named as in their Cargo.toml)"),
+        None => format!("write the handler crate first: a workspace member with a binary, such as `handlers/{krate}`"),
+    };
+    c.error(
+        at,
+        format!("there is no crate `{krate}` with a binary in this workspace"),
+        hint,
+    );
 }
 
 /// Lambda's memory and timeout ranges and CloudWatch's retention periods,

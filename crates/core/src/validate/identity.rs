@@ -115,7 +115,7 @@ pub(super) fn check(c: &mut Checker) {
     }
     // Amazon Cognito "User pool feature plans": threat protection is a Plus
     // feature; creating an Essentials (default) or Lite pool with it fails.
-    let tier = pool.tier.unwrap_or(UserPoolTier::Essentials);
+    let tier = pool.feature_plan();
     if matches!(
         pool.advanced_security,
         Some(AdvancedSecurity::Audit | AdvancedSecurity::Enforced)
@@ -127,7 +127,7 @@ pub(super) fn check(c: &mut Checker) {
             "add `tier: plus` to the user pool (Plus is billed per monthly active user at Cognito's highest rate), or set `advanced_security: off`",
         );
     }
-    let mfa = pool.mfa.unwrap_or(MfaMode::Off);
+    let mfa = pool.mfa_mode();
     if mfa != MfaMode::Off && pool.mfa_methods.as_ref().is_some_and(Vec::is_empty) {
         c.error(
             at.key("mfa_methods"),
@@ -218,7 +218,8 @@ pub(super) fn check(c: &mut Checker) {
     }
     if let Some(acl) = &pool.waf {
         if c.expect_known(at.key("waf"), "web ACL", acl, c.def.web_acls.keys())
-            && c.def.web_acls[acl].scope == Some(crate::model::WafScope::Cloudfront)
+            && c.def.web_acls.get(acl).and_then(|found| found.scope)
+                == Some(crate::model::WafScope::Cloudfront)
         {
             c.error(
                 at.key("waf"),

@@ -18,12 +18,74 @@ pub use functions::{environment_size, schedule_expression, ENVIRONMENT_LIMIT};
 use crate::diagnostic::{suggestion, Diagnostic};
 use crate::model::StackDef;
 use crate::source::Path;
+use std::collections::BTreeSet;
+
+/// A definition in which `validate` found no error, for one environment.
+///
+/// Only [`validate`] makes one, so holding a `Valid` is proof that every
+/// rule ran and passed: planning takes nothing else. It reads as the value
+/// it wraps.
+#[derive(Debug, Clone)]
+pub struct Valid<T> {
+    value: T,
+    env: String,
+}
+
+impl<T> Valid<T> {
+    /// The environment the value was validated for.
+    pub fn env(&self) -> &str {
+        &self.env
+    }
+
+    /// Gives up the proof and keeps the value.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T> std::ops::Deref for Valid<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// The code that exists outside the stack files, as the caller found it:
+/// the core does no I/O, so whoever can look (the command line) looks and
+/// passes the answer in. What was not looked up (`None`) is not checked.
+#[derive(Debug, Clone, Default)]
+pub struct AvailableCode {
+    /// Packages of the Cargo workspace that have a binary.
+    pub crates: Option<BTreeSet<String>>,
+    /// Prebuilt packages that exist, by the path the stack file writes.
+    pub zips: Option<BTreeSet<String>>,
+}
+
+/// Checks `def` as it stands in `env`: the definition proven valid when no
+/// problem is an error (else given back), and every problem found.
+pub fn validate(
+    def: StackDef,
+    env: &str,
+    code: &AvailableCode,
+) -> (Result<Valid<StackDef>, StackDef>, Vec<Diagnostic>) {
+    let problems = problems(&def, env, code);
+    if problems.iter().any(Diagnostic::is_error) {
+        return (Err(def), problems);
+    }
+    let valid = Valid {
+        value: def,
+        env: env.to_string(),
+    };
+    (Ok(valid), problems)
+}
 
 /// All problems of `def` as it stands in `env`.
-pub fn validate(def: &StackDef, env: &str) -> Vec<Diagnostic> {
+fn problems(def: &StackDef, env: &str, code: &AvailableCode) -> Vec<Diagnostic> {
     let mut c = Checker {
         def,
         env,
+        code,
         out: Vec::new(),
     };
     names::check(&mut c);
@@ -45,6 +107,7 @@ pub const LOG_RETENTION_DAYS: [u32; 22] = [
 pub(crate) struct Checker<'a> {
     pub def: &'a StackDef,
     pub env: &'a str,
+    pub code: &'a AvailableCode,
     pub out: Vec<Diagnostic>,
 }
 

@@ -88,7 +88,7 @@ pub(super) fn check(c: &mut Checker) {
                 "rates are percentages from 0 to 100",
             );
         }
-        let period = a.period_seconds.unwrap_or(300);
+        let period = a.period();
         if !(period == 10 || period == 30 || (period >= 60 && period % 60 == 0)) {
             c.error(
                 at.key("period_seconds"),
@@ -96,7 +96,7 @@ pub(super) fn check(c: &mut Checker) {
                 "CloudWatch alarm periods are 10, 30, or a multiple of 60 seconds",
             );
         }
-        let evaluations = a.evaluation_periods.unwrap_or(1);
+        let evaluations = a.evaluations();
         if evaluations == 0 {
             c.error(
                 at.key("evaluation_periods"),

@@ -2,6 +2,7 @@
 
 use super::{p, Checker};
 use crate::diagnostic::suggestion;
+use crate::kinds::{NameRule, BUCKET, KINDS};
 use crate::naming::{
     expand_for_checks, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
 };
@@ -55,47 +56,40 @@ fn stack_name(c: &mut Checker) {
     }
 }
 
-/// Every section of named things, with the kind word used in logical ids.
+/// Every section of named things, with the kind word used in logical ids:
+/// the registry's kinds, then the others.
 pub(super) fn sections(c: &Checker) -> Vec<(&'static str, &'static str, Vec<String>)> {
     let d = c.def;
     let keys = |m: &indexmap::IndexMap<String, _>| m.keys().cloned().collect::<Vec<_>>();
-    vec![
-        ("tables", "Table", d.tables.keys().cloned().collect()),
-        (
-            "functions",
-            "Function",
-            d.functions.keys().cloned().collect(),
-        ),
-        ("apis", "Api", d.apis.keys().cloned().collect()),
-        ("buckets", "Bucket", d.buckets.keys().cloned().collect()),
-        (
-            "distributions",
-            "Distribution",
-            d.distributions.keys().cloned().collect(),
-        ),
-        ("web_acls", "WebAcl", d.web_acls.keys().cloned().collect()),
-        ("secrets", "Secret", d.secrets.keys().cloned().collect()),
-        (
-            "schedule_groups",
-            "ScheduleGroup",
-            d.schedule_groups.keys().cloned().collect(),
-        ),
-        (
-            "schedules",
-            "Schedule",
-            d.schedules.keys().cloned().collect(),
-        ),
-        ("topics", "Topic", d.topics.keys().cloned().collect()),
-        ("alarms", "Alarm", d.alarms.keys().cloned().collect()),
-        (
-            "user_pool.clients",
-            "UserPoolClient",
-            d.user_pool
-                .as_ref()
-                .map(|u| keys(&u.clients))
-                .unwrap_or_default(),
-        ),
-    ]
+    let registry = KINDS.into_iter().map(|kind| {
+        let names = (kind.names)(d).into_iter().cloned().collect();
+        (kind.section, kind.logical_suffix, names)
+    });
+    registry
+        .chain([
+            ("apis", "Api", d.apis.keys().cloned().collect()),
+            (
+                "distributions",
+                "Distribution",
+                d.distributions.keys().cloned().collect(),
+            ),
+            ("web_acls", "WebAcl", d.web_acls.keys().cloned().collect()),
+            (
+                "schedules",
+                "Schedule",
+                d.schedules.keys().cloned().collect(),
+            ),
+            ("alarms", "Alarm", d.alarms.keys().cloned().collect()),
+            (
+                "user_pool.clients",
+                "UserPoolClient",
+                d.user_pool
+                    .as_ref()
+                    .map(|u| keys(&u.clients))
+                    .unwrap_or_default(),
+            ),
+        ])
+        .collect()
 }
 
 fn named_things(c: &mut Checker) {
@@ -124,63 +118,12 @@ fn named_things(c: &mut Checker) {
     }
 }
 
-/// Rules for one kind of physical name.
-struct NameRule {
-    what: &'static str,
-    min: usize,
-    max: usize,
-    allowed: fn(char) -> bool,
-    allowed_text: &'static str,
-    /// Two resources of this kind in one account and region may not share the name.
-    unique: bool,
-}
-
-const TABLE: NameRule = NameRule {
-    what: "table name",
-    min: 3,
-    max: 255,
-    allowed: |ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch),
-    allowed_text: "letters, digits, `_`, `.` and `-`",
-    unique: true,
-};
-const FUNCTION: NameRule = NameRule {
-    what: "function name",
-    min: 1,
-    max: 64,
-    allowed: |ch| ch.is_ascii_alphanumeric() || "_-".contains(ch),
-    allowed_text: "letters, digits, `_` and `-`",
-    unique: true,
-};
-const BUCKET: NameRule = NameRule {
-    what: "bucket name",
-    min: 3,
-    max: 63,
-    allowed: |ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ".-".contains(ch),
-    allowed_text: "lowercase letters, digits, `.` and `-`",
-    unique: true,
-};
-const SECRET: NameRule = NameRule {
-    what: "secret name",
-    min: 1,
-    max: 512,
-    allowed: |ch| ch.is_ascii_alphanumeric() || "/_+=.@-".contains(ch),
-    allowed_text: "letters, digits and `/_+=.@-`",
-    unique: true,
-};
 const POOL: NameRule = NameRule {
     what: "user pool name",
     min: 1,
     max: 128,
     allowed: |ch| ch.is_ascii_alphanumeric() || " +=,.@_-".contains(ch),
     allowed_text: "letters, digits, spaces and `+=,.@_-`",
-    unique: true,
-};
-const GROUP: NameRule = NameRule {
-    what: "schedule group name",
-    min: 1,
-    max: 64,
-    allowed: |ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch),
-    allowed_text: "letters, digits, `_`, `.` and `-`",
     unique: true,
 };
 const AMPLIFY: NameRule = NameRule {
@@ -265,16 +208,19 @@ fn physical_names(c: &mut Checker) {
                 );
             }
         };
+    for kind in KINDS {
+        let physical = &kind.physical_name;
+        for name in (kind.names)(d) {
+            // A name the stack file cannot set is reported at the entry.
+            let entry = p(kind.section).key(name);
+            let at = physical
+                .field
+                .map_or(entry.clone(), |field| entry.key(field));
+            let pattern = physical.pattern(d, name);
+            one(c, at, pattern, physical.default, name, &physical.rule);
+        }
+    }
     for (name, t) in &d.tables {
-        let at = p("tables").key(name).key("table_name");
-        one(
-            c,
-            at,
-            t.table_name.as_deref().unwrap_or("{stack}-{name}"),
-            "{stack}-{name}",
-            name,
-            &TABLE,
-        );
         for index in t.indexes.keys() {
             one(
                 c,
@@ -286,30 +232,10 @@ fn physical_names(c: &mut Checker) {
             );
         }
     }
-    for (name, f) in &d.functions {
-        one(
-            c,
-            p("functions").key(name).key("function_name"),
-            f.function_name.as_deref().unwrap_or("{stack}-{name}"),
-            "{stack}-{name}",
-            name,
-            &FUNCTION,
-        );
-    }
+    // S3's rules beyond length and characters.
     for (name, b) in &d.buckets {
         let at = p("buckets").key(name).key("bucket_name");
-        let pattern = b
-            .bucket_name
-            .as_deref()
-            .unwrap_or("{stack}-{name}-{account}-{region}");
-        one(
-            c,
-            at.clone(),
-            pattern,
-            "{stack}-{name}-{account}-{region}",
-            name,
-            &BUCKET,
-        );
+        let pattern = BUCKET.physical_name.pattern(d, name);
         let expanded = expand_for_checks(
             pattern,
             &NameContext {
@@ -329,26 +255,6 @@ fn physical_names(c: &mut Checker) {
         if !pattern.contains("{account}") && b.bucket_name.is_some() {
             c.warning(at, format!("the bucket name `{expanded}` does not include `{{account}}`"), "bucket names are global across all AWS accounts; without the account id the deploy fails when anyone anywhere already owns this name");
         }
-    }
-    for (name, s) in &d.secrets {
-        one(
-            c,
-            p("secrets").key(name).key("secret_name"),
-            s.secret_name.as_deref().unwrap_or("{stack}/{name}"),
-            "{stack}/{name}",
-            name,
-            &SECRET,
-        );
-    }
-    for (name, g) in &d.schedule_groups {
-        one(
-            c,
-            p("schedule_groups").key(name).key("group_name"),
-            g.group_name.as_deref().unwrap_or("{stack}-{name}"),
-            "{stack}-{name}",
-            name,
-            &GROUP,
-        );
     }
     if let Some(pool) = &d.user_pool {
         one(

@@ -180,28 +180,8 @@ fn target_exists(c: &mut Checker, at: Path, r: &reference::Reference) {
         )
     };
     match r.section {
-        Section::Tables => {
-            c.expect_known(at.clone(), "table", &r.name, def.tables.keys());
-        }
-        Section::Buckets => {
-            c.expect_known(at.clone(), "bucket", &r.name, def.buckets.keys());
-        }
-        Section::Secrets => {
-            c.expect_known(at.clone(), "secret", &r.name, def.secrets.keys());
-        }
-        Section::Functions => {
-            c.expect_known(at.clone(), "function", &r.name, def.functions.keys());
-        }
-        Section::Topics => {
-            c.expect_known(at.clone(), "topic", &r.name, def.topics.keys());
-        }
-        Section::ScheduleGroups => {
-            c.expect_known(
-                at.clone(),
-                "schedule group",
-                &r.name,
-                def.schedule_groups.keys(),
-            );
+        Section::Kind(kind) => {
+            c.expect_known(at.clone(), kind.noun, &r.name, (kind.names)(def));
         }
         Section::Apis => {
             c.expect_known(at.clone(), "API", &r.name, def.apis.keys());
@@ -236,7 +216,7 @@ fn target_exists(c: &mut Checker, at: Path, r: &reference::Reference) {
         | Section::Aws
         | Section::Encryption => {}
     }
-    if r.section == Section::Tables
+    if r.section == Section::Kind(&crate::kinds::TABLE)
         && r.attr == "stream_arn"
         && def.tables.get(&r.name).is_some_and(|t| t.stream.is_none())
     {
