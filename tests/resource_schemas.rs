@@ -16,6 +16,10 @@ use support::{all_stacks, ensure, repo_root, CFN_LINT, ENVIRONMENTS};
 /// Regenerates the schemas from the pinned source (cfn-lint's package) into a
 /// fresh folder and compares every file byte for byte.
 #[test]
+#[cfg_attr(
+    not(feature = "tier-lint"),
+    ignore = "needs cfn-lint: the lint tier (`--features tier-lint`, on in scripts/test) runs it"
+)]
 fn pinned_schemas_equal_a_fresh_extraction_from_the_pinned_source() {
     let cfn_lint = ensure(&CFN_LINT);
     let python = cfn_lint.parent().expect("venv bin").join("python");

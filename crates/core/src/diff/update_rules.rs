@@ -461,7 +461,11 @@ mod tests {
             let schema = crate::resource_schema::schema(type_name)
                 .unwrap_or_else(|| panic!("{type_name} is not a type stackctl emits"));
             assert!(
-                schema.root["properties"].get(property).is_some(),
+                schema
+                    .root
+                    .get("properties")
+                    .and_then(|p| p.get(property))
+                    .is_some(),
                 "{type_name} has no property {property}"
             );
         }

@@ -3,29 +3,34 @@
 //! These are the JSON schemas CloudFormation validates resource properties
 //! with (draft-07 plus its own keywords), for every type stackctl emits. They
 //! live in `crates/core/schema/resources/`, written from a pinned source by
-//! `scripts/resource-schemas.py` (a test fails when they are stale), and are
-//! compiled into the binary by `build.rs`. A schema is parsed the first time
-//! a template uses its type.
+//! `scripts/resource-schemas.py` (a test fails when they are stale), and
+//! `build.rs` compiles them into the binary as static [`Node`] trees, so
+//! nothing is parsed at run time.
 //!
 //! Besides validation ([`validate_resource`]), the schemas say which property
 //! changes replace a resource (`createOnlyProperties`), so the template diff
 //! needs no hand-kept table.
 
+mod node;
+mod pattern;
 pub mod validate;
 
+pub use node::Node;
 pub use validate::{validate_resource, Violation};
 
+use pattern::Pattern;
 use serde_json::Value;
 use std::sync::OnceLock;
 
 include!(concat!(env!("OUT_DIR"), "/resource_schemas.rs"));
 
-/// One resource type's schema, parsed.
+/// One resource type's schema.
 #[derive(Debug)]
 pub struct ResourceSchema {
     pub type_name: &'static str,
-    /// The whole schema document (`properties`, `definitions`, …).
-    pub root: Value,
+    /// The schema document (`properties`, `required`, …; definitions are
+    /// reached through its resolved `$ref`s).
+    pub root: &'static Node,
     /// Properties whose change always replaces the resource.
     pub create_only: Vec<PropertyPath>,
     /// Properties whose change may replace it, depending on the change.
@@ -78,42 +83,26 @@ impl PropertyPath {
 
 /// Every resource type stackctl has a schema for, in order.
 pub fn known_types() -> impl Iterator<Item = &'static str> {
-    RESOURCE_SCHEMA_TEXTS.iter().map(|(t, _)| *t)
-}
-
-/// The embedded text of `type_name`'s schema.
-pub fn schema_text(type_name: &str) -> Option<&'static str> {
-    let index = RESOURCE_SCHEMA_TEXTS
-        .binary_search_by(|(t, _)| (*t).cmp(type_name))
-        .ok()?;
-    Some(RESOURCE_SCHEMA_TEXTS[index].1)
+    RESOURCE_SCHEMAS.iter().map(|(t, _)| *t)
 }
 
 /// The schema of `type_name`, if stackctl carries one.
 pub fn schema(type_name: &str) -> Option<&'static ResourceSchema> {
-    static PARSED: OnceLock<Vec<OnceLock<ResourceSchema>>> = OnceLock::new();
-    let index = RESOURCE_SCHEMA_TEXTS
+    static READ: OnceLock<Vec<OnceLock<ResourceSchema>>> = OnceLock::new();
+    let index = RESOURCE_SCHEMAS
         .binary_search_by(|(t, _)| (*t).cmp(type_name))
         .ok()?;
-    let slots = PARSED.get_or_init(|| {
-        RESOURCE_SCHEMA_TEXTS
-            .iter()
-            .map(|_| OnceLock::new())
-            .collect()
-    });
-    Some(slots[index].get_or_init(|| parse(RESOURCE_SCHEMA_TEXTS[index])))
+    let slots = READ.get_or_init(|| RESOURCE_SCHEMAS.iter().map(|_| OnceLock::new()).collect());
+    Some(slots[index].get_or_init(|| read(RESOURCE_SCHEMAS[index])))
 }
 
-fn parse((type_name, text): (&'static str, &'static str)) -> ResourceSchema {
-    // The text is compiled in and checked by tests; a parse failure is a build defect.
-    let root: Value = serde_json::from_str(text)
-        .unwrap_or_else(|e| panic!("embedded schema of {type_name} is not JSON: {e}"));
+fn read((type_name, root): (&'static str, &'static Node)) -> ResourceSchema {
     let paths = |key: &str| -> Vec<PropertyPath> {
         root.get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
             .filter_map(PropertyPath::parse)
             .collect()
     };
@@ -147,7 +136,7 @@ mod tests {
     fn every_embedded_schema_parses_and_names_its_type() {
         for t in known_types() {
             let s = schema(t).expect("listed types have schemas");
-            assert_eq!(s.root["typeName"], t);
+            assert_eq!(s.root.get("typeName").and_then(Node::as_str), Some(t));
             assert!(s.root.get("properties").is_some(), "{t} has properties");
         }
         assert!(schema("AWS::Nothing::Here").is_none());
@@ -211,24 +200,28 @@ mod tests {
 
     #[test]
     fn every_pattern_in_every_schema_compiles() {
-        fn walk(v: &Value, out: &mut Vec<String>) {
-            match v {
-                Value::Object(map) => {
-                    if let Some(Value::String(p)) = map.get("pattern") {
-                        out.push(p.clone());
+        fn walk(node: &'static Node, seen: &mut Vec<*const Node>, out: &mut Vec<String>) {
+            match node {
+                Node::Pattern(p) => out.push(p.source().to_string()),
+                Node::Object(entries) => entries.iter().for_each(|(_, v)| walk(v, seen, out)),
+                Node::Array(items) => items.iter().for_each(|v| walk(v, seen, out)),
+                // Definitions are shared and may be recursive: visit each once.
+                Node::Ref(target) => {
+                    if !seen.contains(&(*target as *const Node)) {
+                        seen.push(*target);
+                        walk(target, seen, out);
                     }
-                    if let Some(Value::Object(pp)) = map.get("patternProperties") {
-                        out.extend(pp.keys().cloned());
-                    }
-                    map.values().for_each(|v| walk(v, out));
                 }
-                Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
                 _ => {}
             }
         }
         let mut patterns = Vec::new();
         for t in known_types() {
-            walk(&schema(t).expect("schema").root, &mut patterns);
+            walk(
+                schema(t).expect("schema").root,
+                &mut Vec::new(),
+                &mut patterns,
+            );
         }
         assert!(patterns.len() > 50);
         for p in patterns {

@@ -8,11 +8,11 @@
 //! so only its place is checked, and both branches of an `Fn::If` are.
 //! `format` is not checked (the schemas use it for hints, not rules).
 
+use super::node::Node;
+use super::pattern::Pattern;
 use super::{schema, ResourceSchema};
-use fancy_regex::Regex;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::OnceLock;
 
 /// One way a resource breaks its schema.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ pub fn validate_resource(resource: &Value) -> Option<Vec<Violation>> {
     let empty = Value::Object(Map::new());
     let properties = resource.get("Properties").unwrap_or(&empty);
     let mut path = vec!["Properties"];
-    Walker { schema }.check(&schema.root, properties, &mut path, &mut out);
+    Walker { schema }.check(schema.root, properties, &mut path, &mut out);
     read_only_set(schema, properties, &mut out);
     Some(out)
 }
@@ -93,6 +93,99 @@ fn is_no_value(value: &Value) -> bool {
     matches!(intrinsic(value), Some(("Ref", Value::String(s))) if s == "AWS::NoValue")
 }
 
+/// One schema node's keywords, read in a single pass over its entries.
+#[derive(Default)]
+struct Keywords {
+    reference: Option<&'static Node>,
+    types: Option<&'static Node>,
+    enumeration: Option<&'static [Node]>,
+    constant: Option<&'static Node>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    pattern: Option<&'static Pattern>,
+    minimum: Option<&'static Node>,
+    exclusive_minimum: Option<&'static Node>,
+    maximum: Option<&'static Node>,
+    exclusive_maximum: Option<&'static Node>,
+    multiple_of: Option<f64>,
+    all_of: &'static [Node],
+    any_of: &'static [Node],
+    one_of: &'static [Node],
+    condition: Option<&'static Node>,
+    then: Option<&'static Node>,
+    otherwise: Option<&'static Node>,
+    not: Option<&'static Node>,
+    required: &'static [Node],
+    required_xor: Option<&'static [Node]>,
+    dependencies: &'static [(&'static str, Node)],
+    dependent_excluded: &'static [(&'static str, Node)],
+    properties: &'static [(&'static str, Node)],
+    /// `[pattern, schema]` pairs (see `build.rs`).
+    pattern_properties: &'static [Node],
+    additional: Option<&'static Node>,
+    min_properties: Option<u64>,
+    max_properties: Option<u64>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    unique_items: bool,
+    prefix_items: &'static [Node],
+    items: Option<&'static Node>,
+}
+
+impl Keywords {
+    fn of(node: &'static Node) -> Keywords {
+        let mut k = Keywords::default();
+        for (key, value) in node.entries() {
+            match *key {
+                "$ref" => {
+                    if let Node::Ref(target) = value {
+                        k.reference = Some(target);
+                    }
+                }
+                "type" => k.types = Some(value),
+                "enum" => k.enumeration = Some(value.items()),
+                "const" => k.constant = Some(value),
+                "minLength" => k.min_length = value.as_u64(),
+                "maxLength" => k.max_length = value.as_u64(),
+                "pattern" => {
+                    if let Node::Pattern(pattern) = value {
+                        k.pattern = Some(pattern);
+                    }
+                }
+                "minimum" => k.minimum = Some(value),
+                "exclusiveMinimum" => k.exclusive_minimum = Some(value),
+                "maximum" => k.maximum = Some(value),
+                "exclusiveMaximum" => k.exclusive_maximum = Some(value),
+                "multipleOf" => k.multiple_of = value.as_f64().filter(|step| *step > 0.0),
+                "allOf" => k.all_of = value.items(),
+                "anyOf" => k.any_of = value.items(),
+                "oneOf" => k.one_of = value.items(),
+                "if" => k.condition = Some(value),
+                "then" => k.then = Some(value),
+                "else" => k.otherwise = Some(value),
+                "not" => k.not = Some(value),
+                "required" => k.required = value.items(),
+                "requiredXor" => k.required_xor = Some(value.items()),
+                // JSON Schema's older and newer spellings mean the same here.
+                "dependencies" | "dependentRequired" => k.dependencies = value.entries(),
+                "dependentExcluded" => k.dependent_excluded = value.entries(),
+                "properties" => k.properties = value.entries(),
+                "patternProperties" => k.pattern_properties = value.items(),
+                "additionalProperties" => k.additional = Some(value),
+                "minProperties" => k.min_properties = value.as_u64(),
+                "maxProperties" => k.max_properties = value.as_u64(),
+                "minItems" => k.min_items = value.as_u64(),
+                "maxItems" => k.max_items = value.as_u64(),
+                "uniqueItems" => k.unique_items = matches!(value, Node::Bool(true)),
+                "prefixItems" => k.prefix_items = value.items(),
+                "items" => k.items = Some(value),
+                _ => {}
+            }
+        }
+        k
+    }
+}
+
 struct Walker {
     schema: &'static ResourceSchema,
 }
@@ -100,12 +193,11 @@ struct Walker {
 impl Walker {
     fn check<'v>(
         &self,
-        rule: &Value,
+        node: &'static Node,
         value: &'v Value,
         path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
-        let Some(rule) = rule.as_object() else { return };
         if value.is_null() {
             // Reported once for the whole template by the null check.
             return;
@@ -119,22 +211,16 @@ impl Walker {
                     .skip(1)
                     .filter(|b| !is_no_value(b))
                 {
-                    self.check(&Value::Object(rule.clone()), branch, path, out);
+                    self.check(node, branch, path, out);
                 }
             }
             return;
         }
-        if let Some(target) = rule.get("$ref").and_then(Value::as_str) {
-            match self.resolve(target) {
-                Some(target) => self.check(target, value, path, out),
-                None => out.push(violation(
-                    path,
-                    format!("schema reference {target} does not resolve (a stackctl defect)"),
-                    None,
-                )),
-            }
+        let rule = Keywords::of(node);
+        if let Some(target) = rule.reference {
+            self.check(target, value, path, out);
         }
-        if let Some(types) = rule.get("type") {
+        if let Some(types) = rule.types {
             if !type_matches(types, value) {
                 out.push(violation(
                     path,
@@ -149,132 +235,28 @@ impl Walker {
                 return;
             }
         }
-        self.check_value(rule, value, path, out);
-        self.check_combinators(rule, value, path, out);
+        check_value(&rule, value, path, out);
+        self.check_combinators(&rule, value, path, out);
         match value {
-            Value::Object(map) => self.check_object(rule, value, map, path, out),
-            Value::Array(items) => self.check_array(rule, items, path, out),
+            Value::Object(map) => self.check_object(&rule, value, map, path, out),
+            Value::Array(items) => self.check_array(&rule, items, path, out),
             _ => {}
-        }
-    }
-
-    fn resolve(&self, pointer: &str) -> Option<&'static Value> {
-        let mut node = &self.schema.root;
-        for part in pointer.strip_prefix("#/")?.split('/') {
-            node = node.get(part)?;
-        }
-        Some(node)
-    }
-
-    fn check_value(
-        &self,
-        rule: &Map<String, Value>,
-        value: &Value,
-        path: &[&str],
-        out: &mut Vec<Violation>,
-    ) {
-        if let Some(Value::Array(allowed)) = rule.get("enum") {
-            if !allowed.contains(value) {
-                let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-                out.push(violation(
-                    path,
-                    format!(
-                        "{} is {value}, which is not one of {}",
-                        describe(path),
-                        list.join(", ")
-                    ),
-                    Some(value),
-                ));
-            }
-        }
-        if let Some(constant) = rule.get("const") {
-            if constant != value {
-                out.push(violation(
-                    path,
-                    format!("{} must be {constant}, found {value}", describe(path)),
-                    Some(value),
-                ));
-            }
-        }
-        match value {
-            Value::String(text) => self.check_string(rule, text, value, path, out),
-            Value::Number(_) => check_number(rule, value, path, out),
-            _ => {}
-        }
-    }
-
-    fn check_string(
-        &self,
-        rule: &Map<String, Value>,
-        text: &str,
-        value: &Value,
-        path: &[&str],
-        out: &mut Vec<Violation>,
-    ) {
-        let length = text.chars().count();
-        if let Some(min) = rule.get("minLength").and_then(Value::as_u64) {
-            if (length as u64) < min {
-                out.push(violation(
-                    path,
-                    format!(
-                        "{} is {length} characters long, shorter than the minimum {min}",
-                        describe(path)
-                    ),
-                    Some(value),
-                ));
-            }
-        }
-        if let Some(max) = rule.get("maxLength").and_then(Value::as_u64) {
-            if length as u64 > max {
-                out.push(violation(
-                    path,
-                    format!(
-                        "{} is {length} characters long, longer than the maximum {max}",
-                        describe(path)
-                    ),
-                    Some(value),
-                ));
-            }
-        }
-        if let Some(pattern) = rule.get("pattern").and_then(Value::as_str) {
-            match matches_pattern(pattern, text) {
-                Ok(true) => {}
-                Ok(false) => out.push(violation(
-                    path,
-                    format!(
-                        "{} is {value}, which does not match the pattern {pattern}",
-                        describe(path)
-                    ),
-                    Some(value),
-                )),
-                Err(e) => out.push(violation(
-                    path,
-                    format!(
-                        "the schema's pattern {pattern} cannot be checked: {e} (a stackctl defect)"
-                    ),
-                    None,
-                )),
-            }
         }
     }
 
     fn check_combinators<'v>(
         &self,
-        rule: &Map<String, Value>,
+        rule: &Keywords,
         value: &'v Value,
         path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
-        for branch in rule
-            .get("allOf")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for branch in rule.all_of {
             self.check(branch, value, path, out);
         }
-        if let Some(Value::Array(branches)) = rule.get("anyOf") {
-            let results: Vec<Vec<Violation>> = branches
+        if !rule.any_of.is_empty() {
+            let results: Vec<Vec<Violation>> = rule
+                .any_of
                 .iter()
                 .map(|b| self.collect(b, value, path))
                 .collect();
@@ -282,8 +264,9 @@ impl Walker {
                 out.extend(fewest(results));
             }
         }
-        if let Some(Value::Array(branches)) = rule.get("oneOf") {
-            let results: Vec<Vec<Violation>> = branches
+        if !rule.one_of.is_empty() {
+            let results: Vec<Vec<Violation>> = rule
+                .one_of
                 .iter()
                 .map(|b| self.collect(b, value, path))
                 .collect();
@@ -293,17 +276,17 @@ impl Walker {
                 _ => out.push(violation(path, format!("{} matches more than one of the shapes it may take; it must match exactly one", describe(path)), Some(value))),
             }
         }
-        if let Some(condition) = rule.get("if") {
+        if let Some(condition) = rule.condition {
             let branch = if self.collect(condition, value, path).is_empty() {
-                rule.get("then")
+                rule.then
             } else {
-                rule.get("else")
+                rule.otherwise
             };
             if let Some(branch) = branch {
                 self.check(branch, value, path, out);
             }
         }
-        if let Some(not) = rule.get("not") {
+        if let Some(not) = rule.not {
             if self.collect(not, value, path).is_empty() {
                 out.push(violation(
                     path,
@@ -316,191 +299,137 @@ impl Walker {
 
     fn collect<'v>(
         &self,
-        rule: &Value,
+        node: &'static Node,
         value: &'v Value,
         path: &mut Vec<&'v str>,
     ) -> Vec<Violation> {
         let mut found = Vec::new();
-        self.check(rule, value, path, &mut found);
+        self.check(node, value, path, &mut found);
         found
     }
 
     fn check_object<'v>(
         &self,
-        rule: &Map<String, Value>,
+        rule: &Keywords,
         object: &'v Value,
         map: &'v Map<String, Value>,
         path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
         let present = |name: &str| map.get(name).is_some_and(|v| !is_no_value(v));
-        for name in rule
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !present(name) {
-                out.push(violation(
-                    path,
-                    format!("{} requires `{name}`", describe_object(path)),
-                    None,
-                ));
-            }
+        for name in names(rule.required).filter(|n| !present(n)) {
+            out.push(violation(
+                path,
+                format!("{} requires `{name}`", describe_object(path)),
+                None,
+            ));
         }
-        self.check_dependencies(rule, object, map, path, out);
-        let properties = rule.get("properties").and_then(Value::as_object);
-        let patterns = rule.get("patternProperties").and_then(Value::as_object);
-        let additional = rule.get("additionalProperties");
+        self.check_dependencies(rule, object, &present, path, out);
         for (name, value) in map {
             if is_no_value(value) {
                 continue;
             }
             path.push(name.as_str());
             let mut known = false;
-            if let Some(rule) = properties.and_then(|p| p.get(name)) {
+            if let Some((_, node)) = rule.properties.iter().find(|(k, _)| *k == name) {
                 known = true;
-                self.check(rule, value, path, out);
+                self.check(node, value, path, out);
             }
-            for (pattern, rule) in patterns.into_iter().flatten() {
-                if matches_pattern(pattern, name).unwrap_or(false) {
-                    known = true;
-                    self.check(rule, value, path, out);
+            for pair in rule.pattern_properties {
+                if let [Node::Pattern(pattern), node] = pair.items() {
+                    if pattern.is_match(name).unwrap_or(false) {
+                        known = true;
+                        self.check(node, value, path, out);
+                    }
                 }
             }
             if !known {
-                match additional {
-                    Some(Value::Bool(false)) => {
-                        let settable = properties
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, _)| k.as_str())
-                            .filter(|k| {
-                                !self
-                                    .schema
-                                    .read_only
-                                    .iter()
-                                    .any(|r| r.0.len() == 1 && r.0[0] == *k)
-                            });
-                        let hint = crate::diagnostic::suggestion(name, settable);
-                        let message = format!(
-                            "{} is not a property CloudFormation knows here{}",
-                            describe(path),
-                            hint.map(|h| format!(" ({h})")).unwrap_or_default()
-                        );
-                        out.push(violation(path, message, None));
-                    }
-                    Some(rule @ Value::Object(_)) => self.check(rule, value, path, out),
+                match rule.additional {
+                    Some(Node::Bool(false)) => out.push(self.unknown_property(rule, name, path)),
+                    Some(node @ Node::Object(_)) => self.check(node, value, path, out),
                     _ => {}
                 }
             }
             path.pop();
         }
         let count = map.len() as u64;
-        if rule
-            .get("minProperties")
-            .and_then(Value::as_u64)
-            .is_some_and(|min| count < min)
-        {
+        if let Some(min) = rule.min_properties.filter(|min| count < *min) {
             out.push(violation(
                 path,
-                format!(
-                    "{} needs at least {} entries",
-                    describe_object(path),
-                    rule["minProperties"]
-                ),
+                format!("{} needs at least {min} entries", describe_object(path)),
                 None,
             ));
         }
-        if rule
-            .get("maxProperties")
-            .and_then(Value::as_u64)
-            .is_some_and(|max| count > max)
-        {
+        if let Some(max) = rule.max_properties.filter(|max| count > *max) {
             out.push(violation(
                 path,
-                format!(
-                    "{} allows at most {} entries",
-                    describe_object(path),
-                    rule["maxProperties"]
-                ),
+                format!("{} allows at most {max} entries", describe_object(path)),
                 None,
             ));
         }
     }
 
+    fn unknown_property(&self, rule: &Keywords, name: &str, path: &[&str]) -> Violation {
+        let settable = rule.properties.iter().map(|(k, _)| *k).filter(|k| {
+            !self
+                .schema
+                .read_only
+                .iter()
+                .any(|r| r.0.len() == 1 && r.0[0] == *k)
+        });
+        let hint = crate::diagnostic::suggestion(name, settable);
+        let message = format!(
+            "{} is not a property CloudFormation knows here{}",
+            describe(path),
+            hint.map(|h| format!(" ({h})")).unwrap_or_default()
+        );
+        violation(path, message, None)
+    }
+
     fn check_dependencies<'v>(
         &self,
-        rule: &Map<String, Value>,
+        rule: &Keywords,
         object: &'v Value,
-        map: &'v Map<String, Value>,
+        present: &dyn Fn(&str) -> bool,
         path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
-        let present = |name: &str| map.get(name).is_some_and(|v| !is_no_value(v));
-        let names = |v: &Value| -> Vec<String> {
-            v.as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        };
-        for key in ["dependencies", "dependentRequired"] {
-            for (name, needs) in rule
-                .get(key)
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                if !present(name) {
-                    continue;
-                }
-                match needs {
-                    Value::Array(_) => {
-                        for needed in names(needs).iter().filter(|n| !present(n)) {
-                            out.push(violation(
-                                path,
-                                format!("{}: `{name}` needs `{needed}` too", describe_object(path)),
-                                None,
-                            ));
-                        }
+        for (name, needs) in rule.dependencies.iter().filter(|(n, _)| present(n)) {
+            match needs {
+                Node::Array(_) => {
+                    for needed in names(needs.items()).filter(|n| !present(n)) {
+                        out.push(violation(
+                            path,
+                            format!("{}: `{name}` needs `{needed}` too", describe_object(path)),
+                            None,
+                        ));
                     }
-                    schema @ Value::Object(_) => self.check(schema, object, path, out),
-                    _ => {}
                 }
+                schema @ Node::Object(_) => self.check(schema, object, path, out),
+                _ => {}
             }
         }
-        for (name, excluded) in rule
-            .get("dependentExcluded")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if present(name) {
-                for other in names(excluded).iter().filter(|n| present(n)) {
-                    out.push(violation(
-                        path,
-                        format!(
-                            "{}: `{name}` and `{other}` cannot both be set",
-                            describe_object(path)
-                        ),
-                        None,
-                    ));
-                }
+        for (name, excluded) in rule.dependent_excluded.iter().filter(|(n, _)| present(n)) {
+            for other in names(excluded.items()).filter(|n| present(n)) {
+                out.push(violation(
+                    path,
+                    format!(
+                        "{}: `{name}` and `{other}` cannot both be set",
+                        describe_object(path)
+                    ),
+                    None,
+                ));
             }
         }
-        if let Some(group) = rule.get("requiredXor") {
-            let group = names(group);
-            let set: Vec<&String> = group.iter().filter(|n| present(n)).collect();
-            if set.len() != 1 {
+        if let Some(group) = rule.required_xor {
+            if names(group).filter(|n| present(n)).count() != 1 {
+                let listed: Vec<&str> = names(group).collect();
                 out.push(violation(
                     path,
                     format!(
                         "{} needs exactly one of {}",
                         describe_object(path),
-                        group.join(", ")
+                        listed.join(", ")
                     ),
                     None,
                 ));
@@ -510,37 +439,33 @@ impl Walker {
 
     fn check_array<'v>(
         &self,
-        rule: &Map<String, Value>,
+        rule: &Keywords,
         items: &'v [Value],
         path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
         let count = items.len() as u64;
-        if let Some(min) = rule.get("minItems").and_then(Value::as_u64) {
-            if count < min {
-                out.push(violation(
-                    path,
-                    format!(
-                        "{} has {count} items, fewer than the minimum {min}",
-                        describe(path)
-                    ),
-                    None,
-                ));
-            }
+        if let Some(min) = rule.min_items.filter(|min| count < *min) {
+            out.push(violation(
+                path,
+                format!(
+                    "{} has {count} items, fewer than the minimum {min}",
+                    describe(path)
+                ),
+                None,
+            ));
         }
-        if let Some(max) = rule.get("maxItems").and_then(Value::as_u64) {
-            if count > max {
-                out.push(violation(
-                    path,
-                    format!(
-                        "{} has {count} items, more than the maximum {max}",
-                        describe(path)
-                    ),
-                    None,
-                ));
-            }
+        if let Some(max) = rule.max_items.filter(|max| count > *max) {
+            out.push(violation(
+                path,
+                format!(
+                    "{} has {count} items, more than the maximum {max}",
+                    describe(path)
+                ),
+                None,
+            ));
         }
-        if rule.get("uniqueItems") == Some(&Value::Bool(true)) {
+        if rule.unique_items {
             for (i, item) in items.iter().enumerate() {
                 if items[..i].contains(item) {
                     out.push(violation(
@@ -554,50 +479,130 @@ impl Walker {
                 }
             }
         }
-        let prefix = rule.get("prefixItems").and_then(Value::as_array);
         for (i, item) in items.iter().enumerate() {
-            let item_rule = prefix.and_then(|p| p.get(i)).or_else(|| rule.get("items"));
-            if let Some(item_rule) = item_rule {
+            if let Some(node) = rule.prefix_items.get(i).or(rule.items) {
                 path.push(index_name(i));
-                self.check(item_rule, item, path, out);
+                self.check(node, item, path, out);
                 path.pop();
             }
         }
     }
 }
 
-fn check_number(rule: &Map<String, Value>, value: &Value, path: &[&str], out: &mut Vec<Violation>) {
+/// The strings of a schema list (`required`, dependency lists).
+fn names(list: &'static [Node]) -> impl Iterator<Item = &'static str> {
+    list.iter().filter_map(Node::as_str)
+}
+
+fn check_value(rule: &Keywords, value: &Value, path: &[&str], out: &mut Vec<Violation>) {
+    if let Some(allowed) = rule.enumeration {
+        if !allowed.iter().any(|a| a.equals(value)) {
+            let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+            out.push(violation(
+                path,
+                format!(
+                    "{} is {value}, which is not one of {}",
+                    describe(path),
+                    list.join(", ")
+                ),
+                Some(value),
+            ));
+        }
+    }
+    if let Some(constant) = rule.constant {
+        if !constant.equals(value) {
+            out.push(violation(
+                path,
+                format!("{} must be {constant}, found {value}", describe(path)),
+                Some(value),
+            ));
+        }
+    }
+    match value {
+        Value::String(text) => check_string(rule, text, value, path, out),
+        Value::Number(_) => check_number(rule, value, path, out),
+        _ => {}
+    }
+}
+
+fn check_string(
+    rule: &Keywords,
+    text: &str,
+    value: &Value,
+    path: &[&str],
+    out: &mut Vec<Violation>,
+) {
+    if rule.min_length.is_some() || rule.max_length.is_some() {
+        let length = text.chars().count() as u64;
+        if let Some(min) = rule.min_length.filter(|min| length < *min) {
+            out.push(violation(
+                path,
+                format!(
+                    "{} is {length} characters long, shorter than the minimum {min}",
+                    describe(path)
+                ),
+                Some(value),
+            ));
+        }
+        if let Some(max) = rule.max_length.filter(|max| length > *max) {
+            out.push(violation(
+                path,
+                format!(
+                    "{} is {length} characters long, longer than the maximum {max}",
+                    describe(path)
+                ),
+                Some(value),
+            ));
+        }
+    }
+    if let Some(pattern) = rule.pattern {
+        match pattern.is_match(text) {
+            Ok(true) => {}
+            Ok(false) => out.push(violation(
+                path,
+                format!(
+                    "{} is {value}, which does not match the pattern {}",
+                    describe(path),
+                    pattern.source()
+                ),
+                Some(value),
+            )),
+            Err(e) => out.push(violation(
+                path,
+                format!(
+                    "the schema's pattern {} cannot be checked: {e} (a stackctl defect)",
+                    pattern.source()
+                ),
+                None,
+            )),
+        }
+    }
+}
+
+fn check_number(rule: &Keywords, value: &Value, path: &[&str], out: &mut Vec<Violation>) {
     let Some(n) = value.as_f64() else { return };
-    let bound = |k: &str| rule.get(k).and_then(Value::as_f64);
-    if bound("minimum").is_some_and(|min| n < min)
-        || bound("exclusiveMinimum").is_some_and(|min| n <= min)
-    {
-        let min = rule
-            .get("minimum")
-            .or(rule.get("exclusiveMinimum"))
-            .cloned()
-            .unwrap_or_default();
+    let limit = |bound: Option<&'static Node>, broken: fn(f64, f64) -> bool| {
+        bound.filter(|b| b.as_f64().is_some_and(|limit| broken(n, limit)))
+    };
+    let below =
+        limit(rule.minimum, |n, min| n < min).or(limit(rule.exclusive_minimum, |n, min| n <= min));
+    if let Some(bound) = below {
         out.push(violation(
             path,
-            format!("{} is {value}, below the minimum {min}", describe(path)),
+            format!("{} is {value}, below the minimum {bound}", describe(path)),
             Some(value),
         ));
     }
-    if bound("maximum").is_some_and(|max| n > max)
-        || bound("exclusiveMaximum").is_some_and(|max| n >= max)
-    {
-        let max = rule
-            .get("maximum")
-            .or(rule.get("exclusiveMaximum"))
-            .cloned()
-            .unwrap_or_default();
+    let above =
+        limit(rule.maximum, |n, max| n > max).or(limit(rule.exclusive_maximum, |n, max| n >= max));
+    if let Some(bound) = above {
         out.push(violation(
             path,
-            format!("{} is {value}, above the maximum {max}", describe(path)),
+            format!("{} is {value}, above the maximum {bound}", describe(path)),
             Some(value),
         ));
     }
-    if let Some(step) = bound("multipleOf").filter(|s| *s > 0.0) {
+    if let Some(step) = rule.multiple_of {
         if (n / step).fract().abs() > 1e-9 {
             out.push(violation(
                 path,
@@ -631,12 +636,12 @@ fn violation(path: &[&str], message: String, value: Option<&Value>) -> Violation
     }
 }
 
-fn type_matches(types: &Value, value: &Value) -> bool {
+fn type_matches(types: &'static Node, value: &Value) -> bool {
     match types {
-        Value::String(t) => is_type(t, value),
-        Value::Array(ts) => ts
+        Node::String(t) => is_type(t, value),
+        Node::Array(ts) => ts
             .iter()
-            .filter_map(Value::as_str)
+            .filter_map(Node::as_str)
             .any(|t| is_type(t, value)),
         _ => true,
     }
@@ -659,7 +664,7 @@ fn is_type(name: &str, value: &Value) -> bool {
     }
 }
 
-fn type_words(types: &Value) -> String {
+fn type_words(types: &'static Node) -> String {
     let word = |t: &str| match t {
         "object" => "a mapping".to_string(),
         "array" => "a list".to_string(),
@@ -667,10 +672,10 @@ fn type_words(types: &Value) -> String {
         other => format!("a {other}"),
     };
     match types {
-        Value::String(t) => word(t),
-        Value::Array(ts) => ts
+        Node::String(t) => word(t),
+        Node::Array(ts) => ts
             .iter()
-            .filter_map(Value::as_str)
+            .filter_map(Node::as_str)
             .map(word)
             .collect::<Vec<_>>()
             .join(" or "),
@@ -718,62 +723,7 @@ fn describe_object(path: &[&str]) -> String {
     }
 }
 
-/// Matches a schema pattern (ECMA-262 as the schemas write it) against text.
-/// Each pattern is compiled once per process and shared by every thread
-/// (a shared regex keeps its matching caches; a copy would build new ones).
-pub fn matches_pattern(pattern: &str, text: &str) -> Result<bool, String> {
-    type Compiled = Arc<Result<Regex, String>>;
-    static COMPILED: OnceLock<RwLock<HashMap<String, Compiled>>> = OnceLock::new();
-    let cache = COMPILED.get_or_init(Default::default);
-    let known = cache
-        .read()
-        .expect("pattern cache lock")
-        .get(pattern)
-        .cloned();
-    let regex = match known {
-        Some(regex) => regex,
-        None => {
-            // Compiled outside the lock; a pattern two threads race on is compiled twice, harmlessly.
-            let compiled = Arc::new(Regex::new(&translate(pattern)).map_err(|e| e.to_string()));
-            cache
-                .write()
-                .expect("pattern cache lock")
-                .entry(pattern.to_string())
-                .or_insert(compiled)
-                .clone()
-        }
-    };
-    match regex.as_ref() {
-        Ok(regex) => regex.is_match(text).map_err(|e| e.to_string()),
-        Err(e) => Err(e.clone()),
-    }
-}
-
-/// The few places the schemas' regex dialect differs from Rust's: `\Z`
-/// (end of text) and `\uXXXX` escapes.
-fn translate(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Z') => out.push_str("\\z"),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                out.push_str(&format!("\\x{{{hex}}}"));
-            }
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
+pub use super::pattern::matches_pattern;
 
 #[cfg(test)]
 mod tests {
@@ -885,7 +835,10 @@ mod tests {
 
     #[test]
     fn schema_patterns_translate_to_rust_regex() {
-        assert_eq!(translate(r"^[\u0009\u000A]+\Z"), r"^[\x{0009}\x{000A}]+\z");
+        assert_eq!(
+            super::super::pattern::translate(r"^[\u0009\u000A]+\Z"),
+            r"^[\x{0009}\x{000A}]+\z"
+        );
         assert!(matches_pattern(r"^(?!aws:)[a-zA-Z+-=._:/]+$", "team").expect("compiles"));
         assert!(!matches_pattern(r"^(?!aws:)[a-zA-Z+-=._:/]+$", "aws:x").expect("compiles"));
     }
