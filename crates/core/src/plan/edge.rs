@@ -220,7 +220,7 @@ impl Planner<'_> {
                 let authorizer = if r.public { None } else { r.authorizer.clone().or(api.default_authorizer.clone()) };
                 let (auth_type, auth_id) = match &authorizer {
                     None => ("NONE", Value::Null),
-                    Some(a) => (if api.authorizers[a].kind == AuthorizerKind::Cognito { "JWT" } else { "CUSTOM" }, json!(format!("{id}{}Authorizer", pascal(a)))),
+                    Some(a) => (if is_cognito(api, a) { "JWT" } else { "CUSTOM" }, json!(format!("{id}{}Authorizer", pascal(a)))),
                 };
                 json!({
                     "id": unique_id(&mut route_ids, format!("{id}Route{}", pascal(&key.replace(['{', '}', '+'], " ").to_lowercase())), key),
@@ -306,7 +306,7 @@ impl Planner<'_> {
             let (auth_type, auth_id) = match &authorizer {
                 None => ("NONE", Value::Null),
                 Some(a) => (
-                    if api.authorizers[a].kind == AuthorizerKind::Cognito {
+                    if is_cognito(api, a) {
                         "COGNITO_USER_POOLS"
                     } else {
                         "CUSTOM"
@@ -616,6 +616,14 @@ fn invocation_uri(p: &Planner, function: &str) -> Value {
         format!("{id}.Arn")
     };
     sub(format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{target}}}/invocations"))
+}
+
+/// Whether the API's authorizer `name` is a Cognito one (validation proved
+/// every route names an authorizer the API has).
+fn is_cognito(api: &Api, name: &str) -> bool {
+    api.authorizers
+        .get(name)
+        .is_some_and(|a| a.kind == AuthorizerKind::Cognito)
 }
 
 /// A mock integration answers with a literal header value: `'origin'`.

@@ -354,7 +354,7 @@ fn expect_acl(c: &mut Checker, at: Path, acl: &str, scope: WafScope) {
         at.clone(),
         "web ACL",
         acl,
-        c.def.web_acls.keys().collect::<Vec<_>>().into_iter(),
+        c.def.web_acls.keys().collect::<Vec<_>>(),
     ) {
         return;
     }
