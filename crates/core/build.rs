@@ -3,7 +3,8 @@
 //! binary as static data, so validation needs neither the network nor
 //! Python at run time, and pays nothing to parse them.
 //!
-//! Each schema becomes a tree of `resource_schema::Node` statics: `$ref`s
+//! Each schema becomes a tree of `resource_schema::Node` statics (object
+//! entries sorted by key, for binary search): `$ref`s
 //! point at the definition they name (a dangling one fails the build), and
 //! every `pattern` keyword and `patternProperties` name pattern becomes a
 //! `Pattern` compiled on first use.
@@ -61,6 +62,13 @@ fn main() {
     std::fs::write(out, code).expect("write the generated schemas");
 }
 
+/// An object's entries sorted by key, so lookups at run time can binary-search.
+fn sorted(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
 struct Emitter<'a> {
     schema: usize,
     root: &'a Value,
@@ -78,7 +86,7 @@ impl<'a> Emitter<'a> {
         let name = format!("SCHEMA_{}", self.schema);
         // Definitions are written as their own statics, where `$ref`s reach them.
         let mut expr = String::from("Node::Object(&[");
-        for (key, value) in self.root.as_object().expect("a schema is an object") {
+        for (key, value) in sorted(self.root.as_object().expect("a schema is an object")) {
             if key != "definitions" {
                 let value = self.expr(value);
                 write!(expr, "({key:?}, {value}),").expect("write to a string");
@@ -105,7 +113,7 @@ impl<'a> Emitter<'a> {
             }
             Value::Object(map) => {
                 let mut expr = String::from("Node::Object(&[");
-                for (key, value) in map {
+                for (key, value) in sorted(map) {
                     let value = match (key.as_str(), value) {
                         ("$ref", Value::String(pointer)) => self.reference(pointer),
                         ("pattern", Value::String(pattern)) => self.pattern(pattern),

@@ -24,13 +24,10 @@ pub enum Node {
 impl Node {
     /// The value of `key` in an object node.
     pub fn get(&'static self, key: &str) -> Option<&'static Node> {
-        self.entries()
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
+        find(self.entries(), key)
     }
 
-    /// An object node's entries, in schema order (none for other nodes).
+    /// An object node's entries, sorted by key (none for other nodes).
     pub fn entries(&'static self) -> &'static [(&'static str, Node)] {
         match self {
             Node::Object(entries) => entries,
@@ -84,6 +81,14 @@ impl Node {
             _ => false,
         }
     }
+}
+
+/// The value of `key` among an object node's entries (`build.rs` sorts them).
+pub fn find(entries: &'static [(&'static str, Node)], key: &str) -> Option<&'static Node> {
+    entries
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| &entries[i].1)
 }
 
 /// JSON, as messages quote schema values (`"PAY_PER_REQUEST"`, `128`).

@@ -270,6 +270,13 @@ impl Positions {
 
 /// Whether `hir` matches anywhere in `text`.
 fn search(hir: &Hir, text: &str) -> bool {
+    let hir = essential(hir);
+    if let HirKind::Class(class) = hir.kind() {
+        // One character anywhere: scan, and stop at the first.
+        return text
+            .char_indices()
+            .any(|(p, _)| class_step(class, text, p).is_some());
+    }
     let mut starts = Positions::empty(text.len());
     if hir.properties().look_set_prefix().contains(Look::Start) {
         starts.insert(0);
@@ -279,6 +286,25 @@ fn search(hir: &Hir, text: &str) -> bool {
             .for_each(|p| starts.insert(p));
     }
     !advance(hir, text, &starts).is_empty()
+}
+
+/// What decides whether an unanchored search matches: leading and trailing
+/// parts that can match the empty string change nothing (`.*\S.*` matches
+/// exactly where `\S` does), and they cost a pass over the text each.
+fn essential(hir: &Hir) -> &Hir {
+    let HirKind::Concat(parts) = hir.kind() else {
+        return hir;
+    };
+    // An anchor also matches the empty string, but it is anything but optional.
+    let optional = |part: &Hir| {
+        part.properties().minimum_len() == Some(0) && part.properties().look_set().is_empty()
+    };
+    let start = parts.iter().position(|p| !optional(p));
+    let end = parts.iter().rposition(|p| !optional(p));
+    match (start, end) {
+        (Some(start), Some(end)) if start == end => &parts[start],
+        _ => hir,
+    }
 }
 
 /// Every position where a match of `hir` that starts at one of `from` can end.
@@ -438,9 +464,12 @@ mod tests {
             })
         ));
         assert!(matches!(compile(r".*\S.*"), Ok(Matcher::Plain(_))));
-        for text in ["", "a", "a\nb", &"x".repeat(129)] {
+        for text in ["", "a", " a", "a\nb", " \n ", &"x".repeat(129)] {
             both(r"^.*$", text);
             both(r"^[0-9A-Za-z_-]{1,128}$", text);
+            both(r".*\S.*", text);
+            both(r"^\S", text);
+            both(r"\S.*$", text);
         }
     }
 

@@ -8,7 +8,7 @@
 //! so only its place is checked, and both branches of an `Fn::If` are.
 //! `format` is not checked (the schemas use it for hints, not rules).
 
-use super::node::Node;
+use super::node::{find, Node};
 use super::pattern::Pattern;
 use super::{schema, ResourceSchema};
 use serde_json::{Map, Value};
@@ -316,7 +316,7 @@ impl Walker {
         path: &mut Vec<&'v str>,
         out: &mut Vec<Violation>,
     ) {
-        let present = |name: &str| map.get(name).is_some_and(|v| !is_no_value(v));
+        let present = |name: &str| present_in(map, name);
         for name in names(rule.required).filter(|n| !present(n)) {
             out.push(violation(
                 path,
@@ -331,7 +331,7 @@ impl Walker {
             }
             path.push(name.as_str());
             let mut known = false;
-            if let Some((_, node)) = rule.properties.iter().find(|(k, _)| *k == name) {
+            if let Some(node) = find(rule.properties, name) {
                 known = true;
                 self.check(node, value, path, out);
             }
@@ -487,6 +487,17 @@ impl Walker {
             }
         }
     }
+}
+
+/// Whether `name` is set (not to `AWS::NoValue`). Template objects are mostly
+/// small, and comparing a few keys costs less than hashing one.
+fn present_in(map: &Map<String, Value>, name: &str) -> bool {
+    let value = if map.len() <= 8 {
+        map.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    } else {
+        map.get(name)
+    };
+    value.is_some_and(|v| !is_no_value(v))
 }
 
 /// The strings of a schema list (`required`, dependency lists).
