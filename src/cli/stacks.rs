@@ -109,7 +109,7 @@ pub fn deployment_of(
         return Ok(None);
     };
     let resolved = stack.source.resolve(env);
-    let Some(def) = resolved.def.as_ref() else {
+    let Some(def) = resolved.def() else {
         for d in &resolved.diagnostics {
             let _ = write!(err, "{}", d.render(&stack.source.file));
         }
