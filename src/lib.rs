@@ -6,6 +6,7 @@
 //! CloudFormation will see it). None of these stages does I/O or talks to AWS.
 
 pub mod artifact;
+pub mod atomic_file;
 pub mod build;
 pub mod check;
 pub mod cli;

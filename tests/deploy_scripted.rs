@@ -293,9 +293,11 @@ fn ok_protection() -> Rule {
 }
 
 fn engine(rules: &[&Rule]) -> CloudFormation {
-    CloudFormation {
-        client: mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules),
-    }
+    CloudFormation::new(mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        rules
+    ))
 }
 
 fn baseline() -> Vec<StackEvent> {
