@@ -105,6 +105,16 @@ impl Observer for Console<'_, '_> {
         self.line(&format!("{stack}: {text}"));
     }
 
+    fn warning(&self, stack: &str, text: &str, hint: &str) {
+        let text = format!("{stack}: {text}");
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(format!("warning: {text}\n  = hint: {hint}"));
+            }
+            None => self.ui.warning(&text, Some(hint)),
+        }
+    }
+
     fn plan(&self, diff: &StackDiff) {
         let mut diff = diff.clone();
         if let Some((template, places)) = self.places.get(&diff.stack) {

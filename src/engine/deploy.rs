@@ -47,6 +47,10 @@ pub enum Approval {
 /// Where a deploy reports, and whom it asks.
 pub trait Observer: Sync {
     fn note(&self, stack: &str, text: &str);
+    /// Something went wrong that does not stop the deploy, with what to do.
+    fn warning(&self, stack: &str, text: &str, hint: &str) {
+        self.note(stack, &format!("warning: {text}; {hint}"));
+    }
     fn plan(&self, diff: &StackDiff);
     fn event(&self, stack: &str, event: &StackEvent);
     fn approve(&self, stack: &str, question: &str) -> Approval;
@@ -508,7 +512,11 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
 async fn protect<C: Stacks>(cfn: &C, stack: &str, observer: &dyn Observer) {
     match cfn.set_termination_protection(stack, true).await {
         Ok(()) => observer.note(stack, "turned on termination protection"),
-        Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
+        Err(e) => observer.warning(
+            stack,
+            &format!("could not turn on termination protection ({e})"),
+            &format!("run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`"),
+        ),
     }
 }
 
@@ -569,7 +577,11 @@ async fn discard_reporting<C: Stacks>(
     observer: &dyn Observer,
 ) {
     if let Cleanup::Failed(why) = discard(cfn, stack, change_set, maybe_new).await {
-        observer.note(stack, &format!("warning: the change set was not removed ({why}); remove it with `aws cloudformation delete-change-set --stack-name {stack} --change-set-name {change_set}`"));
+        observer.warning(
+            stack,
+            &format!("the change set was not removed ({why})"),
+            &format!("remove it with `aws cloudformation delete-change-set --stack-name {stack} --change-set-name {change_set}`"),
+        );
     }
 }
 
