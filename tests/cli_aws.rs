@@ -161,8 +161,9 @@ fn destroy_runs_in_process_asking_the_person_and_an_interrupt_ends_the_question(
         err.starts_with("AWS account 123456789012 in us-east-1\n"),
         "{err}"
     );
+    // (A terminal echoes the typed line; captured input does not.)
     assert!(
-        err.contains("Type the stack name to confirm: \nnot confirmed; nothing was deleted\n"),
+        err.contains("Type the stack name to confirm: not confirmed; nothing was deleted\n"),
         "{err}"
     );
     let (code, _, err) = run_in(

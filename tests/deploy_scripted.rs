@@ -770,11 +770,28 @@ async fn a_change_set_that_never_gets_ready_is_given_up_at_the_deadline_and_remo
     let error = e
         .downcast_ref::<stackctl::engine::error::AwsError>()
         .expect("a typed AWS error");
-    assert_eq!(error.kind, stackctl::engine::error::ErrorKind::Timeout, "{e:#}");
-    assert!(error.to_string().contains("still CREATE_IN_PROGRESS after 60 s"), "{e:#}");
-    assert!(started.elapsed() <= Duration::from_secs(60), "{:?}", started.elapsed());
+    assert_eq!(
+        error.kind,
+        stackctl::engine::error::ErrorKind::Timeout,
+        "{e:#}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("still CREATE_IN_PROGRESS after 60 s"),
+        "{e:#}"
+    );
+    assert!(
+        started.elapsed() <= Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(pending.num_calls() > 3, "polled until the deadline");
-    assert_eq!(del.num_calls(), 1, "the pending change set is removed by name");
+    assert_eq!(
+        del.num_calls(),
+        1,
+        "the pending change set is removed by name"
+    );
 }
 
 #[tokio::test(start_paused = true)]
