@@ -4,14 +4,12 @@
 //!
 //! Run with `cargo bench --bench schemas`. Two figures:
 //! - first use in a process, as one `stackctl validate` pays it: the
-//!   embedded schemas of the types used are parsed and their patterns
-//!   compiled. Measured in fresh processes (the bench runs itself again),
+//!   patterns the templates meet are compiled (the schemas themselves are
+//!   static data, compiled into the binary). Measured in fresh processes (the bench runs itself again),
 //!   median of 21; the goal is 5 ms.
 //! - later uses in the same process (schemas parsed, patterns compiled).
 //!
 //! Both run on one thread; `validate` spreads the work over every core.
-//! With `STACKCTL_BENCH_PARTS=1` a first-use process also prints how long
-//! parsing every embedded schema takes, to tell parsing from matching.
 
 use stackctl::check::check_resources;
 use stackctl::load::StackSource;
@@ -41,7 +39,7 @@ fn seed_templates() -> Vec<serde_json::Value> {
             // Rendering alone, without the pipeline's schema check, so nothing is warmed up.
             let resolved = source.resolve(env);
             let def = resolved.valid_def().expect("valid seed");
-            let plan = stackctl::plan::plan(def, env, &Default::default());
+            let plan = stackctl::plan::plan(def, &Default::default());
             templates.push(renderer.render_owned(plan).expect("renders"));
         }
     }
@@ -58,18 +56,6 @@ fn main() {
         let start = Instant::now();
         let findings = check_all(&templates);
         println!("{}", start.elapsed().as_nanos());
-        if std::env::var_os("STACKCTL_BENCH_PARTS").is_some() {
-            let t = Instant::now();
-            for ty in stackctl::resource_schema::known_types() {
-                std::hint::black_box(
-                    serde_json::from_str::<serde_json::Value>(
-                        stackctl::resource_schema::schema_text(ty).unwrap(),
-                    )
-                    .unwrap(),
-                );
-            }
-            eprintln!("parsing every schema again: {:?}", t.elapsed());
-        }
         assert_eq!(findings, 0, "the seed templates have findings");
         return;
     }

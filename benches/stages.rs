@@ -39,13 +39,14 @@ fn main() {
         source.resolve("prod");
     }
     println!("resolve+validate: {:?}", t.elapsed() / n);
-    let def = source.resolve("prod").def.unwrap();
+    let resolved = source.resolve("prod");
+    let def = resolved.valid_def().expect("a valid seed stack");
     let t = Instant::now();
     for _ in 0..n {
-        plan(&def, "prod", &Default::default());
+        plan(def, &Default::default());
     }
     println!("plan: {:?}", t.elapsed() / n);
-    let p = plan(&def, "prod", &Default::default());
+    let p = plan(def, &Default::default());
     let t = Instant::now();
     for _ in 0..n {
         renderer.render(&p).unwrap();

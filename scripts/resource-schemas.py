@@ -7,7 +7,7 @@ each resource type to a JSON Schema (draft-07 plus CloudFormation's own
 keywords) in `cfnlint/data/schemas/resources/`. These are the schemas
 CloudFormation's registry publishes, with cfn-lint's corrections applied.
 
-For each type, one file `schema/resources/<service>-<resource>.json` (for
+For each type, one file `crates/core/schema/resources/<service>-<resource>.json` (for
 `AWS::DynamoDB::Table`: `dynamodb-table.json`) holding only what validation
 and replacement prediction read: documentation (`description`, examples,
 URLs), handler permissions and tagging metadata are dropped; order is kept.

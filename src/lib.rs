@@ -1,26 +1,19 @@
 //! stackctl: typed stack definitions in, secure CloudFormation out.
 //!
-//! The pipeline runs one way: [`source`] (YAML with locations) →
-//! [`model`] (typed definition) → [`validate`] → [`plan`] (resources, IAM,
-//! names) → [`render`] (handlebars templates) → [`check`] (the template as
-//! CloudFormation will see it). None of these stages does I/O or talks to AWS.
+//! The pure pipeline (source → model → validate → plan → render → check,
+//! and the template diff) lives in the `stackctl-core` crate and is
+//! re-exported here under its old paths, so `stackctl::model::…` keeps
+//! working. This crate adds what needs the outside world: building handler
+//! packages ([`build`], [`artifact`]), talking to AWS ([`engine`]) and the
+//! command line ([`cli`]).
+
+pub use stackctl_core::{
+    check, diagnostic, diff, load, model, naming, pipeline, plan, reference, render,
+    resource_schema, schema, source, validate,
+};
 
 pub mod artifact;
 pub mod atomic_file;
 pub mod build;
-pub mod check;
 pub mod cli;
-pub mod diagnostic;
-pub mod diff;
 pub mod engine;
-pub mod load;
-pub mod model;
-pub mod naming;
-pub mod pipeline;
-pub mod plan;
-pub mod reference;
-pub mod render;
-pub mod resource_schema;
-pub mod schema;
-pub mod source;
-pub mod validate;

@@ -1,7 +1,6 @@
-//! The command line where it meets AWS: the declared region is checked by
-//! every command before any call, a missing credential reads as one
-//! sentence with a hint, and a command runs in-process with a person's
-//! input and its output captured.
+//! The command line where it meets AWS, offline: the declared region is
+//! checked by every command before any call, and a missing credential reads
+//! as one sentence with a hint.
 
 mod support;
 
@@ -9,8 +8,6 @@ use stackctl::cli::{run_with, Ui};
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
-use support::moto::Moto;
 
 /// A project whose one stack must live in us-east-1, with a function
 /// packaged from a zip (so `build` has something to upload).
@@ -25,13 +22,10 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-fn run_in(dir: &Path, args: &[&str], input: &'static [u8], person: bool) -> (u8, String, String) {
+fn run_in(dir: &Path, args: &[&str]) -> (u8, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = {
-        let mut ui = Ui::captured(&mut out, &mut err, input);
-        if person {
-            ui = ui.with_person();
-        }
+        let ui = Ui::captured(&mut out, &mut err, std::io::empty());
         let mut argv: Vec<OsString> = vec![
             "stackctl".into(),
             "--stacks-dir".into(),
@@ -66,7 +60,7 @@ fn every_command_that_reaches_aws_refuses_a_region_the_stack_does_not_declare() 
         ],
         vec!["outputs", "--env", "dev", "--region", "eu-west-1", "pinned"],
     ] {
-        let (code, out, err) = run_in(dir.path(), &command, b"", false);
+        let (code, out, err) = run_in(dir.path(), &command);
         assert_eq!(code, 1, "{command:?}: {err}");
         assert!(out.is_empty(), "{command:?}: {out}");
         assert_eq!(
@@ -78,8 +72,6 @@ fn every_command_that_reaches_aws_refuses_a_region_the_stack_does_not_declare() 
     let (code, _, err) = run_in(
         dir.path(),
         &["outputs", "--env", "dev", "--region", "Europe", "pinned"],
-        b"",
-        false,
     );
     assert_eq!((code, err.as_str()), (2, "error: `Europe` is not an AWS region\n  = hint: regions look like `eu-west-1` or `us-east-1`\n"));
 }
@@ -139,73 +131,4 @@ fn a_missing_credential_is_one_sentence_with_a_hint_and_the_dump_only_when_asked
     assert_eq!(code, 1);
     assert!(verbose.starts_with(&err), "{verbose}");
     assert!(verbose.contains("details (--verbose):"), "{verbose}");
-}
-
-#[test]
-fn destroy_runs_in_process_asking_the_person_and_an_interrupt_ends_the_question() {
-    let moto = Moto::start();
-    moto.export();
-    let dir = project();
-
-    // The person types another name: nothing is deleted, and the account
-    // and region were named before the question.
-    let (code, out, err) = run_in(
-        dir.path(),
-        &["destroy", "--env", "dev", "pinned"],
-        b"pinned\n",
-        true,
-    );
-    assert_eq!(code, 1, "{err}");
-    assert!(out.is_empty());
-    assert!(
-        err.starts_with("AWS account 123456789012 in us-east-1\n"),
-        "{err}"
-    );
-    // (A terminal echoes the typed line; captured input does not.)
-    assert!(
-        err.contains("Type the stack name to confirm: not confirmed; nothing was deleted\n"),
-        "{err}"
-    );
-    let (code, _, err) = run_in(
-        dir.path(),
-        &["destroy", "--env", "dev", "pinned"],
-        b"pinned-dev\n",
-        true,
-    );
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.ends_with("pinned-dev does not exist; nothing to destroy\n"),
-        "{err}"
-    );
-
-    // Nobody answers; Ctrl-C ends the question at once.
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let (_held_open, silent) = std::os::unix::net::UnixStream::pair().unwrap();
-    let started = Instant::now();
-    let code = {
-        let ui = Ui::captured(&mut out, &mut err, std::io::BufReader::new(silent)).with_person();
-        let interrupts = ui.interrupts().clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1500));
-            interrupts.raise();
-        });
-        let argv: Vec<OsString> = ["stackctl", "--stacks-dir"]
-            .into_iter()
-            .map(OsString::from)
-            .chain([dir.path().join("stacks").into()])
-            .chain(["destroy", "--env", "dev", "pinned"].map(OsString::from))
-            .collect();
-        run_with(argv, &ui)
-    };
-    let err = String::from_utf8(err).unwrap();
-    assert_eq!(code, 130, "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(
-        err.ends_with("Type the stack name to confirm: \ninterrupted; nothing was deleted\n"),
-        "{err}"
-    );
 }

@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! # env: prod                      (optional; default dev)
+//! # crates: guitar-user             (optional: the workspace's crates, so the
+//! #                                  code functions name is checked)
 //! # expect: 12:14 memory 64 is out of range
 //! ```
 //!
@@ -11,13 +13,47 @@
 //! Each expected error must be reported at exactly that place, and no other
 //! error may be reported (warnings are allowed).
 
-use stackctl::load::resolve_text;
+use stackctl::load::{resolve_text, Resolved, StackSource};
 use stackctl::pipeline::{render_environment, Outcome};
+use stackctl::plan::CodeLocations;
 use stackctl::render::{Renderer, TemplateSet};
+use stackctl::source::SourceFile;
+use stackctl::validate::AvailableCode;
 
 struct Expectation {
     place: Option<(u32, u32)>,
     message: String,
+}
+
+/// The code a case says exists: with `# crates:`, those crates and no
+/// prebuilt package; without, nothing is looked up (nothing checked).
+fn available_code(text: &str) -> AvailableCode {
+    let crates = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix("# crates: "));
+    match crates {
+        None => AvailableCode::default(),
+        Some(list) => AvailableCode {
+            crates: Some(list.split_whitespace().map(str::to_string).collect()),
+            zips: Some(Default::default()),
+        },
+    }
+}
+
+/// Resolves a case with the code it says exists.
+fn resolve(name: &str, text: &str, env: &str, code: &AvailableCode) -> (SourceFile, Resolved) {
+    let file = SourceFile {
+        name: name.to_string(),
+        text: text.to_string(),
+    };
+    match StackSource::parse(file) {
+        Ok(source) => {
+            let resolved = source.resolve_with(env, code);
+            (source.file, resolved)
+        }
+        Err(_) => resolve_text(name, text, env),
+    }
 }
 
 fn expectations(text: &str) -> (String, Vec<Expectation>) {
@@ -61,7 +97,8 @@ fn every_invalid_definition_is_rejected_with_its_expected_error() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let (env, expected) = expectations(&text);
         assert!(!expected.is_empty(), "{name} has no `# expect:` line");
-        let (file, resolved) = resolve_text(&name, &text, &env);
+        let available = available_code(&text);
+        let (file, resolved) = resolve(&name, &text, &env, &available);
         let mut errors: Vec<_> = resolved
             .diagnostics
             .iter()
@@ -71,8 +108,11 @@ fn every_invalid_definition_is_rejected_with_its_expected_error() {
         if errors.is_empty() {
             // A definition that validates may still fail the template checks.
             if let Ok(source) = stackctl::load::StackSource::parse(file.clone()) {
-                if let Ok(Outcome::Invalid(d)) =
-                    render_environment(&source, &env, &renderer, &Default::default())
+                let code = CodeLocations {
+                    available,
+                    ..CodeLocations::default()
+                };
+                if let Ok(Outcome::Invalid(d)) = render_environment(&source, &env, &renderer, &code)
                 {
                     errors = d.into_iter().filter(|d| d.is_error()).collect();
                 }

@@ -183,8 +183,8 @@ fn render(stack: &Value) -> Value {
         errors.is_empty(),
         "a valid definition was rejected:\n{errors}\n{text}"
     );
-    let def = resolved.def.expect("a definition");
-    let p = plan(&def, "prod", &CodeLocations::default());
+    let def = resolved.valid_def().expect("a valid definition");
+    let p = plan(def, &CodeLocations::default());
     Renderer::new(&TemplateSet::builtin())
         .unwrap()
         .render(&p)

@@ -6,7 +6,7 @@ mod support;
 
 use stackctl::load::StackSource;
 use stackctl::pipeline::{render_environment, Outcome};
-use stackctl::render::{Renderer, TemplateSet, BUILTIN_TEMPLATES};
+use stackctl::render::{builtin_templates, Renderer, TemplateSet};
 use stackctl::source::SourceFile;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,10 +16,14 @@ use support::{all_stacks, ensure, repo_root, CFN_LINT, ENVIRONMENTS};
 /// Regenerates the schemas from the pinned source (cfn-lint's package) into a
 /// fresh folder and compares every file byte for byte.
 #[test]
+#[cfg_attr(
+    not(feature = "tier-lint"),
+    ignore = "needs cfn-lint: the lint tier (`--features tier-lint`, on in scripts/test) runs it"
+)]
 fn pinned_schemas_equal_a_fresh_extraction_from_the_pinned_source() {
     let cfn_lint = ensure(&CFN_LINT);
     let python = cfn_lint.parent().expect("venv bin").join("python");
-    let pinned = repo_root().join("schema/resources");
+    let pinned = repo_root().join("crates/core/schema/resources");
     let fresh = tempfile::tempdir().expect("temp dir");
     let types: Vec<String> = stackctl::resource_schema::known_types()
         .map(str::to_string)
@@ -44,14 +48,14 @@ fn pinned_schemas_equal_a_fresh_extraction_from_the_pinned_source() {
     assert_eq!(
         listing(&pinned),
         listing(fresh.path()),
-        "schema/resources holds other files than the generator writes"
+        "crates/core/schema/resources holds other files than the generator writes"
     );
     for name in listing(fresh.path()) {
         let (a, b) = (
             std::fs::read(pinned.join(&name)).expect("pinned"),
             std::fs::read(fresh.path().join(&name)).expect("fresh"),
         );
-        assert!(a == b, "schema/resources/{name} is stale: run `{} scripts/resource-schemas.py schema/resources`", python.display());
+        assert!(a == b, "crates/core/schema/resources/{name} is stale: run `{} scripts/resource-schemas.py crates/core/schema/resources`", python.display());
     }
 }
 
@@ -60,7 +64,7 @@ fn pinned_schemas_equal_a_fresh_extraction_from_the_pinned_source() {
 #[test]
 fn the_pinned_schemas_are_exactly_the_types_the_templates_emit() {
     let mut emitted = BTreeSet::new();
-    for entry in std::fs::read_dir(repo_root().join("templates")).expect("templates") {
+    for entry in std::fs::read_dir(repo_root().join("crates/core/templates")).expect("templates") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("template text");
         for line in text.lines() {
             let resource_type = line
@@ -75,7 +79,7 @@ fn the_pinned_schemas_are_exactly_the_types_the_templates_emit() {
         .map(str::to_string)
         .collect();
     let missing: Vec<&String> = emitted.difference(&pinned).collect();
-    assert!(missing.is_empty(), "templates emit types without a pinned schema: {missing:?}; add them with scripts/resource-schemas.py schema/resources TYPE…");
+    assert!(missing.is_empty(), "templates emit types without a pinned schema: {missing:?}; add them with scripts/resource-schemas.py crates/core/schema/resources TYPE…");
     let unused: Vec<&String> = pinned.difference(&emitted).collect();
     assert!(
         unused.is_empty(),
@@ -122,8 +126,7 @@ tables:
 #[test]
 fn each_kind_of_defect_is_caught_and_located_in_the_stack_file() {
     let builtin = |name: &str| {
-        BUILTIN_TEMPLATES
-            .iter()
+        builtin_templates()
             .find(|(n, _)| *n == name)
             .map(|(_, t)| t.to_string())
             .expect("built-in template")

@@ -37,6 +37,7 @@ impl Manifest {
                 .iter()
                 .map(|(f, a)| (f.clone(), a.key.clone()))
                 .collect(),
+            ..Default::default()
         }
     }
 }

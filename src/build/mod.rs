@@ -19,6 +19,7 @@ use crate::artifact::{
     manifest::{ArtifactRecord, Manifest},
 };
 use crate::model::{Architecture, StackDef};
+use crate::validate::Valid;
 use anyhow::{bail, Context as _};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -42,24 +43,58 @@ pub enum CodeSource {
 }
 
 /// The functions of a stack in an environment that need packages.
-pub fn functions_of(stack: &str, env: &str, def: &StackDef, stack_dir: &Path) -> Vec<FunctionCode> {
+pub fn functions_of(
+    stack: &str,
+    env: &str,
+    def: &Valid<StackDef>,
+    stack_dir: &Path,
+) -> Vec<FunctionCode> {
     def.functions
         .iter()
-        .map(|(name, f)| FunctionCode {
-            stack: stack.to_string(),
-            env: env.to_string(),
-            app: def.name.clone(),
-            function: name.clone(),
-            source: match (&f.crate_name, &f.zip) {
+        .filter_map(|(name, f)| {
+            // Validation proved every function names its code.
+            let source = match (&f.crate_name, &f.zip) {
                 (Some(c), _) => CodeSource::Crate(c.clone()),
                 (None, Some(z)) => CodeSource::Zip(stack_dir.join(&z.path)),
-                (None, None) => unreachable!("validated: every function has code"),
-            },
-            architecture: f
-                .architecture
-                .or(def.function_defaults.architecture)
-                .unwrap_or(Architecture::X86_64),
+                (None, None) => return None,
+            };
+            Some(FunctionCode {
+                stack: stack.to_string(),
+                env: env.to_string(),
+                app: def.name.clone(),
+                function: name.clone(),
+                source,
+                architecture: f
+                    .architecture
+                    .or(def.function_defaults.architecture)
+                    .unwrap_or(Architecture::X86_64),
+            })
         })
+        .collect()
+}
+
+/// The packages of the Cargo workspace at `workspace` that have a binary,
+/// for `validate` to check the crates functions name; `None` (not checked)
+/// when there is no workspace there or cargo cannot read it.
+pub fn workspace_crates(workspace: &Path) -> Option<BTreeSet<String>> {
+    if !workspace.join("Cargo.toml").is_file() {
+        return None;
+    }
+    let binaries = cargo::workspace_binaries(workspace).ok()?;
+    Some(binaries.into_keys().collect())
+}
+
+/// The prebuilt packages a stack names that exist, by the path the stack
+/// file writes (relative to its folder).
+pub fn existing_zips(source: &crate::load::StackSource) -> BTreeSet<String> {
+    let folder = Path::new(&source.file.name)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    source
+        .zip_paths()
+        .into_iter()
+        .filter(|path| folder.join(path).is_file())
         .collect()
 }
 

@@ -191,7 +191,7 @@ pub struct DeployArgs {
     #[arg(long, value_name = "[STACK:]LOGICAL_ID")]
     pub allow_replace: Vec<String>,
     /// Which changes need a person's approval: `broadening` (new or wider permissions), `any-change`, or `never`.
-    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+    #[arg(long, default_value_t = RequireApproval::Broadening, value_parser = require_approval_parser())]
     pub require_approval: RequireApproval,
     /// How many independent stacks deploy at the same time.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
@@ -312,4 +312,12 @@ mod tests {
         );
         assert_eq!(allowed_in(&flags, "blog", "blog-dev"), ["UsersTable"]);
     }
+}
+
+/// Parses `--require-approval` into the core's setting, listing the choices
+/// in help and errors as a value enum would (the core does not know clap).
+fn require_approval_parser() -> impl clap::builder::TypedValueParser<Value = RequireApproval> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(RequireApproval::ALL.map(RequireApproval::as_str))
+        .try_map(|name| name.parse::<RequireApproval>())
 }

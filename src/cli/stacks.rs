@@ -110,7 +110,7 @@ pub fn deployment_of(
         return Ok(None);
     };
     let resolved = stack.source.resolve(env);
-    let Some(def) = resolved.def.as_ref() else {
+    let Some(def) = resolved.def() else {
         for d in &resolved.diagnostics {
             let _ = write!(ui.err(), "{}", d.render(&stack.source.file));
         }
@@ -148,7 +148,7 @@ pub fn declared_regions(stacks: &[LoadedStack], env: &str) -> Vec<DeclaredRegion
         .iter()
         .filter_map(|s| {
             let resolved = s.source.resolve(env);
-            let def = resolved.def.as_ref()?;
+            let def = resolved.def()?;
             Some(DeclaredRegion {
                 stack: format!("{}-{env}", def.name),
                 region: def.region.clone(),

@@ -26,11 +26,24 @@ pub fn run(settings: &Settings, args: &ValidateArgs, ui: &Ui) -> anyhow::Result<
         }
     };
     let all_envs: Vec<Vec<String>> = stacks.iter().map(envs_of).collect();
-    let pending = &CodeLocations::default();
+    // The code functions name must exist: crates in the workspace here,
+    // packages beside the stack file. Looking is I/O, so it happens here.
+    let crates = crate::build::workspace_crates(&std::env::current_dir()?);
+    let code: Vec<CodeLocations> = stacks
+        .iter()
+        .map(|s| CodeLocations {
+            available: crate::validate::AvailableCode {
+                crates: crates.clone(),
+                zips: Some(crate::build::existing_zips(&s.source)),
+            },
+            ..CodeLocations::default()
+        })
+        .collect();
     let jobs: Vec<(&crate::load::StackSource, &str, &CodeLocations)> = stacks
         .iter()
         .zip(&all_envs)
-        .flat_map(|(s, envs)| envs.iter().map(move |e| (&s.source, e.as_str(), pending)))
+        .zip(&code)
+        .flat_map(|((s, envs), code)| envs.iter().map(move |e| (&s.source, e.as_str(), code)))
         .collect();
     let mut outcomes = render_jobs(&jobs, &renderer).into_iter();
     for (stack, envs) in stacks.iter().zip(&all_envs) {

@@ -5,6 +5,8 @@ use super::error::{AwsError, ErrorKind};
 use super::retry::RetryPolicy;
 use super::validation::{Severity, Status, ValidationFinding};
 use crate::diff::{Action, Replacement};
+// The change-set merge is pure; it lives with the template diff in the core.
+pub use crate::diff::change_set::{merge_change_set, CfnChange};
 use aws_sdk_cloudformation::error::SdkError;
 use serde_json::Value;
 use std::future::Future;
@@ -63,17 +65,6 @@ pub struct StackResource {
     pub logical_id: String,
     pub physical_id: String,
     pub resource_type: String,
-}
-
-/// One change as CloudFormation's change set reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CfnChange {
-    pub logical_id: String,
-    pub resource_type: String,
-    pub action: Action,
-    pub replacement: Option<Replacement>,
-    /// Attributes whose change causes it, with whether each recreates.
-    pub causes: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -708,83 +699,9 @@ fn cfn_change(c: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
     }
 }
 
-/// The local diff, corrected by what CloudFormation's change set says:
-/// its replacement verdict wins (it knows the service's rules), and changes
-/// only it reports (a resource it must touch for a reason the template
-/// does not show) are added.
-pub fn merge_change_set(
-    mut local: Vec<crate::diff::ResourceChange>,
-    cfn: &[CfnChange],
-) -> Vec<crate::diff::ResourceChange> {
-    for c in cfn {
-        match local.iter_mut().find(|l| l.logical_id == c.logical_id) {
-            Some(l) => {
-                if let Some(r) = c.replacement {
-                    if l.action == Action::Modify {
-                        l.replacement = Some(r);
-                    }
-                }
-                // CloudFormation's property details say which changes recreate.
-                for (name, recreation) in &c.causes {
-                    let verdict = match recreation.as_deref() {
-                        Some("Always") => Replacement::True,
-                        Some("Conditionally") => Replacement::Conditional,
-                        _ => continue,
-                    };
-                    let mut matched = false;
-                    for p in l
-                        .properties
-                        .iter_mut()
-                        .filter(|p| p.path == *name || p.path.starts_with(&format!("{name}.")))
-                    {
-                        p.replacement = p.replacement.max(verdict);
-                        matched = true;
-                    }
-                    if !matched {
-                        l.properties.push(crate::diff::PropertyChange {
-                            path: name.clone(),
-                            before: None,
-                            after: None,
-                            replacement: verdict,
-                        });
-                    }
-                }
-            }
-            // A modification the template does not show, reported with no
-            // detail and no verdict, says nothing (the emulator does this).
-            None if c.action == Action::Modify
-                && c.causes.is_empty()
-                && c.replacement.is_none() => {}
-            None => local.push(crate::diff::ResourceChange {
-                logical_id: c.logical_id.clone(),
-                resource_type: c.resource_type.clone(),
-                action: c.action,
-                replacement: c.replacement,
-                properties: c
-                    .causes
-                    .iter()
-                    .map(|(name, recreation)| crate::diff::PropertyChange {
-                        path: name.clone(),
-                        before: None,
-                        after: None,
-                        replacement: match recreation.as_deref() {
-                            Some("Always") => Replacement::True,
-                            Some("Conditionally") => Replacement::Conditional,
-                            _ => Replacement::False,
-                        },
-                    })
-                    .collect(),
-            }),
-        }
-    }
-    local.sort_by(|a, b| (a.action, &a.logical_id).cmp(&(b.action, &b.logical_id)));
-    local
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{PropertyChange, ResourceChange};
 
     #[test]
     fn no_change_messages_are_recognised_in_both_forms() {
@@ -795,98 +712,6 @@ mod tests {
         assert!(!means_no_changes(
             "Template format error: Unresolved resource dependencies"
         ));
-    }
-
-    #[test]
-    fn the_change_set_decides_replacement_and_adds_what_only_it_saw() {
-        let local = vec![ResourceChange {
-            logical_id: "T".into(),
-            resource_type: "AWS::DynamoDB::Table".into(),
-            action: Action::Modify,
-            replacement: Some(Replacement::False),
-            properties: vec![PropertyChange {
-                path: "X".into(),
-                before: None,
-                after: None,
-                replacement: Replacement::False,
-            }],
-        }];
-        let cfn = vec![
-            CfnChange {
-                logical_id: "T".into(),
-                resource_type: "AWS::DynamoDB::Table".into(),
-                action: Action::Modify,
-                replacement: Some(Replacement::Conditional),
-                causes: vec![],
-            },
-            CfnChange {
-                logical_id: "F".into(),
-                resource_type: "AWS::Lambda::Function".into(),
-                action: Action::Modify,
-                replacement: Some(Replacement::False),
-                causes: vec![("Code".into(), Some("Never".into()))],
-            },
-        ];
-        let merged = merge_change_set(local, &cfn);
-        assert_eq!(merged.len(), 2);
-        assert_eq!(
-            merged
-                .iter()
-                .find(|c| c.logical_id == "T")
-                .unwrap()
-                .replacement,
-            Some(Replacement::Conditional)
-        );
-        assert_eq!(
-            merged
-                .iter()
-                .find(|c| c.logical_id == "F")
-                .unwrap()
-                .properties[0]
-                .path,
-            "Code"
-        );
-        // A recreation only CloudFormation knows about names its property.
-        let local = vec![ResourceChange {
-            logical_id: "T".into(),
-            resource_type: "AWS::DynamoDB::Table".into(),
-            action: Action::Modify,
-            replacement: Some(Replacement::False),
-            properties: vec![PropertyChange {
-                path: "SSESpecification.KMSMasterKeyId".into(),
-                before: None,
-                after: None,
-                replacement: Replacement::False,
-            }],
-        }];
-        let cfn = vec![CfnChange {
-            logical_id: "T".into(),
-            resource_type: "AWS::DynamoDB::Table".into(),
-            action: Action::Modify,
-            replacement: Some(Replacement::Conditional),
-            causes: vec![("SSESpecification".into(), Some("Conditionally".into()))],
-        }];
-        let merged = merge_change_set(local, &cfn);
-        assert_eq!(
-            merged[0].properties[0].replacement,
-            Replacement::Conditional
-        );
-        let refused = crate::diff::guard::data_loss(&merged, &[]);
-        assert_eq!(
-            refused[0].reason,
-            "possibly replaced (Conditional) because SSESpecification.KMSMasterKeyId changes"
-        );
-        let silent = vec![CfnChange {
-            logical_id: "G".into(),
-            resource_type: "AWS::SNS::Topic".into(),
-            action: Action::Modify,
-            replacement: None,
-            causes: vec![],
-        }];
-        assert!(
-            merge_change_set(vec![], &silent).is_empty(),
-            "a detail-less modify adds nothing"
-        );
     }
 
     #[test]

@@ -1,0 +1,34 @@
+//! EventBridge Scheduler groups (`schedule_groups:`) in which functions
+//! create one-time schedules, with the role those schedules run as.
+
+use super::{Attribute, Kind, NameRule, PhysicalName};
+
+pub const SCHEDULE_GROUP: Kind = Kind {
+    section: "schedule_groups",
+    noun: "schedule group",
+    logical_suffix: "ScheduleGroup",
+    template: (
+        "schedule_group",
+        include_str!("../../templates/schedule_group.yaml"),
+    ),
+    emits: &["AWS::Scheduler::ScheduleGroup", "AWS::IAM::Role"],
+    stateful: false,
+    attributes: &[
+        ("name", Attribute::Name),
+        ("role_arn", Attribute::GetAttOf("Role", "Arn")),
+    ],
+    physical_name: PhysicalName {
+        field: Some("group_name"),
+        default: "{stack}-{name}",
+        given: |def, name| def.schedule_groups.get(name)?.group_name.as_deref(),
+        rule: NameRule {
+            what: "schedule group name",
+            min: 1,
+            max: 64,
+            allowed: |ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch),
+            allowed_text: "letters, digits, `_`, `.` and `-`",
+            unique: true,
+        },
+    },
+    names: |def| def.schedule_groups.keys().collect(),
+};

@@ -1,0 +1,279 @@
+//! What runs: Lambda functions, what they may touch, and when they run.
+
+use super::storage::{BucketGrant, DataAccess};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Settings every function gets unless it sets its own.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionDefaults {
+    /// MB of memory (128-10240). Default: 512.
+    #[serde(default)]
+    pub memory: Option<u32>,
+    /// Seconds before the function is stopped (1-900). Default: 10.
+    #[serde(default)]
+    pub timeout: Option<u32>,
+    /// `x86_64` or `arm64`. Default: `x86_64`.
+    #[serde(default)]
+    pub architecture: Option<Architecture>,
+    /// X-Ray tracing. Default: `passthrough`.
+    #[serde(default)]
+    pub tracing: Option<Tracing>,
+    /// Days logs are kept (1, 3, 5, 7, 14, 30, 60, 90, …). Default: 30.
+    #[serde(default)]
+    pub log_retention_days: Option<u32>,
+    /// Environment variables every function gets (a function's own win).
+    #[serde(default)]
+    pub environment: IndexMap<String, String>,
+}
+
+/// A Lambda function.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Function {
+    /// The workspace crate whose binary is this function's `bootstrap`
+    /// (runtime `provided.al2023`).
+    #[serde(default, rename = "crate")]
+    pub crate_name: Option<String>,
+    /// A prebuilt deployment package instead of a crate.
+    #[serde(default)]
+    pub zip: Option<PrebuiltZip>,
+    /// Physical name (at most 64 characters); `{stack}`, `{app}`, `{env}`,
+    /// `{name}` are filled in. Default: `{stack}-{name}`.
+    #[serde(default)]
+    pub function_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// MB of memory (128-10240).
+    #[serde(default)]
+    pub memory: Option<u32>,
+    /// Seconds (1-900). Behind an API at most 30 (HTTP) or 29 (REST).
+    #[serde(default)]
+    pub timeout: Option<u32>,
+    #[serde(default)]
+    pub architecture: Option<Architecture>,
+    /// Environment variables. Values may refer to the stack: `${tables.users.name}`,
+    /// `${buckets.images.name}`, `${secrets.ebay.arn}`, `${user_pool.id}`,
+    /// `${user_pool.clients.web.id}`, `${functions.executor.arn}`,
+    /// `${schedule_groups.bids.name}`, `${schedule_groups.bids.role_arn}`,
+    /// `${apis.main.url}`, `${distributions.site.domain}`, `${topics.alerts.arn}`,
+    /// `${stack.name}`, `${stack.env}`, `${aws.region}`, `${aws.account_id}`.
+    /// Write `$${` for a literal `${`. At most 4 KB in all.
+    #[serde(default)]
+    pub environment: IndexMap<String, String>,
+    /// Concurrent executions set aside for this function (and its ceiling).
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
+    /// Pre-initialised execution environments on the `live` alias.
+    #[serde(default)]
+    pub provisioned_concurrency: Option<u32>,
+    #[serde(default)]
+    pub tracing: Option<Tracing>,
+    /// Days logs are kept.
+    #[serde(default)]
+    pub log_retention_days: Option<u32>,
+    /// What the function may touch; least-privilege IAM is derived from it.
+    #[serde(default)]
+    pub access: Access,
+}
+
+/// A deployment package built elsewhere.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrebuiltZip {
+    /// Path to the .zip, relative to the stack file.
+    pub path: String,
+    /// Lambda runtime. Default: `provided.al2023`.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Handler. Default: `bootstrap`.
+    #[serde(default)]
+    pub handler: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    X86_64,
+    Arm64,
+}
+
+// Each default is written once, here; validation and planning both read it.
+impl FunctionDefaults {
+    /// Days logs are kept unless a function says otherwise.
+    pub fn log_retention(&self) -> u32 {
+        self.log_retention_days.unwrap_or(30)
+    }
+}
+
+impl Function {
+    /// MB of memory: the function's own, else the stack's default, else 512.
+    pub fn memory_mb(&self, defaults: &FunctionDefaults) -> u32 {
+        self.memory.or(defaults.memory).unwrap_or(512)
+    }
+
+    /// Seconds before it is stopped: its own, else the stack's default, else 10.
+    pub fn timeout_seconds(&self, defaults: &FunctionDefaults) -> u32 {
+        self.timeout.or(defaults.timeout).unwrap_or(10)
+    }
+
+    /// Days its logs are kept: its own, else the stack's default, else 30.
+    pub fn log_retention(&self, defaults: &FunctionDefaults) -> u32 {
+        self.log_retention_days
+            .unwrap_or_else(|| defaults.log_retention())
+    }
+}
+
+impl Architecture {
+    pub fn cloudformation(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tracing {
+    Active,
+    Passthrough,
+}
+
+/// Declared access. Each entry becomes IAM statements scoped to exactly the
+/// named resources (and the stack key where they are encrypted).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// Tables and `read`, `write` or `read_write` (writing includes deleting items).
+    #[serde(default)]
+    pub tables: IndexMap<String, DataAccess>,
+    /// Buckets and a level, or `{level, prefix}` to limit it to keys under a prefix.
+    #[serde(default)]
+    pub buckets: IndexMap<String, BucketGrant>,
+    /// Secrets the function reads.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Functions this one invokes.
+    #[serde(default)]
+    pub invoke: Vec<String>,
+    /// Topics this function publishes to.
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// Schedule groups in which the function creates, updates and deletes
+    /// schedules (and may hand them the group's role).
+    #[serde(default)]
+    pub schedule_groups: Vec<String>,
+    /// Administrative calls on the stack's user pool.
+    #[serde(default)]
+    pub user_pool: Vec<UserPoolAction>,
+    /// EC2 instance calls.
+    #[serde(default)]
+    pub ec2: Option<Ec2Access>,
+    /// Reading CloudWatch metrics (GetMetricData, GetMetricStatistics, ListMetrics).
+    #[serde(default)]
+    pub read_metrics: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserPoolAction {
+    AdminGetUser,
+    AdminCreateUser,
+    AdminUpdateUserAttributes,
+    AdminDeleteUser,
+    AdminConfirmSignUp,
+    AdminDisableUser,
+    AdminEnableUser,
+    AdminResetUserPassword,
+    ListUsers,
+}
+
+impl UserPoolAction {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            UserPoolAction::AdminGetUser => "cognito-idp:AdminGetUser",
+            UserPoolAction::AdminCreateUser => "cognito-idp:AdminCreateUser",
+            UserPoolAction::AdminUpdateUserAttributes => "cognito-idp:AdminUpdateUserAttributes",
+            UserPoolAction::AdminDeleteUser => "cognito-idp:AdminDeleteUser",
+            UserPoolAction::AdminConfirmSignUp => "cognito-idp:AdminConfirmSignUp",
+            UserPoolAction::AdminDisableUser => "cognito-idp:AdminDisableUser",
+            UserPoolAction::AdminEnableUser => "cognito-idp:AdminEnableUser",
+            UserPoolAction::AdminResetUserPassword => "cognito-idp:AdminResetUserPassword",
+            UserPoolAction::ListUsers => "cognito-idp:ListUsers",
+        }
+    }
+}
+
+/// EC2 actions, optionally limited to instances carrying a tag.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ec2Access {
+    pub actions: Vec<Ec2Action>,
+    /// Only instances with these tags (for actions on instances).
+    #[serde(default)]
+    pub instances_tagged: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ec2Action {
+    DescribeInstances,
+    DescribeInstanceStatus,
+    RebootInstances,
+    StartInstances,
+    StopInstances,
+}
+
+impl Ec2Action {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Ec2Action::DescribeInstances => "ec2:DescribeInstances",
+            Ec2Action::DescribeInstanceStatus => "ec2:DescribeInstanceStatus",
+            Ec2Action::RebootInstances => "ec2:RebootInstances",
+            Ec2Action::StartInstances => "ec2:StartInstances",
+            Ec2Action::StopInstances => "ec2:StopInstances",
+        }
+    }
+    /// Describe calls have no resource-level permissions in IAM: they take `*`.
+    pub fn is_describe(self) -> bool {
+        matches!(
+            self,
+            Ec2Action::DescribeInstances | Ec2Action::DescribeInstanceStatus
+        )
+    }
+}
+
+/// An EventBridge Scheduler group, with a role that lets its schedules invoke
+/// the target functions.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleGroup {
+    /// Physical name; `{stack}`, `{app}`, `{env}`, `{name}` are filled in. Default: `{stack}-{name}`.
+    #[serde(default)]
+    pub group_name: Option<String>,
+    /// Functions schedules in this group may invoke.
+    pub targets: Vec<String>,
+}
+
+/// A fixed schedule that invokes a function.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    pub function: String,
+    /// `rate(5 minutes)`, `cron(0 12 * * ? *)` or `at(2026-12-01T09:00:00)`.
+    pub expression: String,
+    /// IANA time zone for cron and at expressions. Default: UTC.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// JSON event passed to the function.
+    #[serde(default)]
+    pub input: Option<serde_json::Value>,
+    /// Default: true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub description: Option<String>,
+}

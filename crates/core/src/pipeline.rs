@@ -1,0 +1,144 @@
+//! The stages in order for one stack and environment: resolve, validate,
+//! plan, render, check. Pure: callers bring text and templates.
+
+use crate::check;
+use crate::diagnostic::{Anchor, Diagnostic};
+use crate::load::{Resolved, StackSource};
+use crate::plan::{self, CodeLocations};
+use crate::render::{Origins, RenderError, Renderer};
+use serde_json::Value;
+
+/// What came of rendering one environment of a stack.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A template, and any warnings found on the way.
+    Rendered {
+        template: Value,
+        warnings: Vec<Diagnostic>,
+        /// Where each resource came from, to point later findings (such as
+        /// CloudFormation's own) at the stack file.
+        places: Box<Places>,
+    },
+    /// Problems that stop rendering (errors, and warnings found with them).
+    Invalid(Vec<Diagnostic>),
+}
+
+impl Outcome {
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Outcome::Rendered { warnings, .. } => warnings,
+            Outcome::Invalid(d) => d,
+        }
+    }
+}
+
+/// Runs every stage for `env`. A broken template is an `Err`; a broken stack
+/// definition is `Ok(Outcome::Invalid)`.
+pub fn render_environment(
+    source: &StackSource,
+    env: &str,
+    renderer: &Renderer,
+    code: &CodeLocations,
+) -> Result<Outcome, RenderError> {
+    let mut resolved = source.resolve_with(env, &code.available);
+    let Some(def) = resolved.valid_def() else {
+        return Ok(Outcome::Invalid(resolved.diagnostics));
+    };
+    let plan = plan::plan(def, code);
+    let (template, origins) = renderer.render_traced(plan)?;
+    // Findings point at the stack-file place that produced them where there is one.
+    let located: Vec<Diagnostic> = check::check_resources(&template)
+        .into_iter()
+        .map(|finding| {
+            let mut d = finding.diagnostic;
+            if let Some(origin) = finding.resource.as_ref().and_then(|id| origins.get(id)) {
+                d.anchor = resolved.anchor_for(origin, finding.value.as_ref());
+            }
+            d
+        })
+        .collect();
+    let mut diagnostics = std::mem::take(&mut resolved.diagnostics);
+    diagnostics.extend(check::check(&template));
+    diagnostics.extend(located);
+    diagnostics.extend(check::account_level_resources(&template));
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Ok(Outcome::Invalid(diagnostics));
+    }
+    let places = Box::new(Places {
+        file: source.file.name.clone(),
+        resolved,
+        origins,
+    });
+    Ok(Outcome::Rendered {
+        template,
+        warnings: diagnostics,
+        places,
+    })
+}
+
+/// Where in the stack file each resource of a rendered template comes from
+/// (by default: nowhere known).
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    file: String,
+    resolved: Resolved,
+    origins: Origins,
+}
+
+impl Places {
+    /// `file:line:col` of what produced resource `logical_id` of `template`:
+    /// the stack-file value at `property` (dotted, inside `Properties`) when
+    /// the stack file wrote it, else the entry the resource comes from.
+    pub fn of(&self, template: &Value, logical_id: &str, property: Option<&str>) -> Option<String> {
+        let origin = self.origins.get(logical_id)?;
+        let properties = template
+            .get("Resources")?
+            .get(logical_id)?
+            .get("Properties");
+        let value = property.zip(properties).and_then(|(path, props)| {
+            path.split('.').try_fold(props, |v, part| match v {
+                Value::Array(items) => items.get(part.parse::<usize>().ok()?),
+                _ => v.get(part),
+            })
+        });
+        match self.resolved.anchor_for(origin, value) {
+            Anchor::At(loc) => Some(format!("{}:{}:{}", self.file, loc.line, loc.col)),
+            _ => None,
+        }
+    }
+}
+
+/// Renders many (stack, environment, code) jobs on all available cores, returning
+/// outcomes in the order asked. Each pair is independent; the renderer and
+/// its parse cache are shared.
+pub fn render_jobs(
+    jobs: &[(&StackSource, &str, &CodeLocations)],
+    renderer: &Renderer,
+) -> Vec<Result<Outcome, RenderError>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((source, env, code)) = jobs.get(i) else {
+                return done;
+            };
+            done.push((i, render_environment(source, env, renderer, code)));
+        }
+    };
+    let mut results: Vec<(usize, Result<Outcome, RenderError>)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            all.extend(h.join().expect("render worker panicked"));
+        }
+        all
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}

@@ -1,0 +1,277 @@
+//! Least-privilege IAM derived from declared access.
+//!
+//! Every statement names its actions one by one (no `*` in actions) and the
+//! exact resources declared. `*` resources appear only where IAM offers no
+//! resource-level permission (EC2 Describe*, CloudWatch metric reads, X-Ray
+//! writes); each such statement says so in its Sid. Use of the stack key is
+//! allowed only through the service that needs it (`kms:ViaService`).
+
+use super::refs::{get_att, sub};
+use super::Planner;
+use crate::kinds::{SECRET, TABLE, TOPIC};
+use crate::model::{Function, Tracing};
+use crate::naming::logical_id;
+use serde_json::{json, Value};
+
+const TABLE_READ: [&str; 6] = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+];
+const TABLE_WRITE: [&str; 5] = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+];
+
+fn statement(sid: &str, actions: &[&str], resources: Vec<Value>) -> Value {
+    let mut actions: Vec<&str> = actions.to_vec();
+    actions.sort_unstable();
+    actions.dedup();
+    json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources })
+}
+
+fn with_condition(mut statement: Value, condition: Value) -> Value {
+    statement["Condition"] = condition;
+    statement
+}
+
+impl Planner<'_> {
+    fn key_via(&self, sid: &str, actions: &[&str], service: &str) -> Value {
+        with_condition(
+            statement(sid, actions, vec![get_att("StackKey", "Arn")]),
+            json!({ "StringEquals": { "kms:ViaService": sub(format!("{service}.${{AWS::Region}}.${{AWS::URLSuffix}}")) } }),
+        )
+    }
+
+    /// The statements of function `name`'s execution role.
+    pub(super) fn function_statements(&self, name: &str, f: &Function) -> Vec<Value> {
+        let fid = logical_id(name, "Function");
+        let a = &f.access;
+        let mut out = vec![statement(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![get_att(&format!("{fid}LogGroup"), "Arn")],
+        )];
+        // The function's environment is encrypted with the stack key.
+        out.push(self.key_via("DecryptOwnEnvironment", &["kms:Decrypt"], "lambda"));
+        if self.tracing(f) == Tracing::Active {
+            out.push(statement(
+                "XRayWritesHaveNoResourceLevelPermissions",
+                &["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                vec![json!("*")],
+            ));
+        }
+        for (table, level) in &a.tables {
+            let tid = TABLE.logical_id(table);
+            let mut actions: Vec<&str> = Vec::new();
+            if level.reads() {
+                actions.extend(TABLE_READ);
+            }
+            if level.writes() {
+                actions.extend(TABLE_WRITE);
+            }
+            let resources = vec![get_att(&tid, "Arn"), sub(format!("${{{tid}.Arn}}/index/*"))];
+            out.push(statement(
+                &format!("{}{tid}", level_word(level.reads(), level.writes())),
+                &actions,
+                resources,
+            ));
+        }
+        if !a.tables.is_empty() {
+            out.push(self.key_via("UseStackKeyForTables", &["kms:Decrypt"], "dynamodb"));
+        }
+        let mut kms_s3: Vec<&str> = Vec::new();
+        for (bucket, grant) in &a.buckets {
+            let bid = logical_id(bucket, "Bucket");
+            let arn = self.bucket_arn_sub(bucket);
+            let prefix = grant.prefix.clone().unwrap_or_default();
+            let mut objects: Vec<&str> = Vec::new();
+            if grant.level.reads() {
+                objects.push("s3:GetObject");
+                let list = statement(
+                    &format!("List{bid}"),
+                    &["s3:ListBucket"],
+                    vec![sub(arn.clone())],
+                );
+                out.push(match &grant.prefix {
+                    Some(p) => with_condition(
+                        list,
+                        json!({ "StringLike": { "s3:prefix": [format!("{p}*")] } }),
+                    ),
+                    None => list,
+                });
+                kms_s3.push("kms:Decrypt");
+            }
+            if grant.level.writes() {
+                objects.extend(["s3:DeleteObject", "s3:PutObject"]);
+                kms_s3.extend(["kms:Decrypt", "kms:GenerateDataKey"]);
+            }
+            let sid = format!(
+                "{}{bid}Objects",
+                level_word(grant.level.reads(), grant.level.writes())
+            );
+            out.push(statement(
+                &sid,
+                &objects,
+                vec![sub(format!("{arn}/{}*", prefix.replace("${", "${!")))],
+            ));
+        }
+        if !kms_s3.is_empty() && a.buckets.keys().any(|b| self.bucket_uses_kms(b)) {
+            out.push(self.key_via("UseStackKeyForBuckets", &kms_s3, "s3"));
+        }
+        if !a.secrets.is_empty() {
+            let secrets = a
+                .secrets
+                .iter()
+                .map(|s| json!({ "Ref": SECRET.logical_id(s) }))
+                .collect();
+            out.push(statement(
+                "ReadSecrets",
+                &[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                ],
+                secrets,
+            ));
+            out.push(self.key_via("UseStackKeyForSecrets", &["kms:Decrypt"], "secretsmanager"));
+        }
+        if !a.invoke.is_empty() {
+            let functions = a
+                .invoke
+                .iter()
+                .map(|f| sub(self.function_arn_sub(f)))
+                .collect();
+            out.push(statement(
+                "InvokeFunctions",
+                &["lambda:InvokeFunction"],
+                functions,
+            ));
+        }
+        if !a.publish.is_empty() {
+            let topics = a
+                .publish
+                .iter()
+                .map(|t| json!({ "Ref": TOPIC.logical_id(t) }))
+                .collect();
+            out.push(statement("PublishToTopics", &["sns:Publish"], topics));
+            out.push(self.key_via(
+                "UseStackKeyForTopics",
+                &["kms:Decrypt", "kms:GenerateDataKey"],
+                "sns",
+            ));
+        }
+        for group in &a.schedule_groups {
+            let gid = logical_id(group, "ScheduleGroup");
+            let schedules = sub(format!("arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/{}/*", self.schedule_group_name_sub(group)));
+            out.push(statement(
+                &format!("ManageSchedulesIn{gid}"),
+                &[
+                    "scheduler:CreateSchedule",
+                    "scheduler:DeleteSchedule",
+                    "scheduler:GetSchedule",
+                    "scheduler:UpdateSchedule",
+                ],
+                vec![schedules],
+            ));
+            out.push(with_condition(
+                statement(
+                    &format!("PassRoleOf{gid}"),
+                    &["iam:PassRole"],
+                    vec![get_att(&format!("{gid}Role"), "Arn")],
+                ),
+                json!({ "StringEquals": { "iam:PassedToService": "scheduler.amazonaws.com" } }),
+            ));
+        }
+        if !a.user_pool.is_empty() {
+            let actions: Vec<&str> = a.user_pool.iter().map(|x| x.iam_action()).collect();
+            out.push(statement(
+                "ManageUserPool",
+                &actions,
+                vec![get_att("UserPool", "Arn")],
+            ));
+        }
+        if let Some(ec2) = &a.ec2 {
+            let describe: Vec<&str> = ec2
+                .actions
+                .iter()
+                .filter(|x| x.is_describe())
+                .map(|x| x.iam_action())
+                .collect();
+            let act: Vec<&str> = ec2
+                .actions
+                .iter()
+                .filter(|x| !x.is_describe())
+                .map(|x| x.iam_action())
+                .collect();
+            if !describe.is_empty() {
+                out.push(statement(
+                    "Ec2DescribeHasNoResourceLevelPermissions",
+                    &describe,
+                    vec![json!("*")],
+                ));
+            }
+            if !act.is_empty() {
+                let instances = sub(
+                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*".into(),
+                );
+                let s = statement("ActOnInstances", &act, vec![instances]);
+                out.push(if ec2.instances_tagged.is_empty() {
+                    s
+                } else {
+                    let tags: serde_json::Map<String, Value> = ec2
+                        .instances_tagged
+                        .iter()
+                        .map(|(k, v)| (format!("aws:ResourceTag/{k}"), json!(v)))
+                        .collect();
+                    with_condition(s, json!({ "StringEquals": tags }))
+                });
+            }
+        }
+        if a.read_metrics == Some(true) {
+            out.push(statement(
+                "MetricReadsHaveNoResourceLevelPermissions",
+                &[
+                    "cloudwatch:GetMetricData",
+                    "cloudwatch:GetMetricStatistics",
+                    "cloudwatch:ListMetrics",
+                ],
+                vec![json!("*")],
+            ));
+        }
+        out
+    }
+}
+
+fn level_word(reads: bool, writes: bool) -> &'static str {
+    match (reads, writes) {
+        (true, true) => "ReadWrite",
+        (true, false) => "Read",
+        _ => "Write",
+    }
+}
+
+/// A role's trust policy for one service.
+pub fn trust(service: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Principal": { "Service": service }, "Action": "sts:AssumeRole" }]
+    })
+}
+
+/// A trust policy that only this account's resources may use (confused-deputy guard).
+pub fn trust_from_account(service: &str) -> Value {
+    let mut t = trust(service);
+    t["Statement"][0]["Condition"] =
+        json!({ "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } });
+    t
+}
+
+pub fn policy(statements: Vec<Value>) -> Value {
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}

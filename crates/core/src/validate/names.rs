@@ -1,0 +1,409 @@
+//! Names: the stack's, each named thing's, physical-name patterns, tags.
+
+use super::{p, Checker};
+use crate::diagnostic::suggestion;
+use crate::kinds::{NameRule, BUCKET, KINDS};
+use crate::naming::{
+    expand_for_checks, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
+};
+use crate::source::Path;
+use std::collections::HashMap;
+
+pub(super) fn check(c: &mut Checker) {
+    stack_name(c);
+    named_things(c);
+    physical_names(c);
+    region(c);
+    tags(c);
+}
+
+fn stack_name(c: &mut Checker) {
+    let name = &c.def.name;
+    let ok = name.starts_with(|ch: char| ch.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        && !name.ends_with('-');
+    if !ok {
+        c.error(p("name"), format!("`{name}` is not a usable stack name"), "use lowercase letters, digits and hyphens, starting with a letter (it becomes part of stack, bucket and function names)");
+    }
+    let stack = format!("{name}-{}", c.env);
+    if stack.len() > 128 {
+        c.error(
+            p("name"),
+            format!(
+                "the stack name `{stack}` is {} characters long",
+                stack.len()
+            ),
+            "CloudFormation stack names are at most 128 characters",
+        );
+    }
+    let depends_on = c.def.depends_on.clone();
+    for (i, other) in depends_on.iter().enumerate() {
+        if other == name {
+            c.error(
+                p("depends_on").index(i),
+                format!("stack `{name}` depends on itself"),
+                "list the other stacks that must be deployed first",
+            );
+        } else if depends_on[..i].contains(other) {
+            c.warning(
+                p("depends_on").index(i),
+                format!("`{other}` is listed twice"),
+                "list each stack once",
+            );
+        }
+    }
+}
+
+/// Every section of named things, with the kind word used in logical ids:
+/// the registry's kinds, then the others.
+pub(super) fn sections(c: &Checker) -> Vec<(&'static str, &'static str, Vec<String>)> {
+    let d = c.def;
+    let keys = |m: &indexmap::IndexMap<String, _>| m.keys().cloned().collect::<Vec<_>>();
+    let registry = KINDS.into_iter().map(|kind| {
+        let names = (kind.names)(d).into_iter().cloned().collect();
+        (kind.section, kind.logical_suffix, names)
+    });
+    registry
+        .chain([
+            ("apis", "Api", d.apis.keys().cloned().collect()),
+            (
+                "distributions",
+                "Distribution",
+                d.distributions.keys().cloned().collect(),
+            ),
+            ("web_acls", "WebAcl", d.web_acls.keys().cloned().collect()),
+            (
+                "schedules",
+                "Schedule",
+                d.schedules.keys().cloned().collect(),
+            ),
+            ("alarms", "Alarm", d.alarms.keys().cloned().collect()),
+            (
+                "user_pool.clients",
+                "UserPoolClient",
+                d.user_pool
+                    .as_ref()
+                    .map(|u| keys(&u.clients))
+                    .unwrap_or_default(),
+            ),
+        ])
+        .collect()
+}
+
+fn named_things(c: &mut Checker) {
+    for (section, kind, names) in sections(c) {
+        let mut ids: HashMap<String, String> = HashMap::new();
+        for name in names {
+            let at = p(section).key(&name);
+            let ok = name.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+            if !ok {
+                c.error_at_key(at.clone(), format!("`{name}` is not a usable name"), "names are letters, digits, `-` and `_`, start with a letter and are at most 64 characters (they become logical ids)");
+                continue;
+            }
+            let id = logical_id(&name, kind);
+            if let Some(other) = ids.insert(id.clone(), name.clone()) {
+                c.error_at_key(
+                    at,
+                    format!("`{name}` and `{other}` both become the logical id `{id}`"),
+                    "rename one of them so they differ by more than case or separators",
+                );
+            }
+        }
+    }
+}
+
+const POOL: NameRule = NameRule {
+    what: "user pool name",
+    min: 1,
+    max: 128,
+    allowed: |ch| ch.is_ascii_alphanumeric() || " +=,.@_-".contains(ch),
+    allowed_text: "letters, digits, spaces and `+=,.@_-`",
+    unique: true,
+};
+const AMPLIFY: NameRule = NameRule {
+    what: "Amplify app name",
+    min: 1,
+    max: 255,
+    allowed: |ch| !ch.is_control(),
+    allowed_text: "printable characters",
+    unique: true,
+};
+const ALIAS: NameRule = NameRule {
+    what: "key alias",
+    min: 1,
+    max: 250,
+    allowed: |ch| ch.is_ascii_alphanumeric() || "/_-".contains(ch),
+    allowed_text: "letters, digits, `/`, `_` and `-`",
+    unique: true,
+};
+const INDEX: NameRule = NameRule {
+    what: "index name",
+    min: 3,
+    max: 255,
+    allowed: |ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch),
+    allowed_text: "letters, digits, `_`, `.` and `-`",
+    unique: false,
+};
+
+fn physical_names(c: &mut Checker) {
+    let d = c.def;
+    let mut seen: HashMap<(&'static str, String), String> = HashMap::new();
+    let mut one =
+        |c: &mut Checker, at: Path, pattern: &str, default: &str, name: &str, rule: &NameRule| {
+            let ctx = NameContext {
+                app: &d.name,
+                env: c.env,
+                name,
+            };
+            let pattern_given = pattern != default;
+            // The first unknown placeholder is reported; the name cannot be measured past it.
+            if let Some(unknown) = unknown_placeholders(pattern).into_iter().next() {
+                c.error(
+                    at.clone(),
+                    format!("`{{{unknown}}}` is not a placeholder"),
+                    suggestion(&unknown, PLACEHOLDERS).unwrap_or_default(),
+                );
+                return;
+            }
+            let expanded = expand_for_checks(pattern, &ctx);
+            let chars = expanded.chars().count();
+            let where_ = if pattern_given {
+                String::new()
+            } else {
+                " (the default)".to_string()
+            };
+            if chars < rule.min || chars > rule.max {
+                c.error(
+                    at.clone(),
+                    format!(
+                        "the {} `{expanded}`{where_} is {chars} characters long",
+                        rule.what
+                    ),
+                    format!(
+                        "AWS allows {} to {} characters; set a shorter name",
+                        rule.min, rule.max
+                    ),
+                );
+            } else if let Some(bad) = expanded.chars().find(|ch| !(rule.allowed)(*ch)) {
+                c.error(
+                    at.clone(),
+                    format!("the {} `{expanded}` contains `{bad}`", rule.what),
+                    format!("AWS allows {} here", rule.allowed_text),
+                );
+            } else if let Some(first) = rule
+                .unique
+                .then(|| seen.insert((rule.what, expanded.clone()), at.to_string()))
+                .flatten()
+            {
+                c.error(
+                    at.clone(),
+                    format!("the {} `{expanded}` is also used by `{first}`", rule.what),
+                    "two resources cannot share a physical name; set a different name for one",
+                );
+            }
+        };
+    for kind in KINDS {
+        let physical = &kind.physical_name;
+        for name in (kind.names)(d) {
+            // A name the stack file cannot set is reported at the entry.
+            let entry = p(kind.section).key(name);
+            let at = physical
+                .field
+                .map_or(entry.clone(), |field| entry.key(field));
+            let pattern = physical.pattern(d, name);
+            one(c, at, pattern, physical.default, name, &physical.rule);
+        }
+    }
+    for (name, t) in &d.tables {
+        for index in t.indexes.keys() {
+            one(
+                c,
+                p("tables").key(name).key("indexes").key(index),
+                index,
+                "",
+                index,
+                &INDEX,
+            );
+        }
+    }
+    // S3's rules beyond length and characters.
+    for (name, b) in &d.buckets {
+        let at = p("buckets").key(name).key("bucket_name");
+        let pattern = BUCKET.physical_name.pattern(d, name);
+        let expanded = expand_for_checks(
+            pattern,
+            &NameContext {
+                app: &d.name,
+                env: c.env,
+                name,
+            },
+        );
+        if !expanded.starts_with(|ch: char| ch.is_ascii_alphanumeric())
+            || !expanded.ends_with(|ch: char| ch.is_ascii_alphanumeric())
+            || expanded.contains("..")
+            || expanded.starts_with("xn--")
+            || expanded.ends_with("-s3alias")
+        {
+            c.error(at.clone(), format!("`{expanded}` breaks S3's bucket naming rules"), "a bucket name starts and ends with a letter or digit, has no `..`, and does not start with `xn--` or end with `-s3alias`");
+        }
+        if !pattern.contains("{account}") && b.bucket_name.is_some() {
+            c.warning(at, format!("the bucket name `{expanded}` does not include `{{account}}`"), "bucket names are global across all AWS accounts; without the account id the deploy fails when anyone anywhere already owns this name");
+        }
+    }
+    if let Some(pool) = &d.user_pool {
+        one(
+            c,
+            p("user_pool.pool_name"),
+            pool.pool_name.as_deref().unwrap_or("{stack}-users"),
+            "{stack}-users",
+            "users",
+            &POOL,
+        );
+        for (name, client) in &pool.clients {
+            one(
+                c,
+                p("user_pool.clients").key(name).key("client_name"),
+                client.client_name.as_deref().unwrap_or("{stack}-{name}"),
+                "{stack}-{name}",
+                name,
+                &POOL,
+            );
+        }
+    }
+    if let Some(frontend) = &d.frontend {
+        one(
+            c,
+            p("frontend.app_name"),
+            frontend.app_name.as_deref().unwrap_or("{stack}-frontend"),
+            "{stack}-frontend",
+            "frontend",
+            &AMPLIFY,
+        );
+    }
+    let alias = d.encryption.key_alias.as_deref().unwrap_or("{stack}");
+    one(
+        c,
+        p("encryption.key_alias"),
+        alias,
+        "{stack}",
+        "key",
+        &ALIAS,
+    );
+    if let Some(days) = d.encryption.pending_deletion_days {
+        c.in_range(
+            p("encryption.pending_deletion_days"),
+            "pending deletion window",
+            days.into(),
+            7..=30,
+            "KMS waits between 7 and 30 days before destroying a deleted key",
+        );
+    }
+    if alias.starts_with("aws") || alias.starts_with("alias/") {
+        c.error(p("encryption.key_alias"), format!("`{alias}` cannot be used as a key alias"), "write the alias without `alias/`; names starting with `aws` are reserved for AWS-managed keys");
+    }
+}
+
+fn region(c: &mut Checker) {
+    if let Some(region) = &c.def.region {
+        let parts: Vec<&str> = region.split('-').collect();
+        let ok = (3..=4).contains(&parts.len())
+            && parts[0].len() == 2
+            && parts.iter().all(|s| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+            })
+            && parts
+                .last()
+                .is_some_and(|s| s.chars().all(|ch| ch.is_ascii_digit()));
+        if !ok {
+            c.error(
+                p("region"),
+                format!("`{region}` is not an AWS region name"),
+                "region names look like `us-east-1` or `eu-west-2`",
+            );
+        }
+    }
+}
+
+fn tags(c: &mut Checker) {
+    // stackctl adds `app` and `env`; AWS allows 50 tags on most resources.
+    if c.def.tags.len() + 2 > 50 {
+        c.error(
+            p("tags"),
+            format!(
+                "{} tags, plus the 2 stackctl adds, is more than 50",
+                c.def.tags.len()
+            ),
+            "AWS allows at most 50 tags on a resource",
+        );
+    }
+    for (key, value) in &c.def.tags {
+        let at = p("tags").key(key);
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            c.error_at_key(
+                at.clone(),
+                format!("the tag `{key}` uses the reserved `aws:` prefix"),
+                "choose a key that does not start with `aws:`",
+            );
+        } else if key.is_empty() || key.chars().count() > 128 {
+            c.error_at_key(
+                at.clone(),
+                format!("the tag key `{key}` must be 1 to 128 characters"),
+                "shorten the key",
+            );
+        } else if key == "app" || key == "env" {
+            c.error_at_key(
+                at.clone(),
+                format!("the tag `{key}` is set by stackctl"),
+                "stackctl tags every resource with `app` and `env`; choose another key",
+            );
+        }
+        if !matches_tag_pattern(key) {
+            c.error_at_key(
+                at.clone(),
+                format!("the tag key `{key}` has characters AWS does not accept in tags"),
+                TAG_CHARACTERS,
+            );
+        }
+        if value.chars().count() > 256 {
+            c.error(
+                at,
+                format!(
+                    "the value of tag `{key}` is {} characters long",
+                    value.chars().count()
+                ),
+                "tag values are at most 256 characters",
+            );
+        } else if value.is_empty() {
+            // Stack tags reach every resource, and some types refuse empty
+            // values (AWS::Scheduler::ScheduleGroup's Tags: minLength 1).
+            c.error(
+                at,
+                format!("the value of tag `{key}` is empty"),
+                "some AWS resources refuse empty tag values; give it a value or remove the tag",
+            );
+        } else if !matches_tag_pattern(value) {
+            c.error(
+                at,
+                format!("the value of tag `{key}` has characters AWS does not accept in tags"),
+                TAG_CHARACTERS,
+            );
+        }
+    }
+}
+
+/// Tag keys and values as the resource schemas write them (`Tags` of every
+/// taggable type): letters, digits, separators and `_ . : / = + - @`.
+const TAG_PATTERN: &str = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$";
+const TAG_CHARACTERS: &str = "AWS accepts letters, digits, spaces and `_ . : / = + - @` in tags";
+
+fn matches_tag_pattern(text: &str) -> bool {
+    crate::resource_schema::validate::matches_pattern(TAG_PATTERN, text).unwrap_or(false)
+}
