@@ -291,6 +291,14 @@ pub enum TemplateFormat {
     Json,
 }
 
+/// Parses `--require-approval` into the core's setting, listing the choices
+/// in help and errors as a value enum would (the core does not know clap).
+fn require_approval_parser() -> impl clap::builder::TypedValueParser<Value = RequireApproval> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(RequireApproval::ALL.map(RequireApproval::as_str))
+        .try_map(|name| name.parse::<RequireApproval>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::allowed_in;
@@ -312,12 +320,4 @@ mod tests {
         );
         assert_eq!(allowed_in(&flags, "blog", "blog-dev"), ["UsersTable"]);
     }
-}
-
-/// Parses `--require-approval` into the core's setting, listing the choices
-/// in help and errors as a value enum would (the core does not know clap).
-fn require_approval_parser() -> impl clap::builder::TypedValueParser<Value = RequireApproval> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(RequireApproval::ALL.map(RequireApproval::as_str))
-        .try_map(|name| name.parse::<RequireApproval>())
 }
