@@ -78,17 +78,17 @@ fn valid_stack() -> impl Strategy<Value = Value> {
             for (i, name) in tables.iter().enumerate() {
                 let s = seeds[i] as usize;
                 let mut table = json!({"partition_key": {"name": "pk", "type": (["S", "N", "B"][s % 3])}});
-                if s % 2 == 0 {
+                if s.is_multiple_of(2) {
                     table["sort_key"] = json!({"name": "sk", "type": "S"});
                 }
-                if s % 3 == 0 {
+                if s.is_multiple_of(3) {
                     table["indexes"] = json!({"by-gk": {"partition_key": {"name": "gk", "type": "S"}, "sort_key": {"name": "pk", "type": table["partition_key"]["type"]}}});
                 }
-                if s % 4 == 0 {
+                if s.is_multiple_of(4) {
                     table["ttl_attribute"] = json!("expires");
                     table["stream"] = json!("new_image");
                 }
-                if s % 5 == 0 {
+                if s.is_multiple_of(5) {
                     table["billing"] = json!({"provisioned": {"read": 1 + s % 9, "write": 1 + s % 7}});
                 }
                 t.insert(name.clone(), table);
@@ -116,7 +116,7 @@ fn valid_stack() -> impl Strategy<Value = Value> {
                 if !buckets.is_empty() {
                     let bucket = pick(i + 2, &buckets);
                     env["BUCKET"] = json!(format!("${{buckets.{bucket}.arn}}"));
-                    access["buckets"] = if s % 2 == 0 { json!({bucket: "read"}) } else { json!({bucket: {"level": "read_write", "prefix": "data/"}}) };
+                    access["buckets"] = if s.is_multiple_of(2) { json!({bucket: "read"}) } else { json!({bucket: {"level": "read_write", "prefix": "data/"}}) };
                 }
                 env["OTHER"] = json!(format!("${{functions.{}.arn}}", pick(i + 3, &functions)));
                 if !topics.is_empty() {
@@ -124,7 +124,7 @@ fn valid_stack() -> impl Strategy<Value = Value> {
                 }
                 access["invoke"] = json!([pick(i + 4, &functions)]);
                 let mut function = json!({"crate": format!("crate-{name}"), "memory": 128 + (s % 80) * 128, "timeout": 1 + s % 29, "environment": env, "access": access});
-                if s % 7 == 0 {
+                if s.is_multiple_of(7) {
                     function["reserved_concurrency"] = json!(5);
                     function["provisioned_concurrency"] = json!(2);
                 }

@@ -11,7 +11,8 @@ pub struct Entry<'a> {
     pub mode: u32,
 }
 
-const DOS_DATE_1980_01_01: u16 = (0 << 9) | (1 << 5) | 1;
+/// Year 0 of the DOS epoch (1980) in bits 9.., month 1 in bits 5..9, day 1.
+const DOS_DATE_1980_01_01: u16 = (1 << 5) | 1;
 const DOS_TIME_MIDNIGHT: u16 = 0;
 const DEFLATE_LEVEL: u8 = 9;
 

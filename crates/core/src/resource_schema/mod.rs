@@ -206,11 +206,9 @@ mod tests {
                 Node::Object(entries) => entries.iter().for_each(|(_, v)| walk(v, seen, out)),
                 Node::Array(items) => items.iter().for_each(|v| walk(v, seen, out)),
                 // Definitions are shared and may be recursive: visit each once.
-                Node::Ref(target) => {
-                    if !seen.contains(&(*target as *const Node)) {
-                        seen.push(*target);
-                        walk(target, seen, out);
-                    }
+                Node::Ref(target) if !seen.contains(&(*target as *const Node)) => {
+                    seen.push(*target);
+                    walk(target, seen, out);
                 }
                 _ => {}
             }
