@@ -13,6 +13,7 @@ pub use stackctl_core::{
 };
 
 pub mod artifact;
+pub mod atomic_file;
 pub mod build;
 pub mod cli;
 pub mod engine;

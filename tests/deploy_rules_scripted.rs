@@ -70,9 +70,11 @@ mod recording_store;
 use recording_store::Store;
 
 fn engine(rules: &[&Rule]) -> CloudFormation {
-    CloudFormation {
-        client: mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules),
-    }
+    CloudFormation::new(mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        rules
+    ))
 }
 
 fn stack(

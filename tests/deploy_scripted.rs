@@ -293,9 +293,11 @@ fn ok_protection() -> Rule {
 }
 
 fn engine(rules: &[&Rule]) -> CloudFormation {
-    CloudFormation {
-        client: mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, rules),
-    }
+    CloudFormation::new(mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        rules
+    ))
 }
 
 fn baseline() -> Vec<StackEvent> {
@@ -732,6 +734,63 @@ async fn diff_of_a_stack_that_does_not_exist_creates_nothing() {
         (c.num_calls(), del.num_calls()),
         (0, 0),
         "no change set, no stack"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_set_that_never_gets_ready_is_given_up_at_the_deadline_and_removed() {
+    let old = template("id", 512, &["dynamodb:GetItem"]);
+    let pending = mock!(Client::describe_change_set).then_output(|| {
+        DescribeChangeSetOutput::builder()
+            .status(ChangeSetStatus::CreateInProgress)
+            .stack_name(STACK)
+            .build()
+    });
+    let (d, g, c, del) = (
+        describe(StackStatus::UpdateComplete),
+        deployed(&old),
+        creates_change_set(ChangeSetType::Update),
+        ok_delete_change_set(),
+    );
+    let cfn = CloudFormation::new(mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        &[&d, &g, &c, &pending, &del]
+    ))
+    .with_change_set_deadline(Duration::from_secs(60));
+    let started = tokio::time::Instant::now();
+    let e = deploy_stack(
+        &cfn,
+        &Store::default(),
+        &request(template("id", 1024, &["dynamodb:GetItem"])),
+        &Recorder::answering(Approval::Granted),
+    )
+    .await
+    .unwrap_err();
+    let error = e
+        .downcast_ref::<stackctl::engine::error::AwsError>()
+        .expect("a typed AWS error");
+    assert_eq!(
+        error.kind,
+        stackctl::engine::error::ErrorKind::Timeout,
+        "{e:#}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("still CREATE_IN_PROGRESS after 60 s"),
+        "{e:#}"
+    );
+    assert!(
+        started.elapsed() <= Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(pending.num_calls() > 3, "polled until the deadline");
+    assert_eq!(
+        del.num_calls(),
+        1,
+        "the pending change set is removed by name"
     );
 }
 

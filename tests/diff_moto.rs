@@ -52,7 +52,7 @@ async fn diff_shows_what_would_change_and_leaves_nothing_behind() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(3),
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -90,7 +90,7 @@ async fn diff_shows_what_would_change_and_leaves_nothing_behind() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(3),
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -116,7 +116,7 @@ async fn diff_shows_what_would_change_and_leaves_nothing_behind() {
     );
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -232,7 +232,7 @@ pub fn build(
         let digests = artifact::sha256(&zip);
         let stored = layout.artifacts().join(format!("{}.zip", digests.hex));
         if !stored.exists() {
-            crate::cli::write_atomically(&stored, &zip)?;
+            crate::atomic_file::write_atomically(&stored, &zip)?;
         }
         let record = ArtifactRecord {
             key: artifact::artifact_key(&f.app, &f.function, &digests.hex),
@@ -263,7 +263,7 @@ pub fn build(
             .insert(p.code.function.clone(), p.record.clone());
     }
     for ((stack, env), m) in manifests {
-        crate::cli::write_atomically(
+        crate::atomic_file::write_atomically(
             &layout.manifest(&stack, &env),
             serde_json::to_string_pretty(&m)?.as_bytes(),
         )?;
@@ -287,8 +287,8 @@ fn zip_once(layout: &Layout, executable: &[u8]) -> anyhow::Result<Vec<u8>> {
     }
     let zip = artifact::zip::bootstrap_zip(executable);
     let hex = artifact::sha256(&zip).hex;
-    crate::cli::write_atomically(&layout.artifacts().join(format!("{hex}.zip")), &zip)?;
-    crate::cli::write_atomically(&memo, hex.as_bytes())?;
+    crate::atomic_file::write_atomically(&layout.artifacts().join(format!("{hex}.zip")), &zip)?;
+    crate::atomic_file::write_atomically(&memo, hex.as_bytes())?;
     Ok(zip)
 }
 

@@ -5,16 +5,6 @@ use crate::diff::guard::RequireApproval;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Exit codes stackctl documents and keeps.
-pub mod exit {
-    /// Everything asked for was done and nothing was wrong.
-    pub const OK: u8 = 0;
-    /// A stack definition has errors, or an operation failed.
-    pub const FAILURE: u8 = 1;
-    /// The command line was wrong (clap's own usage errors use this too).
-    pub const USAGE: u8 = 2;
-}
-
 const ABOUT: &str =
     "Turns a short, typed stack definition into a complete, secure AWS serverless deployment";
 
@@ -24,7 +14,8 @@ Examples:
   stackctl render --env prod guitar-collection
   stackctl schema > schema/stack.schema.json
 
-Exit codes: 0 success, 1 problems found or operation failed, 2 usage error.";
+Exit codes: 0 success, 1 problems found or operation failed, 2 usage error,
+3 `diff --exit-code` found changes, 130 interrupted (Ctrl-C).";
 
 #[derive(Debug, Parser)]
 #[command(name = "stackctl", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
@@ -49,6 +40,9 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub build_dir: PathBuf,
+    /// Show the full report behind an AWS error (the SDK's own form).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,13 +81,14 @@ Exit codes: 0 built, 1 a stack has errors or a build failed, 2 usage error.")]
     #[command(after_help = "\
 Examples:
   stackctl diff --env prod                     every stack against what is deployed
-  stackctl diff --env prod --exit-code shop    exit 2 when something would change (CI gates)
+  stackctl diff --env prod --exit-code shop    exit 3 when something would change (CI gates)
   stackctl diff --env prod --output json       one JSON object per stack
 
 The change set stackctl creates to ask CloudFormation is deleted again; a
 stack that does not exist yet is shown as all new without creating anything.
 
-Exit codes: 0 no changes (or changes without --exit-code), 1 error, 2 changes with --exit-code.")]
+Exit codes: 0 no changes (or changes without --exit-code), 1 error, 2 usage error,
+3 changes with --exit-code.")]
     Diff(DiffArgs),
     /// Deploy stacks through CloudFormation change sets: build, upload, show the diff, guard, execute, follow.
     #[command(after_help = "\
@@ -110,7 +105,8 @@ Refused without a flag: removing or replacing a table, bucket, user pool, key,
 secret or log group (--allow-replace [STACK:]ID); permission-widening changes when no
 terminal can ask (--require-approval never).
 
-Exit codes: 0 deployed or nothing to change, 1 refused, failed or rolled back, 2 usage error.")]
+Exit codes: 0 deployed or nothing to change, 1 refused, failed or rolled back, 2 usage error,
+130 interrupted (pending change sets are removed).")]
     Deploy(DeployArgs),
     /// Delete a deployed stack; lists the resources it keeps (tables, buckets, keys… with DeletionPolicy Retain).
     #[command(after_help = "\
@@ -120,7 +116,7 @@ Examples:
 
 Prod stacks have termination protection; destroy refuses them and says how to lift it.
 
-Exit codes: 0 deleted or not there, 1 refused or failed, 2 usage error.")]
+Exit codes: 0 deleted or not there, 1 refused or failed, 2 usage error, 130 interrupted.")]
     Destroy(DestroyArgs),
     /// Print a deployed stack's outputs (API URL, user pool and client ids, table and bucket names…).
     #[command(after_help = "\
@@ -175,7 +171,7 @@ pub struct DiffArgs {
     /// `human`, or `json` (one object per stack).
     #[arg(long, value_enum, default_value_t = OutputMode::Human)]
     pub output: OutputMode,
-    /// Exit with 2 when something would change (1 stays "error").
+    /// Exit with 3 when something would change (1 stays "error", 2 "usage error").
     #[arg(long)]
     pub exit_code: bool,
     /// Resources whose replacement or removal is intended (repeatable), as `LOGICAL_ID` or `STACK:LOGICAL_ID`; not reported as data loss.
@@ -258,10 +254,10 @@ pub fn allowed_in(allow_replace: &[String], app: &str, stack: &str) -> Vec<Strin
 /// Where in AWS: the standard chain, overridable here.
 #[derive(Debug, Args, Clone, Default)]
 pub struct AwsArgs {
-    /// AWS profile (default: AWS_PROFILE, then the default profile).
+    /// AWS profile; wins over credentials exported in the environment (default: the standard chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, the default profile).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// AWS region (default: AWS_REGION, then the profile's region).
+    /// AWS region (default: with --profile, that profile's region, then AWS_REGION; otherwise AWS_REGION, then the default profile's region).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 }
@@ -295,6 +291,14 @@ pub enum TemplateFormat {
     Json,
 }
 
+/// Parses `--require-approval` into the core's setting, listing the choices
+/// in help and errors as a value enum would (the core does not know clap).
+fn require_approval_parser() -> impl clap::builder::TypedValueParser<Value = RequireApproval> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(RequireApproval::ALL.map(RequireApproval::as_str))
+        .try_map(|name| name.parse::<RequireApproval>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::allowed_in;
@@ -316,12 +320,4 @@ mod tests {
         );
         assert_eq!(allowed_in(&flags, "blog", "blog-dev"), ["UsersTable"]);
     }
-}
-
-/// Parses `--require-approval` into the core's setting, listing the choices
-/// in help and errors as a value enum would (the core does not know clap).
-fn require_approval_parser() -> impl clap::builder::TypedValueParser<Value = RequireApproval> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(RequireApproval::ALL.map(RequireApproval::as_str))
-        .try_map(|name| name.parse::<RequireApproval>())
 }

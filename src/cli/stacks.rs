@@ -1,11 +1,12 @@
 //! Finding and reading stack files and template overrides.
 
+use super::settings::DeclaredRegion;
+use super::ui::Ui;
 use crate::diagnostic::suggestion;
 use crate::load::StackSource;
 use crate::source::SourceFile;
 use anyhow::Context as _;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub struct LoadedStack {
@@ -64,12 +65,12 @@ fn stack_paths(dir: &Path, wanted: &[String]) -> anyhow::Result<Vec<PathBuf>> {
         .collect()
 }
 
-/// Reads and parses stacks; files that do not parse are reported to `err`
-/// and counted in the second value.
+/// Reads and parses stacks; files that do not parse are reported and
+/// counted in the second value.
 pub fn load_stacks(
     dir: &Path,
     wanted: &[String],
-    err: &mut dyn Write,
+    ui: &Ui,
 ) -> anyhow::Result<(Vec<LoadedStack>, usize)> {
     let mut stacks = Vec::new();
     let mut failures = 0;
@@ -88,7 +89,7 @@ pub fn load_stacks(
             Err((file, problems)) => {
                 failures += 1;
                 for d in problems {
-                    let _ = write!(err, "{}", d.render(&file));
+                    let _ = write!(ui.err(), "{}", d.render(&file));
                 }
             }
         }
@@ -102,16 +103,16 @@ pub fn deployment_of(
     dir: &Path,
     stack: &str,
     env: &str,
-    err: &mut dyn Write,
+    ui: &Ui,
 ) -> anyhow::Result<Option<crate::plan::Deployment>> {
-    let (stacks, failures) = load_stacks(dir, &[stack.to_string()], err)?;
+    let (stacks, failures) = load_stacks(dir, &[stack.to_string()], ui)?;
     let Some(stack) = stacks.first().filter(|_| failures == 0) else {
         return Ok(None);
     };
     let resolved = stack.source.resolve(env);
     let Some(def) = resolved.def() else {
         for d in &resolved.diagnostics {
-            let _ = write!(err, "{}", d.render(&stack.source.file));
+            let _ = write!(ui.err(), "{}", d.render(&stack.source.file));
         }
         return Ok(None);
     };
@@ -140,16 +141,18 @@ pub fn read_template_overrides(dir: &Path) -> anyhow::Result<BTreeMap<String, St
     Ok(found)
 }
 
-/// Writes through a temporary file and a rename, so an interrupted run
-/// never leaves half a template behind.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create `{}`", parent.display()))?;
-    }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move `{}` into place", path.display()))?;
-    Ok(())
+/// The region each stack declares in `env`, known before anything is built
+/// (a definition that does not resolve declares none; it is reported later).
+pub fn declared_regions(stacks: &[LoadedStack], env: &str) -> Vec<DeclaredRegion> {
+    stacks
+        .iter()
+        .filter_map(|s| {
+            let resolved = s.source.resolve(env);
+            let def = resolved.def()?;
+            Some(DeclaredRegion {
+                stack: format!("{}-{env}", def.name),
+                region: def.region.clone(),
+            })
+        })
+        .collect()
 }

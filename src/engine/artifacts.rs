@@ -1,8 +1,8 @@
 //! Shipping packages to the artifact bucket: content-addressed keys, so a
 //! package already there is never sent again (one HEAD each).
 
+use super::error::{AwsError, ErrorKind};
 use anyhow::{bail, Context as _};
-use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
     BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus, LifecycleRule,
@@ -14,16 +14,17 @@ use aws_sdk_s3::types::{
 /// Where packages go. Scripted in tests; S3 for real.
 pub trait ArtifactStore {
     /// Whether an object exists at `key`.
-    fn exists(&self, key: &str) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
+    fn exists(&self, key: &str)
+        -> impl std::future::Future<Output = Result<bool, AwsError>> + Send;
     /// Stores `bytes` at `key`; `sha256_base64` lets the store verify them.
     fn put(
         &self,
         key: &str,
         bytes: Vec<u8>,
         sha256_base64: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    ) -> impl std::future::Future<Output = Result<(), AwsError>> + Send;
     /// Makes sure the store exists and is set up; true when it was created now.
-    fn ensure(&self) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
+    fn ensure(&self) -> impl std::future::Future<Output = Result<bool, AwsError>> + Send;
     /// The HTTPS URL CloudFormation reads an object at.
     fn url(&self, key: &str) -> String;
 }
@@ -87,58 +88,62 @@ pub async fn upload_reporting<S: ArtifactStore>(
 /// The artifact bucket in S3.
 #[derive(Clone)]
 pub struct S3Store {
-    pub client: aws_sdk_s3::Client,
+    client: aws_sdk_s3::Client,
     pub bucket: String,
-    pub region: String,
-    pub account: String,
+    region: String,
+    account: String,
     /// Deny requests without TLS by bucket policy. Off only for a plain-HTTP
     /// endpoint (a local emulator), where the policy would deny stackctl itself.
-    pub tls_only: bool,
+    tls_only: bool,
 }
 
 impl S3Store {
-    /// The artifact bucket of the session's account and region.
-    pub fn for_session(session: &super::session::Session) -> S3Store {
+    /// The artifact bucket of `account` in `region`:
+    /// `stackctl-artifacts-{account}-{region}`.
+    pub fn new(client: aws_sdk_s3::Client, account: &str, region: &str, tls_only: bool) -> S3Store {
         S3Store {
-            client: session.s3(),
-            bucket: session.artifact_bucket(),
-            region: session.region.clone(),
-            account: session.account.clone(),
-            tls_only: !session.plain_http(),
+            client,
+            bucket: format!("stackctl-artifacts-{account}-{region}"),
+            region: region.to_string(),
+            account: account.to_string(),
+            tls_only,
         }
+    }
+
+    /// A failed call on the bucket, typed.
+    fn failed(
+        &self,
+        what: &str,
+        e: aws_sdk_s3::error::SdkError<
+            impl aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+            aws_sdk_s3::config::http::HttpResponse,
+        >,
+    ) -> AwsError {
+        AwsError::from_sdk(format!("{what} (bucket {})", self.bucket), e)
     }
 }
 
 impl ArtifactStore for S3Store {
-    async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        match self
+    async fn exists(&self, key: &str) -> Result<bool, AwsError> {
+        let answer = self
             .client
             .head_object()
             .bucket(&self.bucket)
             .key(key)
             .send()
             .await
-        {
+            .map_err(|e| self.failed(&format!("check s3://{}/{key}", self.bucket), e));
+        match answer {
             Ok(_) => Ok(true),
-            Err(e) => {
-                let status = e.raw_response().map(|r| r.status().as_u16());
-                let e = e.into_service_error();
-                if e.is_not_found() {
-                    Ok(false)
-                } else if status == Some(403) {
-                    Err(anyhow::anyhow!("access denied reading s3://{}/{key}: the credentials in use need s3:GetObject and s3:ListBucket on the artifact bucket", self.bucket))
-                } else {
-                    Err(anyhow::anyhow!(
-                        "cannot check s3://{}/{key}: {}",
-                        self.bucket,
-                        aws_sdk_s3::error::DisplayErrorContext(&e)
-                    ))
-                }
-            }
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
+            Err(e) if e.kind == ErrorKind::AccessDenied => Err(e.with_hint(
+                "the credentials in use need s3:GetObject and s3:ListBucket on the artifact bucket",
+            )),
+            Err(e) => Err(e),
         }
     }
 
-    async fn put(&self, key: &str, bytes: Vec<u8>, sha256_base64: &str) -> anyhow::Result<()> {
+    async fn put(&self, key: &str, bytes: Vec<u8>, sha256_base64: &str) -> Result<(), AwsError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -148,17 +153,11 @@ impl ArtifactStore for S3Store {
             .body(bytes.into())
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot upload s3://{}/{key}: {}",
-                    self.bucket,
-                    aws_sdk_s3::error::DisplayErrorContext(&e.into_service_error())
-                )
-            })?;
+            .map_err(|e| self.failed(&format!("upload s3://{}/{key}", self.bucket), e))?;
         Ok(())
     }
 
-    async fn ensure(&self) -> anyhow::Result<bool> {
+    async fn ensure(&self) -> Result<bool, AwsError> {
         self.ensure_bucket().await
     }
 
@@ -173,23 +172,23 @@ impl ArtifactStore for S3Store {
 impl S3Store {
     /// Creates the bucket when it does not exist: private, versioned,
     /// encrypted, TLS-only, old versions and abandoned uploads expiring.
-    pub async fn ensure_bucket(&self) -> anyhow::Result<bool> {
+    pub async fn ensure_bucket(&self) -> Result<bool, AwsError> {
         let (b, region, account) = (&self.bucket, self.region.as_str(), self.account.as_str());
-        match self
+        let found = self
             .client
             .head_bucket()
             .bucket(b)
             .expected_bucket_owner(account)
             .send()
             .await
-        {
+            .map_err(|e| self.failed("use the artifact bucket", e));
+        match found {
             Ok(_) => return Ok(false),
-            Err(e) => {
-                let e = e.into_service_error();
-                if !e.is_not_found() {
-                    bail!("the artifact bucket `{b}` exists but is not usable by this account ({}); it may belong to another account", e.code().unwrap_or("access denied"));
-                }
+            Err(e) if e.kind == ErrorKind::NotFound => {}
+            Err(e) if e.kind == ErrorKind::AccessDenied => {
+                return Err(e.with_hint(format!("the bucket `{b}` may belong to another account (bucket names are global), or the credentials in use lack s3:ListBucket on it")))
             }
+            Err(e) => return Err(e),
         }
         let mut create = self.client.create_bucket().bucket(b);
         if region != "us-east-1" {
@@ -199,12 +198,10 @@ impl S3Store {
                     .build(),
             );
         }
-        create.send().await.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the artifact bucket `{b}`: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e.into_service_error())
-            )
-        })?;
+        create
+            .send()
+            .await
+            .map_err(|e| self.failed("create the artifact bucket", e))?;
         self.client
             .put_public_access_block()
             .bucket(b)
@@ -218,7 +215,7 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| setup_failed(b, "block public access", e.into_service_error()))?;
+            .map_err(|e| self.setup_failed("block public access", e))?;
         self.client
             .put_bucket_versioning()
             .bucket(b)
@@ -229,12 +226,13 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| setup_failed(b, "turn on versioning", e.into_service_error()))?;
+            .map_err(|e| self.setup_failed("turn on versioning", e))?;
         let rule = ServerSideEncryptionRule::builder()
             .apply_server_side_encryption_by_default(
                 ServerSideEncryptionByDefault::builder()
                     .sse_algorithm(ServerSideEncryption::Aes256)
-                    .build()?,
+                    .build()
+                    .map_err(|e| self.invalid_setup(e))?,
             )
             .build();
         self.client
@@ -243,11 +241,12 @@ impl S3Store {
             .server_side_encryption_configuration(
                 ServerSideEncryptionConfiguration::builder()
                     .rules(rule)
-                    .build()?,
+                    .build()
+                    .map_err(|e| self.invalid_setup(e))?,
             )
             .send()
             .await
-            .map_err(|e| setup_failed(b, "turn on encryption", e.into_service_error()))?;
+            .map_err(|e| self.setup_failed("turn on encryption", e))?;
         // Current packages stay (a rollback may need them); replaced versions
         // and abandoned multipart uploads go.
         let lifecycle = LifecycleRule::builder()
@@ -264,18 +263,20 @@ impl S3Store {
                     .days_after_initiation(7)
                     .build(),
             )
-            .build()?;
+            .build()
+            .map_err(|e| self.invalid_setup(e))?;
         self.client
             .put_bucket_lifecycle_configuration()
             .bucket(b)
             .lifecycle_configuration(
                 BucketLifecycleConfiguration::builder()
                     .rules(lifecycle)
-                    .build()?,
+                    .build()
+                    .map_err(|e| self.invalid_setup(e))?,
             )
             .send()
             .await
-            .map_err(|e| setup_failed(b, "set the lifecycle", e.into_service_error()))?;
+            .map_err(|e| self.setup_failed("set the lifecycle", e))?;
         if !self.tls_only {
             return Ok(true);
         }
@@ -290,20 +291,38 @@ impl S3Store {
             .policy(policy.to_string())
             .send()
             .await
-            .map_err(|e| setup_failed(b, "set the TLS-only policy", e.into_service_error()))?;
+            .map_err(|e| self.setup_failed("set the TLS-only policy", e))?;
         Ok(true)
     }
 }
 
-fn setup_failed(
-    bucket: &str,
-    what: &str,
-    e: impl std::error::Error + Send + Sync + 'static,
-) -> anyhow::Error {
-    anyhow::anyhow!(
-        "created the artifact bucket `{bucket}` but could not {what}: {}",
-        aws_sdk_s3::error::DisplayErrorContext(e)
-    )
+impl S3Store {
+    /// A set-up step after the bucket was created: says the bucket exists.
+    fn setup_failed(
+        &self,
+        what: &str,
+        e: aws_sdk_s3::error::SdkError<
+            impl aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+            aws_sdk_s3::config::http::HttpResponse,
+        >,
+    ) -> AwsError {
+        AwsError::from_sdk(
+            format!(
+                "{what} on the artifact bucket `{}` (created, but not yet set up)",
+                self.bucket
+            ),
+            e,
+        )
+    }
+
+    /// A set-up request stackctl built wrongly (a missing required field).
+    fn invalid_setup(&self, e: aws_sdk_s3::error::BuildError) -> AwsError {
+        AwsError::new(
+            ErrorKind::Configuration,
+            format!("set up the artifact bucket `{}`", self.bucket),
+            e.to_string(),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -319,16 +338,16 @@ mod tests {
     }
 
     impl ArtifactStore for Recorder {
-        async fn exists(&self, key: &str) -> anyhow::Result<bool> {
+        async fn exists(&self, key: &str) -> Result<bool, AwsError> {
             self.calls.lock().unwrap().push(format!("HEAD {key}"));
             Ok(self.objects.lock().unwrap().contains_key(key))
         }
-        async fn put(&self, key: &str, bytes: Vec<u8>, _: &str) -> anyhow::Result<()> {
+        async fn put(&self, key: &str, bytes: Vec<u8>, _: &str) -> Result<(), AwsError> {
             self.calls.lock().unwrap().push(format!("PUT {key}"));
             self.objects.lock().unwrap().insert(key.into(), bytes);
             Ok(())
         }
-        async fn ensure(&self) -> anyhow::Result<bool> {
+        async fn ensure(&self) -> Result<bool, AwsError> {
             Ok(false)
         }
         fn url(&self, key: &str) -> String {

@@ -40,11 +40,17 @@ pub enum Approval {
     Declined,
     /// Nobody can be asked (no terminal): never wait on a prompt.
     CannotAsk,
+    /// Ctrl-C at the question: nothing goes ahead.
+    Interrupted,
 }
 
 /// Where a deploy reports, and whom it asks.
 pub trait Observer: Sync {
     fn note(&self, stack: &str, text: &str);
+    /// Something went wrong that does not stop the deploy, with what to do.
+    fn warning(&self, stack: &str, text: &str, hint: &str) {
+        self.note(stack, &format!("warning: {text}; {hint}"));
+    }
     fn plan(&self, diff: &StackDiff);
     fn event(&self, stack: &str, event: &StackEvent);
     fn approve(&self, stack: &str, question: &str) -> Approval;
@@ -411,7 +417,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         Ok(answer) => answer,
         Err(e) => {
             discard_reporting(cfn, stack, &r.change_set_name, !exists, observer).await;
-            return Err(e);
+            return Err(e.into());
         }
     };
     let (cfn_changes, validation) = match read_outcome(cfn, stack, &id, outcome).await {
@@ -460,6 +466,9 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         let refusal = match observer.approve(stack, &question) {
             Approval::Granted => None,
             Approval::Declined => Some("not approved; nothing was deployed".to_string()),
+            Approval::Interrupted => {
+                Some("interrupted at the question; nothing was deployed".to_string())
+            }
             Approval::CannotAsk => Some(format!(
                 "these changes need approval (--require-approval {}), and there is no terminal to ask on; review them with `stackctl diff`, then pass `--require-approval never` to deploy them unattended",
                 match r.require_approval {
@@ -503,7 +512,11 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
 async fn protect<C: Stacks>(cfn: &C, stack: &str, observer: &dyn Observer) {
     match cfn.set_termination_protection(stack, true).await {
         Ok(()) => observer.note(stack, "turned on termination protection"),
-        Err(e) => observer.note(stack, &format!("warning: could not turn on termination protection ({e:#}); run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`")),
+        Err(e) => observer.warning(
+            stack,
+            &format!("could not turn on termination protection ({e})"),
+            &format!("run `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`"),
+        ),
     }
 }
 
@@ -532,12 +545,12 @@ pub async fn discard<C: Stacks>(
 ) -> Cleanup {
     if maybe_new {
         match cfn.describe(stack).await {
-            Err(e) => return Cleanup::Failed(format!("{e:#}")),
+            Err(e) => return Cleanup::Failed(e.to_string()),
             Ok(None) => return Cleanup::NothingToRemove,
             Ok(Some(s)) if s.status == "REVIEW_IN_PROGRESS" => {
                 return match cfn.delete_stack(stack).await {
                     Ok(()) => Cleanup::RemovedStack,
-                    Err(e) => Cleanup::Failed(format!("{e:#}")),
+                    Err(e) => Cleanup::Failed(e.to_string()),
                 };
             }
             Ok(Some(_)) => {}
@@ -550,7 +563,7 @@ pub async fn discard<C: Stacks>(
     match cfn.delete_change_set(stack, change_set).await {
         Ok(true) => Cleanup::RemovedChangeSet,
         Ok(false) => Cleanup::NothingToRemove,
-        Err(e) => Cleanup::Failed(format!("{e:#}")),
+        Err(e) => Cleanup::Failed(e.to_string()),
     }
 }
 
@@ -564,7 +577,11 @@ async fn discard_reporting<C: Stacks>(
     observer: &dyn Observer,
 ) {
     if let Cleanup::Failed(why) = discard(cfn, stack, change_set, maybe_new).await {
-        observer.note(stack, &format!("warning: the change set was not removed ({why}); remove it with `aws cloudformation delete-change-set --stack-name {stack} --change-set-name {change_set}`"));
+        observer.warning(
+            stack,
+            &format!("the change set was not removed ({why})"),
+            &format!("remove it with `aws cloudformation delete-change-set --stack-name {stack} --change-set-name {change_set}`"),
+        );
     }
 }
 

@@ -1,10 +1,22 @@
 //! Everything that talks to AWS, behind narrow interfaces so tests can
 //! script the answers. The core (model … check) never reaches here.
+//!
+//! - [`context`]: one per (profile, region): the SDK configuration, the
+//!   account, and each service's client, built once.
+//! - [`error`]: the one typed error every call returns; [`retry`]: the one
+//!   retry and backoff policy.
+//! - One interface per service: [`stacks::Stacks`] (CloudFormation),
+//!   [`artifacts::ArtifactStore`] (S3), [`identity::Identity`] (STS).
+//! - What stackctl does with them: [`deploy`], [`watch`], [`waves`], [`account`].
 
 pub mod account;
 pub mod artifacts;
+pub mod context;
 pub mod deploy;
-pub mod session;
+pub mod error;
+pub mod identity;
+pub mod names;
+pub mod retry;
 pub mod stacks;
 pub mod validation;
 pub mod watch;

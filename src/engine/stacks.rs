@@ -1,12 +1,16 @@
 //! CloudFormation, behind the few calls stackctl makes, so scripted answers
 //! can drive every path (no changes, failed change sets, missing stacks).
 
+use super::error::{AwsError, ErrorKind};
+use super::retry::RetryPolicy;
 use super::validation::{Severity, Status, ValidationFinding};
 use crate::diff::{Action, Replacement};
 // The change-set merge is pure; it lives with the template diff in the core.
 pub use crate::diff::change_set::{merge_change_set, CfnChange};
-use anyhow::Context as _;
+use aws_sdk_cloudformation::error::SdkError;
 use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
 
 /// A deployed stack as far as a diff or deploy needs it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -96,50 +100,49 @@ pub struct ChangeSetRequest {
 
 /// The calls stackctl makes to CloudFormation.
 pub trait Stacks {
+    /// The stack, or `None` when there is no such stack.
     fn describe(
         &self,
         stack: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<Option<StackState>>> + Send;
+    ) -> impl Future<Output = Result<Option<StackState>, AwsError>> + Send;
     fn deployed_template(
         &self,
         stack: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<Value>> + Send;
-    /// Creates a change set and waits until it is ready (or known empty, or failed).
+    ) -> impl Future<Output = Result<Value, AwsError>> + Send;
+    /// Creates a change set and waits until it is ready (or known empty, or
+    /// failed), at most until the change-set deadline.
     fn change_set(
         &self,
         request: &ChangeSetRequest,
-    ) -> impl std::future::Future<Output = anyhow::Result<(String, ChangeSetOutcome)>> + Send;
+    ) -> impl Future<Output = Result<(String, ChangeSetOutcome), AwsError>> + Send;
     /// Deletes a change set by id or name; `Ok(false)` when there is no such
     /// change set.
     fn delete_change_set(
         &self,
         stack: &str,
         id: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<bool>> + Send;
+    ) -> impl Future<Output = Result<bool, AwsError>> + Send;
     fn execute_change_set(
         &self,
         stack: &str,
         id: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
     /// Events newer than the one with id `after` (all when `None`), oldest first.
     fn events_after(
         &self,
         stack: &str,
         after: Option<&str>,
-    ) -> impl std::future::Future<Output = anyhow::Result<Vec<StackEvent>>> + Send;
+    ) -> impl Future<Output = Result<Vec<StackEvent>, AwsError>> + Send;
     fn resources(
         &self,
         stack: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<Vec<StackResource>>> + Send;
-    fn delete_stack(
-        &self,
-        stack: &str,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    ) -> impl Future<Output = Result<Vec<StackResource>, AwsError>> + Send;
+    fn delete_stack(&self, stack: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn set_termination_protection(
         &self,
         stack: &str,
         on: bool,
-    ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
     /// The pre-deployment validation results of a change set (DescribeEvents),
     /// every page; with `failed_only`, only the failed events CloudFormation
     /// lists (the `FailedEvents` filter).
@@ -148,25 +151,7 @@ pub trait Stacks {
         stack: &str,
         change_set: &str,
         failed_only: bool,
-    ) -> impl std::future::Future<Output = anyhow::Result<Vec<ValidationFinding>>> + Send;
-}
-
-/// Whether an error is AWS asking us to slow down (worth a pause and a retry).
-pub fn is_throttling(error: &anyhow::Error) -> bool {
-    let text = format!("{error:#}");
-    [
-        "Throttling",
-        "Rate exceeded",
-        "TooManyRequests",
-        "RequestLimitExceeded",
-    ]
-    .iter()
-    .any(|t| text.contains(t))
-}
-
-/// Whether an error says the stack is not there (any more).
-pub fn is_missing_stack(error: &anyhow::Error) -> bool {
-    format!("{error:#}").contains("does not exist")
+    ) -> impl Future<Output = Result<Vec<ValidationFinding>, AwsError>> + Send;
 }
 
 /// Whether a CloudFormation message says there is nothing to change.
@@ -190,112 +175,116 @@ pub fn parse_template(body: &str) -> anyhow::Result<Value> {
     Ok(crate::render::node_to_json(&node))
 }
 
+/// How long a change set may take to become ready before stackctl stops
+/// waiting (and removes it): large stacks take a minute or two.
+pub const CHANGE_SET_DEADLINE: Duration = Duration::from_secs(10 * 60);
+
 /// CloudFormation through the SDK.
 pub struct CloudFormation {
-    pub client: aws_sdk_cloudformation::Client,
+    client: aws_sdk_cloudformation::Client,
+    retry: RetryPolicy,
+    change_set_deadline: Duration,
 }
 
-/// The error with its AWS code up front (`Throttling`, `ValidationError`),
-/// which the retry and "does not exist" checks read.
-/// An answer that is not CloudFormation's error format (a proxy, an outage)
-/// is shown as its HTTP status and the start of its body.
-fn sdk_error<
-    E: std::error::Error + aws_sdk_cloudformation::error::ProvideErrorMetadata + Send + Sync + 'static,
->(
-    what: &str,
-    e: aws_sdk_cloudformation::error::SdkError<
-        E,
-        aws_sdk_cloudformation::config::http::HttpResponse,
-    >,
-) -> anyhow::Error {
-    match e.as_service_error().and_then(|s| s.code()) {
-        Some(code) => anyhow::anyhow!(
-            "{what}: {code}: {}",
-            e.as_service_error()
-                .and_then(|s| s.message())
-                .unwrap_or_default()
-        ),
-        None => match e.raw_response() {
-            Some(raw) => {
-                let body = raw
-                    .body()
-                    .bytes()
-                    .map(|b| String::from_utf8_lossy(&b[..b.len().min(300)]).into_owned())
-                    .unwrap_or_default();
-                anyhow::anyhow!(
-                    "{what}: CloudFormation answered HTTP {} with an unreadable body: {}",
-                    raw.status().as_u16(),
-                    body.trim()
-                )
-            }
-            None => anyhow::anyhow!(
-                "{what}: {}",
-                aws_sdk_cloudformation::error::DisplayErrorContext(e)
-            ),
-        },
-    }
-}
-
-impl Stacks for CloudFormation {
-    async fn describe(&self, stack: &str) -> anyhow::Result<Option<StackState>> {
-        match self.client.describe_stacks().stack_name(stack).send().await {
-            Ok(out) => Ok(out.stacks().first().map(|s| StackState {
-                id: s.stack_id().unwrap_or_default().to_string(),
-                status: s
-                    .stack_status()
-                    .map(|st| st.as_str().to_string())
-                    .unwrap_or_default(),
-                status_reason: s.stack_status_reason().map(String::from),
-                termination_protection: s.enable_termination_protection().unwrap_or(false),
-                outputs: s
-                    .outputs()
-                    .iter()
-                    .map(|o| {
-                        (
-                            o.output_key().unwrap_or_default().to_string(),
-                            o.output_value().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-                tags: s
-                    .tags()
-                    .iter()
-                    .map(|t| {
-                        (
-                            t.key().unwrap_or_default().to_string(),
-                            t.value().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-            })),
-            Err(e) => {
-                let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
-                if text.contains("does not exist") {
-                    Ok(None)
-                } else {
-                    Err(anyhow::anyhow!("cannot describe stack {stack}: {text}"))
-                }
-            }
+impl CloudFormation {
+    pub fn new(client: aws_sdk_cloudformation::Client) -> Self {
+        CloudFormation {
+            client,
+            retry: RetryPolicy::default(),
+            change_set_deadline: CHANGE_SET_DEADLINE,
         }
     }
 
-    async fn deployed_template(&self, stack: &str) -> anyhow::Result<Value> {
-        let out = self
-            .client
-            .get_template()
-            .stack_name(stack)
-            .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("cannot read the template of {stack}"), e))?;
-        parse_template(
-            out.template_body()
-                .context("CloudFormation returned no template body")?,
-        )
+    /// The same, waiting at most `deadline` for a change set.
+    pub fn with_change_set_deadline(mut self, deadline: Duration) -> Self {
+        self.change_set_deadline = deadline;
+        self
     }
+}
 
-    async fn change_set(&self, r: &ChangeSetRequest) -> anyhow::Result<(String, ChangeSetOutcome)> {
+/// The typed error of a CloudFormation call. CloudFormation says "no such
+/// stack" and "nothing to update" only as a `ValidationError` with a
+/// message; this is the one place that reads those two messages, so the
+/// rest of stackctl matches on [`ErrorKind::NotFound`] and
+/// [`ErrorKind::NoChanges`].
+fn cfn_error<E>(
+    operation: impl Into<String>,
+    e: SdkError<E, aws_sdk_cloudformation::config::http::HttpResponse>,
+) -> AwsError
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    let e = AwsError::from_sdk(operation, e);
+    if e.kind != ErrorKind::ValidationFailed {
+        e
+    } else if e.message.contains("does not exist") {
+        e.with_kind(ErrorKind::NotFound)
+    } else if means_no_changes(&e.message) {
+        e.with_kind(ErrorKind::NoChanges)
+    } else {
+        e
+    }
+}
+
+fn unreadable(operation: &str, what: &str) -> AwsError {
+    AwsError::new(ErrorKind::UnexpectedAnswer, operation, what)
+}
+
+fn stack_state(s: &aws_sdk_cloudformation::types::Stack) -> StackState {
+    let pairs = |items: Vec<(Option<&str>, Option<&str>)>| -> Vec<(String, String)> {
+        items
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.unwrap_or_default().to_string(),
+                    v.unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    StackState {
+        id: s.stack_id().unwrap_or_default().to_string(),
+        status: s
+            .stack_status()
+            .map(|st| st.as_str().to_string())
+            .unwrap_or_default(),
+        status_reason: s.stack_status_reason().map(String::from),
+        termination_protection: s.enable_termination_protection().unwrap_or(false),
+        outputs: pairs(
+            s.outputs()
+                .iter()
+                .map(|o| (o.output_key(), o.output_value()))
+                .collect(),
+        ),
+        tags: pairs(s.tags().iter().map(|t| (t.key(), t.value())).collect()),
+    }
+}
+
+fn stack_event(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEvent {
+    StackEvent {
+        id: e.event_id().unwrap_or_default().to_string(),
+        timestamp: e.timestamp().map(|t| t.as_secs_f64()).unwrap_or(0.0),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+        resource_type: e.resource_type().unwrap_or_default().to_string(),
+        physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
+        status: e
+            .resource_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        reason: e.resource_status_reason().map(String::from),
+    }
+}
+
+impl CloudFormation {
+    /// Creates the change set; `None` when CloudFormation answers at once
+    /// that there is nothing to change (the emulator does).
+    async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<Option<String>, AwsError> {
         use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
+        let operation = format!("create a change set for {}", r.stack);
         let mut call = self
             .client
             .create_change_set()
@@ -315,104 +304,185 @@ impl Stacks for CloudFormation {
             TemplateSource::Body(b) => call.template_body(b),
             TemplateSource::Url(u) => call.template_url(u),
         };
-        let id = match call.send().await {
-            Ok(out) => out
-                .id()
-                .context("CloudFormation returned no change set id")?
-                .to_string(),
-            Err(e) => {
-                let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
-                if means_no_changes(&text) {
-                    return Ok((String::new(), ChangeSetOutcome::NoChanges));
-                }
-                return Err(anyhow::anyhow!(
-                    "cannot create a change set for {}: {text}",
-                    r.stack
-                ));
-            }
-        };
-        // Fast at first, then backing off: change sets are usually ready in seconds.
-        let mut delay = std::time::Duration::from_millis(250);
-        loop {
-            let mut changes = Vec::new();
-            let mut token = None;
-            let (status, reason) = loop {
-                let page = self
-                    .client
-                    .describe_change_set()
-                    .change_set_name(&id)
-                    .stack_name(&r.stack)
-                    .set_next_token(token)
+        // Repeated only when throttled: a create whose answer was lost may
+        // have been made, and a second one with the same name is refused.
+        let sent = self
+            .retry
+            .run_when(AwsError::is_throttling, || async {
+                call.clone()
                     .send()
                     .await
-                    .map_err(|e| sdk_error("cannot describe the change set", e))?;
-                changes.extend(
-                    page.changes()
-                        .iter()
-                        .filter_map(|c| c.resource_change())
-                        .map(cfn_change),
-                );
-                token = page.next_token().map(String::from);
-                if token.is_none() {
-                    break (
-                        page.status()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default(),
-                        page.status_reason().unwrap_or_default().to_string(),
-                    );
-                }
-            };
+                    .map_err(|e| cfn_error(&operation, e))
+            })
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(
+                out.id()
+                    .ok_or_else(|| {
+                        unreadable(&operation, "CloudFormation returned no change set id")
+                    })?
+                    .to_string(),
+            )),
+            Err(e) if e.kind == ErrorKind::NoChanges => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One look at the change set, every page: its status, status reason
+    /// and changes.
+    async fn read_change_set(
+        &self,
+        stack: &str,
+        id: &str,
+    ) -> Result<(String, String, Vec<CfnChange>), AwsError> {
+        let mut changes = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .retry
+                .run(|| async {
+                    self.client
+                        .describe_change_set()
+                        .change_set_name(id)
+                        .stack_name(stack)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| cfn_error(format!("describe the change set of {stack}"), e))
+                })
+                .await?;
+            changes.extend(
+                page.changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(cfn_change),
+            );
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                return Ok((
+                    page.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    page.status_reason().unwrap_or_default().to_string(),
+                    changes,
+                ));
+            }
+        }
+    }
+}
+
+impl Stacks for CloudFormation {
+    async fn describe(&self, stack: &str) -> Result<Option<StackState>, AwsError> {
+        let answer = self
+            .retry
+            .run(|| async {
+                self.client
+                    .describe_stacks()
+                    .stack_name(stack)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(format!("describe stack {stack}"), e))
+            })
+            .await;
+        match answer {
+            Ok(out) => Ok(out.stacks().first().map(stack_state)),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn deployed_template(&self, stack: &str) -> Result<Value, AwsError> {
+        let operation = format!("read the template of {stack}");
+        let out = self
+            .retry
+            .run(|| async {
+                self.client
+                    .get_template()
+                    .stack_name(stack)
+                    .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(&operation, e))
+            })
+            .await?;
+        let body = out
+            .template_body()
+            .ok_or_else(|| unreadable(&operation, "CloudFormation returned no template body"))?;
+        parse_template(body).map_err(|e| unreadable(&operation, &e.to_string()))
+    }
+
+    async fn change_set(
+        &self,
+        r: &ChangeSetRequest,
+    ) -> Result<(String, ChangeSetOutcome), AwsError> {
+        let Some(id) = self.create_change_set(r).await? else {
+            return Ok((String::new(), ChangeSetOutcome::NoChanges));
+        };
+        let deadline = tokio::time::Instant::now() + self.change_set_deadline;
+        // Fast at first, then backing off: change sets are usually ready in seconds.
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let (status, reason, changes) = self.read_change_set(&r.stack, &id).await?;
             match status.as_str() {
                 "CREATE_COMPLETE" => {
-                    return Ok((
-                        id,
-                        ChangeSetOutcome::Ready {
-                            changes,
-                            note: Some(reason).filter(|r| !r.trim().is_empty()),
-                        },
-                    ))
+                    let note = Some(reason).filter(|r| !r.trim().is_empty());
+                    return Ok((id, ChangeSetOutcome::Ready { changes, note }));
                 }
                 "FAILED" if means_no_changes(&reason) => {
                     return Ok((id, ChangeSetOutcome::NoChanges))
                 }
                 "FAILED" => return Ok((id, ChangeSetOutcome::Failed(reason))),
+                _ if tokio::time::Instant::now() + delay > deadline => {
+                    return Err(AwsError::new(
+                        ErrorKind::Timeout,
+                        format!("create a change set for {}", r.stack),
+                        format!(
+                            "the change set was still {status} after {} s",
+                            self.change_set_deadline.as_secs()
+                        ),
+                    )
+                    .with_hint("CloudFormation may be slow or stuck; run the command again, and look at the change set in the console if it happens again"))
+                }
                 _ => {
                     tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                    delay = (delay * 2).min(Duration::from_secs(5));
                 }
             }
         }
     }
 
-    async fn delete_change_set(&self, stack: &str, id: &str) -> anyhow::Result<bool> {
-        match self
-            .client
-            .delete_change_set()
-            .change_set_name(id)
-            .stack_name(stack)
-            .send()
-            .await
-        {
+    async fn delete_change_set(&self, stack: &str, id: &str) -> Result<bool, AwsError> {
+        let answer = self
+            .retry
+            .run(|| async {
+                self.client
+                    .delete_change_set()
+                    .change_set_name(id)
+                    .stack_name(stack)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(format!("delete the change set of {stack}"), e))
+            })
+            .await;
+        match answer {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .and_then(aws_sdk_cloudformation::error::ProvideErrorMetadata::code)
-                    == Some("ChangeSetNotFound") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("cannot delete the change set", e)),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
-    async fn execute_change_set(&self, stack: &str, id: &str) -> anyhow::Result<()> {
-        self.client
-            .execute_change_set()
-            .change_set_name(id)
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("cannot execute the change set of {stack}"), e))?;
+    async fn execute_change_set(&self, stack: &str, id: &str) -> Result<(), AwsError> {
+        self.retry
+            .run_when(AwsError::is_throttling, || async {
+                self.client
+                    .execute_change_set()
+                    .change_set_name(id)
+                    .stack_name(stack)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(format!("execute the change set of {stack}"), e))
+            })
+            .await?;
         Ok(())
     }
 
@@ -420,36 +490,28 @@ impl Stacks for CloudFormation {
         &self,
         stack: &str,
         after: Option<&str>,
-    ) -> anyhow::Result<Vec<StackEvent>> {
+    ) -> Result<Vec<StackEvent>, AwsError> {
         // Newest first, page by page, until the last event already seen.
         let mut found = Vec::new();
-        let mut token = None;
+        let mut token: Option<String> = None;
         'pages: loop {
             let page = self
-                .client
-                .describe_stack_events()
-                .stack_name(stack)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&format!("cannot read the events of {stack}"), e))?;
+                .retry
+                .run(|| async {
+                    self.client
+                        .describe_stack_events()
+                        .stack_name(stack)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| cfn_error(format!("read the events of {stack}"), e))
+                })
+                .await?;
             for e in page.stack_events() {
-                let id = e.event_id().unwrap_or_default();
-                if Some(id) == after {
+                if e.event_id() == after {
                     break 'pages;
                 }
-                found.push(StackEvent {
-                    id: id.to_string(),
-                    timestamp: e.timestamp().map(|t| t.as_secs_f64()).unwrap_or(0.0),
-                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-                    resource_type: e.resource_type().unwrap_or_default().to_string(),
-                    physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
-                    status: e
-                        .resource_status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    reason: e.resource_status_reason().map(String::from),
-                });
+                found.push(stack_event(e));
             }
             token = page.next_token().map(String::from);
             // Without a last-seen event, the first page is the present.
@@ -461,18 +523,22 @@ impl Stacks for CloudFormation {
         Ok(found)
     }
 
-    async fn resources(&self, stack: &str) -> anyhow::Result<Vec<StackResource>> {
+    async fn resources(&self, stack: &str) -> Result<Vec<StackResource>, AwsError> {
         let mut out = Vec::new();
-        let mut token = None;
+        let mut token: Option<String> = None;
         loop {
             let page = self
-                .client
-                .list_stack_resources()
-                .stack_name(stack)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&format!("cannot list the resources of {stack}"), e))?;
+                .retry
+                .run(|| async {
+                    self.client
+                        .list_stack_resources()
+                        .stack_name(stack)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| cfn_error(format!("list the resources of {stack}"), e))
+                })
+                .await?;
             out.extend(
                 page.stack_resource_summaries()
                     .iter()
@@ -489,29 +555,35 @@ impl Stacks for CloudFormation {
         }
     }
 
-    async fn delete_stack(&self, stack: &str) -> anyhow::Result<()> {
-        self.client
-            .delete_stack()
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("cannot delete {stack}"), e))?;
+    async fn delete_stack(&self, stack: &str) -> Result<(), AwsError> {
+        // Deleting twice is harmless, so a lost answer may be asked again.
+        self.retry
+            .run(|| async {
+                self.client
+                    .delete_stack()
+                    .stack_name(stack)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(format!("delete {stack}"), e))
+            })
+            .await?;
         Ok(())
     }
 
-    async fn set_termination_protection(&self, stack: &str, on: bool) -> anyhow::Result<()> {
-        self.client
-            .update_termination_protection()
-            .stack_name(stack)
-            .enable_termination_protection(on)
-            .send()
-            .await
-            .map_err(|e| {
-                sdk_error(
-                    &format!("cannot change the termination protection of {stack}"),
-                    e,
-                )
-            })?;
+    async fn set_termination_protection(&self, stack: &str, on: bool) -> Result<(), AwsError> {
+        self.retry
+            .run(|| async {
+                self.client
+                    .update_termination_protection()
+                    .stack_name(stack)
+                    .enable_termination_protection(on)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        cfn_error(format!("change the termination protection of {stack}"), e)
+                    })
+            })
+            .await?;
         Ok(())
     }
 
@@ -520,29 +592,33 @@ impl Stacks for CloudFormation {
         stack: &str,
         change_set: &str,
         failed_only: bool,
-    ) -> anyhow::Result<Vec<ValidationFinding>> {
+    ) -> Result<Vec<ValidationFinding>, AwsError> {
         use aws_sdk_cloudformation::types::EventFilter;
         let filter = failed_only.then(|| EventFilter::builder().failed_events(true).build());
         let mut found = Vec::new();
-        let mut token = None;
+        let mut token: Option<String> = None;
         loop {
             let page = self
-                .client
-                .describe_events()
-                .stack_name(stack)
-                .change_set_name(change_set)
-                .set_filters(filter.clone())
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| {
-                    sdk_error(
-                        &format!(
-                            "cannot read the validation results of the change set for {stack}"
-                        ),
-                        e,
-                    )
-                })?;
+                .retry
+                .run(|| async {
+                    self.client
+                        .describe_events()
+                        .stack_name(stack)
+                        .change_set_name(change_set)
+                        .set_filters(filter.clone())
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            cfn_error(
+                                format!(
+                                    "read the validation results of the change set for {stack}"
+                                ),
+                                e,
+                            )
+                        })
+                })
+                .await?;
             found.extend(
                 page.operation_events()
                     .iter()

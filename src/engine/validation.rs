@@ -174,11 +174,11 @@ impl Validation {
         change_set: &str,
         failed: bool,
         reason: Option<String>,
-        results: anyhow::Result<Vec<ValidationFinding>>,
+        results: Result<Vec<ValidationFinding>, super::error::AwsError>,
     ) -> Validation {
         let (findings, unread) = match results {
             Ok(all) => (problems(&all, failed), None),
-            Err(e) => (Vec::new(), Some(format!("{e:#}"))),
+            Err(e) => (Vec::new(), Some(e.to_string())),
         };
         Validation {
             change_set: change_set.to_string(),
@@ -379,7 +379,11 @@ mod tests {
             "stackctl-1",
             true,
             reason,
-            Err(anyhow::anyhow!("AccessDenied: not allowed")),
+            Err(crate::engine::error::AwsError::new(
+                crate::engine::error::ErrorKind::AccessDenied,
+                "read the validation results",
+                "AccessDenied: not allowed",
+            )),
         );
         let lines = v.lines("shop-prod");
         assert_eq!(lines.len(), 2);

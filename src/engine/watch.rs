@@ -1,8 +1,10 @@
 //! Following a stack until it settles: events as they happen, polled fast
 //! at first and slower while nothing moves, patient with throttling, and
 //! the root cause of a failure picked out of the cascade that follows it.
+//! Throttling is waited out by the CloudFormation adapter's retry policy.
 
-use super::stacks::{is_missing_stack, is_throttling, StackEvent, Stacks};
+use super::error::{AwsError, ErrorKind};
+use super::stacks::{StackEvent, Stacks};
 use std::time::Duration;
 
 /// How often to ask for events.
@@ -12,8 +14,6 @@ pub struct Pacing {
     pub fast: Duration,
     /// The longest wait while nothing happens.
     pub slow: Duration,
-    /// Consecutive throttled polls tolerated before giving up.
-    pub throttle_retries: u32,
 }
 
 impl Default for Pacing {
@@ -23,7 +23,6 @@ impl Default for Pacing {
         Pacing {
             fast: Duration::from_millis(500),
             slow: Duration::from_secs(2),
-            throttle_retries: 8,
         }
     }
 }
@@ -60,15 +59,13 @@ pub async fn follow<C: Stacks>(
     baseline: Option<String>,
     pacing: Pacing,
     each: &(dyn Fn(&StackEvent) + Sync),
-) -> anyhow::Result<Settled> {
+) -> Result<Settled, AwsError> {
     let mut last = baseline;
     let mut seen = Vec::new();
     let mut delay = pacing.fast;
-    let mut throttled = 0;
     loop {
         match cfn.events_after(stack, last.as_deref()).await {
             Ok(events) => {
-                throttled = 0;
                 let moved = !events.is_empty();
                 for e in events {
                     each(&e);
@@ -91,7 +88,7 @@ pub async fn follow<C: Stacks>(
             }
             // A deleted stack is no longer found by name: it is gone.
             Err(e)
-                if is_missing_stack(&e)
+                if e.kind == ErrorKind::NotFound
                     && seen.iter().any(|e| e.status == "DELETE_IN_PROGRESS") =>
             {
                 return Ok(Settled {
@@ -99,27 +96,10 @@ pub async fn follow<C: Stacks>(
                     events: seen,
                 });
             }
-            Err(e) if is_throttling(&e) && throttled < pacing.throttle_retries => {
-                // The SDK already retried; wait longer, with jitter so parallel
-                // deploys do not come back in step.
-                throttled += 1;
-                delay = (delay * 2).min(pacing.slow * 8);
-                tokio::time::sleep(jitter(delay)).await;
-                continue;
-            }
             Err(e) => return Err(e),
         }
         tokio::time::sleep(delay).await;
     }
-}
-
-/// Between 50% and 100% of `d`, from the clock's low bits (no RNG needed).
-fn jitter(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|t| t.subsec_nanos())
-        .unwrap_or(0);
-    d / 2 + d.mul_f64(f64::from(nanos % 1000) / 2000.0)
 }
 
 /// What failed first: the resource events whose failure started the
@@ -252,16 +232,5 @@ mod tests {
             events: vec![]
         }
         .succeeded());
-    }
-
-    #[test]
-    fn jitter_stays_between_half_and_all_of_the_delay() {
-        for _ in 0..100 {
-            let j = jitter(Duration::from_millis(1000));
-            assert!(
-                j >= Duration::from_millis(500) && j <= Duration::from_millis(1000),
-                "{j:?}"
-            );
-        }
     }
 }

@@ -2,6 +2,7 @@
 //! deploy tests (included by path, so those tests need no emulator support).
 
 use stackctl::engine::artifacts::ArtifactStore;
+use stackctl::engine::error::AwsError;
 use std::sync::Mutex;
 
 #[derive(Default)]
@@ -10,15 +11,15 @@ pub struct Store {
 }
 
 impl ArtifactStore for Store {
-    async fn exists(&self, key: &str) -> anyhow::Result<bool> {
+    async fn exists(&self, key: &str) -> Result<bool, AwsError> {
         self.calls.lock().unwrap().push(format!("HEAD {key}"));
         Ok(false)
     }
-    async fn put(&self, key: &str, _: Vec<u8>, _: &str) -> anyhow::Result<()> {
+    async fn put(&self, key: &str, _: Vec<u8>, _: &str) -> Result<(), AwsError> {
         self.calls.lock().unwrap().push(format!("PUT {key}"));
         Ok(())
     }
-    async fn ensure(&self) -> anyhow::Result<bool> {
+    async fn ensure(&self) -> Result<bool, AwsError> {
         self.calls.lock().unwrap().push("ENSURE".into());
         Ok(false)
     }
