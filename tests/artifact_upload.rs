@@ -100,7 +100,7 @@ async fn unchanged_packages_are_uploaded_once() {
 }
 
 #[test]
-fn a_missing_region_or_credential_is_one_line_that_says_what_to_set() {
+fn a_missing_region_or_credential_is_one_sentence_and_a_hint_that_says_what_to_set() {
     let dir = tempfile::tempdir().unwrap();
     // Packages are built by the other tests; an empty stack dir needs no build.
     std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
@@ -176,11 +176,22 @@ fn a_missing_region_or_credential_is_one_line_that_says_what_to_set() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
         assert_eq!(error_lines.len(), 1, "{args:?}: one error line: {stderr}");
-        let expected = if args.contains(&"--region") {
-            "error: no AWS credentials: set AWS_PROFILE"
+        // One sentence, then a hint that says what to set.
+        let (expected, hint) = if args.contains(&"--region") {
+            (
+                "error: cannot find out whose the AWS credentials are (STS GetCallerIdentity): no AWS credentials were found",
+                "  = hint: set AWS_PROFILE or pass --profile",
+            )
         } else {
-            "error: no AWS region is set: pass --region, set AWS_REGION"
+            (
+                "error: cannot choose an AWS region: no AWS region is set",
+                "  = hint: pass --region, set AWS_REGION",
+            )
         };
-        assert!(error_lines[0].starts_with(expected), "{args:?}: {stderr}");
+        assert_eq!(error_lines[0], expected, "{args:?}: {stderr}");
+        assert!(
+            stderr.lines().any(|l| l.starts_with(hint)),
+            "{args:?}: {stderr}"
+        );
     }
 }

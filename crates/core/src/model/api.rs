@@ -308,3 +308,13 @@ pub enum AmplifyPlatform {
     Web,
     WebCompute,
 }
+
+// The default is written once, here; validation and planning both read it.
+impl Frontend {
+    pub const DEFAULT_APP_NAME: &'static str = "{stack}-frontend";
+
+    /// The physical name pattern.
+    pub fn app_name_pattern(&self) -> &str {
+        self.app_name.as_deref().unwrap_or(Self::DEFAULT_APP_NAME)
+    }
+}

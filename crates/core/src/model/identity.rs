@@ -145,6 +145,24 @@ impl UserPool {
     pub fn mfa_mode(&self) -> MfaMode {
         self.mfa.unwrap_or(MfaMode::Off)
     }
+
+    pub const DEFAULT_POOL_NAME: &'static str = "{stack}-users";
+
+    /// The physical name pattern.
+    pub fn pool_name_pattern(&self) -> &str {
+        self.pool_name.as_deref().unwrap_or(Self::DEFAULT_POOL_NAME)
+    }
+}
+
+impl UserPoolClient {
+    pub const DEFAULT_CLIENT_NAME: &'static str = "{stack}-{name}";
+
+    /// The physical name pattern.
+    pub fn client_name_pattern(&self) -> &str {
+        self.client_name
+            .as_deref()
+            .unwrap_or(Self::DEFAULT_CLIENT_NAME)
+    }
 }
 
 impl UserPoolTier {

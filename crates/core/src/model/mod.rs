@@ -121,3 +121,13 @@ pub struct Encryption {
 
 /// Environments stackctl knows without being told.
 pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
+
+// The default is written once, here; validation and planning both read it.
+impl Encryption {
+    pub const DEFAULT_KEY_ALIAS: &'static str = "{stack}";
+
+    /// The alias pattern, without `alias/`.
+    pub fn key_alias_pattern(&self) -> &str {
+        self.key_alias.as_deref().unwrap_or(Self::DEFAULT_KEY_ALIAS)
+    }
+}

@@ -90,13 +90,16 @@ impl Planner<'_> {
                     })
                     .collect();
                 flows.push("ALLOW_REFRESH_TOKEN_AUTH");
-                let lifetime = |l: Option<crate::model::Lifetime>, amount: u32, unit: &str| l.map(|l| (l.amount, l.cloudformation_unit().to_string())).unwrap_or((amount, unit.to_string()));
+                let lifetime = |l: Option<crate::model::Lifetime>, amount: u32, unit: &str| {
+                    l.map(|l| (l.amount, l.cloudformation_unit().to_string()))
+                        .unwrap_or((amount, unit.to_string()))
+                };
                 let (access, access_unit) = lifetime(c.access_token_validity, 60, "minutes");
                 let (id_t, id_unit) = lifetime(c.id_token_validity, 60, "minutes");
                 let (refresh, refresh_unit) = lifetime(c.refresh_token_validity, 30, "days");
                 json!({
                     "id": logical_id(name, "UserPoolClient"),
-                    "client_name": sub(self.name_sub(c.client_name.as_deref().unwrap_or("{stack}-{name}"), name)),
+                    "client_name": sub(self.name_sub(c.client_name_pattern(), name)),
                     "generate_secret": c.generate_secret.unwrap_or(false),
                     "flows": flows,
                     "access": access, "access_unit": access_unit,
@@ -109,7 +112,7 @@ impl Planner<'_> {
             .collect();
         let view = json!({
             "id": "UserPool",
-            "pool_name": sub(self.name_sub(pool.pool_name.as_deref().unwrap_or("{stack}-users"), "users")),
+            "pool_name": sub(self.name_sub(pool.pool_name_pattern(), "users")),
             "username_attributes": username_attributes,
             "alias_attributes": alias_attributes,
             "auto_verify": auto_verify,
@@ -564,7 +567,7 @@ impl Planner<'_> {
         let view = json!({
             "id": "FrontendApp",
             "branch_id": "FrontendBranch",
-            "app_name": sub(self.name_sub(f.app_name.as_deref().unwrap_or("{stack}-frontend"), "frontend")),
+            "app_name": sub(self.name_sub(f.app_name_pattern(), "frontend")),
             "description": f.description,
             "repository": f.repository,
             "access_token": f.access_token_secret.as_ref().map(|s| format!("{{{{resolve:secretsmanager:{s}}}}}")),

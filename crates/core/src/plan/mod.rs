@@ -247,7 +247,7 @@ impl Planner<'_> {
                 "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
             }));
         }
-        let alias = d.key_alias.as_deref().unwrap_or("{stack}");
+        let alias = d.key_alias_pattern();
         let view = json!({
             "id": "StackKey",
             "alias_id": "StackKeyAlias",

@@ -3,6 +3,7 @@
 use super::{p, Checker};
 use crate::diagnostic::suggestion;
 use crate::kinds::{NameRule, BUCKET, KINDS};
+use crate::model::{Encryption, Frontend, UserPool, UserPoolClient};
 use crate::naming::{
     expand_for_checks, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
 };
@@ -260,8 +261,8 @@ fn physical_names(c: &mut Checker) {
         one(
             c,
             p("user_pool.pool_name"),
-            pool.pool_name.as_deref().unwrap_or("{stack}-users"),
-            "{stack}-users",
+            pool.pool_name_pattern(),
+            UserPool::DEFAULT_POOL_NAME,
             "users",
             &POOL,
         );
@@ -269,8 +270,8 @@ fn physical_names(c: &mut Checker) {
             one(
                 c,
                 p("user_pool.clients").key(name).key("client_name"),
-                client.client_name.as_deref().unwrap_or("{stack}-{name}"),
-                "{stack}-{name}",
+                client.client_name_pattern(),
+                UserPoolClient::DEFAULT_CLIENT_NAME,
                 name,
                 &POOL,
             );
@@ -280,18 +281,18 @@ fn physical_names(c: &mut Checker) {
         one(
             c,
             p("frontend.app_name"),
-            frontend.app_name.as_deref().unwrap_or("{stack}-frontend"),
-            "{stack}-frontend",
+            frontend.app_name_pattern(),
+            Frontend::DEFAULT_APP_NAME,
             "frontend",
             &AMPLIFY,
         );
     }
-    let alias = d.encryption.key_alias.as_deref().unwrap_or("{stack}");
+    let alias = d.encryption.key_alias_pattern();
     one(
         c,
         p("encryption.key_alias"),
         alias,
-        "{stack}",
+        Encryption::DEFAULT_KEY_ALIAS,
         "key",
         &ALIAS,
     );
