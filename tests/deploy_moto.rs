@@ -516,9 +516,10 @@ async fn redeploy_diff_change_and_destroy() {
             seed,
         ],
     );
+    // 3: `diff --exit-code` found changes (2 is a wrong command line).
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
