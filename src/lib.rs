@@ -8,7 +8,7 @@
 //! command line ([`cli`]).
 
 pub use stackctl_core::{
-    check, diagnostic, diff, load, model, naming, pipeline, plan, reference, render,
+    check, diagnostic, diff, kinds, load, model, naming, pipeline, plan, reference, render,
     resource_schema, schema, source, validate,
 };
 

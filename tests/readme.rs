@@ -47,3 +47,23 @@ fn example_output(readme: &str, command: &str) -> Option<String> {
     let end = readme[start..].find("```")? + start;
     Some(readme[start..end].to_string())
 }
+
+/// The README's list of references names every attribute each registry
+/// kind gives, in the registry's order.
+#[test]
+fn the_readme_lists_every_reference_the_registry_gives() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let missing: Vec<String> = stackctl::kinds::KINDS
+        .iter()
+        .map(|kind| {
+            let attributes: Vec<&str> = kind.attribute_names().collect();
+            format!("`${{{}.NAME.{}}}`", kind.section, attributes.join("|"))
+        })
+        .filter(|listed| !readme.contains(listed.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the README's references lack {missing:?}"
+    );
+}

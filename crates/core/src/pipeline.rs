@@ -142,3 +142,77 @@ pub fn render_jobs(
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::TemplateSet;
+    use crate::source::SourceFile;
+
+    /// Every registry kind's attributes, asked for by a function's
+    /// environment, become the CloudFormation values the registry says.
+    #[test]
+    fn references_to_each_registry_kind_become_their_cloudformation_values() {
+        let text = r#"
+name: refs
+region: us-east-1
+functions:
+  api:
+    crate: api-handler
+    environment:
+      REST_URL: ${apis.rest.url}
+      HTTP_URL: ${apis.http.url}
+      SITE: ${distributions.site.url}
+      ACL: ${web_acls.edge.arn}
+      SCHEDULE: ${schedules.nightly.arn}
+      ALARM: ${alarms.errors.arn}
+      BUCKET: ${buckets.assets.arn}
+apis:
+  rest: {type: rest, routes: {"GET /items": {function: api, public: true}}}
+  http: {type: http, routes: {"GET /items": {function: api, public: true}}}
+buckets:
+  assets: {}
+distributions:
+  site: {origin: assets, waf: edge}
+web_acls:
+  edge: {scope: cloudfront, managed_rules: [AWSManagedRulesCommonRuleSet]}
+topics:
+  alerts: {}
+schedules:
+  nightly: {function: api, expression: rate(1 day)}
+alarms:
+  errors: {type: function_errors, function: api, threshold: 1, notify: [alerts]}
+"#;
+        let file = SourceFile {
+            name: "refs.yaml".into(),
+            text: text.into(),
+        };
+        let source = StackSource::parse(file).map_err(|(_, d)| d).unwrap();
+        let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
+        let outcome =
+            render_environment(&source, "prod", &renderer, &CodeLocations::default()).unwrap();
+        let template = match outcome {
+            Outcome::Rendered { template, .. } => template,
+            Outcome::Invalid(d) => panic!("{d:#?}"),
+        };
+        let env = &template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"];
+        let sub = |key: &str| env[key]["Fn::Sub"].as_str().unwrap_or_default().to_string();
+        let root = ".execute-api.${AWS::Region}.${AWS::URLSuffix}";
+        assert_eq!(sub("REST_URL"), format!("https://${{RestApi}}{root}/prod"));
+        assert_eq!(sub("HTTP_URL"), format!("https://${{HttpApi}}{root}"));
+        assert_eq!(sub("SITE"), "https://${SiteDistribution.DomainName}");
+        assert_eq!(sub("ACL"), "${EdgeWebAcl.Arn}");
+        assert_eq!(
+            sub("SCHEDULE"),
+            "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/${AWS::StackName}-nightly"
+        );
+        assert_eq!(
+            sub("ALARM"),
+            "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-errors"
+        );
+        assert_eq!(
+            sub("BUCKET"),
+            "arn:${AWS::Partition}:s3:::${AWS::StackName}-assets-${AWS::AccountId}-${AWS::Region}"
+        );
+    }
+}

@@ -29,8 +29,6 @@ pub struct Reference {
 pub enum Section {
     /// A kind on the registry, which says its word and attributes.
     Kind(&'static Kind),
-    Apis,
-    Distributions,
     UserPool,
     UserPoolClients,
     Frontend,
@@ -44,8 +42,6 @@ impl Section {
     pub fn word(self) -> &'static str {
         match self {
             Section::Kind(kind) => kind.section,
-            Section::Apis => "apis",
-            Section::Distributions => "distributions",
             Section::UserPool | Section::UserPoolClients => "user_pool",
             Section::Frontend => "frontend",
             Section::Stack => "stack",
@@ -58,8 +54,6 @@ impl Section {
     pub fn attributes(self) -> Vec<&'static str> {
         let listed: &[&str] = match self {
             Section::Kind(kind) => return kind.attribute_names().collect(),
-            Section::Apis => &["url", "id"],
-            Section::Distributions => &["domain", "url", "id"],
             Section::UserPool => &["id", "arn", "issuer", "provider_name"],
             Section::UserPoolClients => &["id"],
             Section::Frontend => &["url", "app_id", "default_domain"],
@@ -89,23 +83,13 @@ impl Section {
             .chain(Self::OTHER_WORDS)
     }
 
-    const OTHER_WORDS: [&'static str; 7] = [
-        "apis",
-        "distributions",
-        "user_pool",
-        "frontend",
-        "stack",
-        "aws",
-        "encryption",
-    ];
+    const OTHER_WORDS: [&'static str; 5] = ["user_pool", "frontend", "stack", "aws", "encryption"];
 
     fn from_word(word: &str) -> Option<Section> {
         if let Some(kind) = kinds::by_section(word) {
             return Some(Section::Kind(kind));
         }
         Some(match word {
-            "apis" => Section::Apis,
-            "distributions" => Section::Distributions,
             "user_pool" => Section::UserPool,
             "frontend" => Section::Frontend,
             "stack" => Section::Stack,

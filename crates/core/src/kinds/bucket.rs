@@ -7,6 +7,7 @@ pub const BUCKET: Kind = Kind {
     noun: "bucket",
     logical_suffix: "Bucket",
     template: ("s3_bucket", include_str!("../../templates/s3_bucket.yaml")),
+    part_templates: &[],
     emits: &[
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
@@ -17,27 +18,27 @@ pub const BUCKET: Kind = Kind {
     // it, or CORS naming the distribution that serves it, forms no cycle.
     attributes: &[
         ("name", Attribute::Name),
-        (
-            "arn",
-            Attribute::AroundName("arn:${AWS::Partition}:s3:::{name}"),
-        ),
+        ("arn", Attribute::Sub("arn:${AWS::Partition}:s3:::{name}")),
         (
             "regional_domain",
-            Attribute::AroundName("{name}.s3.${AWS::Region}.${AWS::URLSuffix}"),
+            Attribute::Sub("{name}.s3.${AWS::Region}.${AWS::URLSuffix}"),
         ),
     ],
-    physical_name: PhysicalName {
-        field: Some("bucket_name"),
-        default: "{stack}-{name}-{account}-{region}",
-        given: |def, name| def.buckets.get(name)?.bucket_name.as_deref(),
-        rule: NameRule {
-            what: "bucket name",
-            min: 3,
-            max: 63,
-            allowed: |ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ".-".contains(ch),
-            allowed_text: "lowercase letters, digits, `.` and `-`",
-            unique: true,
-        },
-    },
+    physical_name: Some(BUCKET_NAME),
     names: |def| def.buckets.keys().collect(),
+};
+
+/// A bucket's name, on its own: S3 has naming rules beyond the registry's.
+pub const BUCKET_NAME: PhysicalName = PhysicalName {
+    field: Some("bucket_name"),
+    default: "{stack}-{name}-{account}-{region}",
+    given: |def, name| def.buckets.get(name)?.bucket_name.as_deref(),
+    rule: NameRule {
+        what: "bucket name",
+        min: 3,
+        max: 63,
+        allowed: |ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ".-".contains(ch),
+        allowed_text: "lowercase letters, digits, `.` and `-`",
+        unique: true,
+    },
 };

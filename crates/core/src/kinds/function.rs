@@ -11,6 +11,7 @@ pub const FUNCTION: Kind = Kind {
         "lambda_function",
         include_str!("../../templates/lambda_function.yaml"),
     ),
+    part_templates: &[],
     emits: &[
         "AWS::Lambda::Function",
         "AWS::IAM::Role",
@@ -23,12 +24,12 @@ pub const FUNCTION: Kind = Kind {
         ("name", Attribute::Name),
         (
             "arn",
-            Attribute::AroundName(
+            Attribute::Sub(
                 "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:{name}",
             ),
         ),
     ],
-    physical_name: PhysicalName {
+    physical_name: Some(PhysicalName {
         field: Some("function_name"),
         default: "{stack}-{name}",
         given: |def, name| def.functions.get(name)?.function_name.as_deref(),
@@ -40,6 +41,6 @@ pub const FUNCTION: Kind = Kind {
             allowed_text: "letters, digits, `_` and `-`",
             unique: true,
         },
-    },
+    }),
     names: |def| def.functions.keys().collect(),
 };

@@ -11,24 +11,49 @@
 //! built-in template set read it from here, so a kind is described once.
 //! `CONTRIBUTING.md` says how to add one.
 
+mod alarm;
+mod api;
 mod bucket;
+mod distribution;
 mod function;
+mod schedule;
 mod schedule_group;
 mod secret;
 mod table;
 mod topic;
+mod web_acl;
 
-pub use bucket::BUCKET;
+pub use alarm::ALARM;
+pub use api::{rest_stage_name, API};
+pub use bucket::{BUCKET, BUCKET_NAME};
+pub use distribution::DISTRIBUTION;
 pub use function::FUNCTION;
+pub use schedule::SCHEDULE;
 pub use schedule_group::SCHEDULE_GROUP;
 pub use secret::SECRET;
 pub use table::TABLE;
 pub use topic::TOPIC;
+pub use web_acl::WEB_ACL;
 
 use crate::model::StackDef;
 
-/// Every kind on the registry.
-pub const KINDS: [&Kind; 6] = [&TABLE, &BUCKET, &SECRET, &FUNCTION, &TOPIC, &SCHEDULE_GROUP];
+/// Every kind on the registry: every section of named entries but the user
+/// pool's clients, which belong to the pool. The singletons (`user_pool`,
+/// `frontend`, `dashboard`, the stack key) are not declared by name and are
+/// planned on their own.
+pub const KINDS: [&Kind; 11] = [
+    &TABLE,
+    &BUCKET,
+    &SECRET,
+    &FUNCTION,
+    &TOPIC,
+    &SCHEDULE_GROUP,
+    &API,
+    &DISTRIBUTION,
+    &WEB_ACL,
+    &SCHEDULE,
+    &ALARM,
+];
 
 /// One kind of named resource.
 #[derive(Debug)]
@@ -43,6 +68,9 @@ pub struct Kind {
     /// The built-in template that renders one entry: its name (the file
     /// name without `.yaml`, which `--templates` overrides) and text.
     pub template: (&'static str, &'static str),
+    /// More templates for parts of an entry that planning renders on their
+    /// own (an API's routes), or for another shape of the entry (a REST API).
+    pub part_templates: &'static [(&'static str, &'static str)],
     /// CloudFormation types the template emits, the main resource's first.
     pub emits: &'static [&'static str],
     /// Whether the main resource holds data that replacing or removing it
@@ -50,14 +78,15 @@ pub struct Kind {
     pub stateful: bool,
     /// What `${section.NAME.attribute}` may ask for, and what each becomes.
     pub attributes: &'static [(&'static str, Attribute)],
-    /// The physical name: the field that sets it, its default and AWS's rule.
-    pub physical_name: PhysicalName,
+    /// The physical name: the field that sets it, its default and AWS's
+    /// rule; `None` for a kind AWS does not name (a distribution).
+    pub physical_name: Option<PhysicalName>,
     /// The names of this kind's entries in a definition.
     pub names: fn(&StackDef) -> Vec<&String>,
 }
 
 /// The CloudFormation value a reference attribute becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Attribute {
     /// `Ref` of the main resource.
     Ref,
@@ -69,8 +98,13 @@ pub enum Attribute {
     /// The physical name, built from its pattern. Naming the resource by its
     /// pattern rather than by `Ref` keeps references from forming cycles.
     Name,
-    /// Text around the physical name: `{name}` stands for it.
-    AroundName(&'static str),
+    /// `Fn::Sub` text in which `{id}` stands for the main resource's logical
+    /// id and `{name}` for the physical name.
+    Sub(&'static str),
+    /// `Fn::Sub` text that depends on the entry's settings (an API's URL
+    /// depends on its type and stage), from the definition, the environment
+    /// and the entry's name.
+    FromEntry(fn(&StackDef, &str, &str) -> String),
 }
 
 /// A physical name: the field that sets it, its default pattern and AWS's rule.
@@ -111,6 +145,11 @@ impl Kind {
     /// The logical id of entry `name`'s main resource.
     pub fn logical_id(&self, name: &str) -> String {
         crate::naming::logical_id(name, self.logical_suffix)
+    }
+
+    /// The main template and the part templates, by name and text.
+    pub fn templates(&self) -> impl Iterator<Item = (&'static str, &'static str)> + Clone {
+        std::iter::once(self.template).chain(self.part_templates.iter().copied())
     }
 
     /// The attribute `${section.NAME.attribute}` asks for, if the kind has it.
@@ -177,6 +216,8 @@ mod tests {
             .flat_map(str::lines)
             .filter_map(|line| line.trim().strip_prefix("Type: "))
             .map(|t| t.trim_matches('"').to_string())
+            // `Type:` is also a property of some resources (`Type: MOCK`).
+            .filter(|t| t.starts_with("AWS::"))
             .collect()
     }
 
@@ -184,7 +225,10 @@ mod tests {
     fn each_kind_declares_exactly_the_types_its_template_emits_and_each_has_a_schema() {
         for kind in KINDS {
             let mut declared: Vec<String> = kind.emits.iter().map(|t| t.to_string()).collect();
-            let mut emitted = types_in_template(kind.template.1);
+            let mut emitted: Vec<String> = kind
+                .templates()
+                .flat_map(|(_, text)| types_in_template(text))
+                .collect();
             declared.sort();
             emitted.sort();
             emitted.dedup();
@@ -199,19 +243,41 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_whose_attributes_use_the_physical_name_has_one() {
+        for kind in KINDS {
+            for (attribute, value) in kind.attributes {
+                let uses_name = match value {
+                    Attribute::Name => true,
+                    Attribute::Sub(text) => text.contains("{name}"),
+                    _ => false,
+                };
+                assert!(
+                    !uses_name || kind.physical_name.is_some(),
+                    "`{}.{attribute}` uses a physical name the kind does not have",
+                    kind.section
+                );
+            }
+        }
+    }
+
+    #[test]
     fn sections_and_templates_are_unique_and_defaults_follow_the_rule() {
         for (i, kind) in KINDS.iter().enumerate() {
             for other in &KINDS[..i] {
                 assert_ne!(kind.section, other.section);
-                assert_ne!(kind.template.0, other.template.0);
+                for (name, _) in kind.templates() {
+                    assert!(other.templates().all(|(n, _)| n != name));
+                }
             }
             assert!(
                 !kind.attributes.is_empty(),
                 "`{}` has no attributes",
                 kind.section
             );
-            let unknown = crate::naming::unknown_placeholders(kind.physical_name.default);
-            assert!(unknown.is_empty(), "`{}`: {unknown:?}", kind.section);
+            if let Some(physical) = &kind.physical_name {
+                let unknown = crate::naming::unknown_placeholders(physical.default);
+                assert!(unknown.is_empty(), "`{}`: {unknown:?}", kind.section);
+            }
         }
     }
 }

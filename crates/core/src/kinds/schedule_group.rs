@@ -11,13 +11,14 @@ pub const SCHEDULE_GROUP: Kind = Kind {
         "schedule_group",
         include_str!("../../templates/schedule_group.yaml"),
     ),
+    part_templates: &[],
     emits: &["AWS::Scheduler::ScheduleGroup", "AWS::IAM::Role"],
     stateful: false,
     attributes: &[
         ("name", Attribute::Name),
         ("role_arn", Attribute::GetAttOf("Role", "Arn")),
     ],
-    physical_name: PhysicalName {
+    physical_name: Some(PhysicalName {
         field: Some("group_name"),
         default: "{stack}-{name}",
         given: |def, name| def.schedule_groups.get(name)?.group_name.as_deref(),
@@ -29,6 +30,6 @@ pub const SCHEDULE_GROUP: Kind = Kind {
             allowed_text: "letters, digits, `_`, `.` and `-`",
             unique: true,
         },
-    },
+    }),
     names: |def| def.schedule_groups.keys().collect(),
 };

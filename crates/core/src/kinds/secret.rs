@@ -7,10 +7,11 @@ pub const SECRET: Kind = Kind {
     noun: "secret",
     logical_suffix: "Secret",
     template: ("secret", include_str!("../../templates/secret.yaml")),
+    part_templates: &[],
     emits: &["AWS::SecretsManager::Secret"],
     stateful: true,
     attributes: &[("arn", Attribute::Ref), ("name", Attribute::Name)],
-    physical_name: PhysicalName {
+    physical_name: Some(PhysicalName {
         field: Some("secret_name"),
         default: "{stack}/{name}",
         given: |def, name| def.secrets.get(name)?.secret_name.as_deref(),
@@ -22,6 +23,6 @@ pub const SECRET: Kind = Kind {
             allowed_text: "letters, digits and `/_+=.@-`",
             unique: true,
         },
-    },
+    }),
     names: |def| def.secrets.keys().collect(),
 };

@@ -10,6 +10,7 @@ pub const TABLE: Kind = Kind {
         "dynamodb_table",
         include_str!("../../templates/dynamodb_table.yaml"),
     ),
+    part_templates: &[],
     emits: &["AWS::DynamoDB::Table"],
     stateful: true,
     attributes: &[
@@ -17,7 +18,7 @@ pub const TABLE: Kind = Kind {
         ("arn", Attribute::GetAtt("Arn")),
         ("stream_arn", Attribute::GetAtt("StreamArn")),
     ],
-    physical_name: PhysicalName {
+    physical_name: Some(PhysicalName {
         field: Some("table_name"),
         default: "{stack}-{name}",
         given: |def, name| def.tables.get(name)?.table_name.as_deref(),
@@ -29,6 +30,6 @@ pub const TABLE: Kind = Kind {
             allowed_text: "letters, digits, `_`, `.` and `-`",
             unique: true,
         },
-    },
+    }),
     names: |def| def.tables.keys().collect(),
 };

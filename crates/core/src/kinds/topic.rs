@@ -7,13 +7,14 @@ pub const TOPIC: Kind = Kind {
     noun: "topic",
     logical_suffix: "Topic",
     template: ("sns_topic", include_str!("../../templates/sns_topic.yaml")),
+    part_templates: &[],
     emits: &["AWS::SNS::Topic", "AWS::SNS::Subscription"],
     stateful: false,
     attributes: &[
         ("arn", Attribute::Ref),
         ("name", Attribute::GetAtt("TopicName")),
     ],
-    physical_name: PhysicalName {
+    physical_name: Some(PhysicalName {
         field: None,
         default: "{stack}-{name}",
         given: |_, _| None,
@@ -25,6 +26,6 @@ pub const TOPIC: Kind = Kind {
             allowed_text: "letters, digits, `_` and `-`",
             unique: true,
         },
-    },
+    }),
     names: |def| def.topics.keys().collect(),
 };

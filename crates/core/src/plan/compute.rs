@@ -2,9 +2,8 @@
 
 use super::refs::{get_att, sub};
 use super::{entity, iam, short_hash, Planner, ARTIFACT_BUCKET_SUB};
-use crate::kinds::FUNCTION;
+use crate::kinds::{FUNCTION, SCHEDULE};
 use crate::model::{Architecture, Tracing};
-use crate::naming::logical_id;
 use serde_json::{json, Value};
 
 /// What every function runs on unless it ships its own zip with a runtime.
@@ -80,7 +79,7 @@ impl Planner<'_> {
     /// The ARN API Gateway, S3 and schedules invoke: the `live` alias when
     /// the function keeps provisioned concurrency there, else the function.
     pub(super) fn invoke_target(&self, function: &str) -> Value {
-        let id = logical_id(function, "Function");
+        let id = FUNCTION.logical_id(function);
         if self.keeps_provisioned_concurrency(function) {
             json!({"Ref": format!("{id}LiveAlias")})
         } else {
@@ -90,7 +89,7 @@ impl Planner<'_> {
 
     pub(super) fn schedules(&mut self) {
         for (name, s) in &self.def.schedules {
-            let id = logical_id(name, "Schedule");
+            let id = SCHEDULE.logical_id(name);
             let target = self.invoke_target(&s.function);
             let statements = vec![
                 json!({"Sid": "InvokeTarget", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [target.clone()]}),
@@ -98,7 +97,7 @@ impl Planner<'_> {
             let view = json!({
                 "id": id,
                 "role_id": format!("{id}Role"),
-                "schedule_name": sub(self.name_sub("{stack}-{name}", name)),
+                "schedule_name": sub(self.physical_name_sub(&SCHEDULE, name)),
                 "description": s.description,
                 "expression": s.expression,
                 "timezone": s.timezone.as_deref().unwrap_or("UTC"),

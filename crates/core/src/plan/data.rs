@@ -2,9 +2,8 @@
 
 use super::refs::{get_att, reference, sub};
 use super::{entity, iam, Planner};
-use crate::kinds::{BUCKET, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
+use crate::kinds::{BUCKET, DISTRIBUTION, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
 use crate::model::{Billing, BucketEvent, KeyAttribute, Projection, SecretValue};
-use crate::naming::logical_id;
 use serde_json::{json, Value};
 
 fn key_schema(pk: &KeyAttribute, sk: Option<&KeyAttribute>) -> Value {
@@ -146,7 +145,7 @@ impl Planner<'_> {
                     }
                     let mut conf = json!({
                         "Event": match e { BucketEvent::ObjectCreated => "s3:ObjectCreated:*", BucketEvent::ObjectRemoved => "s3:ObjectRemoved:*" },
-                        "Function": get_att(&logical_id(&n.function, "Function"), "Arn"),
+                        "Function": get_att(&FUNCTION.logical_id(&n.function), "Arn"),
                     });
                     if !filter.is_empty() {
                         conf["Filter"] = json!({"S3Key": {"Rules": filter}});
@@ -160,8 +159,8 @@ impl Planner<'_> {
                 .into_iter()
                 .map(|f| {
                     json!({
-                        "id": format!("{id}Invokes{}", logical_id(f, "Function")),
-                        "function": get_att(&logical_id(f, "Function"), "Arn"),
+                        "id": format!("{id}Invokes{}", FUNCTION.logical_id(f)),
+                        "function": get_att(&FUNCTION.logical_id(f), "Arn"),
                     })
                 })
                 .collect();
@@ -197,7 +196,7 @@ impl Planner<'_> {
             .map(|(name, _)| {
                 sub(format!(
                     "arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{}}}",
-                    logical_id(name, "Distribution")
+                    DISTRIBUTION.logical_id(name)
                 ))
             })
             .collect()

@@ -2,6 +2,7 @@
 
 use super::refs::{get_att, reference, sub};
 use super::{entity, short_hash, Path, Planner};
+use crate::kinds::{API, DISTRIBUTION, FUNCTION, WEB_ACL};
 use crate::model::{
     AdvancedSecurity, Api, ApiKind, AuthFlow, AuthorizerKind, MfaMode, RecoveryMechanism,
     RequestValidation, SignInAttribute, WafAction, WafScope,
@@ -158,7 +159,7 @@ impl Planner<'_> {
                 ApiKind::Http => self.http_api(name, api, access_logs),
                 ApiKind::Rest => self.rest_api(name, api, access_logs),
             }
-            let id = logical_id(name, "Api");
+            let id = API.logical_id(name);
             self.output(
                 format!("{id}Url"),
                 format!("Base URL of API {name}"),
@@ -176,7 +177,7 @@ impl Planner<'_> {
     }
 
     fn http_api(&mut self, name: &str, api: &Api, access_logs: bool) {
-        let id = logical_id(name, "Api");
+        let id = API.logical_id(name);
         let authorizers: Vec<Value> = api
             .authorizers
             .iter()
@@ -268,7 +269,7 @@ impl Planner<'_> {
     }
 
     fn rest_api(&mut self, name: &str, api: &Api, access_logs: bool) {
-        let id = logical_id(name, "Api");
+        let id = API.logical_id(name);
         // The path tree: one resource per distinct prefix.
         let mut resources: BTreeMap<String, Value> = BTreeMap::new();
         let resource_of = |path: &str| -> Value {
@@ -464,7 +465,7 @@ impl Planner<'_> {
 
     pub(super) fn distributions(&mut self) {
         for (name, d) in &self.def.distributions {
-            let id = logical_id(name, "Distribution");
+            let id = DISTRIBUTION.logical_id(name);
             let mut buckets: Vec<&String> = vec![&d.origin];
             buckets.extend(d.behaviors.values().map(|b| &b.bucket));
             buckets.dedup();
@@ -491,7 +492,7 @@ impl Planner<'_> {
                 "spa": d.spa.unwrap_or(false),
                 "root_object": d.default_root_object.as_deref().unwrap_or("index.html"),
                 "price_class": match d.price_class { Some(crate::model::PriceClass::PriceClass200) => "PriceClass_200", Some(crate::model::PriceClass::PriceClassAll) => "PriceClass_All", _ => "PriceClass_100" },
-                "web_acl": d.waf.as_ref().map(|w| get_att(&logical_id(w, "WebAcl"), "Arn")),
+                "web_acl": d.waf.as_ref().map(|w| get_att(&WEB_ACL.logical_id(w), "Arn")),
             });
             self.push(
                 "cloudfront_distribution",
@@ -508,7 +509,7 @@ impl Planner<'_> {
 
     pub(super) fn web_acls(&mut self) {
         for (name, acl) in &self.def.web_acls {
-            let id = logical_id(name, "WebAcl");
+            let id = WEB_ACL.logical_id(name);
             let metric = |rule: &str| {
                 format!("{}-{}-{name}-{rule}", self.def.name, self.env)
                     .chars()
@@ -534,7 +535,7 @@ impl Planner<'_> {
             let mut associations = Vec::new();
             for (api_name, api) in &self.def.apis {
                 if api.waf.as_deref() == Some(name) {
-                    let api_id = logical_id(api_name, "Api");
+                    let api_id = API.logical_id(api_name);
                     associations.push(json!({
                         "id": format!("{id}Protects{api_id}"),
                         "resource": sub(format!("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::/restapis/${{{api_id}}}/stages/${{{api_id}Stage}}")),
@@ -546,7 +547,7 @@ impl Planner<'_> {
             }
             let view = json!({
                 "id": id,
-                "acl_name": sub(self.name_sub("{stack}-{name}", name)),
+                "acl_name": sub(self.physical_name_sub(&WEB_ACL, name)),
                 "scope": if acl.scope == Some(WafScope::Cloudfront) { "CLOUDFRONT" } else { "REGIONAL" },
                 "default_action": if acl.default_action == Some(WafAction::Block) { json!({"Block": {}}) } else { json!({"Allow": {}}) },
                 "metric": metric("acl"),
@@ -612,7 +613,7 @@ fn resource_id(api_id: &str, path: &str) -> String {
 /// The URI through which API Gateway invokes `function` (its `live` alias
 /// when it keeps provisioned concurrency there).
 fn invocation_uri(p: &Planner, function: &str) -> Value {
-    let id = logical_id(function, "Function");
+    let id = FUNCTION.logical_id(function);
     let target = if p.keeps_provisioned_concurrency(function) {
         format!("{id}LiveAlias")
     } else {

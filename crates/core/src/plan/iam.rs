@@ -8,9 +8,8 @@
 
 use super::refs::{get_att, sub};
 use super::Planner;
-use crate::kinds::{SECRET, TABLE, TOPIC};
+use crate::kinds::{BUCKET, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
 use crate::model::{Function, Tracing};
-use crate::naming::logical_id;
 use serde_json::{json, Value};
 
 const TABLE_READ: [&str; 6] = [
@@ -51,7 +50,7 @@ impl Planner<'_> {
 
     /// The statements of function `name`'s execution role.
     pub(super) fn function_statements(&self, name: &str, f: &Function) -> Vec<Value> {
-        let fid = logical_id(name, "Function");
+        let fid = FUNCTION.logical_id(name);
         let a = &f.access;
         let mut out = vec![statement(
             "WriteOwnLogs",
@@ -88,7 +87,7 @@ impl Planner<'_> {
         }
         let mut kms_s3: Vec<&str> = Vec::new();
         for (bucket, grant) in &a.buckets {
-            let bid = logical_id(bucket, "Bucket");
+            let bid = BUCKET.logical_id(bucket);
             let arn = self.bucket_arn_sub(bucket);
             let prefix = grant.prefix.clone().unwrap_or_default();
             let mut objects: Vec<&str> = Vec::new();
@@ -167,7 +166,7 @@ impl Planner<'_> {
             ));
         }
         for group in &a.schedule_groups {
-            let gid = logical_id(group, "ScheduleGroup");
+            let gid = SCHEDULE_GROUP.logical_id(group);
             let schedules = sub(format!("arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/{}/*", self.schedule_group_name_sub(group)));
             out.push(statement(
                 &format!("ManageSchedulesIn{gid}"),

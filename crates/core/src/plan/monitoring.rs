@@ -2,9 +2,8 @@
 
 use super::refs::{reference, sub};
 use super::{entity, Path, Planner};
-use crate::kinds::{TABLE, TOPIC};
+use crate::kinds::{ALARM, API, FUNCTION, TABLE, TOPIC};
 use crate::model::{Alarm, AlarmKind, ApiKind, Comparison, MissingData};
-use crate::naming::logical_id;
 use serde_json::{json, Value};
 
 /// One metric and its statistic, or metric math.
@@ -13,7 +12,7 @@ type AlarmMetrics = (Option<(Value, String)>, Option<Vec<Value>>);
 impl Planner<'_> {
     /// The CloudWatch dimensions of an API's metrics, as `Fn::Sub` text pairs.
     fn api_dimensions(&self, api: &str) -> Vec<(&'static str, String)> {
-        let id = logical_id(api, "Api");
+        let id = API.logical_id(api);
         match self.api_kind(api) {
             ApiKind::Http => vec![("ApiId", format!("${{{id}}}"))],
             ApiKind::Rest => vec![
@@ -49,12 +48,8 @@ impl Planner<'_> {
     fn alarm_metrics(&self, a: &Alarm, period: u32) -> Option<AlarmMetrics> {
         let metric = |namespace: &str, metric: &str, dims: Vec<(&str, String)>| json!({"Namespace": namespace, "MetricName": metric, "Dimensions": dims.into_iter().map(|(n, v)| json!({"Name": n, "Value": sub(v)})).collect::<Vec<_>>()});
         let stat = |id: &str, m: Value, stat: &str| json!({"Id": id, "MetricStat": {"Metric": m, "Period": period, "Stat": stat}, "ReturnData": false});
-        let function_dims = |f: &str| {
-            vec![(
-                "FunctionName",
-                format!("${{{}}}", logical_id(f, "Function")),
-            )]
-        };
+        let function_dims =
+            |f: &str| vec![("FunctionName", format!("${{{}}}", FUNCTION.logical_id(f)))];
         // Either one metric and a statistic, or metric math.
         let metrics: AlarmMetrics = match a.kind {
             AlarmKind::FunctionErrors => (
@@ -195,7 +190,7 @@ impl Planner<'_> {
     pub(super) fn alarms(&mut self) {
         let all_topics: Vec<String> = self.def.topics.keys().cloned().collect();
         for (name, a) in &self.def.alarms {
-            let id = logical_id(name, "Alarm");
+            let id = ALARM.logical_id(name);
             let period = a.period();
             // Validation proved each kind of alarm names its target.
             let Some((single, math)) = self.alarm_metrics(a, period) else {
@@ -213,7 +208,7 @@ impl Planner<'_> {
                 .collect();
             let view = json!({
                 "id": id,
-                "alarm_name": sub(self.name_sub("{stack}-{name}", name)),
+                "alarm_name": sub(self.physical_name_sub(&ALARM, name)),
                 "description": a.description.clone().unwrap_or_else(|| describe(name, a)),
                 "metric": metric_value,
                 "statistic": statistic,
@@ -244,7 +239,7 @@ impl Planner<'_> {
             }));
         };
         for name in self.def.functions.keys() {
-            let f = format!("${{{}}}", logical_id(name, "Function"));
+            let f = format!("${{{}}}", FUNCTION.logical_id(name));
             add(
                 format!("{name}: invocations and errors"),
                 vec![

@@ -6,7 +6,7 @@
 //! serves the bucket, never forms a dependency cycle.
 
 use super::Planner;
-use crate::kinds::{Attribute, Kind, BUCKET, FUNCTION, SCHEDULE_GROUP};
+use crate::kinds::{self, Attribute, Kind, API, BUCKET, FUNCTION, SCHEDULE_GROUP};
 use crate::model::ApiKind;
 use crate::naming::{logical_id, to_sub, NameContext};
 use crate::reference::{self, Piece, Reference, Section};
@@ -46,9 +46,17 @@ impl Planner<'_> {
         self.physical_name_sub(&SCHEDULE_GROUP, name)
     }
 
-    /// The physical name of entry `name` of a registry kind, as an `Fn::Sub` body.
+    /// The physical name of entry `name` of a registry kind, as an `Fn::Sub`
+    /// body. A kind AWS does not name has none to ask for (a registry test
+    /// holds its attributes to that); the registry's usual pattern stands in.
     pub(super) fn physical_name_sub(&self, kind: &Kind, name: &str) -> String {
-        self.name_sub(kind.physical_name.pattern(self.def, name), name)
+        let pattern = kind
+            .physical_name
+            .as_ref()
+            .map_or("{stack}-{name}", |physical| {
+                physical.pattern(self.def, name)
+            });
+        self.name_sub(pattern, name)
     }
 
     /// The `Fn::Sub` text a reference to an entry of a registry kind stands for.
@@ -60,9 +68,15 @@ impl Planner<'_> {
             Attribute::GetAtt(attr) => format!("${{{id}.{attr}}}"),
             Attribute::GetAttOf(suffix, attr) => format!("${{{id}{suffix}.{attr}}}"),
             Attribute::Name => self.physical_name_sub(kind, name),
-            Attribute::AroundName(text) => {
-                text.replace("{name}", &self.physical_name_sub(kind, name))
+            Attribute::Sub(text) => {
+                let text = text.replace("{id}", &id);
+                if text.contains("{name}") {
+                    text.replace("{name}", &self.physical_name_sub(kind, name))
+                } else {
+                    text
+                }
             }
+            Attribute::FromEntry(value) => value(self.def, self.env, name),
         }
     }
 
@@ -75,24 +89,11 @@ impl Planner<'_> {
     }
 
     pub(super) fn api_url_sub(&self, name: &str) -> String {
-        let id = logical_id(name, "Api");
-        match self.api_kind(name) {
-            ApiKind::Http => {
-                format!("https://${{{id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}")
-            }
-            ApiKind::Rest => format!(
-                "https://${{{id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{}",
-                self.rest_stage_name(name)
-            ),
-        }
+        self.attribute_sub(&API, name, "url")
     }
 
     pub(super) fn rest_stage_name(&self, name: &str) -> String {
-        self.def
-            .apis
-            .get(name)
-            .and_then(|api| api.stage_name.clone())
-            .unwrap_or_else(|| self.env.replace('-', "_"))
+        kinds::rest_stage_name(self.def, self.env, name)
     }
 
     pub(super) fn frontend_branch(&self) -> String {
@@ -109,15 +110,6 @@ impl Planner<'_> {
         let attr = r.attr.as_str();
         match (r.section, attr) {
             (Section::Kind(kind), _) => self.attribute_sub(kind, n, attr),
-            (Section::Apis, "url") => self.api_url_sub(n),
-            (Section::Apis, _) => format!("${{{}}}", logical_id(n, "Api")),
-            (Section::Distributions, "domain") => {
-                format!("${{{}.DomainName}}", logical_id(n, "Distribution"))
-            }
-            (Section::Distributions, "url") => {
-                format!("https://${{{}.DomainName}}", logical_id(n, "Distribution"))
-            }
-            (Section::Distributions, _) => format!("${{{}}}", logical_id(n, "Distribution")),
             (Section::UserPool, "id") => "${UserPool}".into(),
             (Section::UserPool, "arn") => "${UserPool.Arn}".into(),
             (Section::UserPool, "issuer") => {

@@ -1,14 +1,14 @@
 //! The built-in templates (compiled into the binary) and user overrides.
 //!
 //! Each registry kind brings its own template ([`crate::kinds`]); the others
-//! are listed here: templates of kinds not on the registry yet, the partials
-//! every kind shares, and the account-settings stack's.
+//! are listed here: the singletons' (user pool, frontend, dashboard, stack
+//! key), the partials every kind shares, and the account-settings stack's.
 
 use super::RenderError;
 use std::collections::BTreeMap;
 
 /// Built-in templates that are no registry kind's, by name.
-const OTHER_TEMPLATES: [(&str, &str); 17] = [
+const OTHER_TEMPLATES: [(&str, &str); 8] = [
     (
         "account_settings",
         include_str!("../../templates/account_settings.yaml"),
@@ -18,14 +18,6 @@ const OTHER_TEMPLATES: [(&str, &str); 17] = [
         include_str!("../../templates/amplify_app.yaml"),
     ),
     (
-        "cloudfront_distribution",
-        include_str!("../../templates/cloudfront_distribution.yaml"),
-    ),
-    (
-        "cloudwatch_alarm",
-        include_str!("../../templates/cloudwatch_alarm.yaml"),
-    ),
-    (
         "cloudwatch_dashboard",
         include_str!("../../templates/cloudwatch_dashboard.yaml"),
     ),
@@ -33,34 +25,15 @@ const OTHER_TEMPLATES: [(&str, &str); 17] = [
         "cognito_user_pool",
         include_str!("../../templates/cognito_user_pool.yaml"),
     ),
-    ("http_api", include_str!("../../templates/http_api.yaml")),
     (
         "invoke_permission",
         include_str!("../../templates/invoke_permission.yaml"),
     ),
-    (
-        "http_api_route",
-        include_str!("../../templates/http_api_route.yaml"),
-    ),
     ("kms_key", include_str!("../../templates/kms_key.yaml")),
     ("log_group", include_str!("../../templates/log_group.yaml")),
-    ("rest_api", include_str!("../../templates/rest_api.yaml")),
-    (
-        "rest_api_cors",
-        include_str!("../../templates/rest_api_cors.yaml"),
-    ),
-    (
-        "rest_api_method",
-        include_str!("../../templates/rest_api_method.yaml"),
-    ),
-    ("schedule", include_str!("../../templates/schedule.yaml")),
     (
         "service_role",
         include_str!("../../templates/service_role.yaml"),
-    ),
-    (
-        "waf_web_acl",
-        include_str!("../../templates/waf_web_acl.yaml"),
     ),
 ];
 
@@ -68,7 +41,7 @@ const OTHER_TEMPLATES: [(&str, &str); 17] = [
 pub fn builtin_templates() -> impl Iterator<Item = (&'static str, &'static str)> + Clone {
     crate::kinds::KINDS
         .into_iter()
-        .map(|kind| kind.template)
+        .flat_map(|kind| kind.templates())
         .chain(OTHER_TEMPLATES)
 }
 

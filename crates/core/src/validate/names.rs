@@ -2,7 +2,7 @@
 
 use super::{p, Checker};
 use crate::diagnostic::suggestion;
-use crate::kinds::{NameRule, BUCKET, KINDS};
+use crate::kinds::{NameRule, BUCKET_NAME, KINDS};
 use crate::model::{Encryption, Frontend, UserPool, UserPoolClient};
 use crate::naming::{
     expand_for_checks, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
@@ -66,30 +66,13 @@ pub(super) fn sections(c: &Checker) -> Vec<(&'static str, &'static str, Vec<Stri
         let names = (kind.names)(d).into_iter().cloned().collect();
         (kind.section, kind.logical_suffix, names)
     });
+    let clients = d
+        .user_pool
+        .as_ref()
+        .map(|u| keys(&u.clients))
+        .unwrap_or_default();
     registry
-        .chain([
-            ("apis", "Api", d.apis.keys().cloned().collect()),
-            (
-                "distributions",
-                "Distribution",
-                d.distributions.keys().cloned().collect(),
-            ),
-            ("web_acls", "WebAcl", d.web_acls.keys().cloned().collect()),
-            (
-                "schedules",
-                "Schedule",
-                d.schedules.keys().cloned().collect(),
-            ),
-            ("alarms", "Alarm", d.alarms.keys().cloned().collect()),
-            (
-                "user_pool.clients",
-                "UserPoolClient",
-                d.user_pool
-                    .as_ref()
-                    .map(|u| keys(&u.clients))
-                    .unwrap_or_default(),
-            ),
-        ])
+        .chain([("user_pool.clients", "UserPoolClient", clients)])
         .collect()
 }
 
@@ -152,11 +135,33 @@ const INDEX: NameRule = NameRule {
     unique: false,
 };
 
+/// Where a physical name is reported.
+enum Place {
+    /// The field that sets it.
+    Field(Path),
+    /// The entry, by its name, when the stack file cannot set it.
+    Entry(Path),
+}
+
+impl Place {
+    fn path(&self) -> &Path {
+        match self {
+            Place::Field(path) | Place::Entry(path) => path,
+        }
+    }
+}
+
 fn physical_names(c: &mut Checker) {
     let d = c.def;
     let mut seen: HashMap<(&'static str, String), String> = HashMap::new();
+    // `at` is the field that sets the name, or the entry itself when the
+    // stack file cannot set it (then the entry's name is what to change).
     let mut one =
-        |c: &mut Checker, at: Path, pattern: &str, default: &str, name: &str, rule: &NameRule| {
+        |c: &mut Checker, at: Place, pattern: &str, default: &str, name: &str, rule: &NameRule| {
+            let report = |c: &mut Checker, message: String, hint: String| match &at {
+                Place::Field(path) => c.error(path.clone(), message, hint),
+                Place::Entry(path) => c.error_at_key(path.clone(), message, hint),
+            };
             let ctx = NameContext {
                 app: &d.name,
                 env: c.env,
@@ -165,8 +170,8 @@ fn physical_names(c: &mut Checker) {
             let pattern_given = pattern != default;
             // The first unknown placeholder is reported; the name cannot be measured past it.
             if let Some(unknown) = unknown_placeholders(pattern).into_iter().next() {
-                c.error(
-                    at.clone(),
+                report(
+                    c,
                     format!("`{{{unknown}}}` is not a placeholder"),
                     suggestion(&unknown, PLACEHOLDERS).unwrap_or_default(),
                 );
@@ -180,43 +185,53 @@ fn physical_names(c: &mut Checker) {
                 " (the default)".to_string()
             };
             if chars < rule.min || chars > rule.max {
-                c.error(
-                    at.clone(),
+                report(
+                    c,
                     format!(
                         "the {} `{expanded}`{where_} is {chars} characters long",
                         rule.what
                     ),
-                    format!(
-                        "AWS allows {} to {} characters; set a shorter name",
+                    if pattern_given {
+                        format!(
+                            "AWS allows {} to {} characters; set a shorter name",
+                            rule.min, rule.max
+                        )
+                    } else {
+                        format!(
+                        "AWS allows {} to {} characters; shorten the stack's or this entry's name",
                         rule.min, rule.max
-                    ),
+                    )
+                    },
                 );
             } else if let Some(bad) = expanded.chars().find(|ch| !(rule.allowed)(*ch)) {
-                c.error(
-                    at.clone(),
+                report(
+                    c,
                     format!("the {} `{expanded}` contains `{bad}`", rule.what),
                     format!("AWS allows {} here", rule.allowed_text),
                 );
             } else if let Some(first) = rule
                 .unique
-                .then(|| seen.insert((rule.what, expanded.clone()), at.to_string()))
+                .then(|| seen.insert((rule.what, expanded.clone()), at.path().to_string()))
                 .flatten()
             {
-                c.error(
-                    at.clone(),
+                report(
+                    c,
                     format!("the {} `{expanded}` is also used by `{first}`", rule.what),
-                    "two resources cannot share a physical name; set a different name for one",
+                    "two resources cannot share a physical name; set a different name for one"
+                        .to_string(),
                 );
             }
         };
     for kind in KINDS {
-        let physical = &kind.physical_name;
+        let Some(physical) = &kind.physical_name else {
+            continue;
+        };
         for name in (kind.names)(d) {
             // A name the stack file cannot set is reported at the entry.
             let entry = p(kind.section).key(name);
-            let at = physical
-                .field
-                .map_or(entry.clone(), |field| entry.key(field));
+            let at = physical.field.map_or(Place::Entry(entry.clone()), |field| {
+                Place::Field(entry.key(field))
+            });
             let pattern = physical.pattern(d, name);
             one(c, at, pattern, physical.default, name, &physical.rule);
         }
@@ -225,7 +240,7 @@ fn physical_names(c: &mut Checker) {
         for index in t.indexes.keys() {
             one(
                 c,
-                p("tables").key(name).key("indexes").key(index),
+                Place::Field(p("tables").key(name).key("indexes").key(index)),
                 index,
                 "",
                 index,
@@ -236,7 +251,7 @@ fn physical_names(c: &mut Checker) {
     // S3's rules beyond length and characters.
     for (name, b) in &d.buckets {
         let at = p("buckets").key(name).key("bucket_name");
-        let pattern = BUCKET.physical_name.pattern(d, name);
+        let pattern = BUCKET_NAME.pattern(d, name);
         let expanded = expand_for_checks(
             pattern,
             &NameContext {
@@ -260,7 +275,7 @@ fn physical_names(c: &mut Checker) {
     if let Some(pool) = &d.user_pool {
         one(
             c,
-            p("user_pool.pool_name"),
+            Place::Field(p("user_pool.pool_name")),
             pool.pool_name_pattern(),
             UserPool::DEFAULT_POOL_NAME,
             "users",
@@ -269,7 +284,7 @@ fn physical_names(c: &mut Checker) {
         for (name, client) in &pool.clients {
             one(
                 c,
-                p("user_pool.clients").key(name).key("client_name"),
+                Place::Field(p("user_pool.clients").key(name).key("client_name")),
                 client.client_name_pattern(),
                 UserPoolClient::DEFAULT_CLIENT_NAME,
                 name,
@@ -280,7 +295,7 @@ fn physical_names(c: &mut Checker) {
     if let Some(frontend) = &d.frontend {
         one(
             c,
-            p("frontend.app_name"),
+            Place::Field(p("frontend.app_name")),
             frontend.app_name_pattern(),
             Frontend::DEFAULT_APP_NAME,
             "frontend",
@@ -290,7 +305,7 @@ fn physical_names(c: &mut Checker) {
     let alias = d.encryption.key_alias_pattern();
     one(
         c,
-        p("encryption.key_alias"),
+        Place::Field(p("encryption.key_alias")),
         alias,
         Encryption::DEFAULT_KEY_ALIAS,
         "key",

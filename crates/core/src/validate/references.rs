@@ -183,17 +183,6 @@ fn target_exists(c: &mut Checker, at: Path, r: &reference::Reference) {
         Section::Kind(kind) => {
             c.expect_known(at.clone(), kind.noun, &r.name, (kind.names)(def));
         }
-        Section::Apis => {
-            c.expect_known(at.clone(), "API", &r.name, def.apis.keys());
-        }
-        Section::Distributions => {
-            c.expect_known(
-                at.clone(),
-                "distribution",
-                &r.name,
-                def.distributions.keys(),
-            );
-        }
         Section::UserPool if def.user_pool.is_none() => {
             missing(c, "a user pool", "add `user_pool:` to the stack")
         }
