@@ -1,6 +1,8 @@
 //! A command run in-process with a person's input and its output captured:
 //! `destroy` against the emulator names the account and region, asks for
-//! the stack's name, and a Ctrl-C ends the question at once.
+//! the stack's name, and a Ctrl-C ends the question at once; a Ctrl-C at
+//! `deploy`'s approval question ends it at once and removes what the deploy
+//! had created.
 
 mod support;
 
@@ -105,4 +107,71 @@ fn destroy_runs_in_process_asking_the_person_and_an_interrupt_ends_the_question(
         err.ends_with("Type the stack name to confirm: \ninterrupted; nothing was deleted\n"),
         "{err}"
     );
+}
+
+/// An input nobody types into that presses Ctrl-C the moment a question
+/// starts reading it, so the interrupt lands exactly while the question waits.
+struct CtrlCWhenAsked {
+    interrupts: std::sync::Arc<std::sync::OnceLock<stackctl::cli::Interrupts>>,
+    never: std::sync::mpsc::Receiver<()>,
+}
+
+impl std::io::Read for CtrlCWhenAsked {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(interrupts) = self.interrupts.get() {
+            interrupts.raise();
+        }
+        // Blocks until the test ends (its sender is dropped): end of input.
+        let _ = self.never.recv();
+        Ok(0)
+    }
+}
+
+#[test]
+fn ctrl_c_at_the_deploy_question_ends_it_at_once_and_leaves_nothing_behind() {
+    let moto = Moto::start();
+    moto.export();
+    let dir = project();
+    let interrupts = std::sync::Arc::new(std::sync::OnceLock::new());
+    let (_never_sent, never) = std::sync::mpsc::channel();
+    let input = std::io::BufReader::new(CtrlCWhenAsked {
+        interrupts: interrupts.clone(),
+        never,
+    });
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = {
+        let ui = Ui::captured(&mut out, &mut err, input).with_person();
+        let _ = interrupts.set(ui.interrupts().clone());
+        let argv: Vec<OsString> = ["stackctl", "--stacks-dir"]
+            .into_iter()
+            .map(OsString::from)
+            .chain([dir.path().join("stacks").into()])
+            .chain(
+                [
+                    "deploy",
+                    "--env",
+                    "dev",
+                    "--require-approval",
+                    "any-change",
+                    "pinned",
+                ]
+                .map(OsString::from),
+            )
+            .collect();
+        run_with(argv, &ui)
+    };
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        err.contains("deploy these changes to pinned-dev? [y/N] \n"),
+        "the question ends on Ctrl-C: {err}"
+    );
+    assert!(
+        err.ends_with("interrupted before pinned-dev was changed; the new stack's empty shell (REVIEW_IN_PROGRESS) was deleted, and its change set with it\n"),
+        "{err}"
+    );
+    // The stack CloudFormation created to hold the first change set is gone.
+    let (code, out, err) = run_in(dir.path(), &["outputs", "--env", "dev", "pinned"], b"");
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("does not exist"), "{err}");
 }

@@ -34,7 +34,7 @@ use clap::Parser;
 use settings::Settings;
 use std::ffi::OsString;
 use std::io::Write;
-pub use ui::Ui;
+pub use ui::{Interrupts, Ui};
 
 /// Runs stackctl with `args` (including the program name), writing data to
 /// `out` and messages to `err`, with nobody to ask. Returns the exit code.
