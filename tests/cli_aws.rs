@@ -4,8 +4,6 @@
 
 mod support;
 
-use stackctl::cli::{run_with, Ui};
-use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
@@ -22,25 +20,8 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-fn run_in(dir: &Path, args: &[&str]) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = {
-        let ui = Ui::captured(&mut out, &mut err, std::io::empty());
-        let mut argv: Vec<OsString> = vec![
-            "stackctl".into(),
-            "--stacks-dir".into(),
-            dir.join("stacks").into(),
-            "--build-dir".into(),
-            dir.join(".stackctl").into(),
-        ];
-        argv.extend(args.iter().map(OsString::from));
-        run_with(argv, &ui)
-    };
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+fn run_in(dir: &Path, args: &[&str]) -> support::in_process::Run {
+    support::in_process::run(dir, args, std::io::empty(), false, |_| {})
 }
 
 #[test]

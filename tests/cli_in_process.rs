@@ -6,10 +6,9 @@
 
 mod support;
 
-use stackctl::cli::{run_with, Ui};
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::in_process;
 use support::moto::Moto;
 
 fn project() -> tempfile::TempDir {
@@ -23,23 +22,8 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-fn run_in(dir: &Path, args: &[&str], input: &'static [u8]) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = {
-        let ui = Ui::captured(&mut out, &mut err, input).with_person();
-        let mut argv: Vec<OsString> = vec![
-            "stackctl".into(),
-            "--stacks-dir".into(),
-            dir.join("stacks").into(),
-        ];
-        argv.extend(args.iter().map(OsString::from));
-        run_with(argv, &ui)
-    };
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
+fn run_in(dir: &Path, args: &[&str], input: &'static [u8]) -> in_process::Run {
+    in_process::run(dir, args, input, true, |_| {})
 }
 
 #[test]
@@ -78,25 +62,21 @@ fn destroy_runs_in_process_asking_the_person_and_an_interrupt_ends_the_question(
     );
 
     // Nobody answers; Ctrl-C ends the question at once.
-    let (mut out, mut err) = (Vec::new(), Vec::new());
     let (_held_open, silent) = std::os::unix::net::UnixStream::pair().unwrap();
     let started = Instant::now();
-    let code = {
-        let ui = Ui::captured(&mut out, &mut err, std::io::BufReader::new(silent)).with_person();
-        let interrupts = ui.interrupts().clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1500));
-            interrupts.raise();
-        });
-        let argv: Vec<OsString> = ["stackctl", "--stacks-dir"]
-            .into_iter()
-            .map(OsString::from)
-            .chain([dir.path().join("stacks").into()])
-            .chain(["destroy", "--env", "dev", "pinned"].map(OsString::from))
-            .collect();
-        run_with(argv, &ui)
-    };
-    let err = String::from_utf8(err).unwrap();
+    let (code, _, err) = in_process::run(
+        dir.path(),
+        &["destroy", "--env", "dev", "pinned"],
+        std::io::BufReader::new(silent),
+        true,
+        |ui| {
+            let interrupts = ui.interrupts().clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(1500));
+                interrupts.raise();
+            });
+        },
+    );
     assert_eq!(code, 130, "{err}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -138,29 +118,22 @@ fn ctrl_c_at_the_deploy_question_ends_it_at_once_and_leaves_nothing_behind() {
         interrupts: interrupts.clone(),
         never,
     });
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = {
-        let ui = Ui::captured(&mut out, &mut err, input).with_person();
-        let _ = interrupts.set(ui.interrupts().clone());
-        let argv: Vec<OsString> = ["stackctl", "--stacks-dir"]
-            .into_iter()
-            .map(OsString::from)
-            .chain([dir.path().join("stacks").into()])
-            .chain(
-                [
-                    "deploy",
-                    "--env",
-                    "dev",
-                    "--require-approval",
-                    "any-change",
-                    "pinned",
-                ]
-                .map(OsString::from),
-            )
-            .collect();
-        run_with(argv, &ui)
-    };
-    let err = String::from_utf8(err).unwrap();
+    let (code, _, err) = in_process::run(
+        dir.path(),
+        &[
+            "deploy",
+            "--env",
+            "dev",
+            "--require-approval",
+            "any-change",
+            "pinned",
+        ],
+        input,
+        true,
+        |ui| {
+            let _ = interrupts.set(ui.interrupts().clone());
+        },
+    );
     assert_eq!(code, 130, "{err}");
     assert!(
         err.contains("deploy these changes to pinned-dev? [y/N] \n"),
