@@ -110,16 +110,9 @@ impl S3Store {
         }
     }
 
-    /// A failed call on the bucket, typed.
-    fn failed(
-        &self,
-        what: &str,
-        e: aws_sdk_s3::error::SdkError<
-            impl aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-            aws_sdk_s3::config::http::HttpResponse,
-        >,
-    ) -> AwsError {
-        AwsError::from_sdk(format!("{what} (bucket {})", self.bucket), e)
+    /// What a failed call on the bucket was doing, for its error.
+    fn on_bucket(&self, what: &str) -> String {
+        format!("{what} (bucket {})", self.bucket)
     }
 }
 
@@ -132,7 +125,12 @@ impl ArtifactStore for S3Store {
             .key(key)
             .send()
             .await
-            .map_err(|e| self.failed(&format!("check s3://{}/{key}", self.bucket), e));
+            .map_err(|e| {
+                AwsError::from_sdk(
+                    self.on_bucket(&format!("check s3://{}/{key}", self.bucket)),
+                    e,
+                )
+            });
         match answer {
             Ok(_) => Ok(true),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
@@ -153,7 +151,12 @@ impl ArtifactStore for S3Store {
             .body(bytes.into())
             .send()
             .await
-            .map_err(|e| self.failed(&format!("upload s3://{}/{key}", self.bucket), e))?;
+            .map_err(|e| {
+                AwsError::from_sdk(
+                    self.on_bucket(&format!("upload s3://{}/{key}", self.bucket)),
+                    e,
+                )
+            })?;
         Ok(())
     }
 
@@ -181,7 +184,7 @@ impl S3Store {
             .expected_bucket_owner(account)
             .send()
             .await
-            .map_err(|e| self.failed("use the artifact bucket", e));
+            .map_err(|e| AwsError::from_sdk(self.on_bucket("use the artifact bucket"), e));
         match found {
             Ok(_) => return Ok(false),
             Err(e) if e.kind == ErrorKind::NotFound => {}
@@ -201,7 +204,7 @@ impl S3Store {
         create
             .send()
             .await
-            .map_err(|e| self.failed("create the artifact bucket", e))?;
+            .map_err(|e| AwsError::from_sdk(self.on_bucket("create the artifact bucket"), e))?;
         self.client
             .put_public_access_block()
             .bucket(b)
@@ -215,7 +218,7 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| self.setup_failed("block public access", e))?;
+            .map_err(|e| AwsError::from_sdk(self.in_setup("block public access"), e))?;
         self.client
             .put_bucket_versioning()
             .bucket(b)
@@ -226,7 +229,7 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| self.setup_failed("turn on versioning", e))?;
+            .map_err(|e| AwsError::from_sdk(self.in_setup("turn on versioning"), e))?;
         let rule = ServerSideEncryptionRule::builder()
             .apply_server_side_encryption_by_default(
                 ServerSideEncryptionByDefault::builder()
@@ -246,7 +249,7 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| self.setup_failed("turn on encryption", e))?;
+            .map_err(|e| AwsError::from_sdk(self.in_setup("turn on encryption"), e))?;
         // Current packages stay (a rollback may need them); replaced versions
         // and abandoned multipart uploads go.
         let lifecycle = LifecycleRule::builder()
@@ -276,7 +279,7 @@ impl S3Store {
             )
             .send()
             .await
-            .map_err(|e| self.setup_failed("set the lifecycle", e))?;
+            .map_err(|e| AwsError::from_sdk(self.in_setup("set the lifecycle"), e))?;
         if !self.tls_only {
             return Ok(true);
         }
@@ -291,27 +294,18 @@ impl S3Store {
             .policy(policy.to_string())
             .send()
             .await
-            .map_err(|e| self.setup_failed("set the TLS-only policy", e))?;
+            .map_err(|e| AwsError::from_sdk(self.in_setup("set the TLS-only policy"), e))?;
         Ok(true)
     }
 }
 
 impl S3Store {
-    /// A set-up step after the bucket was created: says the bucket exists.
-    fn setup_failed(
-        &self,
-        what: &str,
-        e: aws_sdk_s3::error::SdkError<
-            impl aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-            aws_sdk_s3::config::http::HttpResponse,
-        >,
-    ) -> AwsError {
-        AwsError::from_sdk(
-            format!(
-                "{what} on the artifact bucket `{}` (created, but not yet set up)",
-                self.bucket
-            ),
-            e,
+    /// What a failed set-up step after the bucket was created was doing:
+    /// says the bucket exists.
+    fn in_setup(&self, what: &str) -> String {
+        format!(
+            "{what} on the artifact bucket `{}` (created, but not yet set up)",
+            self.bucket
         )
     }
 
