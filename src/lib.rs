@@ -17,3 +17,4 @@ pub mod atomic_file;
 pub mod build;
 pub mod cli;
 pub mod engine;
+pub mod local;
