@@ -69,13 +69,7 @@ pub fn http_event<T>(request: &Request, route: &Selected<'_, T>, context: &Conte
             cookies.extend(value.split(';').map(|c| c.trim().to_string()));
             continue;
         }
-        headers
-            .entry(name)
-            .and_modify(|joined| {
-                joined.push(',');
-                joined.push_str(value);
-            })
-            .or_insert_with(|| value.clone());
+        join_repeated(&mut headers, name, value.clone());
     }
     let header = |name: &str| headers.get(name).cloned().unwrap_or_default();
     let (body, base64_encoded) = body_text(&request.body, &header("content-type"));
@@ -100,7 +94,7 @@ pub fn http_event<T>(request: &Request, route: &Selected<'_, T>, context: &Conte
             "requestId": context.request_id,
             "routeKey": route.key.as_str(),
             "stage": context.stage,
-            "time": "",
+            "time": request_time(context.time_epoch_ms),
             "timeEpoch": context.time_epoch_ms,
         },
         "isBase64Encoded": base64_encoded,
@@ -125,6 +119,32 @@ pub fn http_event<T>(request: &Request, route: &Selected<'_, T>, context: &Conte
         event["requestContext"]["authorizer"] = authorizer.clone();
     }
     event
+}
+
+/// `requestContext.time` as API Gateway writes it: `12/Mar/2020:19:03:58 +0000`.
+fn request_time(epoch_ms: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let seconds = epoch_ms / 1000;
+    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{day:02}/{}/{year}:{:02}:{:02}:{:02} +0000",
+        MONTHS[(month - 1) as usize],
+        in_day / 3_600,
+        in_day % 3_600 / 60,
+        in_day % 60
+    )
 }
 
 /// The body as the event carries it: text when it is UTF-8 of a textual
@@ -156,15 +176,20 @@ fn query_parameters(raw: &str) -> BTreeMap<String, String> {
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (name, value) = (decode_query(name), decode_query(value));
-        joined
-            .entry(name)
-            .and_modify(|j| {
-                j.push(',');
-                j.push_str(&value);
-            })
-            .or_insert(value);
+        join_repeated(&mut joined, name, value);
     }
     joined
+}
+
+/// Adds `value` under `name`, after a comma when the name is already there:
+/// how payload 2.0 carries repeated headers and query parameters.
+fn join_repeated(map: &mut BTreeMap<String, String>, name: String, value: String) {
+    map.entry(name)
+        .and_modify(|joined| {
+            joined.push(',');
+            joined.push_str(&value);
+        })
+        .or_insert(value);
 }
 
 fn decode_query(text: &str) -> String {
@@ -297,6 +322,20 @@ mod tests {
         assert!(!typed.is_base64_encoded);
         assert_eq!(typed.request_context.http.method, http::Method::POST);
         assert_eq!(typed.request_context.request_id.as_deref(), Some("req-1"));
+        assert_eq!(
+            typed.request_context.time.as_deref(),
+            Some("02/Dec/2025:18:26:40 +0000")
+        );
+    }
+
+    #[test]
+    fn the_request_time_is_written_as_api_gateway_writes_it() {
+        assert_eq!(request_time(0), "01/Jan/1970:00:00:00 +0000");
+        assert_eq!(
+            request_time(1_584_039_838_000),
+            "12/Mar/2020:19:03:58 +0000"
+        );
+        assert_eq!(request_time(951_782_400_000), "29/Feb/2000:00:00:00 +0000");
     }
 
     #[test]
