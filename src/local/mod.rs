@@ -2,9 +2,20 @@
 //!
 //! Built in pieces, each without I/O where it can be: [`routing`] selects a
 //! route as API Gateway does; [`payload`] builds the event an HTTP API sends
-//! a function and reads the function's answer as API Gateway would;
-//! [`runtime_api`] is the Lambda Runtime API a function's `bootstrap` talks to.
+//! a function and reads
+//! a function's answer as API Gateway would, and [`rest_payload`] does the
+//! same for a REST API's proxy integration (payload 1.0); [`authorizer`]
+//! checks JWTs as the HTTP API JWT and REST Cognito authorizers do, and
+//! [`lambda_authorizer`] builds the events of and reads the answers from
+//! Lambda TOKEN and REQUEST authorizers; [`template`] reads the APIs and
+//! functions out of a rendered template, resolved against the deployed
+//! stack; [`runtime_api`] is the Lambda Runtime API a function's `bootstrap`
+//! talks to.
 
+pub mod authorizer;
+pub mod lambda_authorizer;
 pub mod payload;
+pub mod rest_payload;
 pub mod routing;
 pub mod runtime_api;
+pub mod template;

@@ -122,7 +122,7 @@ pub fn http_event<T>(request: &Request, route: &Selected<'_, T>, context: &Conte
 }
 
 /// `requestContext.time` as API Gateway writes it: `12/Mar/2020:19:03:58 +0000`.
-fn request_time(epoch_ms: u64) -> String {
+pub(super) fn request_time(epoch_ms: u64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
@@ -171,7 +171,7 @@ fn body_text(body: &[u8], content_type: &str) -> (Option<String>, bool) {
 }
 
 /// Query parameters, decoded, repeated ones joined with commas.
-fn query_parameters(raw: &str) -> BTreeMap<String, String> {
+pub(super) fn query_parameters(raw: &str) -> BTreeMap<String, String> {
     let mut joined: BTreeMap<String, String> = BTreeMap::new();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -192,7 +192,7 @@ fn join_repeated(map: &mut BTreeMap<String, String>, name: String, value: String
         .or_insert(value);
 }
 
-fn decode_query(text: &str) -> String {
+pub(super) fn decode_query(text: &str) -> String {
     let spaced = text.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8_lossy()
@@ -247,7 +247,7 @@ fn full_response(answer: &Value) -> Option<Response> {
 }
 
 /// A header value as text: strings as they are, numbers and booleans written out.
-fn scalar(value: &Value) -> Option<String> {
+pub(super) fn scalar(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(_) | Value::Bool(_) => Some(value.to_string()),

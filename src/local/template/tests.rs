@@ -1,0 +1,316 @@
+use super::*;
+use crate::load::StackSource;
+use crate::pipeline::{render_environment, Outcome};
+use crate::render::{Renderer, TemplateSet};
+use serde_json::json;
+
+fn rendered(dir: &str, stack: &str) -> Value {
+    let name = format!("{dir}/{stack}.yaml");
+    let text = std::fs::read_to_string(&name).expect("stack file");
+    let source = StackSource::parse(crate::source::SourceFile { name, text })
+        .unwrap_or_else(|(_, d)| panic!("{stack}: {d:?}"));
+    let renderer = Renderer::new(&TemplateSet::builtin()).expect("templates");
+    match render_environment(&source, "dev", &renderer, &Default::default()).expect("renders") {
+        Outcome::Rendered { template, .. } => template,
+        Outcome::Invalid(d) => panic!("{stack} is invalid: {d:?}"),
+    }
+}
+
+/// Physical ids as the emulator deploys guitar-collection: everything but
+/// the types it skips (user pool and client, HTTP API, distribution).
+fn guitar_deployment(template: &Value) -> Deployed {
+    let skipped = [
+        "AWS::Cognito::UserPool",
+        "AWS::Cognito::UserPoolClient",
+        "AWS::CloudFront::Distribution",
+    ];
+    let physical_ids = resources_of_all(template)
+        .filter(|(_, t)| !skipped.contains(t) && !t.starts_with("AWS::ApiGatewayV2"))
+        .map(|(id, _)| (id.to_string(), format!("phys-{id}")))
+        .collect();
+    Deployed {
+        stack_name: "guitar-collection-dev".into(),
+        region: "eu-west-1".into(),
+        account: "123456789012".into(),
+        physical_ids,
+        ..Default::default()
+    }
+}
+
+fn resources_of_all(template: &Value) -> impl Iterator<Item = (&str, &str)> {
+    template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(id, r)| (id.as_str(), r["Type"].as_str().unwrap_or_default()))
+}
+
+#[test]
+fn a_resource_the_deployment_lacks_is_named_with_the_resolve_argument_that_supplies_it() {
+    let template = rendered("stacks", "guitar-collection");
+    let deployed = guitar_deployment(&template);
+    let resolver = Resolver::new(&template, &deployed);
+    let (place, missing) =
+        functions(&template, &resolver).expect_err("the user pool is not deployed");
+    assert!(place.contains("COGNITO_USER_POOL_ID"), "{place}");
+    assert_eq!(
+        missing,
+        Unresolved::NotDeployed {
+            logical_id: "UserPool".into(),
+            resource_type: "AWS::Cognito::UserPool".into()
+        }
+    );
+    assert_eq!(
+        missing.resolve_hint().as_deref(),
+        Some("UserPool=PHYSICAL_ID")
+    );
+}
+
+#[test]
+fn functions_get_their_template_environment_resolved_against_the_deployment() {
+    let template = rendered("stacks", "guitar-collection");
+    let mut deployed = guitar_deployment(&template);
+    for (k, v) in [
+        ("UserPool", "eu-west-1_pool"),
+        ("WebUserPoolClient", "client123"),
+        ("SiteDistribution.DomainName", "d111.cloudfront.net"),
+    ] {
+        deployed.overrides.insert(k.into(), v.into());
+    }
+    let resolver = Resolver::new(&template, &deployed);
+    let functions = functions(&template, &resolver).expect("resolves");
+    let user = functions
+        .iter()
+        .find(|f| f.logical_id == "UserFunction")
+        .expect("user");
+    assert_eq!(user.name, "guitar-collection-dev-user");
+    assert_eq!(
+        user.arn,
+        "arn:aws:lambda:eu-west-1:123456789012:function:phys-UserFunction"
+    );
+    assert_eq!(
+        user.role_arn,
+        "arn:aws:iam::123456789012:role/phys-UserFunctionRole"
+    );
+    assert_eq!((user.memory_mb, user.timeout_s), (256, 5));
+    assert_eq!(user.log_group, "phys-UserFunctionLogGroup");
+    let env: BTreeMap<_, _> = user.environment.iter().cloned().collect();
+    assert_eq!(env["APP_ENV"], "dev");
+    assert_eq!(env["COGNITO_USER_POOL_ID"], "eu-west-1_pool");
+    assert_eq!(env["COGNITO_CLIENT_ID"], "client123");
+    assert_eq!(env["DYNAMODB_TABLE_USERS"], "phys-UsersTable");
+    let images = functions
+        .iter()
+        .find(|f| f.logical_id == "ImagesFunction")
+        .expect("images");
+    let env: BTreeMap<_, _> = images.environment.iter().cloned().collect();
+    assert_eq!(env["CLOUDFRONT_DOMAIN"], "d111.cloudfront.net");
+}
+
+#[test]
+fn a_deployed_output_supplies_an_attribute_no_arn_rule_can_compute() {
+    let template = json!({
+        "Resources": {"Site": {"Type": "AWS::CloudFront::Distribution"}},
+        "Outputs": {"SiteDomain": {"Value": {"Fn::GetAtt": ["Site", "DomainName"]}}}
+    });
+    let mut deployed = Deployed {
+        physical_ids: [("Site".to_string(), "E1".to_string())].into(),
+        ..Default::default()
+    };
+    let value = json!({"Fn::Sub": "https://${Site.DomainName}/x"});
+    let missing = Resolver::new(&template, &deployed)
+        .string(&value)
+        .expect_err("unknown");
+    assert_eq!(
+        missing.resolve_hint().as_deref(),
+        Some("Site.DomainName=VALUE")
+    );
+    deployed
+        .outputs
+        .insert("SiteDomain".into(), "d9.cloudfront.net".into());
+    let resolver = Resolver::new(&template, &deployed);
+    assert_eq!(
+        resolver.string(&value).expect("known"),
+        "https://d9.cloudfront.net/x"
+    );
+}
+
+#[test]
+fn sub_join_and_pseudo_parameters_evaluate_as_cloudformation_does() {
+    let template = json!({"Resources": {"T": {"Type": "AWS::DynamoDB::Table"}}});
+    let deployed = Deployed {
+        stack_name: "s".into(),
+        region: "cn-north-1".into(),
+        account: "1".into(),
+        physical_ids: [("T".to_string(), "tbl".to_string())].into(),
+        ..Default::default()
+    };
+    let r = Resolver::new(&template, &deployed);
+    let sub = json!({"Fn::Sub": ["${T.Arn}/index/*|${X}|${!Literal}|${AWS::URLSuffix}", {"X": {"Ref": "AWS::StackName"}}]});
+    assert_eq!(
+        r.string(&sub).expect("resolves"),
+        "arn:aws-cn:dynamodb:cn-north-1:1:table/tbl/index/*|s|${Literal}|amazonaws.com.cn"
+    );
+    let join = json!({"Fn::Join": [",", ["a", {"Ref": "T"}]]});
+    assert_eq!(r.string(&join).expect("resolves"), "a,tbl");
+    assert!(matches!(
+        r.string(&json!({"Fn::If": ["c", "a", "b"]})),
+        Err(Unresolved::Unsupported(_))
+    ));
+}
+
+#[test]
+fn http_api_routes_point_at_their_integrations_functions_behind_the_jwt_authorizer() {
+    let template = rendered("stacks", "guitar-collection");
+    let mut deployed = guitar_deployment(&template);
+    deployed
+        .overrides
+        .insert("UserPool".into(), "eu-west-1_pool".into());
+    deployed
+        .overrides
+        .insert("WebUserPoolClient".into(), "client123".into());
+    deployed.overrides.insert(
+        "SiteDistribution.DomainName".into(),
+        "d1.cloudfront.net".into(),
+    );
+    let resolver = Resolver::new(&template, &deployed);
+    let apis = apis(&template, &resolver).expect("reads");
+    let [api] = apis.as_slice() else {
+        panic!("one API: {apis:?}")
+    };
+    assert_eq!(
+        (api.kind, api.stage.as_str(), api.id.as_str()),
+        (ApiKind::Http, "$default", "mainapi")
+    );
+    assert_eq!(api.routes.len(), 16);
+    let route = |key: &str| {
+        api.routes
+            .iter()
+            .find(|r| r.key.as_str() == key)
+            .expect(key)
+    };
+    assert_eq!(route("GET /guitars/{id}").function, "GuitarsFunction");
+    assert_eq!(route("POST /auth/login").auth, Auth::None);
+    assert_eq!(
+        route("PUT /user/name").auth,
+        Auth::Jwt {
+            name: "cognito".into(),
+            issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool".into(),
+            audience: vec!["client123".into()],
+            identity_source: "$request.header.Authorization".into(),
+        }
+    );
+    let cors = api.cors.as_ref().expect("cors");
+    assert_eq!(
+        cors.allow_origins,
+        ["https://d1.cloudfront.net", "http://localhost:5173"]
+    );
+    assert_eq!(cors.max_age, Some(600));
+    assert_eq!(
+        api.throttle,
+        Some(Throttle {
+            rate_per_second: 10000.0,
+            burst: 5000
+        })
+    );
+}
+
+#[test]
+fn rest_api_methods_get_full_resource_paths_cognito_issuers_models_and_mock_preflights() {
+    let template = rendered("stacks", "fleet-console");
+    let physical_ids = resources_of_all(&template)
+        .map(|(id, _)| (id.to_string(), format!("phys-{id}")))
+        .chain([("UserPool".to_string(), "eu-west-1_fleet".to_string())])
+        .collect();
+    let deployed = Deployed {
+        region: "eu-west-1".into(),
+        account: "1".into(),
+        physical_ids,
+        ..Default::default()
+    };
+    let resolver = Resolver::new(&template, &deployed);
+    let apis = apis(&template, &resolver).expect("reads");
+    let [api] = apis.as_slice() else {
+        panic!("one API")
+    };
+    assert_eq!(
+        (api.kind, api.stage.as_str(), api.id.as_str()),
+        (ApiKind::Rest, "dev", "phys-ConsoleApi")
+    );
+    let route = |key: &str| {
+        api.routes
+            .iter()
+            .find(|r| r.key.as_str() == key)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{key} in {:?}",
+                    api.routes
+                        .iter()
+                        .map(|r| r.key.as_str())
+                        .collect::<Vec<_>>()
+                )
+            })
+    };
+    assert_eq!(
+        route("POST /instances/{instanceId}/reboot").function,
+        "InstancesRebootFunction"
+    );
+    assert_eq!(
+        route("GET /audit").auth,
+        Auth::CognitoUserPools {
+            name: "cognito".into(),
+            issuers: vec!["https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_fleet".into()]
+        }
+    );
+    let refresh = route("POST /auth/refresh");
+    assert_eq!(refresh.auth, Auth::None);
+    assert_eq!(
+        refresh.body_schema.as_ref().expect("model")["required"],
+        json!(["refreshToken"])
+    );
+    let preflight = api
+        .mocks
+        .iter()
+        .find(|m| m.key.as_str() == "OPTIONS /audit")
+        .expect("preflight");
+    assert_eq!(preflight.status, 204);
+    assert!(preflight
+        .headers
+        .contains(&("Access-Control-Max-Age".into(), "600".into())));
+    assert_eq!(
+        api.throttle,
+        Some(Throttle {
+            rate_per_second: 50.0,
+            burst: 100
+        })
+    );
+}
+
+#[test]
+fn rest_token_authorizers_name_their_function_and_cache() {
+    let template = rendered("examples", "rest-lambda-authorizer");
+    let deployed = Deployed {
+        region: "eu-west-1".into(),
+        physical_ids: resources_of_all(&template)
+            .map(|(id, _)| (id.to_string(), id.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let resolver = Resolver::new(&template, &deployed);
+    let apis = apis(&template, &resolver).expect("reads");
+    let auth = &apis[0]
+        .routes
+        .iter()
+        .find(|r| r.auth != Auth::None)
+        .expect("guarded")
+        .auth;
+    assert_eq!(
+        auth,
+        &Auth::Function {
+            name: "token".into(),
+            function: "AuthorizerFunction".into(),
+            identity_sources: vec!["method.request.header.Authorization".into()],
+            cache_seconds: 300
+        }
+    );
+}
