@@ -127,6 +127,19 @@ Examples:
 
 Exit codes: 0 printed, 1 the stack does not exist or AWS could not be reached, 2 usage error.")]
     Outputs(OutputsArgs),
+    /// Serve the stack's APIs on this machine through its real handler packages, against the deployed stack.
+    #[command(after_help = "\
+Examples:
+  stackctl local --env dev guitar-collection                 APIs on http://127.0.0.1:3000 and up
+  stackctl local --env dev guitar-collection --resolve UserPool=eu-west-1_abc
+  stackctl local invoke --env dev guitar-collection guitars --event event.json
+
+Each function runs its `bootstrap` with its own role's credentials; every AWS
+call it makes is checked against that role's policy and a denied call is
+reported. Stop with Ctrl-C: the grants no request used are listed then.
+
+Exit codes: 0 stopped, 1 it could not start (the reason is printed), 2 usage error.")]
+    Local(LocalArgs),
     /// Print the JSON schema of stack definitions (for editors and CI checks).
     #[command(after_help = "\
 Examples:
@@ -215,6 +228,66 @@ pub struct DestroyArgs {
     /// Do not ask; needed where there is no terminal.
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct LocalArgs {
+    #[command(subcommand)]
+    pub action: Option<LocalAction>,
+    #[arg(long, short, required = true)]
+    pub env: Option<String>,
+    /// The stack, by name or path.
+    #[arg(required = true)]
+    pub stack: Option<String>,
+    /// The port of the stack's first API; each further API takes the next port.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    #[command(flatten)]
+    pub session: LocalSessionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocalAction {
+    /// Invoke one function of the stack once, as its trigger would, and print its answer.
+    #[command(after_help = "\
+Examples:
+  stackctl local invoke --env dev guitar-collection guitars --event event.json
+  echo '{}' | stackctl local invoke --env dev etl ingest --event -
+  stackctl local invoke --env dev ebay-sniper poller --schedule poll   what the schedule sends
+
+Exit codes: 0 the function answered, 1 it failed (its error is printed) or could not run, 2 usage error.")]
+    Invoke(LocalInvokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LocalInvokeArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// The stack, by name or path.
+    pub stack: String,
+    /// The function, by its name in the stack file (`guitars`) or its logical id (`GuitarsFunction`).
+    pub function: String,
+    /// The event, from a JSON file or `-` for standard input (default: `{}`).
+    #[arg(long, value_name = "FILE", conflicts_with = "schedule")]
+    pub event: Option<PathBuf>,
+    /// Send what this schedule of the stack sends the function (by name in the stack file or logical id).
+    #[arg(long, value_name = "NAME")]
+    pub schedule: Option<String>,
+    #[command(flatten)]
+    pub session: LocalSessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalSessionArgs {
+    /// A value the deployed stack does not tell (repeatable): `LOGICAL_ID=PHYSICAL_ID` for a resource the emulator does not create, `LOGICAL_ID.ATTRIBUTE=VALUE` for an attribute.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub resolve: Vec<String>,
+    /// Write the APIs' URLs here as JSON once they are served (for scripts and tests).
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

@@ -16,6 +16,7 @@ mod build;
 mod console;
 mod deploy;
 mod destroy;
+mod local;
 mod diff;
 mod diff_view;
 pub mod exit;
@@ -76,6 +77,7 @@ pub fn run_with(args: impl IntoIterator<Item = OsString>, ui: &Ui) -> u8 {
         Command::Deploy(a) => deploy::run(&settings, a, ui),
         Command::Destroy(a) => destroy::run(&settings, a, ui),
         Command::Outputs(a) => outputs::run(&settings, a, ui),
+        Command::Local(a) => local::run(&settings, a, ui),
         Command::Schema => {
             let _ = writeln!(ui.out(), "{}", crate::schema::schema_json());
             Ok(exit::OK)

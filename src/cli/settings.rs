@@ -48,6 +48,10 @@ fn aws_args(command: &Command) -> Option<&AwsArgs> {
         Command::Deploy(a) => Some(&a.aws),
         Command::Destroy(a) => Some(&a.aws),
         Command::Outputs(a) => Some(&a.aws),
+        Command::Local(a) => Some(match &a.action {
+            Some(super::args::LocalAction::Invoke(invoke)) => &invoke.session.aws,
+            None => &a.session.aws,
+        }),
         Command::Validate(_) | Command::Render(_) | Command::Schema => None,
     }
 }

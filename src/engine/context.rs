@@ -141,10 +141,29 @@ impl AwsContext {
     pub fn artifacts(&self) -> &S3Store {
         &self.artifacts
     }
+
+    /// STS with these credentials (`local` assumes functions' roles).
+    pub fn sts(&self) -> Sts {
+        Sts::new(aws_sdk_sts::Client::new(&self.config.sdk))
+    }
+
+    /// An S3 client (path-style against a local endpoint).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.config.sdk)
+                .force_path_style(local_endpoint().is_some())
+                .build(),
+        )
+    }
+
+    /// The SDK configuration, for the clients `local` makes itself.
+    pub fn sdk(&self) -> &aws_config::SdkConfig {
+        &self.config.sdk
+    }
 }
 
 /// An endpoint override for S3 (an emulator), if any.
-fn local_endpoint() -> Option<String> {
+pub fn local_endpoint() -> Option<String> {
     ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
         .iter()
         .find_map(|name| std::env::var(name).ok())

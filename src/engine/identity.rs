@@ -59,3 +59,61 @@ impl Identity for Sts {
         })
     }
 }
+
+/// Temporary credentials of a role, as `local` hands them to a function.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Seconds since the epoch.
+    pub expires_epoch_s: Option<i64>,
+}
+
+impl std::fmt::Debug for RoleCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets stay out of logs and panic messages.
+        f.debug_struct("RoleCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expires_epoch_s", &self.expires_epoch_s)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sts {
+    /// Credentials of `role_arn` for one hour (the most a chained role
+    /// session may last), in a session named `session_name`.
+    pub async fn assume_role(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+    ) -> Result<RoleCredentials, AwsError> {
+        let operation = format!("assume the role {role_arn} (STS AssumeRole)");
+        let answer = self
+            .retry
+            .run(|| async {
+                self.client
+                    .assume_role()
+                    .role_arn(role_arn)
+                    .role_session_name(session_name)
+                    .duration_seconds(3600)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(operation.clone(), e))
+            })
+            .await?;
+        let Some(credentials) = answer.credentials() else {
+            return Err(AwsError::new(
+                ErrorKind::UnexpectedAnswer,
+                operation,
+                "STS answered without credentials",
+            ));
+        };
+        Ok(RoleCredentials {
+            access_key_id: credentials.access_key_id().to_string(),
+            secret_access_key: credentials.secret_access_key().to_string(),
+            session_token: credentials.session_token().to_string(),
+            expires_epoch_s: Some(credentials.expiration().secs()),
+        })
+    }
+}

@@ -16,6 +16,7 @@ pub mod deploy;
 pub mod error;
 pub mod identity;
 pub mod names;
+pub mod objects;
 pub mod retry;
 pub mod stacks;
 pub mod validation;

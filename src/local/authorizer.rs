@@ -604,27 +604,25 @@ fn base64url(text: &str) -> Option<Vec<u8>> {
     (bits < 6).then_some(out)
 }
 
+
+/// Two user pools that sign tokens, for the tests here and the gateway's.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_pools {
     use super::*;
-    use aws_lambda_events::apigw::ApiGatewayRequestAuthorizer;
     use aws_lc_rs::rsa::{KeyPair, KeySize};
     use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
     use aws_smithy_types::base64;
     use std::sync::OnceLock;
 
-    const NOW: u64 = 1_764_700_000;
-    const CLIENT: &str = "5kek0i61pgkokoob4fsm9fo9it";
-
     /// A user pool that signs tokens.
-    struct Pool {
-        key: KeyPair,
-        kid: String,
-        issuer: String,
+    pub(crate) struct Pool {
+        pub key: KeyPair,
+        pub kid: String,
+        pub issuer: String,
     }
 
     /// Two pools, made once: RSA key generation is slow.
-    fn pools() -> &'static [Pool; 2] {
+    pub(crate) fn pools() -> &'static [Pool; 2] {
         static POOLS: OnceLock<[Pool; 2]> = OnceLock::new();
         POOLS.get_or_init(|| {
             let pool = |id: &str| Pool {
@@ -636,7 +634,7 @@ mod tests {
         })
     }
 
-    fn b64(bytes: &[u8]) -> String {
+    pub(crate) fn b64(bytes: &[u8]) -> String {
         base64::encode(bytes)
             .trim_end_matches('=')
             .replace('+', "-")
@@ -644,7 +642,7 @@ mod tests {
     }
 
     /// The INTEGERs of a DER `SEQUENCE` (a PKCS#1 `RSAPublicKey`: n, e).
-    fn der_integers(der: &[u8]) -> Vec<Vec<u8>> {
+    pub(crate) fn der_integers(der: &[u8]) -> Vec<Vec<u8>> {
         fn read(der: &[u8], at: &mut usize) -> (u8, Vec<u8>) {
             let tag = der[*at];
             let mut len = der[*at + 1] as usize;
@@ -673,7 +671,7 @@ mod tests {
     }
 
     /// The JWKS document of `pool`, `n` with the DER's leading zero.
-    fn jwks_json(pool: &Pool) -> String {
+    pub(crate) fn jwks_json(pool: &Pool) -> String {
         let integers = der_integers(pool.key.public_key().as_ref());
         json!({"keys": [
             {"kty": "EC", "kid": "not-rsa", "crv": "P-256", "x": "AA", "y": "AA"},
@@ -683,12 +681,12 @@ mod tests {
         .to_string()
     }
 
-    fn jwks(pool: &Pool) -> Jwks {
+    pub(crate) fn jwks(pool: &Pool) -> Jwks {
         Jwks::parse(jwks_json(pool).as_bytes()).unwrap()
     }
 
     /// A token of `header` and `claims`, signed by `pool`'s key.
-    fn sign(pool: &Pool, header: Value, claims: Value) -> String {
+    pub(crate) fn sign(pool: &Pool, header: Value, claims: Value) -> String {
         let signed = format!(
             "{}.{}",
             b64(header.to_string().as_bytes()),
@@ -701,6 +699,17 @@ mod tests {
             .unwrap();
         format!("{signed}.{}", b64(&signature))
     }
+
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_pools::*;
+    use super::*;
+    use aws_lambda_events::apigw::ApiGatewayRequestAuthorizer;
+
+    const NOW: u64 = 1_764_700_000;
+    const CLIENT: &str = "5kek0i61pgkokoob4fsm9fo9it";
 
     fn header(pool: &Pool) -> Value {
         json!({"kid": pool.kid, "alg": "RS256"})

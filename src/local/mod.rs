@@ -13,9 +13,16 @@
 //! talks to.
 
 pub mod authorizer;
+pub mod aws_proxy;
+pub mod gateway;
+pub mod http_client;
+pub mod key_sets;
 pub mod lambda_authorizer;
 pub mod payload;
 pub mod rest_payload;
 pub mod routing;
 pub mod runtime_api;
+pub mod server;
+pub mod session;
 pub mod template;
+pub mod triggers;

@@ -124,6 +124,17 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The ARN of the schedule `name` in `group`.
+    pub fn schedule_arn(&self, group: &str, name: &str) -> String {
+        let d = self.deployed;
+        format!(
+            "arn:{}:scheduler:{}:{}:schedule/{group}/{name}",
+            d.partition(),
+            d.region,
+            d.account
+        )
+    }
+
     pub fn resource_type(&self, logical_id: &str) -> &str {
         self.resources
             .get(logical_id)

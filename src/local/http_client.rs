@@ -1,0 +1,92 @@
+//! One HTTP(S) client for what `local` fetches itself: user pools' key
+//! sets, from AWS (HTTPS, the system's roots) or the emulator (HTTP).
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use std::time::Duration;
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A client that speaks HTTP and HTTPS.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<Connector, Full<Bytes>>,
+}
+
+/// A fetch that did not give a body.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{0} is not a URL")]
+    Url(String),
+    #[error("{url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("{url} answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url} did not answer within {seconds} s")]
+    Timeout { url: String, seconds: u64 },
+}
+
+/// The most a fetched document may hold.
+const BODY_LIMIT: usize = 1024 * 1024;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+impl HttpClient {
+    /// A client trusting the system's root certificates.
+    pub fn new() -> std::io::Result<HttpClient> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
+        Ok(HttpClient { client })
+    }
+
+    /// GETs `url`, whose answer must be `200` with a body of at most 1 MiB.
+    pub async fn get(&self, url: &str) -> Result<Bytes, FetchError> {
+        let uri: hyper::Uri = url.parse().map_err(|_| FetchError::Url(url.into()))?;
+        let unreachable = |detail: String| FetchError::Unreachable {
+            url: url.into(),
+            detail,
+        };
+        let call = async {
+            let answer = self
+                .client
+                .get(uri)
+                .await
+                .map_err(|e| unreachable(error_chain(&e)))?;
+            let status = answer.status().as_u16();
+            if status != 200 {
+                return Err(FetchError::Status {
+                    url: url.into(),
+                    status,
+                });
+            }
+            let body = Limited::new(answer.into_body(), BODY_LIMIT)
+                .collect()
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            Ok(body.to_bytes())
+        };
+        tokio::time::timeout(TIMEOUT, call)
+            .await
+            .map_err(|_| FetchError::Timeout {
+                url: url.into(),
+                seconds: TIMEOUT.as_secs(),
+            })?
+    }
+}
+
+/// An error with its causes, which is where a connection error says why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
