@@ -16,6 +16,7 @@ pub mod authorizer;
 pub mod aws_proxy;
 pub mod gateway;
 pub mod http_client;
+pub mod iam;
 pub mod key_sets;
 pub mod lambda_authorizer;
 pub mod payload;

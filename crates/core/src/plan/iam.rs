@@ -12,7 +12,11 @@ use crate::kinds::{BUCKET, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
 use crate::model::{Function, Tracing};
 use serde_json::{json, Value};
 
-const TABLE_READ: [&str; 6] = [
+// The actions each declared access grants. `stackctl local` names a denied
+// call's missing grant from these same lists, so they are public.
+
+/// `tables: {NAME: read}` (and the reading half of `read_write`).
+pub const TABLE_READ: [&str; 6] = [
     "dynamodb:BatchGetItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DescribeTable",
@@ -20,12 +24,41 @@ const TABLE_READ: [&str; 6] = [
     "dynamodb:Query",
     "dynamodb:Scan",
 ];
-const TABLE_WRITE: [&str; 5] = [
+/// `tables: {NAME: write}` (and the writing half of `read_write`).
+pub const TABLE_WRITE: [&str; 5] = [
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+];
+/// `buckets: {NAME: read}`: objects, and listing the bucket (on the bucket's ARN).
+pub const BUCKET_READ: [&str; 1] = ["s3:GetObject"];
+pub const BUCKET_LIST: [&str; 1] = ["s3:ListBucket"];
+/// `buckets: {NAME: write}`: writing includes deleting.
+pub const BUCKET_WRITE: [&str; 2] = ["s3:DeleteObject", "s3:PutObject"];
+/// `secrets: [NAME]`.
+pub const SECRET_READ: [&str; 2] = [
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+];
+/// `invoke: [FUNCTION]`.
+pub const INVOKE: [&str; 1] = ["lambda:InvokeFunction"];
+/// `publish: [TOPIC]`.
+pub const PUBLISH: [&str; 1] = ["sns:Publish"];
+/// `schedule_groups: [GROUP]`: schedules in the group, and handing them the group's role.
+pub const SCHEDULES_MANAGE: [&str; 4] = [
+    "scheduler:CreateSchedule",
+    "scheduler:DeleteSchedule",
+    "scheduler:GetSchedule",
+    "scheduler:UpdateSchedule",
+];
+pub const PASS_ROLE: [&str; 1] = ["iam:PassRole"];
+/// `read_metrics: true`.
+pub const METRICS_READ: [&str; 3] = [
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+    "cloudwatch:ListMetrics",
 ];
 
 fn statement(sid: &str, actions: &[&str], resources: Vec<Value>) -> Value {
@@ -92,12 +125,8 @@ impl Planner<'_> {
             let prefix = grant.prefix.clone().unwrap_or_default();
             let mut objects: Vec<&str> = Vec::new();
             if grant.level.reads() {
-                objects.push("s3:GetObject");
-                let list = statement(
-                    &format!("List{bid}"),
-                    &["s3:ListBucket"],
-                    vec![sub(arn.clone())],
-                );
+                objects.extend(BUCKET_READ);
+                let list = statement(&format!("List{bid}"), &BUCKET_LIST, vec![sub(arn.clone())]);
                 out.push(match &grant.prefix {
                     Some(p) => with_condition(
                         list,
@@ -108,7 +137,7 @@ impl Planner<'_> {
                 kms_s3.push("kms:Decrypt");
             }
             if grant.level.writes() {
-                objects.extend(["s3:DeleteObject", "s3:PutObject"]);
+                objects.extend(BUCKET_WRITE);
                 kms_s3.extend(["kms:Decrypt", "kms:GenerateDataKey"]);
             }
             let sid = format!(
@@ -130,14 +159,7 @@ impl Planner<'_> {
                 .iter()
                 .map(|s| json!({ "Ref": SECRET.logical_id(s) }))
                 .collect();
-            out.push(statement(
-                "ReadSecrets",
-                &[
-                    "secretsmanager:DescribeSecret",
-                    "secretsmanager:GetSecretValue",
-                ],
-                secrets,
-            ));
+            out.push(statement("ReadSecrets", &SECRET_READ, secrets));
             out.push(self.key_via("UseStackKeyForSecrets", &["kms:Decrypt"], "secretsmanager"));
         }
         if !a.invoke.is_empty() {
@@ -146,11 +168,7 @@ impl Planner<'_> {
                 .iter()
                 .map(|f| sub(self.function_arn_sub(f)))
                 .collect();
-            out.push(statement(
-                "InvokeFunctions",
-                &["lambda:InvokeFunction"],
-                functions,
-            ));
+            out.push(statement("InvokeFunctions", &INVOKE, functions));
         }
         if !a.publish.is_empty() {
             let topics = a
@@ -158,7 +176,7 @@ impl Planner<'_> {
                 .iter()
                 .map(|t| json!({ "Ref": TOPIC.logical_id(t) }))
                 .collect();
-            out.push(statement("PublishToTopics", &["sns:Publish"], topics));
+            out.push(statement("PublishToTopics", &PUBLISH, topics));
             out.push(self.key_via(
                 "UseStackKeyForTopics",
                 &["kms:Decrypt", "kms:GenerateDataKey"],
@@ -170,18 +188,13 @@ impl Planner<'_> {
             let schedules = sub(format!("arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/{}/*", self.schedule_group_name_sub(group)));
             out.push(statement(
                 &format!("ManageSchedulesIn{gid}"),
-                &[
-                    "scheduler:CreateSchedule",
-                    "scheduler:DeleteSchedule",
-                    "scheduler:GetSchedule",
-                    "scheduler:UpdateSchedule",
-                ],
+                &SCHEDULES_MANAGE,
                 vec![schedules],
             ));
             out.push(with_condition(
                 statement(
                     &format!("PassRoleOf{gid}"),
-                    &["iam:PassRole"],
+                    &PASS_ROLE,
                     vec![get_att(&format!("{gid}Role"), "Arn")],
                 ),
                 json!({ "StringEquals": { "iam:PassedToService": "scheduler.amazonaws.com" } }),
@@ -235,11 +248,7 @@ impl Planner<'_> {
         if a.read_metrics == Some(true) {
             out.push(statement(
                 "MetricReadsHaveNoResourceLevelPermissions",
-                &[
-                    "cloudwatch:GetMetricData",
-                    "cloudwatch:GetMetricStatistics",
-                    "cloudwatch:ListMetrics",
-                ],
+                &METRICS_READ,
                 vec![json!("*")],
             ));
         }

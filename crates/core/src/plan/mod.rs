@@ -26,7 +26,7 @@ pub mod account;
 mod compute;
 mod data;
 mod edge;
-mod iam;
+pub mod iam;
 mod monitoring;
 pub mod refs;
 

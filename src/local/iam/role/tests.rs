@@ -1,0 +1,117 @@
+use super::*;
+use crate::local::iam::condition::Context;
+use crate::local::iam::fixtures::{self, ACCOUNT, REGION};
+use crate::local::iam::policy::Decision;
+use crate::local::template::functions;
+
+#[test]
+fn a_seed_function_role_is_found_and_its_grants_resolve_to_the_deployed_arns() {
+    let f = fixtures::stack("guitar-collection");
+    let images = f.function("images");
+    let policy = role_policy(&f.template, &f.resolver(), &images).expect("role");
+    assert_eq!(policy.role, "ImagesFunctionRole");
+    assert!(policy.unresolved.is_empty(), "{:?}", policy.unresolved);
+    assert!(policy.managed_policies.is_empty());
+    let bucket = &f.deployed.physical_ids["ImagesBucket"];
+    let object = format!("arn:aws:s3:::{bucket}/images/x.jpg");
+    let ctx = Context::new();
+    assert!(matches!(
+        policy.evaluate("s3:PutObject", &object, &ctx).decision,
+        Decision::Allowed(_)
+    ));
+    assert_eq!(
+        policy
+            .evaluate("s3:PutObject", "arn:aws:s3:::someone-elses/x.jpg", &ctx)
+            .decision,
+        Decision::ImplicitlyDenied
+    );
+    let table = |id: &str| {
+        format!(
+            "arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{}",
+            f.deployed.physical_ids[id]
+        )
+    };
+    let index = format!("{}/index/brand-userId-index", table("GuitarsTable"));
+    assert!(matches!(
+        policy.evaluate("dynamodb:Query", &index, &ctx).decision,
+        Decision::Allowed(_)
+    ));
+    assert_eq!(
+        policy
+            .evaluate("dynamodb:Query", &table("UsersTable"), &ctx)
+            .decision,
+        Decision::ImplicitlyDenied
+    );
+}
+
+#[test]
+fn the_kms_grant_applies_only_through_the_service_its_condition_names() {
+    let f = fixtures::stack("guitar-collection");
+    let policy = role_policy(&f.template, &f.resolver(), &f.function("auth")).expect("role");
+    let key = format!(
+        "arn:aws:kms:{REGION}:{ACCOUNT}:key/{}",
+        f.deployed.physical_ids["StackKey"]
+    );
+    let direct = Context::new().with("kms:ViaService", None);
+    assert_eq!(
+        policy.evaluate("kms:Decrypt", &key, &direct).decision,
+        Decision::ImplicitlyDenied
+    );
+    let via_lambda = Context::new().with(
+        "kms:ViaService",
+        Some(&format!("lambda.{REGION}.amazonaws.com")),
+    );
+    assert!(matches!(
+        policy.evaluate("kms:Decrypt", &key, &via_lambda).decision,
+        Decision::Allowed(_)
+    ));
+}
+
+#[test]
+fn a_role_found_by_arn_takes_attached_policies_and_names_what_it_cannot_evaluate() {
+    let template = fixtures::hand_written();
+    let deployed = fixtures::hand_written_deployed();
+    let resolver = Resolver::new(&template, &deployed);
+    let function = functions(&template, &resolver)
+        .expect("functions")
+        .remove(0);
+    let policy = role_policy(&template, &resolver, &function).expect("role");
+    assert_eq!(policy.role, "HandRole");
+    assert_eq!(
+        policy.managed_policies,
+        ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+    );
+    assert_eq!(policy.unresolved.len(), 1, "{:?}", policy.unresolved);
+    assert!(policy.unresolved[0].contains("NotDeployed"));
+    let table = format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/hand-table");
+    let secure = Context::new().with("aws:SecureTransport", Some("true"));
+    assert_eq!(
+        policy
+            .evaluate("dynamodb:GetItem", &table, &secure)
+            .decision,
+        Decision::Allowed(vec![0])
+    );
+    let plain = Context::new().with("aws:SecureTransport", Some("false"));
+    assert_eq!(
+        policy.evaluate("dynamodb:GetItem", &table, &plain).decision,
+        Decision::ExplicitlyDenied(2)
+    );
+}
+
+#[test]
+fn a_function_whose_role_is_not_in_the_template_is_an_error() {
+    let template = fixtures::hand_written();
+    let deployed = fixtures::hand_written_deployed();
+    let resolver = Resolver::new(&template, &deployed);
+    let mut function = functions(&template, &resolver)
+        .expect("functions")
+        .remove(0);
+    function.role_arn = "arn:aws:iam::123456789012:role/elsewhere".into();
+    let mut template = template;
+    template["Resources"]["Fn"]["Properties"]["Role"] = function.role_arn.clone().into();
+    let resolver = Resolver::new(&template, &deployed);
+    assert!(matches!(
+        role_policy(&template, &resolver, &function),
+        Err(RoleError::NotInTemplate { .. })
+    ));
+}
