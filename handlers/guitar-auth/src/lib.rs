@@ -1,27 +1,38 @@
-//! Sign-up and sign-in against the Cognito user pool: register, login
-//! (USER_PASSWORD_AUTH), refresh (REFRESH_TOKEN_AUTH), forgot and reset
-//! password. Cognito's errors become the API's error codes; nothing reveals
-//! whether an e-mail address has an account, except registering it.
+//! Sign-up and sign-in against the Cognito user pool: register, confirm
+//! (the e-mailed code; the user record is created then, as the seed's
+//! registration flow says), login (USER_PASSWORD_AUTH), refresh
+//! (REFRESH_TOKEN_AUTH), forgot and reset password. Cognito's errors become
+//! the API's error codes; nothing reveals whether an e-mail address has an
+//! account, except registering it.
 
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::operation::confirm_sign_up::ConfirmSignUpError;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType,
 };
 use guitar_errors::Code;
+use guitar_user::profile::Profiles;
 use handler_support::input::{json_object, Fields};
 use handler_support::log::Logger;
-use handler_support::{ApiError, HttpHandler, Reply, Request};
+use handler_support::{ApiError, Clock, HttpHandler, Reply, Request};
 use serde_json::json;
 
 pub struct Auth {
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    /// The app client, which has no secret (a browser cannot keep one), so
+    /// no call sends a SecretHash.
     pub client_id: String,
+    pub user_pool_id: String,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub users_table: String,
+    pub clock: Box<dyn Clock>,
 }
 
 impl HttpHandler for Auth {
     async fn respond(&self, request: Request, log: &Logger) -> Result<Reply, ApiError> {
         match request.route.as_str() {
             "POST /auth/register" => self.register(&request).await,
+            "POST /auth/confirm" => self.confirm(&request, log).await,
             "POST /auth/login" => self.login(&request).await,
             "POST /auth/refresh" => self.refresh(&request).await,
             "POST /auth/forgot-password" => self.forgot(&request, log).await,
@@ -35,7 +46,7 @@ impl HttpHandler for Auth {
 fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError {
     let message = e.message().unwrap_or("").to_string();
     match e.code().unwrap_or("") {
-        "UsernameExistsException" => ApiError::new(
+        "UsernameExistsException" | "AliasExistsException" => ApiError::new(
             Code::AuthUserExists,
             "An account with this e-mail already exists",
         ),
@@ -71,6 +82,22 @@ fn cognito_error<E: ProvideErrorMetadata + std::fmt::Display>(e: E) -> ApiError 
             ApiError::new(Code::AuthRateLimited, "Too many attempts; try again later")
         }
         _ => ApiError::internal(e),
+    }
+}
+
+/// ConfirmSignUp's refusals. Cognito answers NotAuthorized for an account
+/// that is confirmed already, and UserNotFound for an address without one:
+/// neither is a wrong password here.
+fn confirm_error(e: ConfirmSignUpError) -> ApiError {
+    match e {
+        ConfirmSignUpError::NotAuthorizedException(_) => ApiError::new(
+            Code::AuthCodeInvalid,
+            "This account cannot be confirmed (it may be confirmed already: log in)",
+        ),
+        ConfirmSignUpError::UserNotFoundException(_) => {
+            ApiError::new(Code::AuthCodeInvalid, "The code is wrong or has expired")
+        }
+        other => cognito_error(other),
     }
 }
 
@@ -125,6 +152,57 @@ impl Auth {
         Ok(Reply::created(
             json!({"userId": out.user_sub(), "email": email, "confirmed": out.user_confirmed()}),
         ))
+    }
+
+    /// The seed's verification step: the code Cognito e-mailed at sign-up.
+    async fn confirm(&self, request: &Request, log: &Logger) -> Result<Reply, ApiError> {
+        let body = json_object(request, Code::AuthValidationError)?;
+        let mut f = Fields::new(&body, Code::AuthValidationError);
+        let email = f.text("email", true, 3, 254).map(|e| e.to_lowercase());
+        let code = f.text("code", true, 1, 20);
+        f.finish()?;
+        let email = email.expect("validated");
+        self.cognito
+            .confirm_sign_up()
+            .client_id(&self.client_id)
+            .username(&email)
+            .confirmation_code(code.expect("validated"))
+            .send()
+            .await
+            .map_err(|e| confirm_error(e.into_service_error()))?;
+        let profile = match self
+            .profiles()
+            .create(&email, &self.clock.timestamp())
+            .await
+        {
+            Ok(profile) => profile,
+            // The account is confirmed all the same (a retry would be refused
+            // as confirmed already), and the user function creates the record
+            // on the first profile read: say so in the log, not to the user.
+            Err(e) => {
+                let cause = e.cause.unwrap_or(e.message);
+                log.warn(
+                    "user record not created at confirmation",
+                    &[("cause", cause.into())],
+                );
+                json!({"email": email})
+            }
+        };
+        Ok(Reply::ok(json!({
+            "userId": profile["userId"],
+            "email": profile["email"],
+            "name": profile["name"],
+            "confirmed": true,
+        })))
+    }
+
+    fn profiles(&self) -> Profiles<'_> {
+        Profiles {
+            cognito: &self.cognito,
+            user_pool_id: &self.user_pool_id,
+            dynamodb: &self.dynamodb,
+            table: &self.users_table,
+        }
     }
 
     async fn login(&self, request: &Request) -> Result<Reply, ApiError> {

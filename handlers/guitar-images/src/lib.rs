@@ -1,7 +1,9 @@
 //! Image uploads: the browser puts the file straight into S3 with a
 //! pre-signed URL (5 minutes, under the caller's own `uploads/` prefix, at
-//! most 10 MB), then reports completion; we check it, make a 400x400
-//! thumbnail, move it under `images/`, and record it on the guitar.
+//! most 10 MB), then reports completion with the seed's `{imageKey}`; we
+//! check it, make a 400x400 thumbnail, move it under `images/` and answer
+//! with both URLs. When the upload URL was asked for a guitar, the key names
+//! that guitar and the image is recorded on it too.
 
 mod thumbnail;
 
@@ -21,6 +23,14 @@ pub const MAX_UPLOAD_BYTES: i64 = 10 * 1024 * 1024;
 pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(300);
 /// Images kept per guitar.
 pub const MAX_IMAGES: usize = 50;
+
+/// Where an image and its thumbnail were put.
+struct Stored {
+    original_key: String,
+    thumbnail_key: String,
+    width: u32,
+    height: u32,
+}
 
 pub struct Images {
     pub s3: aws_sdk_s3::Client,
@@ -44,6 +54,35 @@ impl HttpHandler for Images {
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(Code::ImageValidationError, message)
+}
+
+/// A key the caller may complete: `uploads/{userId}/{uuid}-{fileName}`, the
+/// seed's layout, or `uploads/{userId}/{guitarId}/{uuid}-{fileName}` when the
+/// upload URL was asked for a guitar, so that completion needs only the key.
+struct Upload<'a> {
+    guitar_id: Option<&'a str>,
+    /// `{uuid}-{fileName}`.
+    file: &'a str,
+}
+
+impl<'a> Upload<'a> {
+    /// The key's parts; `None` for anything but the caller's own uploads
+    /// (another user's, an image already moved, a deeper path).
+    fn parse(key: &'a str, caller: &Caller) -> Option<Upload<'a>> {
+        let rest = key.strip_prefix(&Images::uploads_prefix(caller))?;
+        let (guitar_id, file) = match rest.split_once('/') {
+            Some((guitar, file)) => (Some(guitar), file),
+            None => (None, rest),
+        };
+        let well_formed =
+            !file.is_empty() && !file.contains('/') && guitar_id.is_none_or(|g| !g.is_empty());
+        well_formed.then_some(Upload { guitar_id, file })
+    }
+
+    /// The upload's UUID, which becomes the image's id.
+    fn image_id(&self) -> String {
+        self.file.split('-').take(5).collect::<Vec<_>>().join("-")
+    }
 }
 
 fn guitar_not_found() -> ApiError {
@@ -105,16 +144,21 @@ impl Images {
                 );
             }
         }
+        // It becomes a segment of the key.
+        if guitar_id.as_deref().is_some_and(|g| g.contains('/')) {
+            f.problem("guitarId", "is not a guitar id");
+        }
         f.finish()?;
+        let mut key = Self::uploads_prefix(caller);
         if let Some(g) = &guitar_id {
             self.guitar(caller, g).await?;
+            key.push_str(&format!("{g}/"));
         }
-        let key = format!(
-            "{}{}-{}",
-            Self::uploads_prefix(caller),
+        key.push_str(&format!(
+            "{}-{}",
             uuid::Uuid::new_v4(),
             safe_name(&file_name.unwrap())
-        );
+        ));
         let mut put = self
             .s3
             .put_object()
@@ -149,19 +193,67 @@ impl Images {
         let body = json_object(request, Code::ImageValidationError)?;
         let mut f = Fields::new(&body, Code::ImageValidationError);
         let key = f.text("imageKey", true, 1, 1024);
-        let guitar_id = f.text("guitarId", true, 1, 64);
+        // The seed's body is `{imageKey}` alone; a guitar named as well must
+        // be the one the key names (if it names one).
+        let named = f.text("guitarId", false, 1, 64);
         let caption = f.text("caption", false, 1, 500);
         f.finish()?;
-        let (key, guitar_id) = (key.unwrap(), guitar_id.unwrap());
-        // Only the caller's own uploads, never another user's or a moved image.
-        let prefix = Self::uploads_prefix(caller);
-        let Some(file) = key
-            .strip_prefix(&prefix)
-            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-        else {
-            return Err(invalid("imageKey is not one of your uploads"));
+        let key = key.expect("validated");
+        let upload = Upload::parse(&key, caller)
+            .ok_or_else(|| invalid("imageKey is not one of your uploads"))?;
+        let guitar_id = match (upload.guitar_id, named.as_deref()) {
+            (Some(from_key), Some(named)) if from_key != named => {
+                return Err(invalid(
+                    "guitarId is not the guitar this upload was made for",
+                ))
+            }
+            (from_key, named) => from_key.or(named),
         };
-        let guitar = self.guitar(caller, &guitar_id).await?;
+        let order = match guitar_id {
+            Some(g) => Some(self.next_image_position(caller, g).await?),
+            None => None,
+        };
+        let bytes = self.read_upload(&key, log).await?;
+        let thumb = match thumbnail::make(&bytes) {
+            Ok(t) => t,
+            Err(why) => {
+                self.discard(&key, log).await;
+                return Err(invalid(format!("the upload is not a usable image: {why}")));
+            }
+        };
+        let image_id = upload.image_id();
+        let base = match guitar_id {
+            Some(g) => format!("images/{}/{g}/{image_id}", caller.user_id),
+            None => format!("images/{}/{image_id}", caller.user_id),
+        };
+        let stored = self.store(&base, bytes, thumb).await?;
+        let mut image = json!({
+            "id": image_id,
+            "url": format!("https://{}/{}", self.cdn_domain, stored.original_key),
+            "thumbnailUrl": format!("https://{}/{}", self.cdn_domain, stored.thumbnail_key),
+            "caption": caption,
+            "width": stored.width,
+            "height": stored.height,
+        });
+        if let (Some(g), Some(order)) = (guitar_id, order) {
+            image["isPrimary"] = json!(order == 0);
+            image["order"] = json!(order);
+            self.record(caller, g, &image, &stored, log).await?;
+        }
+        self.discard(&key, log).await;
+        Ok(Reply::created(
+            json!({"imageUrl": image["url"], "thumbnailUrl": image["thumbnailUrl"], "image": image}),
+        ))
+    }
+
+    /// The position a new image of the guitar takes (0 makes it the primary
+    /// one), or an error when the guitar is not the caller's or is full.
+    async fn next_image_position(
+        &self,
+        caller: &Caller,
+        guitar_id: &str,
+    ) -> Result<usize, ApiError> {
+        let guitar = self.guitar(caller, guitar_id).await?;
         let existing = guitar
             .get("images")
             .and_then(Value::as_array)
@@ -169,11 +261,16 @@ impl Images {
         if existing >= MAX_IMAGES {
             return Err(invalid(format!("a guitar has at most {MAX_IMAGES} images")));
         }
+        Ok(existing)
+    }
+
+    /// The uploaded bytes, refusing (and removing) an upload over the limit.
+    async fn read_upload(&self, key: &str, log: &Logger) -> Result<Vec<u8>, ApiError> {
         let head = self
             .s3
             .head_object()
             .bucket(&self.bucket)
-            .key(&key)
+            .key(key)
             .send()
             .await
             .map_err(|e| {
@@ -185,103 +282,102 @@ impl Images {
                 }
             })?;
         if head.content_length().unwrap_or(0) > MAX_UPLOAD_BYTES {
-            self.discard(&key, log).await;
+            self.discard(key, log).await;
             return Err(invalid("the upload is larger than 10 MB"));
         }
         let object = self
             .s3
             .get_object()
             .bucket(&self.bucket)
-            .key(&key)
+            .key(key)
             .send()
             .await
             .map_err(|e| ApiError::internal(e.into_service_error()))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(ApiError::internal)?
-            .into_bytes();
-        let thumb = match thumbnail::make(&bytes) {
-            Ok(t) => t,
-            Err(why) => {
-                self.discard(&key, log).await;
-                return Err(invalid(format!("the upload is not a usable image: {why}")));
-            }
+        let bytes = object.body.collect().await.map_err(ApiError::internal)?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    /// Puts the original and its thumbnail at `{base}.{ext}` and `{base}-thumb.jpg`.
+    async fn store(
+        &self,
+        base: &str,
+        original: Vec<u8>,
+        thumb: thumbnail::Thumbnail,
+    ) -> Result<Stored, ApiError> {
+        let stored = Stored {
+            original_key: format!("{base}.{}", thumb.extension),
+            thumbnail_key: format!("{base}-thumb.jpg"),
+            width: thumb.width,
+            height: thumb.height,
         };
-        let image_id = file.split('-').take(5).collect::<Vec<_>>().join("-");
-        let base = format!("images/{}/{}/{}", caller.user_id, guitar_id, image_id);
-        let (original_key, thumb_key) = (
-            format!("{base}.{}", thumb.extension),
-            format!("{base}-thumb.jpg"),
-        );
+        self.put_image(&stored.original_key, thumb.content_type, original, "image")
+            .await?;
+        self.put_image(&stored.thumbnail_key, "image/jpeg", thumb.jpeg, "thumbnail")
+            .await?;
+        Ok(stored)
+    }
+
+    async fn put_image(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+        what: &str,
+    ) -> Result<(), ApiError> {
         self.s3
             .put_object()
             .bucket(&self.bucket)
-            .key(&original_key)
-            .content_type(thumb.content_type)
+            .key(key)
+            .content_type(content_type)
+            // Keys are never reused, so the CDN may keep them for a year.
             .cache_control("public, max-age=31536000, immutable")
-            .body(bytes.to_vec().into())
+            .body(bytes.into())
             .send()
             .await
             .map_err(|e| {
-                ApiError::new(Code::ImageUploadFailed, "Storing the image failed")
-                    .with_details(json!({"cause": e.into_service_error().to_string()}))
+                ApiError::new(
+                    Code::ImageUploadFailed,
+                    format!("Storing the {what} failed"),
+                )
+                .with_details(json!({"cause": e.into_service_error().to_string()}))
             })?;
-        self.s3
-            .put_object()
-            .bucket(&self.bucket)
-            .key(&thumb_key)
-            .content_type("image/jpeg")
-            .cache_control("public, max-age=31536000, immutable")
-            .body(thumb.jpeg.into())
-            .send()
-            .await
-            .map_err(|e| {
-                ApiError::new(Code::ImageUploadFailed, "Storing the thumbnail failed")
-                    .with_details(json!({"cause": e.into_service_error().to_string()}))
-            })?;
-        let record = json!({
-            "id": image_id,
-            "url": format!("https://{}/{original_key}", self.cdn_domain),
-            "thumbnailUrl": format!("https://{}/{thumb_key}", self.cdn_domain),
-            "caption": caption,
-            "isPrimary": existing == 0,
-            "order": existing,
-            "width": thumb.width,
-            "height": thumb.height,
-        });
-        let now = self.clock.timestamp();
+        Ok(())
+    }
+
+    /// Appends `image` to the guitar's images.
+    async fn record(
+        &self,
+        caller: &Caller,
+        guitar_id: &str,
+        image: &Value,
+        stored: &Stored,
+        log: &Logger,
+    ) -> Result<(), ApiError> {
         let recorded = self
             .dynamodb
             .update_item()
             .table_name(&self.table)
             .key("userId", s(&caller.user_id))
-            .key("guitarId", s(&guitar_id))
+            .key("guitarId", s(guitar_id))
             .update_expression(
                 "SET images = list_append(if_not_exists(images, :none), :new), updatedAt = :now",
             )
             .condition_expression("attribute_exists(guitarId)")
             .expression_attribute_values(":none", AttributeValue::L(vec![]))
-            .expression_attribute_values(":new", AttributeValue::L(vec![to_attribute(&record)]))
-            .expression_attribute_values(":now", s(&now))
+            .expression_attribute_values(":new", AttributeValue::L(vec![to_attribute(image)]))
+            .expression_attribute_values(":now", s(&self.clock.timestamp()))
             .send()
             .await;
-        if let Err(e) = recorded {
-            // The guitar went away meanwhile: do not leave orphaned images.
-            self.discard(&original_key, log).await;
-            self.discard(&thumb_key, log).await;
-            let e = e.into_service_error();
-            return Err(if e.is_conditional_check_failed_exception() {
-                guitar_not_found()
-            } else {
-                ApiError::internal(e)
-            });
-        }
-        self.discard(&key, log).await;
-        Ok(Reply::created(
-            json!({"imageUrl": record["url"], "thumbnailUrl": record["thumbnailUrl"], "image": record}),
-        ))
+        let Err(e) = recorded else { return Ok(()) };
+        // The guitar went away meanwhile: do not leave orphaned images.
+        self.discard(&stored.original_key, log).await;
+        self.discard(&stored.thumbnail_key, log).await;
+        let e = e.into_service_error();
+        Err(if e.is_conditional_check_failed_exception() {
+            guitar_not_found()
+        } else {
+            ApiError::internal(e)
+        })
     }
 
     /// Deletes an object, logging (not failing) when that does not work.
@@ -307,7 +403,41 @@ impl Images {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_name;
+    use super::{safe_name, Upload};
+    use handler_support::Caller;
+
+    #[test]
+    fn upload_keys_name_their_guitar_or_none() {
+        let alice = Caller {
+            user_id: "u-alice".into(),
+            email: None,
+            role: None,
+            username: None,
+            groups: Vec::new(),
+        };
+        let parts = |key: &str| {
+            Upload::parse(key, &alice).map(|u| (u.guitar_id.map(String::from), u.image_id()))
+        };
+        let id = "0a1b2c3d-1111-4222-8333-444455556666";
+        assert_eq!(
+            parts(&format!("uploads/u-alice/{id}-strat.png")),
+            Some((None, id.to_string()))
+        );
+        assert_eq!(
+            parts(&format!("uploads/u-alice/g-1/{id}-strat.png")),
+            Some((Some("g-1".to_string()), id.to_string()))
+        );
+        for foreign in [
+            "uploads/u-bob/x-a.png",
+            "uploads/u-alice/",
+            "uploads/u-alice//x-a.png",
+            "uploads/u-alice/g-1/",
+            "uploads/u-alice/g-1/deeper/x-a.png",
+            "images/u-alice/x-a.png",
+        ] {
+            assert!(parts(foreign).is_none(), "{foreign}");
+        }
+    }
 
     #[test]
     fn file_names_cannot_escape_the_prefix() {

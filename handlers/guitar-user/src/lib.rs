@@ -1,15 +1,21 @@
 //! The caller's profile: a record in the users table keyed by the Cognito
-//! `sub`, created on first read from the token's claims; the display name is
-//! kept in Cognito too, so new tokens carry it.
+//! `sub` (see [`profile`] for when it is created); the display name is kept
+//! in Cognito too, so new tokens carry it. A name Cognito refuses is
+//! answered with a 4xx, never a 500.
 
+pub mod profile;
+
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+use aws_sdk_cognitoidentityprovider::operation::admin_update_user_attributes::AdminUpdateUserAttributesError;
 use aws_sdk_cognitoidentityprovider::types::AttributeType;
 use aws_sdk_dynamodb::types::ReturnValue;
 use guitar_errors::Code;
 use handler_support::input::{json_object, Fields};
-use handler_support::item::{from_item, s, set_changes, to_item};
+use handler_support::item::{from_item, s, set_changes};
 use handler_support::log::Logger;
 use handler_support::{ApiError, Caller, Clock, HttpHandler, Reply, Request};
-use serde_json::{json, Map, Value};
+use profile::{account_gone, rate_limited, Profiles};
+use serde_json::{Map, Value};
 
 pub struct Users {
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -32,49 +38,24 @@ impl HttpHandler for Users {
 }
 
 impl Users {
+    fn profiles(&self) -> Profiles<'_> {
+        Profiles {
+            cognito: &self.cognito,
+            user_pool_id: &self.user_pool_id,
+            dynamodb: &self.dynamodb,
+            table: &self.table,
+        }
+    }
+
     async fn profile(&self, caller: &Caller) -> Result<Value, ApiError> {
-        let out = self
-            .dynamodb
-            .get_item()
-            .table_name(&self.table)
-            .key("userId", s(&caller.user_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| ApiError::internal(e.into_service_error()))?;
-        if let Some(item) = out.item() {
-            return Ok(from_item(item));
+        let profiles = self.profiles();
+        if let Some(profile) = profiles.stored(&caller.user_id).await? {
+            return Ok(profile);
         }
-        let now = self.clock.timestamp();
-        let profile = json!({"userId": caller.user_id, "email": caller.email, "name": caller.username.clone().unwrap_or_default(), "preferences": {}, "createdAt": now, "updatedAt": now});
-        let result = self
-            .dynamodb
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(profile.as_object().expect("object"))))
-            .condition_expression("attribute_not_exists(userId)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(profile),
-            // Created meanwhile by a concurrent request: read that one.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                let out = self
-                    .dynamodb
-                    .get_item()
-                    .table_name(&self.table)
-                    .key("userId", s(&caller.user_id))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|e| ApiError::internal(e.into_service_error()))?;
-                Ok(out.item().map(from_item).unwrap_or(profile))
-            }
-            Err(e) => Err(ApiError::internal(e.into_service_error())),
-        }
+        // Made from Cognito, not from the token: an access token (what the
+        // seed's client sends) carries neither the e-mail nor the name.
+        let username = caller.username.as_deref().unwrap_or(&caller.user_id);
+        profiles.create(username, &self.clock.timestamp()).await
     }
 
     async fn set(&self, caller: &Caller, changes: Map<String, Value>) -> Result<Value, ApiError> {
@@ -168,7 +149,29 @@ impl Users {
             )
             .send()
             .await
-            .map_err(|e| ApiError::internal(e.into_service_error()))?;
+            .map_err(|e| name_refused(e.into_service_error()))?;
         Ok(())
+    }
+}
+
+/// Cognito's refusals of a new name, as the API's 4xx answers: a value
+/// Cognito does not accept (or a pre-update trigger refuses) is 400, one
+/// another account holds 409, a deleted account 401, throttling 429. What
+/// is left (permissions, the pool's configuration, Cognito failing) is
+/// ours to fix, so it stays a 500.
+fn name_refused(e: AdminUpdateUserAttributesError) -> ApiError {
+    use AdminUpdateUserAttributesError as E;
+    match &e {
+        E::InvalidParameterException(_) | E::UserLambdaValidationException(_) => ApiError::new(
+            Code::UserValidationError,
+            e.message().unwrap_or("Cognito refused the new name"),
+        ),
+        E::AliasExistsException(_) => ApiError::new(
+            Code::AuthUserExists,
+            "Another account already uses this value",
+        ),
+        E::UserNotFoundException(_) => account_gone(),
+        E::TooManyRequestsException(_) => rate_limited(),
+        _ => ApiError::internal(e),
     }
 }

@@ -182,7 +182,7 @@ fn http_api_routes_point_at_their_integrations_functions_behind_the_jwt_authoriz
         (api.kind, api.stage.as_str(), api.id.as_str()),
         (ApiKind::Http, "$default", "mainapi")
     );
-    assert_eq!(api.routes.len(), 16);
+    assert_eq!(api.routes.len(), 17);
     let route = |key: &str| {
         api.routes
             .iter()
