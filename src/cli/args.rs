@@ -139,7 +139,7 @@ call it makes is checked against that role's policy and a denied call is
 reported. Stop with Ctrl-C: the grants no request used are listed then.
 
 Exit codes: 0 stopped, 1 it could not start (the reason is printed), 2 usage error.")]
-    Local(LocalArgs),
+    Local(Box<LocalArgs>),
     /// Print the JSON schema of stack definitions (for editors and CI checks).
     #[command(after_help = "\
 Examples:

@@ -11,7 +11,9 @@ use super::targets::prepare;
 use super::ui::Ui;
 use crate::engine::context::local_endpoint;
 use crate::engine::identity::RoleCredentials;
+use crate::local::aws_proxy::{Caller, StackContext};
 use crate::local::functions::{InvokeResult, Limits, LogLine, LogStream};
+use crate::local::iam::{function_name, role_policy};
 use crate::local::server::Served;
 use crate::local::session::{Channels, Plan};
 use crate::engine::stacks::Stacks as _;
@@ -45,6 +47,9 @@ pub(super) struct Found {
     pub deployed: Deployed,
     pub packages: BTreeMap<String, PathBuf>,
     pub credentials: BTreeMap<String, RoleCredentials>,
+    /// What the proxy that checks the functions' AWS calls needs.
+    pub stack_context: StackContext,
+    pub callers: Vec<Caller>,
     pub stack: String,
     /// Where unpacked `bootstrap`s are kept, under the build folder.
     pub cache_dir: PathBuf,
@@ -115,10 +120,37 @@ fn find_deployment(
             return Ok(None);
         }
     };
-    let Some(credentials) = assume_roles(&aws, &specs, ui) else {
+    let Some(assumed) = assume_roles(&aws, &specs, ui) else {
         return Ok(None);
     };
+    let resolved = stacks[0].source.resolve(env);
+    let def = resolved.valid_def().expect("rendered, so valid");
+    let mut callers = Vec::new();
+    for spec in &specs {
+        let policy = match role_policy(&target.template, &resolver, spec) {
+            Ok(policy) => policy,
+            Err(e) => {
+                ui.error(&e.to_string(), None);
+                return Ok(None);
+            }
+        };
+        let (credentials, session_name) = &assumed[&spec.logical_id];
+        callers.push(Caller {
+            function: function_name(def, &spec.logical_id)
+                .unwrap_or(&spec.logical_id)
+                .to_string(),
+            access_key_id: credentials.access_key_id.clone(),
+            secret_access_key: credentials.secret_access_key.clone(),
+            session_token: Some(credentials.session_token.clone()),
+            session_name: session_name.clone(),
+            policy,
+        });
+    }
+    let stack_context = StackContext::new(def, &target.template, &deployed);
+    let credentials = assumed.into_iter().map(|(f, (c, _))| (f, c)).collect();
     Ok(Some(Found {
+        stack_context,
+        callers,
         template: target.template,
         deployed,
         packages,
@@ -141,17 +173,18 @@ fn parse_resolve(args: &[String]) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
-/// Credentials of each function's own role; `None` after saying which role
-/// could not be assumed and why.
-fn assume_roles(aws: &Aws, specs: &[FunctionSpec], ui: &Ui) -> Option<BTreeMap<String, RoleCredentials>> {
+/// Credentials of each function's own role, with the session name each
+/// was assumed under (one session per function: the proxy tells functions
+/// apart by their keys); `None` after saying which role could not be
+/// assumed and why.
+fn assume_roles(
+    aws: &Aws,
+    specs: &[FunctionSpec],
+    ui: &Ui,
+) -> Option<BTreeMap<String, (RoleCredentials, String)>> {
     let sts = aws.context.sts();
-    let mut by_role: BTreeMap<String, RoleCredentials> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for spec in specs {
-        if let Some(known) = by_role.get(&spec.role_arn) {
-            out.insert(spec.logical_id.clone(), known.clone());
-            continue;
-        }
         let session: String = format!("stackctl-local-{}", spec.logical_id)
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(*c))
@@ -159,8 +192,7 @@ fn assume_roles(aws: &Aws, specs: &[FunctionSpec], ui: &Ui) -> Option<BTreeMap<S
             .collect();
         match aws.runtime.block_on(sts.assume_role(&spec.role_arn, &session)) {
             Ok(credentials) => {
-                by_role.insert(spec.role_arn.clone(), credentials.clone());
-                out.insert(spec.logical_id.clone(), credentials);
+                out.insert(spec.logical_id.clone(), (credentials, session));
             }
             Err(error) => {
                 ui.error(

@@ -7,6 +7,7 @@ use crate::cli::args::LocalSessionArgs;
 use crate::cli::exit;
 use crate::cli::ui::Ui;
 use crate::engine::objects::list_objects;
+use crate::local::aws_proxy::{AwsProxy, Event, Report, Upstream};
 use crate::local::session::{ServedApi, Session};
 use crate::local::template::Resolver;
 use crate::local::triggers::{self, bucket_triggers, changes, schedules, BucketTrigger, Object};
@@ -22,7 +23,9 @@ const BUCKET_POLL: Duration = Duration::from_secs(1);
 pub(super) fn serve(found: Found, port: u16, args: &LocalSessionArgs, ui: &Ui) -> anyhow::Result<u8> {
     let (channels, mut reports) = channels();
     let runtime = &found.aws.runtime;
-    let plan = plan(&found, port, local_functions_endpoint());
+    let proxy = runtime.block_on(start_proxy(&found))?;
+    let mut checks = proxy.events().expect("taken once");
+    let plan = plan(&found, port, Some(proxy.endpoint()));
     let session = match runtime.block_on(Session::start(plan, channels.clone())) {
         Ok(session) => Arc::new(session),
         Err(e) => {
@@ -60,6 +63,7 @@ pub(super) fn serve(found: Found, port: u16, args: &LocalSessionArgs, ui: &Ui) -
                 Some(line) = reports.logs.recv() => ui.line(&log_text(&line)),
                 Some(served) = reports.served.recv() => ui.line(&served_text(&served)),
                 Some(problem) = reports.problems.recv() => ui.warning(&problem, None),
+                Some(event) = checks.recv() => print_check(&event, ui),
                 line = stdin.next_line(), if stdin_open => match line {
                     Ok(Some(name)) => fire(&found, &session, &schedules, name.trim(), ui),
                     _ => stdin_open = false,
@@ -72,13 +76,53 @@ pub(super) fn serve(found: Found, port: u16, args: &LocalSessionArgs, ui: &Ui) -
         ui.line("stopping: ending every function's processes");
         session.shutdown().await;
         drain(&mut reports, ui);
+        while let Ok(event) = checks.try_recv() {
+            print_check(&event, ui);
+        }
     });
+    print_report(&proxy.report(), ui);
     Ok(exit::OK)
 }
 
-/// Where functions send their AWS calls: the emulator when there is one.
-fn local_functions_endpoint() -> Option<String> {
-    crate::engine::context::local_endpoint()
+/// The proxy every function's AWS calls go through, checked against its
+/// role: towards the emulator when there is one, else AWS.
+async fn start_proxy(found: &Found) -> anyhow::Result<AwsProxy> {
+    let upstream = match crate::engine::context::local_endpoint() {
+        Some(endpoint) => Upstream::Emulator(endpoint),
+        None => Upstream::aws(),
+    };
+    AwsProxy::start(upstream, found.callers.clone(), found.stack_context.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the proxy that checks the functions' AWS calls: {e}"))
+}
+
+fn print_check(event: &Event, ui: &Ui) {
+    match event {
+        Event::Denied(finding) => ui.error(&finding.to_string(), None),
+        Event::Unchecked(unchecked) => ui.warning(&unchecked.to_string(), None),
+    }
+}
+
+/// On exit: denied calls again (they are what to fix), then the grants no
+/// call used.
+fn print_report(report: &Report, ui: &Ui) {
+    if !report.denied.is_empty() {
+        ui.line(&format!("{} AWS call(s) were denied by the functions' roles:", report.denied.len()));
+        for finding in &report.denied {
+            ui.line(&format!("  {finding}"));
+        }
+    }
+    for (function, unused) in report.unused.iter().filter(|(_, u)| !u.is_empty()) {
+        ui.line(&format!("function {function}: granted but never used in this session:"));
+        for grant in unused {
+            ui.line(&format!(
+                "  {} on {} ({})",
+                grant.action,
+                grant.resources.join(", "),
+                grant.statement
+            ));
+        }
+    }
 }
 
 fn announce(apis: &[ServedApi], ui: &Ui) {
@@ -173,8 +217,10 @@ pub(super) fn schedule_payload(found: &Found, function: &str, name: &str) -> Res
 /// One invocation, its logs on stderr and its answer on stdout.
 pub(super) fn invoke_once(found: Found, function: &str, payload: Vec<u8>, ui: &Ui) -> anyhow::Result<u8> {
     let (channels, mut reports) = channels();
-    let plan = plan(&found, 0, local_functions_endpoint());
     found.aws.runtime.block_on(async {
+        let proxy = start_proxy(&found).await?;
+        let mut checks = proxy.events().expect("taken once");
+        let plan = plan(&found, 0, Some(proxy.endpoint()));
         let session = match Session::start(plan, channels).await {
             Ok(session) => session,
             Err(e) => {
@@ -185,6 +231,9 @@ pub(super) fn invoke_once(found: Found, function: &str, payload: Vec<u8>, ui: &U
         let ran = session.invoke(function, payload).await;
         session.shutdown().await;
         drain(&mut reports, ui);
+        while let Ok(event) = checks.try_recv() {
+            print_check(&event, ui);
+        }
         Ok(match ran {
             Some(ran) => report_invocation(&ran.result, ui),
             None => exit::FAILURE,

@@ -46,13 +46,14 @@ fn a_table_write_for_a_reader_becomes_read_write_and_an_index_is_the_table() {
         matches!(&remedy, Remedy::Grant { access, .. } if access == "access: {tables: {users: read_write}}"),
         "{remedy:?}"
     );
+    // `guitars` has no access to the users table at all.
     let remedy = t.remedy(
-        "auth",
+        "guitars",
         &Check::new("dynamodb:Query", format!("{users}/index/byEmail")),
     );
     assert!(
         matches!(&remedy, Remedy::Grant { access, resource: Some((path, _)) }
-        if access == "access: {tables: {users: read}}" && path == "tables.users"),
+        if access.contains("users: read}") && path == "tables.users"),
         "{remedy:?}"
     );
 }
