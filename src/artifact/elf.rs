@@ -42,13 +42,18 @@ fn c_str(b: &[u8], at: usize) -> Result<String, ElfError> {
     Ok(String::from_utf8_lossy(&tail[..end]).into_owned())
 }
 
+fn check_elf64(elf: &[u8]) -> Result<(), ElfError> {
+    if elf.get(..4) != Some(b"\x7fELF") || elf.get(4) != Some(&2) || elf.get(5) != Some(&1) {
+        return Err(ElfError::NotElf64);
+    }
+    Ok(())
+}
+
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
 
 /// Every versioned symbol requirement of the executable. A static binary has none.
 pub fn version_needs(elf: &[u8]) -> Result<Vec<VersionNeed>, ElfError> {
-    if elf.get(..4) != Some(b"\x7fELF") || elf.get(4) != Some(&2) || elf.get(5) != Some(&1) {
-        return Err(ElfError::NotElf64);
-    }
+    check_elf64(elf)?;
     let shoff = u64_at(elf, 0x28)? as usize;
     let shentsize = u16_at(elf, 0x3a)? as usize;
     let shnum = u16_at(elf, 0x3c)? as usize;
@@ -95,6 +100,16 @@ pub fn version_needs(elf: &[u8]) -> Result<Vec<VersionNeed>, ElfError> {
     Ok(needs)
 }
 
+/// `e_machine` of x86-64 and of aarch64 (arm64) executables.
+pub const MACHINE_X86_64: u16 = 62;
+pub const MACHINE_AARCH64: u16 = 183;
+
+/// The ELF header's `e_machine`: which processor the executable is for.
+pub fn machine(elf: &[u8]) -> Result<u16, ElfError> {
+    check_elf64(elf)?;
+    u16_at(elf, 0x12)
+}
+
 /// The newest `GLIBC_x.y` the executable needs, as (x, y).
 pub fn newest_glibc(needs: &[VersionNeed]) -> Option<(u32, u32)> {
     needs
@@ -131,6 +146,22 @@ mod tests {
         let (major, minor) = newest_glibc(&needs).unwrap();
         assert_eq!(major, 2);
         assert!(minor >= 2, "{minor}");
+    }
+
+    #[test]
+    fn reads_the_machine_of_this_test_binary() {
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let expected = match std::env::consts::ARCH {
+            "x86_64" => MACHINE_X86_64,
+            "aarch64" => MACHINE_AARCH64,
+            other => panic!("no expectation for {other}"),
+        };
+        assert_eq!(machine(&me), Ok(expected));
+        let mut arm = me[..64].to_vec();
+        arm[0x12..0x14].copy_from_slice(&MACHINE_AARCH64.to_le_bytes());
+        assert_eq!(machine(&arm), Ok(MACHINE_AARCH64));
+        assert_eq!(machine(b"#!/bin/sh\n"), Err(ElfError::NotElf64));
+        assert!(machine(b"\x7fELF\x02\x01\x01").is_err());
     }
 
     #[test]

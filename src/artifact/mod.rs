@@ -4,6 +4,7 @@
 
 pub mod elf;
 pub mod manifest;
+pub mod unzip;
 pub mod zip;
 
 use sha2::{Digest, Sha256};
