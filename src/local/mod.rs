@@ -14,6 +14,7 @@
 
 pub mod authorizer;
 pub mod aws_proxy;
+pub mod functions;
 pub mod gateway;
 pub mod http_client;
 pub mod iam;

@@ -20,6 +20,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{oneshot, Notify};
 
@@ -65,6 +66,18 @@ struct State {
     queued: Notify,
     waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
     init_error: Mutex<Option<Outcome>>,
+    /// Set when the runtime first asks for an invocation or reports an init
+    /// error: either ends its init phase.
+    init_done: AtomicBool,
+    init_ended: Notify,
+}
+
+impl State {
+    fn end_init(&self) {
+        if !self.init_done.swap(true, Ordering::SeqCst) {
+            self.init_ended.notify_waiters();
+        }
+    }
 }
 
 /// A running Runtime API on a local port.
@@ -114,6 +127,20 @@ impl RuntimeApi {
         self.address.to_string()
     }
 
+    /// Returns once the runtime's init phase is over: it asked for its first
+    /// invocation or reported an init error (which [`RuntimeApi::invoke`]
+    /// then answers with).
+    pub async fn init_ended(&self) {
+        loop {
+            // Registered before the check, so no notification falls between.
+            let ended = self.state.init_ended.notified();
+            if self.state.init_done.load(Ordering::SeqCst) {
+                return;
+            }
+            ended.await;
+        }
+    }
+
     /// Hands `invocation` to the function and waits for how it ended; an
     /// init error (now or reported earlier) ends it at once.
     pub async fn invoke(&self, invocation: Invocation) -> Outcome {
@@ -158,6 +185,7 @@ async fn answer(state: &State, request: Request<Incoming>) -> Response<Full<Byte
             for (_, waiting) in lock(&state.waiting).drain() {
                 let _ = waiting.send(failed.clone());
             }
+            state.end_init();
             accepted()
         }
         (Method::POST, rest) => {
@@ -190,6 +218,7 @@ async fn answer(state: &State, request: Request<Incoming>) -> Response<Full<Byte
 
 /// Waits for the next invocation and hands it over.
 async fn next(state: &State) -> Response<Full<Bytes>> {
+    state.end_init();
     let invocation = loop {
         let notified = state.queued.notified();
         if let Some(invocation) = lock(&state.queue).pop_front() {
@@ -354,6 +383,29 @@ mod tests {
         };
         assert_eq!(outcome, failed);
         assert_eq!(api.invoke(invocation("req-4")).await, failed);
+    }
+
+    #[tokio::test]
+    async fn init_ends_at_the_first_next_or_at_an_init_error() {
+        let soon = |ms| std::time::Duration::from_millis(ms);
+        let api = RuntimeApi::start().await.unwrap();
+        let early = tokio::time::timeout(soon(50), api.init_ended()).await;
+        assert!(early.is_err(), "no runtime has asked yet");
+        let runtime = async {
+            let (next, ended) = tokio::join!(
+                call(&api, "GET", "invocation/next", "", b""),
+                tokio::time::timeout(soon(5_000), api.init_ended())
+            );
+            assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+            assert!(ended.is_ok(), "the first next ends init");
+            call(&api, "POST", "invocation/req-6/response", "", b"{}").await;
+        };
+        tokio::join!(api.invoke(invocation("req-6")), runtime);
+
+        let failing = RuntimeApi::start().await.unwrap();
+        call(&failing, "POST", "init/error", "", b"no table").await;
+        let ended = tokio::time::timeout(soon(5_000), failing.init_ended()).await;
+        assert!(ended.is_ok(), "an init error ends init");
     }
 
     #[tokio::test]
