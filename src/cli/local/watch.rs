@@ -20,7 +20,12 @@ use tokio::io::AsyncBufReadExt;
 /// How often notifying buckets are listed.
 const BUCKET_POLL: Duration = Duration::from_secs(1);
 
-pub(super) fn serve(found: Found, port: u16, args: &LocalSessionArgs, ui: &Ui) -> anyhow::Result<u8> {
+pub(super) fn serve(
+    found: Found,
+    port: u16,
+    args: &LocalSessionArgs,
+    ui: &Ui,
+) -> anyhow::Result<u8> {
     let (channels, mut reports) = channels();
     let runtime = &found.aws.runtime;
     let proxy = runtime.block_on(start_proxy(&found))?;
@@ -47,7 +52,10 @@ pub(super) fn serve(found: Found, port: u16, args: &LocalSessionArgs, ui: &Ui) -
     let schedules = schedules(&found.template, &resolver).unwrap_or_default();
     if !schedules.is_empty() {
         let names: Vec<&str> = schedules.iter().map(|s| s.logical_id.as_str()).collect();
-        ui.line(&format!("type a schedule's name and Enter to fire it: {}", names.join(", ")));
+        ui.line(&format!(
+            "type a schedule's name and Enter to fire it: {}",
+            names.join(", ")
+        ));
     }
     ui.interrupts().listen_to_ctrl_c();
     let seen = ui.interrupts().count();
@@ -55,7 +63,8 @@ pub(super) fn serve(found: Found, port: u16, args: &LocalSessionArgs, ui: &Ui) -
         let pollers = start_bucket_pollers(&found, &buckets, &session, &channels.problems);
         let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         let mut stdin_open = true;
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         loop {
             tokio::select! {
                 () = ui.interrupts().after(seen) => break,
@@ -93,7 +102,9 @@ async fn start_proxy(found: &Found) -> anyhow::Result<AwsProxy> {
     };
     AwsProxy::start(upstream, found.callers.clone(), found.stack_context.clone())
         .await
-        .map_err(|e| anyhow::anyhow!("cannot start the proxy that checks the functions' AWS calls: {e}"))
+        .map_err(|e| {
+            anyhow::anyhow!("cannot start the proxy that checks the functions' AWS calls: {e}")
+        })
 }
 
 fn print_check(event: &Event, ui: &Ui) {
@@ -107,19 +118,34 @@ fn print_check(event: &Event, ui: &Ui) {
 /// call used.
 fn print_report(report: &Report, ui: &Ui) {
     if !report.denied.is_empty() {
-        ui.line(&format!("{} AWS call(s) were denied by the functions' roles:", report.denied.len()));
+        ui.line(&format!(
+            "{} AWS call(s) were denied by the functions' roles:",
+            report.denied.len()
+        ));
         for finding in &report.denied {
             ui.line(&format!("  {finding}"));
         }
     }
     for (function, unused) in report.unused.iter().filter(|(_, u)| !u.is_empty()) {
-        ui.line(&format!("function {function}: granted but never used in this session:"));
+        ui.line(&format!(
+            "function {function}: granted but never used in this session:"
+        ));
+        // One line per statement: its actions, then the resources they share.
+        let mut statements: Vec<(&str, Vec<&str>, &[String])> = Vec::new();
         for grant in unused {
+            let same = |(s, _, r): &&mut (&str, Vec<&str>, &[String])| {
+                *s == grant.statement && *r == grant.resources.as_slice()
+            };
+            match statements.iter_mut().find(same) {
+                Some((_, actions, _)) => actions.push(&grant.action),
+                None => statements.push((&grant.statement, vec![&grant.action], &grant.resources)),
+            }
+        }
+        for (statement, actions, resources) in statements {
             ui.line(&format!(
-                "  {} on {} ({})",
-                grant.action,
-                grant.resources.join(", "),
-                grant.statement
+                "  {statement}: {} on {}",
+                actions.join(", "),
+                resources.join(", ")
             ));
         }
     }
@@ -173,7 +199,13 @@ fn drain(reports: &mut Reports, ui: &Ui) {
 }
 
 /// Fires the schedule `name` typed on standard input.
-fn fire(found: &Found, session: &Arc<Session>, all: &[triggers::ScheduleTrigger], name: &str, ui: &Ui) {
+fn fire(
+    found: &Found,
+    session: &Arc<Session>,
+    all: &[triggers::ScheduleTrigger],
+    name: &str,
+    ui: &Ui,
+) {
     if name.is_empty() {
         return;
     }
@@ -185,8 +217,16 @@ fn fire(found: &Found, session: &Arc<Session>, all: &[triggers::ScheduleTrigger]
         );
         return;
     };
-    let payload = triggers::schedule_event(schedule, &found.deployed.account, &found.deployed.region, &now_rfc3339());
-    ui.line(&format!("firing {} → {}", schedule.logical_id, schedule.function));
+    let payload = triggers::schedule_event(
+        schedule,
+        &found.deployed.account,
+        &found.deployed.region,
+        &now_rfc3339(),
+    );
+    ui.line(&format!(
+        "firing {} → {}",
+        schedule.logical_id, schedule.function
+    ));
     let (session, function) = (session.clone(), schedule.function.clone());
     tokio::spawn(async move {
         // The outcome shows in the function's own REPORT line.
@@ -194,28 +234,46 @@ fn fire(found: &Found, session: &Arc<Session>, all: &[triggers::ScheduleTrigger]
     });
 }
 
-fn find_schedule<'s>(all: &'s [triggers::ScheduleTrigger], name: &str) -> Option<&'s triggers::ScheduleTrigger> {
+fn find_schedule<'s>(
+    all: &'s [triggers::ScheduleTrigger],
+    name: &str,
+) -> Option<&'s triggers::ScheduleTrigger> {
     let logical = crate::kinds::SCHEDULE.logical_id(name);
     all.iter()
         .find(|s| s.logical_id == name || s.logical_id == logical || s.name == name)
 }
 
 /// What schedule `name` sends `function`; an error saying why it cannot.
-pub(super) fn schedule_payload(found: &Found, function: &str, name: &str) -> Result<Vec<u8>, String> {
+pub(super) fn schedule_payload(
+    found: &Found,
+    function: &str,
+    name: &str,
+) -> Result<Vec<u8>, String> {
     let resolver = Resolver::new(&found.template, &found.deployed);
     let all = schedules(&found.template, &resolver).map_err(|(what, e)| format!("{what}: {e}"))?;
-    let schedule = find_schedule(&all, name).ok_or_else(|| format!("stack {} has no schedule {name}", found.stack))?;
+    let schedule = find_schedule(&all, name)
+        .ok_or_else(|| format!("stack {} has no schedule {name}", found.stack))?;
     if schedule.function != function {
         return Err(format!(
             "schedule {} invokes {}, not {function}",
             schedule.logical_id, schedule.function
         ));
     }
-    Ok(triggers::schedule_event(schedule, &found.deployed.account, &found.deployed.region, &now_rfc3339()))
+    Ok(triggers::schedule_event(
+        schedule,
+        &found.deployed.account,
+        &found.deployed.region,
+        &now_rfc3339(),
+    ))
 }
 
 /// One invocation, its logs on stderr and its answer on stdout.
-pub(super) fn invoke_once(found: Found, function: &str, payload: Vec<u8>, ui: &Ui) -> anyhow::Result<u8> {
+pub(super) fn invoke_once(
+    found: Found,
+    function: &str,
+    payload: Vec<u8>,
+    ui: &Ui,
+) -> anyhow::Result<u8> {
     let (channels, mut reports) = channels();
     found.aws.runtime.block_on(async {
         let proxy = start_proxy(&found).await?;
@@ -250,7 +308,10 @@ fn start_bucket_pollers(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut by_bucket: BTreeMap<String, Vec<BucketTrigger>> = BTreeMap::new();
     for trigger in buckets {
-        by_bucket.entry(trigger.bucket.clone()).or_default().push(trigger.clone());
+        by_bucket
+            .entry(trigger.bucket.clone())
+            .or_default()
+            .push(trigger.clone());
     }
     let client = found.aws.context.s3();
     let region = found.deployed.region.clone();
@@ -297,7 +358,15 @@ impl BucketWatcher {
                     }
                     let now: BTreeMap<String, Object> = listed
                         .into_iter()
-                        .map(|o| (o.key, Object { etag: o.etag, size: o.size }))
+                        .map(|o| {
+                            (
+                                o.key,
+                                Object {
+                                    etag: o.etag,
+                                    size: o.size,
+                                },
+                            )
+                        })
                         .collect();
                     if let Some(before) = &known {
                         self.deliver(before, &now);
@@ -305,7 +374,9 @@ impl BucketWatcher {
                     known = Some(now);
                 }
                 Err(error) => {
-                    let _ = self.problems.send(format!("watching bucket {}: {error}", self.bucket));
+                    let _ = self
+                        .problems
+                        .send(format!("watching bucket {}: {error}", self.bucket));
                 }
             }
             tokio::time::sleep(BUCKET_POLL).await;
@@ -315,7 +386,13 @@ impl BucketWatcher {
     fn deliver(&self, before: &BTreeMap<String, Object>, now: &BTreeMap<String, Object>) {
         for (key, change, object) in changes(before, now) {
             for trigger in self.triggers.iter().filter(|t| t.matches(&key, change)) {
-                let event = triggers::s3_event(trigger, &key, object.as_ref(), &self.region, &now_rfc3339());
+                let event = triggers::s3_event(
+                    trigger,
+                    &key,
+                    object.as_ref(),
+                    &self.region,
+                    &now_rfc3339(),
+                );
                 let (session, function) = (self.session.clone(), trigger.function.clone());
                 // Asynchronous, as S3 invokes: the next listing need not wait.
                 tokio::spawn(async move {
