@@ -553,28 +553,16 @@ fn plain(value: &Value) -> String {
 /// Seconds since the epoch as Java's `Date.toString()` writes them in UTC:
 /// `Fri Jul 29 18:52:53 UTC 2016`.
 fn java_date(epoch_s: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (days, in_day) = (epoch_s / 86_400, epoch_s % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let weekday = DAYS.get((days % 7) as usize).unwrap_or(&"");
-    let month = MONTHS.get((month - 1) as usize).unwrap_or(&"");
+    let t = super::utc::Utc::from_epoch_s(epoch_s);
     format!(
-        "{weekday} {month} {day:02} {:02}:{:02}:{:02} UTC {year}",
-        in_day / 3_600,
-        in_day % 3_600 / 60,
-        in_day % 60
+        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
+        t.weekday_name(),
+        t.month_name(),
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.year
     )
 }
 
@@ -603,7 +591,6 @@ fn base64url(text: &str) -> Option<Vec<u8>> {
     // One leftover character (6 bits) cannot encode a byte.
     (bits < 6).then_some(out)
 }
-
 
 /// Two user pools that sign tokens, for the tests here and the gateway's.
 #[cfg(test)]
@@ -699,7 +686,6 @@ pub(crate) mod test_pools {
             .unwrap();
         format!("{signed}.{}", b64(&signature))
     }
-
 }
 
 #[cfg(test)]

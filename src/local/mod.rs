@@ -28,3 +28,4 @@ pub mod server;
 pub mod session;
 pub mod template;
 pub mod triggers;
+pub mod utc;

@@ -123,27 +123,15 @@ pub fn http_event<T>(request: &Request, route: &Selected<'_, T>, context: &Conte
 
 /// `requestContext.time` as API Gateway writes it: `12/Mar/2020:19:03:58 +0000`.
 pub(super) fn request_time(epoch_ms: u64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let seconds = epoch_ms / 1000;
-    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = super::utc::Utc::from_epoch_s(epoch_ms / 1000);
     format!(
-        "{day:02}/{}/{year}:{:02}:{:02}:{:02} +0000",
-        MONTHS[(month - 1) as usize],
-        in_day / 3_600,
-        in_day % 3_600 / 60,
-        in_day % 60
+        "{:02}/{}/{}:{:02}:{:02}:{:02} +0000",
+        t.day,
+        t.month_name(),
+        t.year,
+        t.hour,
+        t.minute,
+        t.second
     )
 }
 
