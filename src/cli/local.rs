@@ -11,12 +11,12 @@ use super::targets::prepare;
 use super::ui::Ui;
 use crate::engine::context::local_endpoint;
 use crate::engine::identity::RoleCredentials;
+use crate::engine::stacks::Stacks as _;
 use crate::local::aws_proxy::{Caller, StackContext};
 use crate::local::functions::{InvokeResult, Limits, LogLine, LogStream};
 use crate::local::iam::{function_name, role_policy};
 use crate::local::server::Served;
 use crate::local::session::{Channels, Plan};
-use crate::engine::stacks::Stacks as _;
 use crate::local::template::{self, Deployed, FunctionSpec, Resolver};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -113,9 +113,9 @@ fn find_deployment(
     let specs = match template::functions(&target.template, &resolver) {
         Ok(specs) => specs,
         Err((what, error)) => {
-            let hint = error
-                .resolve_hint()
-                .map(|arg| format!("the deployment does not tell it; give it with `--resolve {arg}`"));
+            let hint = error.resolve_hint().map(|arg| {
+                format!("the deployment does not tell it; give it with `--resolve {arg}`")
+            });
             ui.error(&format!("{what}: {error}"), hint.as_deref());
             return Ok(None);
         }
@@ -190,7 +190,10 @@ fn assume_roles(
             .filter(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(*c))
             .take(64)
             .collect();
-        match aws.runtime.block_on(sts.assume_role(&spec.role_arn, &session)) {
+        match aws
+            .runtime
+            .block_on(sts.assume_role(&spec.role_arn, &session))
+        {
             Ok(credentials) => {
                 out.insert(spec.logical_id.clone(), (credentials, session));
             }
@@ -266,7 +269,10 @@ pub(super) fn log_text(line: &LogLine) -> String {
 }
 
 /// The function of the stack named `wanted`, by stack-file name or logical id.
-pub(super) fn function_named<'s>(specs: &'s [FunctionSpec], wanted: &str) -> Option<&'s FunctionSpec> {
+pub(super) fn function_named<'s>(
+    specs: &'s [FunctionSpec],
+    wanted: &str,
+) -> Option<&'s FunctionSpec> {
     let logical = crate::kinds::FUNCTION.logical_id(wanted);
     specs
         .iter()
@@ -276,9 +282,11 @@ pub(super) fn function_named<'s>(specs: &'s [FunctionSpec], wanted: &str) -> Opt
 fn run_invoke(settings: &Settings, args: &LocalInvokeArgs, ui: &Ui) -> anyhow::Result<u8> {
     let event = match &args.event {
         Some(path) if path.as_os_str() == "-" => Some(std::io::read_to_string(std::io::stdin())?),
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            anyhow::anyhow!("cannot read the event file {}: {e}", path.display())
-        })?),
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the event file {}: {e}", path.display())
+            })?)
+        }
         None => None,
     };
     if let Some(text) = &event {
@@ -324,7 +332,10 @@ pub(super) fn report_invocation(result: &InvokeResult, ui: &Ui) -> u8 {
             exit::OK
         }
         InvokeResult::Throttled => {
-            ui.error("the function is at its concurrency limit (TooManyRequestsException)", None);
+            ui.error(
+                "the function is at its concurrency limit (TooManyRequestsException)",
+                None,
+            );
             exit::FAILURE
         }
         InvokeResult::Stopped => {

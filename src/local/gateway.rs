@@ -47,7 +47,10 @@ pub enum Invoked {
     Answer(Vec<u8>),
     /// A function error, a timeout, a crash or running out of memory, with
     /// the error Lambda hands its caller.
-    Failed { error_type: String, body: Vec<u8> },
+    Failed {
+        error_type: String,
+        body: Vec<u8>,
+    },
     /// Over the function's concurrency.
     Throttled,
 }
@@ -109,8 +112,9 @@ impl Gateway {
         for (i, route) in api.routes.iter().enumerate() {
             keyed.push((route.key.clone(), Target::Function(i)));
             if let Some(schema) = &route.body_schema {
-                let model = BodyModel::new(schema.clone())
-                    .map_err(|e| format!("{} {}: body model: {e}", api.logical_id, route.key.as_str()))?;
+                let model = BodyModel::new(schema.clone()).map_err(|e| {
+                    format!("{} {}: body model: {e}", api.logical_id, route.key.as_str())
+                })?;
                 models.insert(i, model);
             }
         }
@@ -174,12 +178,18 @@ impl Gateway {
             return own(too_large(), "the body is over API Gateway's 10 MB");
         }
         let Some(path) = self.path_in_stage(&request.raw_path) else {
-            return own(self.unknown_route(), "the path is not under the API's stage");
+            return own(
+                self.unknown_route(),
+                "the path is not under the API's stage",
+            );
         };
         request.raw_path = path;
         if let Some(bucket) = &self.throttle {
             if !bucket.take(now_ms()) {
-                return own(Response::gateway(429, "Too Many Requests"), "stage throttling");
+                return own(
+                    Response::gateway(429, "Too Many Requests"),
+                    "stage throttling",
+                );
             }
         }
         if let (ApiKind::Http, Some(cors)) = (self.api.kind, &self.api.cors) {
@@ -213,7 +223,9 @@ impl Gateway {
         if self.api.kind == ApiKind::Http && self.api.stage == "$default" {
             return Some(raw_path.to_string());
         }
-        let rest = raw_path.strip_prefix('/')?.strip_prefix(self.api.stage.as_str())?;
+        let rest = raw_path
+            .strip_prefix('/')?
+            .strip_prefix(self.api.stage.as_str())?;
         match rest {
             "" => Some("/".into()),
             _ if rest.starts_with('/') => Some(rest.to_string()),
@@ -444,9 +456,8 @@ impl Gateway {
         selected: &Selected<'_, Target>,
         request_id: &str,
     ) -> Result<Value, (Response, String)> {
-        let refuse = |response: Response, why: &str| {
-            (response, format!("authorizer {}: {why}", call.name))
-        };
+        let refuse =
+            |response: Response, why: &str| (response, format!("authorizer {}: {why}", call.name));
         let sources = self
             .identity_sources(call.identity_sources)
             .map_err(|e| refuse(lambda_auth::authorizer_configuration_error(), &e))?;
@@ -473,7 +484,10 @@ impl Gateway {
         };
         let variables = |name: &str| self.context_variable(name, request_id);
         let Some(identity) = lambda_auth::identity(&sources, request, &variables) else {
-            return Err(refuse(lambda_auth::unauthorized(), "an identity source is missing"));
+            return Err(refuse(
+                lambda_auth::unauthorized(),
+                "an identity source is missing",
+            ));
         };
         let cached = self.cache(call, |cache| cache.get(&identity, now_ms()));
         let (answer, latency) = match cached {
@@ -484,7 +498,9 @@ impl Gateway {
                     .invoke_authorizer(call, request, selected, request_id, &arn, &identity)
                     .await
                     .map_err(|r| refuse(r, "its function failed or answered unreadably"))?;
-                self.cache(call, |cache| cache.put(identity.clone(), answer.clone(), now_ms()));
+                self.cache(call, |cache| {
+                    cache.put(identity.clone(), answer.clone(), now_ms())
+                });
                 (answer, started.elapsed().as_millis() as u64)
             }
         };
@@ -514,7 +530,11 @@ impl Gateway {
         }
     }
 
-    fn cache<R>(&self, call: &FunctionAuthorizer<'_>, use_it: impl FnOnce(&mut DecisionCache) -> R) -> R {
+    fn cache<R>(
+        &self,
+        call: &FunctionAuthorizer<'_>,
+        use_it: impl FnOnce(&mut DecisionCache) -> R,
+    ) -> R {
         let mut caches = self.caches.lock().unwrap_or_else(|p| p.into_inner());
         let cache = caches
             .entry(call.name.to_string())
@@ -545,10 +565,15 @@ impl Gateway {
             }
         };
         let event = serde_json::to_vec(&event).unwrap_or_default();
-        match (self.api.kind, self.backend.invoke(call.function, event).await) {
+        match (
+            self.api.kind,
+            self.backend.invoke(call.function, event).await,
+        ) {
             (ApiKind::Rest, Invoked::Answer(output)) => lambda_auth::read_policy(&output),
             (ApiKind::Rest, Invoked::Failed { body, .. }) => Err(lambda_auth::token_error(&body)),
-            (ApiKind::Rest, Invoked::Throttled) => Err(lambda_auth::authorizer_configuration_error()),
+            (ApiKind::Rest, Invoked::Throttled) => {
+                Err(lambda_auth::authorizer_configuration_error())
+            }
             (ApiKind::Http, Invoked::Answer(output)) => lambda_auth::read_simple(&output),
             (ApiKind::Http, _) => Err(lambda_auth::simple_error()),
         }

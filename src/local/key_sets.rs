@@ -22,7 +22,11 @@ impl KeySets {
     /// fails is reported on `problems` (its tokens are then refused, as
     /// API Gateway refuses tokens it cannot verify) and tried again on the
     /// next request.
-    pub fn new(client: HttpClient, emulator: Option<String>, problems: UnboundedSender<String>) -> KeySets {
+    pub fn new(
+        client: HttpClient,
+        emulator: Option<String>,
+        problems: UnboundedSender<String>,
+    ) -> KeySets {
         KeySets {
             client,
             emulator,
@@ -86,7 +90,10 @@ pub fn key_set_url(issuer: &str, emulator: Option<&str>) -> String {
     match emulator {
         Some(endpoint) => {
             let pool = issuer.rsplit('/').next().unwrap_or_default();
-            format!("{}/{pool}/.well-known/jwks.json", endpoint.trim_end_matches('/'))
+            format!(
+                "{}/{pool}/.well-known/jwks.json",
+                endpoint.trim_end_matches('/')
+            )
         }
         None => format!("{issuer}/.well-known/jwks.json"),
     }

@@ -36,7 +36,11 @@ impl Drop for ApiServer {
 }
 
 /// Serves `gateway` on `listener`, reporting each request to `log`.
-pub fn serve(listener: TcpListener, gateway: Arc<Gateway>, log: UnboundedSender<Served>) -> std::io::Result<ApiServer> {
+pub fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    log: UnboundedSender<Served>,
+) -> std::io::Result<ApiServer> {
     let address = listener.local_addr()?;
     let task = tokio::spawn(async move {
         while let Ok((stream, peer)) = listener.accept().await {
@@ -46,7 +50,9 @@ pub fn serve(listener: TcpListener, gateway: Arc<Gateway>, log: UnboundedSender<
                 let service = hyper::service::service_fn(move |request| {
                     let (gateway, log) = (gateway.clone(), log.clone());
                     async move {
-                        Ok::<_, std::convert::Infallible>(answer(&gateway, request, peer, &log).await)
+                        Ok::<_, std::convert::Infallible>(
+                            answer(&gateway, request, peer, &log).await,
+                        )
                     }
                 });
                 // A client that hangs up ends only its own connection.

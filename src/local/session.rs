@@ -79,7 +79,9 @@ impl SessionError {
             SessionError::Unresolved { error, .. } => error.resolve_hint().map(|arg| {
                 format!("the deployment does not tell it; give it with `--resolve {arg}`")
             }),
-            SessionError::MissingPackage { .. } => Some("run `stackctl build` for this environment".into()),
+            SessionError::MissingPackage { .. } => {
+                Some("run `stackctl build` for this environment".into())
+            }
             SessionError::Listen { .. } => Some("choose another port with `--port`".into()),
             _ => None,
         }
@@ -128,10 +130,8 @@ impl Session {
             let function = Function::new(config, channels.logs.clone(), plan.limits.clone());
             functions.insert(spec.logical_id.clone(), Arc::new(function));
         }
-        let client = super::http_client::HttpClient::new().map_err(|source| SessionError::Listen {
-            port: 0,
-            source,
-        })?;
+        let client = super::http_client::HttpClient::new()
+            .map_err(|source| SessionError::Listen { port: 0, source })?;
         let backend = Arc::new(LocalBackend {
             functions,
             keys: KeySets::new(client, plan.emulator.clone(), channels.problems.clone()),
@@ -168,28 +168,37 @@ impl Session {
 /// How one function runs: its package unpacked, Lambda's environment, the
 /// role's credentials.
 fn function_config(plan: &Plan, spec: &FunctionSpec) -> Result<FunctionConfig, SessionError> {
-    let package = plan
-        .packages
-        .get(&spec.code_key)
-        .ok_or_else(|| SessionError::MissingPackage {
-            function: spec.logical_id.clone(),
-            key: spec.code_key.clone(),
-        })?;
+    let package =
+        plan.packages
+            .get(&spec.code_key)
+            .ok_or_else(|| SessionError::MissingPackage {
+                function: spec.logical_id.clone(),
+                key: spec.code_key.clone(),
+            })?;
     let bootstrap = prepare_bootstrap(package, &plan.cache_dir)?;
     let command = launch_command(spec, &bootstrap)?;
-    let credentials = plan
-        .credentials
-        .get(&spec.logical_id)
-        .ok_or_else(|| SessionError::MissingCredentials {
-            function: spec.logical_id.clone(),
-        })?;
+    let credentials =
+        plan.credentials
+            .get(&spec.logical_id)
+            .ok_or_else(|| SessionError::MissingCredentials {
+                function: spec.logical_id.clone(),
+            })?;
     let region = plan.deployed.region.clone();
     let mut extra = vec![
         ("AWS_REGION".to_string(), region.clone()),
         ("AWS_DEFAULT_REGION".to_string(), region),
-        ("AWS_ACCESS_KEY_ID".to_string(), credentials.access_key_id.clone()),
-        ("AWS_SECRET_ACCESS_KEY".to_string(), credentials.secret_access_key.clone()),
-        ("AWS_SESSION_TOKEN".to_string(), credentials.session_token.clone()),
+        (
+            "AWS_ACCESS_KEY_ID".to_string(),
+            credentials.access_key_id.clone(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_string(),
+            credentials.secret_access_key.clone(),
+        ),
+        (
+            "AWS_SESSION_TOKEN".to_string(),
+            credentials.session_token.clone(),
+        ),
     ];
     if let Some(endpoint) = &plan.functions_endpoint {
         extra.push(("AWS_ENDPOINT_URL".to_string(), endpoint.clone()));
@@ -265,7 +274,10 @@ impl Backend for LocalBackend {
         })
     }
 
-    fn key_sets<'a>(&'a self, issuers: &'a [String]) -> BoxFuture<'a, BTreeMap<String, Arc<super::authorizer::Jwks>>> {
+    fn key_sets<'a>(
+        &'a self,
+        issuers: &'a [String],
+    ) -> BoxFuture<'a, BTreeMap<String, Arc<super::authorizer::Jwks>>> {
         Box::pin(self.keys.get(issuers))
     }
 }
@@ -274,9 +286,8 @@ impl Backend for LocalBackend {
 fn integration_view(result: InvokeResult) -> Invoked {
     let error_type = match &result {
         InvokeResult::Response(_) | InvokeResult::Throttled => "",
-        InvokeResult::FunctionError { error_type, .. } | InvokeResult::InitError { error_type, .. } => {
-            error_type
-        }
+        InvokeResult::FunctionError { error_type, .. }
+        | InvokeResult::InitError { error_type, .. } => error_type,
         InvokeResult::Timeout { .. } => "Sandbox.Timedout",
         InvokeResult::OutOfMemory { .. } => "Runtime.OutOfMemory",
         InvokeResult::Crashed { .. } => "Runtime.ExitError",

@@ -21,7 +21,10 @@ pub struct ScheduleTrigger {
 }
 
 /// Every schedule of the template that targets one of its functions.
-pub fn schedules(template: &Value, resolver: &Resolver<'_>) -> Result<Vec<ScheduleTrigger>, (String, Unresolved)> {
+pub fn schedules(
+    template: &Value,
+    resolver: &Resolver<'_>,
+) -> Result<Vec<ScheduleTrigger>, (String, Unresolved)> {
     let mut out = Vec::new();
     for (id, resource) in resources_of(template, "AWS::Scheduler::Schedule") {
         let props = &resource["Properties"];
@@ -30,19 +33,30 @@ pub fn schedules(template: &Value, resolver: &Resolver<'_>) -> Result<Vec<Schedu
         else {
             continue;
         };
-        let name = resolver.string(&props["Name"]).map_err(|e| (format!("{id}.Name"), e))?;
+        let name = resolver
+            .string(&props["Name"])
+            .map_err(|e| (format!("{id}.Name"), e))?;
         let group = match props.get("GroupName") {
-            Some(g) => resolver.string(g).map_err(|e| (format!("{id}.GroupName"), e))?,
+            Some(g) => resolver
+                .string(g)
+                .map_err(|e| (format!("{id}.GroupName"), e))?,
             None => "default".to_string(),
         };
         let input = match props["Target"].get("Input") {
-            Some(v) => Some(resolver.string(v).map_err(|e| (format!("{id}.Target.Input"), e))?),
+            Some(v) => Some(
+                resolver
+                    .string(v)
+                    .map_err(|e| (format!("{id}.Target.Input"), e))?,
+            ),
             None => None,
         };
         out.push(ScheduleTrigger {
             logical_id: id.to_string(),
             arn: resolver.schedule_arn(&group, &name),
-            expression: props["ScheduleExpression"].as_str().unwrap_or_default().to_string(),
+            expression: props["ScheduleExpression"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             name,
             function,
             input,
@@ -55,7 +69,12 @@ pub fn schedules(template: &Value, resolver: &Resolver<'_>) -> Result<Vec<Schedu
 /// `Input`, or else Scheduler's "default notification" (the Target API
 /// reference), an EventBridge-shaped `Scheduled Event` whose exact fields
 /// AWS does not list; the ones here are those functions read.
-pub fn schedule_event(schedule: &ScheduleTrigger, account: &str, region: &str, time: &str) -> Vec<u8> {
+pub fn schedule_event(
+    schedule: &ScheduleTrigger,
+    account: &str,
+    region: &str,
+    time: &str,
+) -> Vec<u8> {
     if let Some(input) = &schedule.input {
         return input.clone().into_bytes();
     }
@@ -103,7 +122,10 @@ impl BucketTrigger {
 }
 
 /// Every Lambda notification of the template's buckets.
-pub fn bucket_triggers(template: &Value, resolver: &Resolver<'_>) -> Result<Vec<BucketTrigger>, (String, Unresolved)> {
+pub fn bucket_triggers(
+    template: &Value,
+    resolver: &Resolver<'_>,
+) -> Result<Vec<BucketTrigger>, (String, Unresolved)> {
     let mut out = Vec::new();
     for (id, resource) in resources_of(template, "AWS::S3::Bucket") {
         let configs = resource
@@ -114,7 +136,9 @@ pub fn bucket_triggers(template: &Value, resolver: &Resolver<'_>) -> Result<Vec<
             .string(&json!({ "Ref": id }))
             .map_err(|e| (id.to_string(), e))?;
         for config in configs {
-            let Some(function) = referenced_id(&config["Function"]) else { continue };
+            let Some(function) = referenced_id(&config["Function"]) else {
+                continue;
+            };
             let event = config["Event"].as_str().unwrap_or_default().to_string();
             let change = if event.starts_with("s3:ObjectRemoved") {
                 Change::Removed
@@ -130,7 +154,11 @@ pub fn bucket_triggers(template: &Value, resolver: &Resolver<'_>) -> Result<Vec<
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
-                    .find(|r| r["Name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+                    .find(|r| {
+                        r["Name"]
+                            .as_str()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    })
                     .and_then(|r| r["Value"].as_str())
                     .unwrap_or_default()
                     .to_string()
@@ -176,13 +204,22 @@ pub fn changes(
 /// The S3 event notification for one change ("Event message structure",
 /// version 2.1). The event name is `Put` or `Delete`: a listing cannot tell
 /// a copy or a multipart upload from a put.
-pub fn s3_event(trigger: &BucketTrigger, key: &str, object: Option<&Object>, region: &str, time: &str) -> Vec<u8> {
+pub fn s3_event(
+    trigger: &BucketTrigger,
+    key: &str,
+    object: Option<&Object>,
+    region: &str,
+    time: &str,
+) -> Vec<u8> {
     let (name, object) = match object {
         Some(o) => (
             "ObjectCreated:Put",
             json!({"key": encode_key(key), "size": o.size, "eTag": o.etag.trim_matches('"'), "sequencer": sequencer()}),
         ),
-        None => ("ObjectRemoved:Delete", json!({"key": encode_key(key), "sequencer": sequencer()})),
+        None => (
+            "ObjectRemoved:Delete",
+            json!({"key": encode_key(key), "sequencer": sequencer()}),
+        ),
     };
     json!({"Records": [{
         "eventVersion": "2.1",
@@ -264,31 +301,74 @@ mod tests {
         let triggers = bucket_triggers(&template, &resolver).unwrap();
         assert_eq!(triggers.len(), 1);
         let trigger = &triggers[0];
-        assert_eq!((trigger.bucket.as_str(), trigger.function.as_str()), ("etl-raw-dev", "IngestFunction"));
+        assert_eq!(
+            (trigger.bucket.as_str(), trigger.function.as_str()),
+            ("etl-raw-dev", "IngestFunction")
+        );
         assert!(trigger.matches("incoming/a.csv", Change::Created));
         assert!(!trigger.matches("incoming/a.json", Change::Created));
         assert!(!trigger.matches("other/a.csv", Change::Created));
         assert!(!trigger.matches("incoming/a.csv", Change::Removed));
 
-        let object = Object { etag: "\"abc\"".into(), size: 12 };
-        let event: Value = serde_json::from_slice(&s3_event(trigger, "incoming/my file.csv", Some(&object), "eu-west-1", "2026-12-03T00:00:00.000Z")).unwrap();
+        let object = Object {
+            etag: "\"abc\"".into(),
+            size: 12,
+        };
+        let event: Value = serde_json::from_slice(&s3_event(
+            trigger,
+            "incoming/my file.csv",
+            Some(&object),
+            "eu-west-1",
+            "2026-12-03T00:00:00.000Z",
+        ))
+        .unwrap();
         let parsed: aws_lambda_events::s3::S3Event = serde_json::from_value(event.clone()).unwrap();
         let record = &parsed.records[0];
         assert_eq!(record.s3.bucket.name.as_deref(), Some("etl-raw-dev"));
-        assert_eq!(record.s3.object.key.as_deref(), Some("incoming/my+file.csv"));
+        assert_eq!(
+            record.s3.object.key.as_deref(),
+            Some("incoming/my+file.csv")
+        );
         assert_eq!(record.event_name.as_deref(), Some("ObjectCreated:Put"));
         assert_eq!(event["Records"][0]["s3"]["object"]["eTag"], "abc");
     }
 
     #[test]
     fn listings_differ_by_new_changed_and_gone_keys() {
-        let o = |etag: &str| Object { etag: etag.into(), size: 1 };
-        let before: BTreeMap<String, Object> = [("a".to_string(), o("1")), ("b".to_string(), o("2"))].into();
-        let after: BTreeMap<String, Object> = [("a".to_string(), o("1")), ("b".to_string(), o("3")), ("c".to_string(), o("4"))].into();
-        let found: Vec<(String, Change)> = changes(&before, &after).into_iter().map(|(k, c, _)| (k, c)).collect();
-        assert_eq!(found, [("b".to_string(), Change::Created), ("c".to_string(), Change::Created)]);
-        let gone: Vec<(String, Change)> = changes(&after, &before).into_iter().map(|(k, c, _)| (k, c)).collect();
-        assert_eq!(gone, [("b".to_string(), Change::Created), ("c".to_string(), Change::Removed)]);
+        let o = |etag: &str| Object {
+            etag: etag.into(),
+            size: 1,
+        };
+        let before: BTreeMap<String, Object> =
+            [("a".to_string(), o("1")), ("b".to_string(), o("2"))].into();
+        let after: BTreeMap<String, Object> = [
+            ("a".to_string(), o("1")),
+            ("b".to_string(), o("3")),
+            ("c".to_string(), o("4")),
+        ]
+        .into();
+        let found: Vec<(String, Change)> = changes(&before, &after)
+            .into_iter()
+            .map(|(k, c, _)| (k, c))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("b".to_string(), Change::Created),
+                ("c".to_string(), Change::Created)
+            ]
+        );
+        let gone: Vec<(String, Change)> = changes(&after, &before)
+            .into_iter()
+            .map(|(k, c, _)| (k, c))
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                ("b".to_string(), Change::Created),
+                ("c".to_string(), Change::Removed)
+            ]
+        );
     }
 
     #[test]
@@ -300,11 +380,26 @@ mod tests {
         assert_eq!(found.len(), 1);
         let schedule = found.remove(0);
         assert_eq!(schedule.name, "etl-dev-nightly");
-        assert_eq!(schedule.arn, "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/etl-dev-nightly");
-        let event: Value = serde_json::from_slice(&schedule_event(&schedule, "123456789012", "eu-west-1", "2026-12-03T02:00:00Z")).unwrap();
+        assert_eq!(
+            schedule.arn,
+            "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/etl-dev-nightly"
+        );
+        let event: Value = serde_json::from_slice(&schedule_event(
+            &schedule,
+            "123456789012",
+            "eu-west-1",
+            "2026-12-03T02:00:00Z",
+        ))
+        .unwrap();
         assert_eq!(event["detail-type"], "Scheduled Event");
         assert_eq!(event["resources"][0], schedule.arn.as_str());
-        let with_input = ScheduleTrigger { input: Some(r#"{"job":"nightly"}"#.into()), ..schedule };
-        assert_eq!(schedule_event(&with_input, "1", "r", "t"), br#"{"job":"nightly"}"#);
+        let with_input = ScheduleTrigger {
+            input: Some(r#"{"job":"nightly"}"#.into()),
+            ..schedule
+        };
+        assert_eq!(
+            schedule_event(&with_input, "1", "r", "t"),
+            br#"{"job":"nightly"}"#
+        );
     }
 }

@@ -46,8 +46,8 @@ impl BodyModel {
     /// Whether `body` is JSON that conforms; the reason when it is not
     /// (for the terminal; the client only gets API Gateway's message).
     pub fn check(&self, body: &[u8]) -> Result<(), String> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| format!("the body is not JSON: {e}"))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
         conforms(&self.schema, &value, "$")
     }
 }
@@ -180,7 +180,10 @@ fn object(schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     let properties = schema.get("properties").and_then(Value::as_object);
     for (name, field) in fields {
         let place = format!("{at}.{name}");
-        match (properties.and_then(|p| p.get(name)), schema.get("additionalProperties")) {
+        match (
+            properties.and_then(|p| p.get(name)),
+            schema.get("additionalProperties"),
+        ) {
             (Some(sub), _) => conforms(sub, field, &place)?,
             (None, Some(Value::Bool(false))) => {
                 return Err(format!("{place} is not an allowed property"))
@@ -221,7 +224,11 @@ mod tests {
             b"not json",
             b"",
         ] {
-            assert!(model.check(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                model.check(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -236,7 +243,10 @@ mod tests {
             }
         }))
         .unwrap();
-        assert_eq!(model.check(br#"{"count":9,"tags":["x","yz"],"mode":"a"}"#), Ok(()));
+        assert_eq!(
+            model.check(br#"{"count":9,"tags":["x","yz"],"mode":"a"}"#),
+            Ok(())
+        );
         for bad in [
             &br#"{"count":10}"#[..],
             br#"{"count":0}"#,
@@ -245,7 +255,11 @@ mod tests {
             br#"{"tags":["long"]}"#,
             br#"{"mode":"c"}"#,
         ] {
-            assert!(model.check(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                model.check(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -256,6 +270,9 @@ mod tests {
             "properties": {"email": {"type": "string", "pattern": "^.+@.+$"}}
         }))
         .unwrap_err();
-        assert!(error.contains("`pattern`") && error.contains("#/properties/email"), "{error}");
+        assert!(
+            error.contains("`pattern`") && error.contains("#/properties/email"),
+            "{error}"
+        );
     }
 }

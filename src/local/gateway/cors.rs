@@ -106,9 +106,7 @@ fn allowed_origin(cors: &Cors, origin: Option<&str>) -> Option<String> {
 /// compared without regard to case, methods exactly.
 fn listed(list: &[String], value: &str, ignore_case: bool) -> bool {
     list.iter().any(|item| {
-        item == "*"
-            || item == value
-            || (ignore_case && item.eq_ignore_ascii_case(value))
+        item == "*" || item == value || (ignore_case && item.eq_ignore_ascii_case(value))
     })
 }
 
@@ -150,7 +148,10 @@ mod tests {
         let request = headers(&[
             ("Origin", "https://app.example.com"),
             ("Access-Control-Request-Method", "POST"),
-            ("Access-Control-Request-Headers", "content-type, authorization"),
+            (
+                "Access-Control-Request-Headers",
+                "content-type, authorization",
+            ),
         ]);
         assert!(is_preflight("OPTIONS", &request));
         let answer = preflight(&cors(), &request);
@@ -159,7 +160,10 @@ mod tests {
             value(&answer, "access-control-allow-origin"),
             Some("https://app.example.com")
         );
-        assert_eq!(value(&answer, "access-control-allow-methods"), Some("GET,POST"));
+        assert_eq!(
+            value(&answer, "access-control-allow-methods"),
+            Some("GET,POST")
+        );
         assert_eq!(
             value(&answer, "access-control-allow-headers"),
             Some("content-type,authorization")
@@ -186,7 +190,11 @@ mod tests {
         ] {
             let answer = preflight(&cors(), &request);
             assert_eq!(answer.status, 204);
-            assert!(answer.headers.is_empty(), "{request:?} got {:?}", answer.headers);
+            assert!(
+                answer.headers.is_empty(),
+                "{request:?} got {:?}",
+                answer.headers
+            );
         }
         assert!(!is_preflight("OPTIONS", &headers(&[("Origin", "x")])));
     }
@@ -206,7 +214,10 @@ mod tests {
             value(&answer, "access-control-allow-origin"),
             Some("https://app.example.com")
         );
-        assert_eq!(value(&answer, "access-control-expose-headers"), Some("x-total"));
+        assert_eq!(
+            value(&answer, "access-control-expose-headers"),
+            Some("x-total")
+        );
         assert_eq!(value(&answer, "content-type"), Some("application/json"));
 
         let mut foreign = answer.clone();
@@ -222,6 +233,9 @@ mod tests {
         let mut answer = Response::gateway(200, "ok");
         decorate(&open, Some("https://anyone.example"), &mut answer);
         assert_eq!(value(&answer, "access-control-allow-origin"), Some("*"));
-        assert_eq!(value(&answer, "access-control-allow-credentials"), Some("true"));
+        assert_eq!(
+            value(&answer, "access-control-allow-credentials"),
+            Some("true")
+        );
     }
 }

@@ -62,7 +62,11 @@ impl Backend for Script {
 }
 
 fn ok(body: Value) -> Invoked {
-    Invoked::Answer(json!({"statusCode": 200, "body": body.to_string()}).to_string().into_bytes())
+    Invoked::Answer(
+        json!({"statusCode": 200, "body": body.to_string()})
+            .to_string()
+            .into_bytes(),
+    )
 }
 
 fn route(key: &str, function: &str, auth: Auth) -> Route {
@@ -143,19 +147,34 @@ fn id_token(pool: &Pool, audience: &str, exp: u64) -> String {
 
 fn with_keys(script: Script, pool: &Pool) -> Script {
     let mut script = script;
-    script.keys.insert(pool.issuer.clone(), Arc::new(jwks(pool)));
+    script
+        .keys
+        .insert(pool.issuer.clone(), Arc::new(jwks(pool)));
     script
 }
 
 #[tokio::test]
 async fn an_http_route_reaches_its_function_with_path_parameters_and_a_missing_route_is_404() {
-    let api = http_api(vec![route("GET /guitars/{id}", "GuitarsFunction", Auth::None)]);
-    let (gateway, script) = serve(api, Script::answering("GuitarsFunction", ok(json!({"id": "g1"}))));
+    let api = http_api(vec![route(
+        "GET /guitars/{id}",
+        "GuitarsFunction",
+        Auth::None,
+    )]);
+    let (gateway, script) = serve(
+        api,
+        Script::answering("GuitarsFunction", ok(json!({"id": "g1"}))),
+    );
 
-    let handled = gateway.handle(request("GET", "/guitars/g1", &[], b"")).await;
+    let handled = gateway
+        .handle(request("GET", "/guitars/g1", &[], b""))
+        .await;
     assert_eq!(handled.response.status, 200);
     assert_eq!(body(&handled), json!({"id": "g1"}));
-    assert!(handled.response.headers.iter().any(|(n, _)| n == "apigw-requestid"));
+    assert!(handled
+        .response
+        .headers
+        .iter()
+        .any(|(n, _)| n == "apigw-requestid"));
     let (function, event) = &script.events()[0];
     assert_eq!(function, "GuitarsFunction");
     assert_eq!(event["routeKey"], "GET /guitars/{id}");
@@ -165,23 +184,37 @@ async fn an_http_route_reaches_its_function_with_path_parameters_and_a_missing_r
     let missing = gateway.handle(request("GET", "/nothing", &[], b"")).await;
     assert_eq!(missing.response.status, 404);
     assert_eq!(body(&missing), json!({"message": "Not Found"}));
-    let wrong_method = gateway.handle(request("DELETE", "/guitars/g1", &[], b"")).await;
+    let wrong_method = gateway
+        .handle(request("DELETE", "/guitars/g1", &[], b""))
+        .await;
     assert_eq!(wrong_method.response.status, 404);
-    assert_eq!(script.events().len(), 1, "refused requests reach no function");
+    assert_eq!(
+        script.events().len(),
+        1,
+        "refused requests reach no function"
+    );
 }
 
 #[tokio::test]
 async fn the_jwt_authorizer_lets_in_the_pools_tokens_for_its_audience_only() {
     let [pool, other] = pools();
     let api = http_api(vec![route("GET /user/profile", "UserFunction", jwt(pool))]);
-    let script = with_keys(with_keys(Script::answering("UserFunction", ok(json!({}))), pool), other);
+    let script = with_keys(
+        with_keys(Script::answering("UserFunction", ok(json!({}))), pool),
+        other,
+    );
     let (gateway, script) = serve(api, script);
     let call = |token: String| {
         let header = format!("Bearer {token}");
         let gateway = &gateway;
         async move {
             gateway
-                .handle(request("GET", "/user/profile", &[("Authorization", &header)], b""))
+                .handle(request(
+                    "GET",
+                    "/user/profile",
+                    &[("Authorization", &header)],
+                    b"",
+                ))
                 .await
         }
     };
@@ -202,9 +235,15 @@ async fn the_jwt_authorizer_lets_in_the_pools_tokens_for_its_audience_only() {
         let note = refused.trace.note.unwrap();
         assert!(note.contains(why), "{note}");
     }
-    let none = gateway.handle(request("GET", "/user/profile", &[], b"")).await;
+    let none = gateway
+        .handle(request("GET", "/user/profile", &[], b""))
+        .await;
     assert_eq!(none.response.status, 401);
-    assert_eq!(script.events().len(), 1, "no refused request reached the function");
+    assert_eq!(
+        script.events().len(),
+        1,
+        "no refused request reached the function"
+    );
 }
 
 #[tokio::test]
@@ -221,19 +260,27 @@ async fn cors_preflights_are_answered_by_the_gateway_and_answers_get_its_headers
         .handle(request(
             "OPTIONS",
             "/guitars",
-            &[("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST")],
+            &[
+                ("Origin", "https://app.example"),
+                ("Access-Control-Request-Method", "POST"),
+            ],
             b"",
         ))
         .await;
     assert_eq!(preflight.response.status, 204);
     assert!(script.events().is_empty());
     let answered = gateway
-        .handle(request("POST", "/guitars", &[("Origin", "https://app.example")], b"{}"))
+        .handle(request(
+            "POST",
+            "/guitars",
+            &[("Origin", "https://app.example")],
+            b"{}",
+        ))
         .await;
-    assert!(answered
-        .response
-        .headers
-        .contains(&("access-control-allow-origin".into(), "https://app.example".into())));
+    assert!(answered.response.headers.contains(&(
+        "access-control-allow-origin".into(),
+        "https://app.example".into()
+    )));
 }
 
 #[tokio::test]
@@ -246,7 +293,13 @@ async fn stage_throttling_answers_429_beyond_the_burst() {
     let (gateway, _) = serve(api, Script::answering("Fn", ok(json!({}))));
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        statuses.push(gateway.handle(request("GET", "/", &[], b"")).await.response.status);
+        statuses.push(
+            gateway
+                .handle(request("GET", "/", &[], b""))
+                .await
+                .response
+                .status,
+        );
     }
     assert_eq!(statuses, [200, 200, 429]);
 }
@@ -263,12 +316,30 @@ async fn function_failures_throttles_and_timeouts_answer_as_each_kind_of_api_doe
     ] {
         let mut api = http_api(vec![route("GET /x", "Fn", Auth::None)]);
         api.kind = kind;
-        api.stage = if kind == ApiKind::Rest { "prod".into() } else { "$default".into() };
+        api.stage = if kind == ApiKind::Rest {
+            "prod".into()
+        } else {
+            "$default".into()
+        };
         let script = Script::answering("Fn", failed.clone());
         script.push("Fn", Invoked::Throttled);
         let (gateway, _) = serve(api.clone(), script);
-        assert_eq!(gateway.handle(request("GET", path, &[], b"")).await.response.status, failure);
-        assert_eq!(gateway.handle(request("GET", path, &[], b"")).await.response.status, failure);
+        assert_eq!(
+            gateway
+                .handle(request("GET", path, &[], b""))
+                .await
+                .response
+                .status,
+            failure
+        );
+        assert_eq!(
+            gateway
+                .handle(request("GET", path, &[], b""))
+                .await
+                .response
+                .status,
+            failure
+        );
 
         let slow = Script {
             delay: Some(Duration::from_millis(300)),
@@ -292,7 +363,12 @@ async fn payloads_over_api_gateways_limit_are_refused_before_any_function() {
     assert_eq!(handled.response.status, 413);
     let nearly = vec![b'a'; EVENT_LIMIT];
     let handled = gateway
-        .handle(request("POST", "/x", &[("content-type", "text/plain")], &nearly))
+        .handle(request(
+            "POST",
+            "/x",
+            &[("content-type", "text/plain")],
+            &nearly,
+        ))
         .await;
     assert_eq!(handled.response.status, 413, "an event over Lambda's 6 MB");
     assert_eq!(body(&handled), json!({"message": "Request Too Long"}));
@@ -308,21 +384,36 @@ async fn a_rest_api_is_called_under_its_stage_and_refuses_unknown_resources_with
         headers: vec![("access-control-allow-origin".into(), "*".into())],
     });
     let (gateway, script) = serve(api, Script::answering("Fn", ok(json!({"ok": true}))));
-    let handled = gateway.handle(request("GET", "/prod/instances/i-1", &[], b"")).await;
+    let handled = gateway
+        .handle(request("GET", "/prod/instances/i-1", &[], b""))
+        .await;
     assert_eq!(handled.response.status, 200);
     let event = &script.events()[0].1;
     assert_eq!(event["resource"], "/instances/{id}");
     assert_eq!(event["path"], "/instances/i-1");
     assert_eq!(event["requestContext"]["stage"], "prod");
 
-    for path in ["/instances/i-1", "/prod/nothing", "/production/instances/i-1"] {
+    for path in [
+        "/instances/i-1",
+        "/prod/nothing",
+        "/production/instances/i-1",
+    ] {
         let refused = gateway.handle(request("GET", path, &[], b"")).await;
         assert_eq!(refused.response.status, 403, "{path}");
-        assert_eq!(body(&refused), json!({"message": "Missing Authentication Token"}));
+        assert_eq!(
+            body(&refused),
+            json!({"message": "Missing Authentication Token"})
+        );
     }
-    let preflight = gateway.handle(request("OPTIONS", "/prod/instances/i-1", &[], b"")).await;
+    let preflight = gateway
+        .handle(request("OPTIONS", "/prod/instances/i-1", &[], b""))
+        .await;
     assert_eq!(preflight.response.status, 200);
-    assert_eq!(script.events().len(), 1, "the MOCK preflight runs no function");
+    assert_eq!(
+        script.events().len(),
+        1,
+        "the MOCK preflight runs no function"
+    );
 }
 
 #[tokio::test]
@@ -332,12 +423,22 @@ async fn a_rest_body_model_refuses_bodies_that_do_not_conform() {
         "type": "object", "required": ["refreshToken"], "additionalProperties": false,
         "properties": {"refreshToken": {"type": "string", "minLength": 1}}
     }));
-    let (gateway, script) = serve(rest_api(vec![refresh]), Script::answering("Fn", ok(json!({}))));
-    let bad = gateway.handle(request("POST", "/prod/auth/refresh", &[], br#"{"x":1}"#)).await;
+    let (gateway, script) = serve(
+        rest_api(vec![refresh]),
+        Script::answering("Fn", ok(json!({}))),
+    );
+    let bad = gateway
+        .handle(request("POST", "/prod/auth/refresh", &[], br#"{"x":1}"#))
+        .await;
     assert_eq!(bad.response.status, 400);
     assert_eq!(body(&bad), json!({"message": "Invalid request body"}));
     let good = gateway
-        .handle(request("POST", "/prod/auth/refresh", &[], br#"{"refreshToken":"t"}"#))
+        .handle(request(
+            "POST",
+            "/prod/auth/refresh",
+            &[],
+            br#"{"refreshToken":"t"}"#,
+        ))
         .await;
     assert_eq!(good.response.status, 200);
     assert_eq!(script.events().len(), 1);
@@ -353,14 +454,28 @@ async fn a_rest_cognito_authorizer_passes_id_token_claims_and_refuses_other_pool
     let script = with_keys(Script::answering("Fn", ok(json!({}))), pool);
     let (gateway, script) = serve(rest_api(vec![route("GET /me", "Fn", auth)]), script);
     let token = id_token(pool, CLIENT, now_s() + 600);
-    let good = gateway.handle(request("GET", "/prod/me", &[("Authorization", &token)], b"")).await;
+    let good = gateway
+        .handle(request(
+            "GET",
+            "/prod/me",
+            &[("Authorization", &token)],
+            b"",
+        ))
+        .await;
     assert_eq!(good.response.status, 200, "{:?}", good.trace);
     assert_eq!(
         script.events()[0].1["requestContext"]["authorizer"]["claims"]["email"],
         "jane@example.com"
     );
     let foreign = id_token(other, CLIENT, now_s() + 600);
-    let refused = gateway.handle(request("GET", "/prod/me", &[("Authorization", &foreign)], b"")).await;
+    let refused = gateway
+        .handle(request(
+            "GET",
+            "/prod/me",
+            &[("Authorization", &foreign)],
+            b"",
+        ))
+        .await;
     assert_eq!(refused.response.status, 401);
     assert_eq!(script.events().len(), 1);
 }
@@ -386,20 +501,34 @@ async fn a_token_authorizers_policy_is_cached_and_a_missing_token_never_reaches_
     let (gateway, script) = serve(rest_api(vec![route("GET /orders", "Fn", auth)]), script);
     for _ in 0..2 {
         let handled = gateway
-            .handle(request("GET", "/prod/orders", &[("Authorization", "allow-me")], b""))
+            .handle(request(
+                "GET",
+                "/prod/orders",
+                &[("Authorization", "allow-me")],
+                b"",
+            ))
             .await;
         assert_eq!(handled.response.status, 200, "{:?}", handled.trace);
     }
     let events = script.events();
-    let asked: Vec<&Value> = events.iter().filter(|(f, _)| f == "AuthFn").map(|(_, e)| e).collect();
+    let asked: Vec<&Value> = events
+        .iter()
+        .filter(|(f, _)| f == "AuthFn")
+        .map(|(_, e)| e)
+        .collect();
     assert_eq!(asked.len(), 1, "the second request used the cached policy");
     assert_eq!(asked[0]["type"], "TOKEN");
     assert_eq!(asked[0]["authorizationToken"], "allow-me");
     let integration = &events.last().unwrap().1;
-    assert_eq!(integration["requestContext"]["authorizer"]["principalId"], "user-7");
+    assert_eq!(
+        integration["requestContext"]["authorizer"]["principalId"],
+        "user-7"
+    );
     assert_eq!(integration["requestContext"]["authorizer"]["tier"], "gold");
 
-    let missing = gateway.handle(request("GET", "/prod/orders", &[], b"")).await;
+    let missing = gateway
+        .handle(request("GET", "/prod/orders", &[], b""))
+        .await;
     assert_eq!(missing.response.status, 401);
     assert_eq!(script.events().len(), events.len());
 }

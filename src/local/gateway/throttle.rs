@@ -52,7 +52,10 @@ mod tests {
             0,
         );
         assert!((0..3).all(|_| bucket.take(0)));
-        assert!(!bucket.take(0), "the fourth request in the same instant is refused");
+        assert!(
+            !bucket.take(0),
+            "the fourth request in the same instant is refused"
+        );
         assert!(!bucket.take(400), "0.8 of a token after 400 ms");
         assert!(bucket.take(500), "one token after 500 ms at 2 per second");
         assert!(!bucket.take(500));
