@@ -152,6 +152,7 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 #[allow(dead_code)]
 pub mod fake_cloudformation;
 pub mod in_process;
+pub mod local;
 pub mod moto;
 #[allow(dead_code)]
 pub mod readback;
