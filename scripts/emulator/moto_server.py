@@ -45,6 +45,13 @@ stackctl itself is never told it talks to an emulator.
 9. moto's CloudFormation backend is not thread-safe, and the server is
    threaded: two stacks deployed at once ("OrderedDict mutated during
    iteration") fail with HTTP 500. Its stack calls run one at a time.
+10. A policy statement applies only when its Condition holds (IAM's
+   evaluation logic). moto takes a condition whose operator it does not
+   know (`Bool`…) or whose key the request does not carry as holding, so
+   stackctl's TLS-only bucket policy (`Deny` when `aws:SecureTransport` is
+   `false`) refused every object request, even an administrator's: a
+   condition moto cannot evaluate now does not hold. The emulator speaks
+   plain HTTP and does not know the transport, so that deny is not applied.
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
@@ -64,6 +71,7 @@ from moto.cloudformation import parsing as cfn_parsing  # noqa: E402
 from moto.cloudformation import responses as cfn_responses  # noqa: E402
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
+from moto.iam import access_control  # noqa: E402
 from moto.kms import models as kms_models  # noqa: E402
 from moto.logs import models as logs_models  # noqa: E402
 from moto.server import main  # noqa: E402
@@ -442,6 +450,28 @@ def _serialised(method):
 
 for _name in ["create_stack", "update_stack", "delete_stack", "create_change_set", "execute_change_set", "delete_change_set", "describe_stacks", "describe_stack_events", "list_stack_resources", "describe_stack_resources", "get_template", "describe_change_set"]:
     setattr(cfn_models.CloudFormationBackend, _name, _serialised(getattr(cfn_models.CloudFormationBackend, _name)))
+
+# -- 10. a statement applies only when its conditions hold ------------------------
+
+_statement_permits = access_control.IAMPolicyStatement.is_action_permitted
+
+
+def _conditions_hold(statement, incoming):
+    conditions = statement._statement.get("Condition")
+    if not conditions:
+        return True
+    incoming = incoming or {}
+    known = all(operator == "StringEquals" and all(key in incoming for key in pairs) for operator, pairs in conditions.items())
+    return known and statement._check_conditions(incoming)
+
+
+def _applies_only_when_conditions_hold(self, action, resource="*", principal=None, incoming_condition_values=None):
+    if not _conditions_hold(self, incoming_condition_values):
+        return access_control.PermissionResult.NEUTRAL
+    return _statement_permits(self, action, resource, principal, incoming_condition_values)
+
+
+access_control.IAMPolicyStatement.is_action_permitted = _applies_only_when_conditions_hold
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -157,7 +157,9 @@ fn find_deployment(
         credentials,
         aws,
         stack: stack.to_string(),
-        cache_dir: settings.build_dir.join("local"),
+        // Absolute: each function runs in its own folder, where a relative
+        // path to its `bootstrap` would no longer lead anywhere.
+        cache_dir: std::path::absolute(settings.build_dir.join("local"))?,
     }))
 }
 

@@ -304,8 +304,8 @@ impl Gateway {
                 ApiKind::Http => http_response(&output),
                 ApiKind::Rest => rest_response(&output),
             },
-            Ok(Invoked::Failed { error_type, .. }) => {
-                trace.note = Some(format!("the function failed: {error_type}"));
+            Ok(Invoked::Failed { error_type, body }) => {
+                trace.note = Some(failure_note(&error_type, &body));
                 self.integration_failed()
             }
             Ok(Invoked::Throttled) => {
@@ -577,6 +577,20 @@ impl Gateway {
             (ApiKind::Http, Invoked::Answer(output)) => lambda_auth::read_simple(&output),
             (ApiKind::Http, _) => Err(lambda_auth::simple_error()),
         }
+    }
+}
+
+/// `the function failed: Runtime.ExitError: RequestId: … Error: …`, the
+/// error message cut to a line's length.
+fn failure_note(error_type: &str, body: &[u8]) -> String {
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let message: String = message.chars().take(200).collect();
+    match message.is_empty() {
+        true => format!("the function failed: {error_type}"),
+        false => format!("the function failed: {error_type}: {message}"),
     }
 }
 

@@ -308,7 +308,7 @@ async fn stage_throttling_answers_429_beyond_the_burst() {
 async fn function_failures_throttles_and_timeouts_answer_as_each_kind_of_api_does() {
     let failed = Invoked::Failed {
         error_type: "Runtime.ExitError".into(),
-        body: b"{}".to_vec(),
+        body: br#"{"errorType":"Runtime.ExitError","errorMessage":"RequestId: r Error: Runtime exited with error: exit status 3"}"#.to_vec(),
     };
     for (kind, path, failure, timeout) in [
         (ApiKind::Http, "/x", 500, 503),
@@ -324,13 +324,11 @@ async fn function_failures_throttles_and_timeouts_answer_as_each_kind_of_api_doe
         let script = Script::answering("Fn", failed.clone());
         script.push("Fn", Invoked::Throttled);
         let (gateway, _) = serve(api.clone(), script);
+        let failed = gateway.handle(request("GET", path, &[], b"")).await;
+        assert_eq!(failed.response.status, failure);
         assert_eq!(
-            gateway
-                .handle(request("GET", path, &[], b""))
-                .await
-                .response
-                .status,
-            failure
+            failed.trace.note.as_deref(),
+            Some("the function failed: Runtime.ExitError: RequestId: r Error: Runtime exited with error: exit status 3")
         );
         assert_eq!(
             gateway
