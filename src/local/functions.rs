@@ -36,7 +36,10 @@ pub struct FunctionConfig {
 /// The supervisor's own limits; Lambda's where Lambda has one.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Instances of a function whose template reserves no concurrency.
+    /// Processes of a function whose template reserves no concurrency.
+    /// Lambda would start up to the account's limit (1,000 by default) for
+    /// it, so invocations beyond these wait for a free instance instead of
+    /// being throttled: a local cap must not fail what AWS would run.
     pub default_concurrency: u32,
     /// Lambda's init phase limit.
     pub init_timeout: Duration,
@@ -181,7 +184,13 @@ impl Function {
     pub async fn invoke(&self, payload: Vec<u8>) -> Invoked {
         let request_id = uuid::Uuid::new_v4().to_string();
         let stopped = self.stopped.subscribe();
-        let Ok(_slot) = self.slots.try_acquire() else {
+        // Reserved concurrency is a hard limit on AWS too: over it, Lambda
+        // throttles at once. Without it, only this machine's cap applies.
+        let slot = match self.config.spec.reserved_concurrency {
+            Some(_) => self.slots.try_acquire().ok(),
+            None => self.slots.acquire().await.ok(),
+        };
+        let Some(_slot) = slot else {
             return at_once(request_id, InvokeResult::Throttled);
         };
         if *stopped.borrow() {

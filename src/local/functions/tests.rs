@@ -229,11 +229,18 @@ async fn concurrent_invocations_get_instances_up_to_the_reserved_concurrency() {
         ..Limits::default()
     };
     let (single, _lines) = fake_with("run", spec("Api", "x86_64"), limits);
-    let (_, second) = tokio::join!(
+    let (first, second) = tokio::join!(
         call(&single, json!({ "sleep_ms": 100 })),
         call(&single, json!({}))
     );
-    assert_eq!(second.result, InvokeResult::Throttled);
+    // Without reserved concurrency Lambda would run both: the second waits
+    // for the one local instance instead of failing.
+    assert!(
+        matches!(second.result, InvokeResult::Response(_)),
+        "{:?}",
+        second.result
+    );
+    assert_eq!(pid_of(&first), pid_of(&second));
 }
 
 #[tokio::test]
