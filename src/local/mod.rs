@@ -1,16 +1,19 @@
 //! `stackctl local`: a stack's APIs served on this machine (issue 10).
 //!
-//! Built in pieces, each without I/O where it can be: [`routing`] selects a
-//! route as API Gateway does; [`payload`] builds the event an HTTP API sends
-//! a function and reads
-//! a function's answer as API Gateway would, and [`rest_payload`] does the
-//! same for a REST API's proxy integration (payload 1.0); [`authorizer`]
-//! checks JWTs as the HTTP API JWT and REST Cognito authorizers do, and
-//! [`lambda_authorizer`] builds the events of and reads the answers from
-//! Lambda TOKEN and REQUEST authorizers; [`template`] reads the APIs and
-//! functions out of a rendered template, resolved against the deployed
-//! stack; [`runtime_api`] is the Lambda Runtime API a function's `bootstrap`
-//! talks to.
+//! Built in pieces, each without I/O where it can be:
+//! - the API side: [`routing`] selects a route as API Gateway does;
+//!   [`payload`] and [`rest_payload`] build the payload 2.0 and 1.0 events
+//!   and read the function's answer as API Gateway would; [`authorizer`]
+//!   checks JWTs as the JWT and Cognito authorizers do; [`lambda_authorizer`]
+//!   speaks to Lambda authorizers; [`gateway`] puts these together for one
+//!   API, and [`server`] serves it;
+//! - the function side: [`runtime_api`] is the Lambda Runtime API a
+//!   `bootstrap` talks to, [`functions`] runs and supervises the processes;
+//! - the AWS side: [`iam`] classifies a function's calls and evaluates its
+//!   role's policy, [`aws_proxy`] enforces that on every call;
+//! - [`template`] reads the functions and APIs out of the rendered template,
+//!   resolved against the deployed stack, and [`triggers`] its schedules and
+//!   bucket notifications; [`session`] starts and stops all of it.
 
 pub mod authorizer;
 pub mod aws_proxy;

@@ -64,6 +64,8 @@ pub enum SessionError {
     Prepare(#[from] PrepareError),
     #[error("API {api}: {message}")]
     Api { api: String, message: String },
+    #[error("cannot load this machine's root certificates (to fetch user pools' keys): {0}")]
+    RootCertificates(#[source] std::io::Error),
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]
     Listen {
         port: u16,
@@ -130,8 +132,8 @@ impl Session {
             let function = Function::new(config, channels.logs.clone(), plan.limits.clone());
             functions.insert(spec.logical_id.clone(), Arc::new(function));
         }
-        let client = super::http_client::HttpClient::new()
-            .map_err(|source| SessionError::Listen { port: 0, source })?;
+        let client =
+            super::http_client::HttpClient::new().map_err(SessionError::RootCertificates)?;
         let backend = Arc::new(LocalBackend {
             functions,
             keys: KeySets::new(client, plan.emulator.clone(), channels.problems.clone()),
