@@ -202,12 +202,11 @@ fn assume_roles(
             Err(error) => {
                 ui.error(
                     &format!("function {} cannot run with its own role: {error}", spec.logical_id),
-                    Some(&format!(
-                        "`local` never runs a function with your credentials. On AWS, a function's role trusts only \
-                         lambda.amazonaws.com; let your principal assume {} (a trust statement for it, in a \
-                         non-production account) and try again",
-                        spec.role_arn
-                    )),
+                    Some(
+                        "`local` never runs a function with your credentials. On AWS a function's role trusts \
+                         only lambda.amazonaws.com: list your role or user under `local_principals:` for this \
+                         environment (never prod), deploy, and run `stackctl local` again",
+                    ),
                 );
                 return None;
             }

@@ -314,3 +314,74 @@ fn rest_token_authorizers_name_their_function_and_cache() {
         }
     );
 }
+
+fn render_text(text: &str, env: &str) -> Outcome {
+    let source = StackSource::parse(crate::source::SourceFile {
+        name: "stacks/app.yaml".into(),
+        text: text.into(),
+    })
+    .unwrap_or_else(|(_, d)| panic!("{d:?}"));
+    let renderer = Renderer::new(&TemplateSet::builtin()).expect("templates");
+    render_environment(&source, env, &renderer, &Default::default()).expect("renders")
+}
+
+const LOCAL_STACK: &str = "name: app
+functions:
+  api:
+    zip: {path: api.zip}
+environments:
+  dev:
+    local_principals: [\"arn:aws:iam::123456789012:role/developers\"]
+  prod: {}
+";
+
+#[test]
+fn local_principals_may_assume_function_roles_only_for_stackctl_local_sessions() {
+    let Outcome::Rendered { template, .. } = render_text(LOCAL_STACK, "dev") else {
+        panic!("dev renders");
+    };
+    let trust = &template["Resources"]["ApiFunctionRole"]["Properties"]["AssumeRolePolicyDocument"];
+    assert_eq!(
+        trust["Statement"][0]["Principal"],
+        json!({"Service": "lambda.amazonaws.com"})
+    );
+    assert_eq!(
+        trust["Statement"][1],
+        json!({"Sid": "StackctlLocal", "Effect": "Allow",
+               "Principal": {"AWS": ["arn:aws:iam::123456789012:role/developers"]},
+               "Action": "sts:AssumeRole",
+               "Condition": {"StringLike": {"sts:RoleSessionName": "stackctl-local-*"}}})
+    );
+    let Outcome::Rendered { template, .. } = render_text(LOCAL_STACK, "prod") else {
+        panic!("prod without the principals renders");
+    };
+    let trust = &template["Resources"]["ApiFunctionRole"]["Properties"]["AssumeRolePolicyDocument"];
+    assert_eq!(
+        trust["Statement"].as_array().unwrap().len(),
+        1,
+        "Lambda only"
+    );
+}
+
+#[test]
+fn local_principals_are_refused_in_prod_and_must_be_role_or_user_arns() {
+    let in_prod = LOCAL_STACK.replace(
+        "  prod: {}\n",
+        "  prod:\n    local_principals: [\"arn:aws:iam::123456789012:role/developers\"]\n",
+    );
+    let Outcome::Invalid(found) = render_text(&in_prod, "prod") else {
+        panic!("prod with local principals must be refused");
+    };
+    assert!(
+        format!("{found:?}").contains("run prod functions' roles"),
+        "{found:?}"
+    );
+    let bad = LOCAL_STACK.replace("role/developers", "group/developers");
+    let Outcome::Invalid(found) = render_text(&bad, "dev") else {
+        panic!("a group ARN must be refused");
+    };
+    assert!(
+        format!("{found:?}").contains("not an IAM role or user ARN"),
+        "{found:?}"
+    );
+}

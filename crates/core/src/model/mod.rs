@@ -52,6 +52,12 @@ pub struct StackDef {
     /// before this one, in the same environment.
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// IAM principals (role or user ARNs) whose sessions may run this
+    /// stack's functions on a developer's machine with `stackctl local`:
+    /// each function's role trusts them, for sessions named
+    /// `stackctl-local-*` only. Not allowed in `prod`.
+    #[serde(default)]
+    pub local_principals: Vec<String>,
     /// Settings every function gets unless it says otherwise.
     #[serde(default)]
     pub function_defaults: FunctionDefaults,

@@ -61,7 +61,7 @@ impl Planner<'_> {
                 "tracing": tracing,
                 "reserved_concurrency": f.reserved_concurrency,
                 "provisioned": provisioned,
-                "trust": iam::trust("lambda.amazonaws.com"),
+                "trust": iam::function_trust(&self.def.local_principals),
                 "policy": iam::policy(self.function_statements(name, f)),
             });
             self.push(FUNCTION.template.0, entity(FUNCTION.section, name), view);

@@ -272,6 +272,26 @@ pub fn trust(service: &str) -> Value {
     })
 }
 
+/// A function role's trust: Lambda, and the `local_principals` for the
+/// sessions `stackctl local` opens (named `stackctl-local-*`), so a
+/// developer can run the function with its own role and never with theirs.
+pub fn function_trust(local_principals: &[String]) -> Value {
+    let mut t = trust("lambda.amazonaws.com");
+    if !local_principals.is_empty() {
+        t["Statement"]
+            .as_array_mut()
+            .expect("a statement list")
+            .push(json!({
+                "Sid": "StackctlLocal",
+                "Effect": "Allow",
+                "Principal": { "AWS": local_principals },
+                "Action": "sts:AssumeRole",
+                "Condition": { "StringLike": { "sts:RoleSessionName": "stackctl-local-*" } }
+            }));
+    }
+    t
+}
+
 /// A trust policy that only this account's resources may use (confused-deputy guard).
 pub fn trust_from_account(service: &str) -> Value {
     let mut t = trust(service);

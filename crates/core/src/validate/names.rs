@@ -39,6 +39,7 @@ fn stack_name(c: &mut Checker) {
             "CloudFormation stack names are at most 128 characters",
         );
     }
+    check_local_principals(c);
     let depends_on = c.def.depends_on.clone();
     for (i, other) in depends_on.iter().enumerate() {
         if other == name {
@@ -55,6 +56,38 @@ fn stack_name(c: &mut Checker) {
             );
         }
     }
+}
+
+/// `local_principals`: IAM role or user ARNs, and never in `prod`, where
+/// production data would be one developer's session away.
+fn check_local_principals(c: &mut Checker) {
+    let principals = c.def.local_principals.clone();
+    if !principals.is_empty() && c.env == "prod" {
+        c.error(
+            p("local_principals"),
+            "`local_principals` lets developers run prod functions' roles from their machines",
+            "declare it for dev or staging only (under `environments:`), and run `stackctl local` there",
+        );
+    }
+    for (i, arn) in principals.iter().enumerate() {
+        if !is_principal_arn(arn) {
+            c.error(
+                p("local_principals").index(i),
+                format!("`{arn}` is not an IAM role or user ARN"),
+                "write `arn:aws:iam::ACCOUNT:role/NAME` or `arn:aws:iam::ACCOUNT:user/NAME`",
+            );
+        }
+    }
+}
+
+fn is_principal_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && (resource.strip_prefix("role/").or_else(|| resource.strip_prefix("user/")))
+                .is_some_and(|name| !name.is_empty()))
 }
 
 /// Every section of named things, with the kind word used in logical ids:
