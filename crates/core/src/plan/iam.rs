@@ -276,20 +276,19 @@ pub fn trust(service: &str) -> Value {
 /// sessions `stackctl local` opens (named `stackctl-local-*`), so a
 /// developer can run the function with its own role and never with theirs.
 pub fn function_trust(local_principals: &[String]) -> Value {
-    let mut t = trust("lambda.amazonaws.com");
+    let mut statements = vec![
+        json!({ "Effect": "Allow", "Principal": { "Service": "lambda.amazonaws.com" }, "Action": "sts:AssumeRole" }),
+    ];
     if !local_principals.is_empty() {
-        t["Statement"]
-            .as_array_mut()
-            .expect("a statement list")
-            .push(json!({
-                "Sid": "StackctlLocal",
-                "Effect": "Allow",
-                "Principal": { "AWS": local_principals },
-                "Action": "sts:AssumeRole",
-                "Condition": { "StringLike": { "sts:RoleSessionName": "stackctl-local-*" } }
-            }));
+        statements.push(json!({
+            "Sid": "StackctlLocal",
+            "Effect": "Allow",
+            "Principal": { "AWS": local_principals },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringLike": { "sts:RoleSessionName": "stackctl-local-*" } }
+        }));
     }
-    t
+    json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 /// A trust policy that only this account's resources may use (confused-deputy guard).
