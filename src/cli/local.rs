@@ -83,26 +83,16 @@ fn find_deployment(
     let Some(target) = targets.into_iter().find(|t| !t.account_settings) else {
         return Ok(None);
     };
-    let name = target.deployment.stack_name.clone();
-    let cfn = aws.context.cloudformation();
-    let Some(state) = aws.runtime.block_on(cfn.describe(&name))? else {
-        ui.error(
-            &format!("stack {name} does not exist in {}", aws.context.region()),
-            Some(&format!("`local` runs against the deployed stack: deploy it first with `stackctl deploy --env {env} {stack}`")),
-        );
-        return Ok(None);
-    };
-    let resources = aws.runtime.block_on(cfn.resources(&name))?;
-    let deployed = Deployed {
-        stack_name: name,
-        region: aws.context.region().to_string(),
-        account: aws.context.account().to_string(),
-        physical_ids: resources
-            .into_iter()
-            .map(|r| (r.logical_id, r.physical_id))
-            .collect(),
-        outputs: state.outputs.into_iter().collect(),
+    let Some(deployed) = read_deployment(
+        &aws,
+        &target.deployment.stack_name,
         overrides,
+        env,
+        stack,
+        ui,
+    )?
+    else {
+        return Ok(None);
     };
     let packages = target
         .shipments
@@ -125,27 +115,9 @@ fn find_deployment(
     };
     let resolved = stacks[0].source.resolve(env);
     let def = resolved.valid_def().expect("rendered, so valid");
-    let mut callers = Vec::new();
-    for spec in &specs {
-        let policy = match role_policy(&target.template, &resolver, spec) {
-            Ok(policy) => policy,
-            Err(e) => {
-                ui.error(&e.to_string(), None);
-                return Ok(None);
-            }
-        };
-        let (credentials, session_name) = &assumed[&spec.logical_id];
-        callers.push(Caller {
-            function: function_name(def, &spec.logical_id)
-                .unwrap_or(&spec.logical_id)
-                .to_string(),
-            access_key_id: credentials.access_key_id.clone(),
-            secret_access_key: credentials.secret_access_key.clone(),
-            session_token: Some(credentials.session_token.clone()),
-            session_name: session_name.clone(),
-            policy,
-        });
-    }
+    let Some(callers) = callers(&target.template, &resolver, def, &specs, &assumed, ui) else {
+        return Ok(None);
+    };
     let stack_context = StackContext::new(def, &target.template, &deployed);
     let credentials = assumed.into_iter().map(|(f, (c, _))| (f, c)).collect();
     Ok(Some(Found {
@@ -161,6 +133,73 @@ fn find_deployment(
         // path to its `bootstrap` would no longer lead anywhere.
         cache_dir: std::path::absolute(settings.build_dir.join("local"))?,
     }))
+}
+
+/// The deployed stack `name`: its resources' physical ids and its outputs;
+/// `None` after saying it is not deployed.
+fn read_deployment(
+    aws: &Aws,
+    name: &str,
+    overrides: BTreeMap<String, String>,
+    env: &str,
+    stack: &str,
+    ui: &Ui,
+) -> anyhow::Result<Option<Deployed>> {
+    let cfn = aws.context.cloudformation();
+    let Some(state) = aws.runtime.block_on(cfn.describe(name))? else {
+        ui.error(
+            &format!("stack {name} does not exist in {}", aws.context.region()),
+            Some(&format!("`local` runs against the deployed stack: deploy it first with `stackctl deploy --env {env} {stack}`")),
+        );
+        return Ok(None);
+    };
+    let resources = aws.runtime.block_on(cfn.resources(name))?;
+    Ok(Some(Deployed {
+        stack_name: name.to_string(),
+        region: aws.context.region().to_string(),
+        account: aws.context.account().to_string(),
+        physical_ids: resources
+            .into_iter()
+            .map(|r| (r.logical_id, r.physical_id))
+            .collect(),
+        outputs: state.outputs.into_iter().collect(),
+        overrides,
+    }))
+}
+
+/// What the IAM proxy knows of each function: its stack-file name, its
+/// session's keys and its role's policy; `None` after saying which role
+/// the template does not hold.
+fn callers(
+    template: &Value,
+    resolver: &Resolver<'_>,
+    def: &crate::model::StackDef,
+    specs: &[FunctionSpec],
+    assumed: &BTreeMap<String, (RoleCredentials, String)>,
+    ui: &Ui,
+) -> Option<Vec<Caller>> {
+    let mut callers = Vec::new();
+    for spec in specs {
+        let policy = match role_policy(template, resolver, spec) {
+            Ok(policy) => policy,
+            Err(e) => {
+                ui.error(&e.to_string(), None);
+                return None;
+            }
+        };
+        let (credentials, session_name) = &assumed[&spec.logical_id];
+        callers.push(Caller {
+            function: function_name(def, &spec.logical_id)
+                .unwrap_or(&spec.logical_id)
+                .to_string(),
+            access_key_id: credentials.access_key_id.clone(),
+            secret_access_key: credentials.secret_access_key.clone(),
+            session_token: Some(credentials.session_token.clone()),
+            session_name: session_name.clone(),
+            policy,
+        });
+    }
+    Some(callers)
 }
 
 /// `KEY=VALUE` pairs; the first argument that is not one on error.
