@@ -10,9 +10,8 @@ mod support;
 
 use serde_json::{json, Value};
 use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::local::{Project, STACK};
+use support::local::{Local, Project, STACK};
 use support::moto::Moto;
 
 fn with_triggers(project: &Project) {
@@ -42,10 +41,17 @@ fn list_guitars_event() -> Value {
     })
 }
 
-fn wait_for(log: &std::path::Path, wanted: &str, seconds: u64) -> String {
+/// `stackctl local invoke --env dev guitar-collection ARGS…`.
+fn invoke(project: &Project, moto: &Moto, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["local", "invoke", "--env", "dev", STACK];
+    all.extend_from_slice(args);
+    project.command(moto, &all).output().unwrap()
+}
+
+fn wait_for(local: &Local, wanted: &str, seconds: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let text = local.output();
         if text.contains(wanted) {
             return text;
         }
@@ -67,22 +73,11 @@ async fn invoke_schedules_and_bucket_notifications_reach_their_functions() {
     // One invocation with an event file: the answer on stdout.
     let event = project.dir.path().join("list.json");
     std::fs::write(&event, list_guitars_event().to_string()).unwrap();
-    let out = project
-        .command(
-            &moto,
-            &[
-                "local",
-                "invoke",
-                "--env",
-                "dev",
-                STACK,
-                "guitars",
-                "--event",
-                event.to_str().unwrap(),
-            ],
-        )
-        .output()
-        .unwrap();
+    let out = invoke(
+        &project,
+        &moto,
+        &["guitars", "--event", event.to_str().unwrap()],
+    );
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -98,29 +93,11 @@ async fn invoke_schedules_and_bucket_notifications_reach_their_functions() {
 
     // The schedule's input, sent as the schedule sends it: not an HTTP
     // event, which the guitars function refuses as a function error.
-    let out = project
-        .command(
-            &moto,
-            &[
-                "local",
-                "invoke",
-                "--env",
-                "dev",
-                STACK,
-                "guitars",
-                "--schedule",
-                "nightly",
-            ],
-        )
-        .output()
-        .unwrap();
+    let out = invoke(&project, &moto, &["guitars", "--schedule", "nightly"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("the function failed"), "{stderr}");
-    let out = project
-        .command(&moto, &["local", "invoke", "--env", "dev", STACK, "nobody"])
-        .output()
-        .unwrap();
+    let out = invoke(&project, &moto, &["nobody"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("GuitarsFunction"),
@@ -129,33 +106,11 @@ async fn invoke_schedules_and_bucket_notifications_reach_their_functions() {
 
     // While `local` runs: a schedule typed on standard input, and an object
     // landing under the notification's prefix.
-    let log = project.dir.path().join("triggers.log");
-    let ready = project.dir.path().join("triggers.ready.json");
-    let mut child = project
-        .command(
-            &moto,
-            &[
-                "local",
-                "--env",
-                "dev",
-                "--port",
-                "0",
-                "--ready-file",
-                ready.to_str().unwrap(),
-                STACK,
-            ],
-        )
-        .stdin(Stdio::piped())
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    wait_for(&log, "stop with Ctrl-C", 600);
-    let mut stdin = child.stdin.take().unwrap();
+    let (local, mut stdin) = Local::start_with_input(&project, &moto, "triggers");
     writeln!(stdin, "nightly").unwrap();
-    let printed = wait_for(&log, "firing NightlySchedule → GuitarsFunction", 30);
+    let printed = wait_for(&local, "firing NightlySchedule → GuitarsFunction", 30);
     assert!(printed.contains("type a schedule's name"), "{printed}");
-    wait_for(&log, "[GuitarsFunction", 30);
+    wait_for(&local, "[GuitarsFunction", 30);
 
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&moto.sdk_config().await)
@@ -171,15 +126,9 @@ async fn invoke_schedules_and_bucket_notifications_reach_their_functions() {
             .await
             .unwrap();
     }
-    let printed = wait_for(&log, "[ImagesFunction", 30);
+    wait_for(&local, "[ImagesFunction", 30);
     drop(stdin);
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{printed}");
-    let printed = std::fs::read_to_string(&log).unwrap();
+    let printed = local.stop();
     // One object under the prefix: one invocation of the images function
     // (the key outside it is filtered out, as the unit tests show in detail).
     let starts = printed

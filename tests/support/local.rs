@@ -8,7 +8,7 @@ use super::{ensure, repo_root, ZIGBUILD};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const STACK: &str = "guitar-collection";
@@ -114,6 +114,19 @@ pub struct Local {
 
 impl Local {
     pub fn start(project: &Project, moto: &Moto, name: &str) -> Local {
+        Local::spawn(project, moto, name, Stdio::null())
+    }
+
+    /// Started with a pipe to its standard input (where a person types a
+    /// schedule's name), which is handed back.
+    #[allow(dead_code)]
+    pub fn start_with_input(project: &Project, moto: &Moto, name: &str) -> (Local, ChildStdin) {
+        let mut local = Local::spawn(project, moto, name, Stdio::piped());
+        let input = local.child.stdin.take().expect("a piped stdin");
+        (local, input)
+    }
+
+    fn spawn(project: &Project, moto: &Moto, name: &str, stdin: Stdio) -> Local {
         let ready = project.dir.path().join(format!("{name}.ready.json"));
         let log = project.dir.path().join(format!("{name}.log"));
         let child = project
@@ -130,7 +143,7 @@ impl Local {
                     STACK,
                 ],
             )
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()

@@ -505,29 +505,3 @@ async fn dropping_the_function_leaves_no_process() {
     drop(function);
     assert!(gone(pid).await);
 }
-
-/// Cold start and warm latency through the supervisor (run with
-/// `--ignored --nocapture`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, not a check"]
-async fn measure_cold_start_and_warm_latency() {
-    let (function, _lines) = fake("run");
-    let cold = std::time::Instant::now();
-    let first = call(&function, json!({})).await;
-    let cold = cold.elapsed();
-    let mut warm = Vec::new();
-    for _ in 0..200 {
-        let started = std::time::Instant::now();
-        let invoked = function.invoke(b"{\"echo\":1}".to_vec()).await;
-        warm.push(started.elapsed());
-        assert!(matches!(invoked.result, InvokeResult::Response(_)));
-    }
-    warm.sort();
-    eprintln!(
-        "cold start {cold:?} (init {:?}); warm p50 {:?} p99 {:?} max {:?}",
-        first.init_duration.unwrap(),
-        warm[100],
-        warm[197],
-        warm[199]
-    );
-}
