@@ -16,6 +16,7 @@ mod upstream;
 pub use report::{Event, Finding, Report, Unchecked};
 pub use upstream::{ForwardError, Upstream};
 
+use crate::local::http_client::HttpClient;
 use crate::local::iam::{
     self, Call, Check, Classified, Context, Decision, RolePolicy, StackTerms, Usage,
 };
@@ -33,7 +34,7 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
-use upstream::{HttpClient, Target};
+use upstream::{client_for, Target};
 
 /// The most of a request body the proxy holds: calls are classified from
 /// their bodies. S3 single uploads through `local` are small (images).
@@ -124,7 +125,7 @@ impl AwsProxy {
         let address = listener.local_addr()?;
         let (sender, receiver) = unbounded_channel();
         let state = Arc::new(State {
-            client: HttpClient::for_upstream(&upstream)?,
+            client: client_for(&upstream)?,
             upstream,
             callers: callers
                 .into_iter()

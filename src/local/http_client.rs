@@ -1,18 +1,21 @@
-//! One HTTP(S) client for what `local` fetches itself: user pools' key
-//! sets, from AWS (HTTPS, the system's roots) or the emulator (HTTP).
+//! One HTTP(S) client for what `local` sends itself: user pools' key sets,
+//! and the functions' AWS calls the proxy forwards; to AWS (HTTPS, the
+//! system's roots) or to the emulator (HTTP).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-
-/// A client that speaks HTTP and HTTPS.
+/// Plain HTTP for an emulator on this machine; HTTP and HTTPS with the
+/// system's root certificates for AWS.
 #[derive(Clone)]
-pub struct HttpClient {
-    client: Client<Connector, Full<Bytes>>,
+pub enum HttpClient {
+    Plain(Client<HttpConnector, Full<Bytes>>),
+    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
 }
 
 /// A fetch that did not give a body.
@@ -33,15 +36,31 @@ const BODY_LIMIT: usize = 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 impl HttpClient {
-    /// A client trusting the system's root certificates.
-    pub fn new() -> std::io::Result<HttpClient> {
+    /// A client for plain HTTP only (an emulator), which needs no certificates.
+    pub fn plain() -> HttpClient {
+        HttpClient::Plain(Client::builder(TokioExecutor::new()).build_http())
+    }
+
+    /// A client for HTTPS (and HTTP) trusting the system's root certificates.
+    pub fn tls() -> std::io::Result<HttpClient> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()?
             .https_or_http()
             .enable_http1()
             .build();
-        let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
-        Ok(HttpClient { client })
+        Ok(HttpClient::Tls(
+            Client::builder(TokioExecutor::new()).build(https),
+        ))
+    }
+
+    pub async fn send(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<Incoming>, hyper_util::client::legacy::Error> {
+        match self {
+            HttpClient::Plain(c) => c.request(request).await,
+            HttpClient::Tls(c) => c.request(request).await,
+        }
     }
 
     /// GETs `url`, whose answer must be `200` with a body of at most 1 MiB.
@@ -52,9 +71,11 @@ impl HttpClient {
             detail,
         };
         let call = async {
+            let request = hyper::Request::get(uri)
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| unreachable(e.to_string()))?;
             let answer = self
-                .client
-                .get(uri)
+                .send(request)
                 .await
                 .map_err(|e| unreachable(error_chain(&e)))?;
             let status = answer.status().as_u16();

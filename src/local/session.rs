@@ -9,6 +9,7 @@ use super::functions::{
     Limits, LogLine, PrepareError,
 };
 use super::gateway::{Backend, Gateway, Invoked};
+use super::http_client::HttpClient;
 use super::key_sets::KeySets;
 use super::server::{serve, ApiServer, Served};
 use super::template::{self, Api, ApiKind, Deployed, FunctionSpec, Resolver, Unresolved};
@@ -132,8 +133,11 @@ impl Session {
             let function = Function::new(config, channels.logs.clone(), plan.limits.clone());
             functions.insert(spec.logical_id.clone(), Arc::new(function));
         }
-        let client =
-            super::http_client::HttpClient::new().map_err(SessionError::RootCertificates)?;
+        // The emulator publishes key sets over plain HTTP; AWS over HTTPS.
+        let client = match plan.emulator {
+            Some(_) => HttpClient::plain(),
+            None => HttpClient::tls().map_err(SessionError::RootCertificates)?,
+        };
         let backend = Arc::new(LocalBackend {
             functions,
             keys: KeySets::new(client, plan.emulator.clone(), channels.problems.clone()),

@@ -5,6 +5,7 @@
 //! headers: its query signature was made for the proxy's host).
 
 use super::credential::Credential;
+use crate::local::http_client::HttpClient;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningError,
@@ -15,9 +16,6 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request, Uri};
 use http_body_util::Full;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::time::SystemTime;
 
 /// Where the proxy sends allowed requests.
@@ -57,34 +55,12 @@ pub enum ForwardError {
     Http(#[from] http::Error),
 }
 
-/// Plain HTTP for an emulator on this machine; TLS with the system's roots for AWS.
-pub enum HttpClient {
-    Plain(Client<HttpConnector, Full<Bytes>>),
-    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
-}
-
-impl HttpClient {
-    pub fn for_upstream(upstream: &Upstream) -> std::io::Result<HttpClient> {
-        let builder = Client::builder(TokioExecutor::new());
-        if !upstream.uses_tls() {
-            return Ok(HttpClient::Plain(builder.build_http()));
-        }
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(HttpClient::Tls(builder.build(https)))
-    }
-
-    pub async fn send(
-        &self,
-        request: Request<Full<Bytes>>,
-    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
-        match self {
-            HttpClient::Plain(c) => c.request(request).await,
-            HttpClient::Tls(c) => c.request(request).await,
-        }
+/// The client for `upstream`: plain HTTP for an emulator, TLS for AWS.
+pub fn client_for(upstream: &Upstream) -> std::io::Result<HttpClient> {
+    if upstream.uses_tls() {
+        HttpClient::tls()
+    } else {
+        Ok(HttpClient::plain())
     }
 }
 
