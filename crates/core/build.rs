@@ -15,7 +15,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/resources");
+    // Read at run time: `env!` would fix the path the build script was
+    // compiled in, and a build script reused from another checkout (a
+    // shared target dir) would read that checkout's schemas.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("schema/resources");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("schema/resources exists")
