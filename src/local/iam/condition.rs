@@ -279,6 +279,21 @@ mod tests {
     }
 
     #[test]
+    fn the_append_condition_is_met_by_no_return_values_or_none_only() {
+        let c = one(json!({"StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}));
+        let sends = |v: Option<&str>| Context::new().with("dynamodb:ReturnValues", v);
+        assert_eq!(c.test(&sends(None)), Test::Met);
+        assert_eq!(c.test(&sends(Some("NONE"))), Test::Met);
+        assert_eq!(c.test(&sends(Some("ALL_OLD"))), Test::NotMet);
+        assert_eq!(
+            c.test(&sends(Some("none"))),
+            Test::NotMet,
+            "values keep their case"
+        );
+        assert!(matches!(c.test(&Context::new()), Test::Unknown(_)));
+    }
+
+    #[test]
     fn a_key_that_cannot_be_known_is_unknown_and_says_which() {
         let c = one(json!({"StringEquals": {"aws:ResourceTag/fleet-console": "managed"}}));
         assert_eq!(

@@ -5,10 +5,10 @@
 use super::classify::Check;
 use crate::kinds::{Kind, BUCKET, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
 use crate::local::template::Resolver;
-use crate::model::{Access, DataAccess, Ec2Action, StackDef, UserPoolAction};
+use crate::model::{Access, DataAccess, Ec2Action, StackDef, TableAccess, UserPoolAction};
 use crate::plan::iam::{
-    BUCKET_LIST, BUCKET_READ, BUCKET_WRITE, INVOKE, METRICS_READ, PASS_ROLE, PUBLISH,
-    SCHEDULES_MANAGE, SECRET_READ, TABLE_READ, TABLE_WRITE,
+    APPEND_RETURN_VALUES, BUCKET_LIST, BUCKET_READ, BUCKET_WRITE, INVOKE, METRICS_READ, PASS_ROLE,
+    PUBLISH, SCHEDULES_MANAGE, SECRET_READ, TABLE_APPEND, TABLE_READ, TABLE_WRITE,
 };
 use serde_json::json;
 use std::fmt;
@@ -60,11 +60,28 @@ pub enum Remedy {
         access: String,
         resource: Option<(String, String)>,
     },
+    /// The declared access grants the action on the resource, but only
+    /// under a condition the request does not meet.
+    Conditional(Box<Unmet>),
     /// A declared resource, but no access the stack file declares grants
     /// this action on it.
     NotDeclarable { resource: (String, String) },
     /// The resource is none of the stack's declared resources.
     Undeclared,
+}
+
+/// A declared grant's condition a request does not meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmet {
+    /// The `access:` entry the function declares.
+    pub declared: String,
+    /// The condition, why it is there, and what the request sent.
+    pub why: String,
+    /// How the call would meet it.
+    pub fix: String,
+    /// The `access:` entry that grants the request as it is.
+    pub access: String,
+    pub resource: (String, String),
 }
 
 impl fmt::Display for Remedy {
@@ -74,6 +91,13 @@ impl fmt::Display for Remedy {
                 write!(f, "the stack file grants it with `{access}` ({path} is {physical})")
             }
             Remedy::Grant { access, resource: None } => write!(f, "the stack file grants it with `{access}`"),
+            Remedy::Conditional(unmet) => {
+                let Unmet { declared, why, fix, access, resource: (path, physical) } = unmet.as_ref();
+                write!(
+                    f,
+                    "`{declared}` allows it only {why}; {fix}, or the stack file grants it as it is with `{access}` ({path} is {physical})"
+                )
+            }
             Remedy::NotDeclarable { resource: (path, physical) } => write!(
                 f,
                 "the resource is {path} ({physical}), but no `access:` entry the stack file can declare grants this action"
@@ -154,6 +178,9 @@ impl StackTerms {
             return Remedy::Undeclared;
         };
         let resource = (declared.path(), declared.physical.clone());
+        if let Some(conditional) = unmet_append_condition(declared, access, check, &resource) {
+            return conditional;
+        }
         match entry(declared, access, check) {
             Some(access) => Remedy::Grant {
                 access,
@@ -247,10 +274,13 @@ fn entry(declared: &Declared, access: Option<&Access>, check: &Check) -> Option<
     let name = &declared.name;
     let list = |key: &str| format!("access: {{{key}: [{name}]}}");
     match declared.section {
-        "tables" if is(&TABLE_READ) || is(&TABLE_WRITE) => {
+        "tables" if is(&TABLE_READ) || is(&TABLE_WRITE) || is(&TABLE_APPEND) => {
             let existing = access.and_then(|a| a.tables.get(name)).copied();
-            let level = level_word(existing, is(&TABLE_READ), !is(&TABLE_READ));
-            Some(format!("access: {{tables: {{{name}: {level}}}}}"))
+            let level = table_level(existing, action)?;
+            Some(format!(
+                "access: {{tables: {{{name}: {}}}}}",
+                level.as_str()
+            ))
         }
         "buckets" if is(&BUCKET_READ) || is(&BUCKET_LIST) || is(&BUCKET_WRITE) => {
             let existing = access.and_then(|a| a.buckets.get(name));
@@ -297,7 +327,54 @@ fn entry(declared: &Declared, access: Option<&Access>, check: &Check) -> Option<
     }
 }
 
-/// The level that grants what is needed on top of what is declared.
+/// A put the function's `append` grant refuses because it asks for the
+/// item it replaces (`ReturnValues` other than `NONE`).
+fn unmet_append_condition(
+    declared: &Declared,
+    access: Option<&Access>,
+    check: &Check,
+    resource: &(String, String),
+) -> Option<Remedy> {
+    let action = check.action.as_str();
+    if declared.section != TABLE.section
+        || !TABLE_APPEND.iter().any(|a| a.eq_ignore_ascii_case(action))
+    {
+        return None;
+    }
+    let name = &declared.name;
+    let existing = access
+        .and_then(|a| a.tables.get(name))
+        .copied()
+        .filter(|level| level.appends())?;
+    let (key, allowed) = APPEND_RETURN_VALUES;
+    let sent = check.context.value(key).filter(|v| *v != allowed)?;
+    let wider = table_level(Some(existing), action)?;
+    let entry = |level: TableAccess| format!("access: {{tables: {{{name}: {}}}}}", level.as_str());
+    Some(Remedy::Conditional(Box::new(Unmet {
+        declared: entry(existing),
+        why: format!(
+            "with ReturnValues {allowed} or without it, so that a put never returns the item it replaces, and this call sends {sent}"
+        ),
+        fix: format!("send ReturnValues {allowed}"),
+        access: entry(wider),
+        resource: resource.clone(),
+    })))
+}
+
+/// The table level that grants `action` on top of what is declared:
+/// `append` and `read_append` keep appending until something writes.
+fn table_level(existing: Option<TableAccess>, action: &str) -> Option<TableAccess> {
+    let is = |list: &[&str]| list.iter().any(|a| a.eq_ignore_ascii_case(action));
+    let reads = is(&TABLE_READ);
+    let writes = !reads && (is(&TABLE_WRITE) || is(&TABLE_APPEND));
+    TableAccess::of(
+        reads || existing.is_some_and(TableAccess::reads),
+        writes || existing.is_some_and(TableAccess::writes),
+        existing.is_some_and(TableAccess::appends),
+    )
+}
+
+/// The bucket level that grants what is needed on top of what is declared.
 fn level_word(existing: Option<DataAccess>, reads: bool, writes: bool) -> &'static str {
     let reads = reads || existing.is_some_and(DataAccess::reads);
     let writes = writes || existing.is_some_and(DataAccess::writes);

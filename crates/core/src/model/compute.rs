@@ -1,6 +1,6 @@
 //! What runs: Lambda functions, what they may touch, and when they run.
 
-use super::storage::{BucketGrant, DataAccess};
+use super::storage::{BucketGrant, TableAccess};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -147,9 +147,11 @@ pub enum Tracing {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Access {
-    /// Tables and `read`, `write` or `read_write` (writing includes deleting items).
+    /// Tables and `read`, `write`, `read_write` (writing includes deleting
+    /// items), `append` (PutItem only, returning nothing; the writer's
+    /// `attribute_not_exists` condition refuses to overwrite) or `read_append`.
     #[serde(default)]
-    pub tables: IndexMap<String, DataAccess>,
+    pub tables: IndexMap<String, TableAccess>,
     /// Buckets and a level, or `{level, prefix}` to limit it to keys under a prefix.
     #[serde(default)]
     pub buckets: IndexMap<String, BucketGrant>,

@@ -330,7 +330,7 @@ scalar_or_struct!(
     }
 );
 
-/// Read, write, or both. Writing includes deleting.
+/// A bucket's level: read, write, or both. Writing includes deleting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DataAccess {
@@ -345,5 +345,70 @@ impl DataAccess {
     }
     pub fn writes(self) -> bool {
         matches!(self, DataAccess::Write | DataAccess::ReadWrite)
+    }
+}
+
+/// What a function may do with a table's items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TableAccess {
+    /// Get, query and scan items, on the table and its indexes.
+    Read,
+    /// Put, update and delete items (writing includes deleting).
+    Write,
+    /// `read` and `write`.
+    ReadWrite,
+    /// Add items only: PutItem on the table, and only with `ReturnValues`
+    /// absent or `NONE`, so a put never returns the item it replaces. No
+    /// update, delete or batch write. IAM cannot require a condition
+    /// expression, so a put with the key of an existing item still replaces
+    /// it: the writer refuses to overwrite with
+    /// `ConditionExpression: attribute_not_exists(<partition key>)`. Nor
+    /// can IAM restrict `ReturnValuesOnConditionCheckFailure`: a put whose
+    /// condition fails may ask for the item that is there.
+    Append,
+    /// `read` and `append`.
+    ReadAppend,
+}
+
+impl TableAccess {
+    /// Reads items (GetItem, Query, Scan…).
+    pub fn reads(self) -> bool {
+        matches!(
+            self,
+            TableAccess::Read | TableAccess::ReadWrite | TableAccess::ReadAppend
+        )
+    }
+    /// Writes items in every way: put, update, delete.
+    pub fn writes(self) -> bool {
+        matches!(self, TableAccess::Write | TableAccess::ReadWrite)
+    }
+    /// Only adds items (PutItem asking nothing back).
+    pub fn appends(self) -> bool {
+        matches!(self, TableAccess::Append | TableAccess::ReadAppend)
+    }
+
+    /// The level that reads, writes and appends as told (`writes` covers
+    /// appending); `None` for none of them.
+    pub fn of(reads: bool, writes: bool, appends: bool) -> Option<TableAccess> {
+        Some(match (reads, writes, appends) {
+            (true, true, _) => TableAccess::ReadWrite,
+            (false, true, _) => TableAccess::Write,
+            (true, false, true) => TableAccess::ReadAppend,
+            (false, false, true) => TableAccess::Append,
+            (true, false, false) => TableAccess::Read,
+            (false, false, false) => return None,
+        })
+    }
+
+    /// As the stack file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableAccess::Read => "read",
+            TableAccess::Write => "write",
+            TableAccess::ReadWrite => "read_write",
+            TableAccess::Append => "append",
+            TableAccess::ReadAppend => "read_append",
+        }
     }
 }

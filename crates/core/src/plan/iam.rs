@@ -9,13 +9,13 @@
 use super::refs::{get_att, sub};
 use super::Planner;
 use crate::kinds::{BUCKET, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
-use crate::model::{Function, Tracing};
+use crate::model::{Function, TableAccess, Tracing};
 use serde_json::{json, Value};
 
 // The actions each declared access grants. `stackctl local` names a denied
 // call's missing grant from these same lists, so they are public.
 
-/// `tables: {NAME: read}` (and the reading half of `read_write`).
+/// `tables: {NAME: read}` (and the reading half of `read_write` and `read_append`).
 pub const TABLE_READ: [&str; 6] = [
     "dynamodb:BatchGetItem",
     "dynamodb:ConditionCheckItem",
@@ -32,6 +32,12 @@ pub const TABLE_WRITE: [&str; 5] = [
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 ];
+/// `tables: {NAME: append}` (and the appending half of `read_append`): on
+/// the table's ARN only, with [`APPEND_CONDITION`].
+pub const TABLE_APPEND: [&str; 1] = ["dynamodb:PutItem"];
+/// The condition key [`TABLE_APPEND`] is granted under, and the one value
+/// it allows when the request has the key.
+pub const APPEND_RETURN_VALUES: (&str, &str) = ("dynamodb:ReturnValues", "NONE");
 /// `buckets: {NAME: read}`: objects, and listing the bucket (on the bucket's ARN).
 pub const BUCKET_READ: [&str; 1] = ["s3:GetObject"];
 pub const BUCKET_LIST: [&str; 1] = ["s3:ListBucket"];
@@ -100,20 +106,7 @@ impl Planner<'_> {
             ));
         }
         for (table, level) in &a.tables {
-            let tid = TABLE.logical_id(table);
-            let mut actions: Vec<&str> = Vec::new();
-            if level.reads() {
-                actions.extend(TABLE_READ);
-            }
-            if level.writes() {
-                actions.extend(TABLE_WRITE);
-            }
-            let resources = vec![get_att(&tid, "Arn"), sub(format!("${{{tid}.Arn}}/index/*"))];
-            out.push(statement(
-                &format!("{}{tid}", level_word(level.reads(), level.writes())),
-                &actions,
-                resources,
-            ));
+            out.extend(table_statements(&TABLE.logical_id(table), *level));
         }
         if !a.tables.is_empty() {
             out.push(self.key_via("UseStackKeyForTables", &["kms:Decrypt"], "dynamodb"));
@@ -256,6 +249,52 @@ impl Planner<'_> {
     }
 }
 
+/// The statements of one table grant: reading and writing on the table and
+/// its indexes; appending on the table alone, under a condition.
+fn table_statements(tid: &str, level: TableAccess) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut actions: Vec<&str> = Vec::new();
+    if level.reads() {
+        actions.extend(TABLE_READ);
+    }
+    if level.writes() {
+        actions.extend(TABLE_WRITE);
+    }
+    if !actions.is_empty() {
+        let resources = vec![get_att(tid, "Arn"), sub(format!("${{{tid}.Arn}}/index/*"))];
+        out.push(statement(
+            &format!("{}{tid}", level_word(level.reads(), level.writes())),
+            &actions,
+            resources,
+        ));
+    }
+    if level.appends() {
+        // Add items, never read one back: PutItem returns the item it
+        // replaces only when asked to (`ReturnValues: ALL_OLD`). The Service
+        // Authorization Reference (list_amazondynamodb.html) lists
+        // `dynamodb:ReturnValues` among PutItem's condition keys: "Filters
+        // access by the ReturnValues parameter of request. Contains one of
+        // the following: ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW, or
+        // NONE"; a request without the parameter has no such key, hence
+        // `…IfExists`. IAM has no condition key that requires a
+        // ConditionExpression, so this grant cannot stop a put from replacing
+        // an item with the same key: refusing to overwrite is the writer's
+        // `attribute_not_exists(<partition key>)` condition. Nor has it one
+        // for `ReturnValuesOnConditionCheckFailure`: a put whose condition
+        // fails with that set to ALL_OLD gets the existing item back.
+        let (key, value) = APPEND_RETURN_VALUES;
+        out.push(with_condition(
+            statement(
+                &format!("AppendTo{tid}"),
+                &TABLE_APPEND,
+                vec![get_att(tid, "Arn")],
+            ),
+            json!({ "StringEqualsIfExists": { key: value } }),
+        ));
+    }
+    out
+}
+
 fn level_word(reads: bool, writes: bool) -> &'static str {
     match (reads, writes) {
         (true, true) => "ReadWrite",
@@ -302,3 +341,6 @@ pub fn trust_from_account(service: &str) -> Value {
 pub fn policy(statements: Vec<Value>) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,17 @@
 //! DynamoDB (JSON 1.0, `DynamoDB_20120810.*`). Batch and transaction calls
 //! need a permission per table they touch; a transaction's items each need
 //! the action of the item's kind (DynamoDB's "Using IAM with transactions").
+//!
+//! Every check tells the request's `dynamodb:ReturnValues` (the condition
+//! key of PutItem, UpdateItem and DeleteItem): the `ReturnValues` a single
+//! item write sends, absent when it sends none; absent for every other call
+//! (a transaction's items and a batch's requests have no such parameter).
 
 use super::{field, Check, Classified, Scope};
 use serde_json::Value;
 
 const SERVICE: &str = "dynamodb";
+const RETURN_VALUES: &str = "dynamodb:ReturnValues";
 
 pub(super) fn classify(operation: &str, body: &Value, scope: &Scope<'_>) -> Classified {
     let table = |name: &str| table_arn(name, scope);
@@ -41,6 +47,14 @@ pub(super) fn classify(operation: &str, body: &Value, scope: &Scope<'_>) -> Clas
     if checks.is_empty() {
         return Classified::not_checked(SERVICE, operation, "no table named in the request");
     }
+    let return_values = match operation {
+        "PutItem" | "UpdateItem" | "DeleteItem" => field(body, "ReturnValues"),
+        _ => None,
+    };
+    let checks = checks
+        .into_iter()
+        .map(|c| c.with(RETURN_VALUES, return_values))
+        .collect();
     Classified::checked(SERVICE, operation, checks)
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::local::iam::condition::{Condition, Test};
 use http::HeaderMap;
 use serde_json::json;
 
@@ -150,6 +151,67 @@ fn dynamodb_batches_check_each_table_and_transactions_each_item_by_kind() {
     assert_eq!(
         checks,
         pairs_of(&[("dynamodb:GetItem", &format!("{TABLE}a"))])
+    );
+}
+
+/// What `append`'s condition (`StringEqualsIfExists` on
+/// `dynamodb:ReturnValues`) comes to for each check of a DynamoDB call.
+fn append_condition(target: &str, body: serde_json::Value) -> Vec<(String, Test)> {
+    let condition =
+        Condition::parse_block(&json!({"StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}))
+            .remove(0);
+    match json_call(target, "dynamodb", body).classify() {
+        Classified::Checked(call) => call
+            .checks
+            .iter()
+            .map(|c| (c.action.clone(), condition.test(&c.context)))
+            .collect(),
+        other => panic!("not checked: {other:?}"),
+    }
+}
+
+#[test]
+fn dynamodb_writes_tell_their_return_values_and_other_calls_its_absence() {
+    let put = |body| append_condition("DynamoDB_20120810.PutItem", body);
+    let met = vec![("dynamodb:PutItem".to_string(), Test::Met)];
+    assert_eq!(put(json!({"TableName": "log"})), met, "absent");
+    assert_eq!(
+        put(json!({"TableName": "log", "ReturnValues": "NONE"})),
+        met
+    );
+    assert_eq!(
+        put(json!({"TableName": "log", "ReturnValues": "ALL_OLD"})),
+        vec![("dynamodb:PutItem".to_string(), Test::NotMet)]
+    );
+    let json_put = json_call(
+        "DynamoDB_20120810.PutItem",
+        "dynamodb",
+        json!({"TableName": "log", "ReturnValues": "ALL_OLD"}),
+    );
+    let Classified::Checked(call) = json_put.classify() else {
+        panic!("checked")
+    };
+    assert_eq!(
+        call.checks[0].context.value("dynamodb:ReturnValues"),
+        Some("ALL_OLD")
+    );
+    assert_eq!(
+        append_condition(
+            "DynamoDB_20120810.UpdateItem",
+            json!({"TableName": "log", "ReturnValues": "UPDATED_NEW"})
+        ),
+        vec![("dynamodb:UpdateItem".to_string(), Test::NotMet)]
+    );
+    // A transaction's puts and a read have no ReturnValues: known absent,
+    // never "not known locally".
+    let body = json!({"TransactItems": [{"Put": {"TableName": "log"}}], "ReturnValues": "ALL_OLD"});
+    assert_eq!(
+        append_condition("DynamoDB_20120810.TransactWriteItems", body),
+        met
+    );
+    assert_eq!(
+        append_condition("DynamoDB_20120810.GetItem", json!({"TableName": "log"})),
+        vec![("dynamodb:GetItem".to_string(), Test::Met)]
     );
 }
 

@@ -115,3 +115,63 @@ fn a_function_whose_role_is_not_in_the_template_is_an_error() {
         Err(RoleError::NotInTemplate { .. })
     ));
 }
+
+#[test]
+fn an_append_grant_allows_puts_that_return_nothing_and_nothing_else() {
+    let f = fixtures::stack("fleet-console");
+    let reboot = f.function("instances-reboot");
+    let policy = role_policy(&f.template, &f.resolver(), &reboot).expect("role");
+    let table = format!(
+        "arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{}",
+        f.deployed.physical_ids["AuditLogsTable"]
+    );
+    let returning = |v: Option<&str>| Context::new().with("dynamodb:ReturnValues", v);
+    let allowed = |action: &str, resource: &str, ctx: &Context| {
+        matches!(
+            policy.evaluate(action, resource, ctx).decision,
+            Decision::Allowed(_)
+        )
+    };
+    assert!(allowed("dynamodb:PutItem", &table, &returning(None)));
+    assert!(allowed(
+        "dynamodb:PutItem",
+        &table,
+        &returning(Some("NONE"))
+    ));
+    assert!(!allowed(
+        "dynamodb:PutItem",
+        &table,
+        &returning(Some("ALL_OLD"))
+    ));
+    for action in [
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+    ] {
+        assert!(!allowed(action, &table, &returning(None)), "{action}");
+    }
+    let index = format!("{table}/index/action-index");
+    assert!(!allowed("dynamodb:PutItem", &index, &returning(None)));
+    // `audit` reads (the indexes too) and appends.
+    let audit = role_policy(&f.template, &f.resolver(), &f.function("audit")).expect("role");
+    let audit_allows = |action: &str, resource: &str, ctx: &Context| {
+        matches!(
+            audit.evaluate(action, resource, ctx).decision,
+            Decision::Allowed(_)
+        )
+    };
+    assert!(audit_allows("dynamodb:Query", &index, &returning(None)));
+    assert!(audit_allows("dynamodb:PutItem", &table, &returning(None)));
+    assert!(!audit_allows(
+        "dynamodb:PutItem",
+        &table,
+        &returning(Some("ALL_OLD"))
+    ));
+    assert!(!audit_allows(
+        "dynamodb:DeleteItem",
+        &table,
+        &returning(None)
+    ));
+}

@@ -35,7 +35,7 @@ fn a_table_write_for_a_reader_becomes_read_write_and_an_index_is_the_table() {
     f.def.functions["user"]
         .access
         .tables
-        .insert("users".into(), DataAccess::Read);
+        .insert("users".into(), TableAccess::Read);
     let t = StackTerms::new(&f.def, &f.resolver());
     let users = format!(
         "arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{}",
@@ -164,4 +164,78 @@ fn account_wide_grants_and_undeclared_resources() {
         Remedy::Undeclared.to_string(),
         "the resource is none of the stack file's declared resources"
     );
+}
+
+fn audit_logs(f: &fixtures::Fixture) -> String {
+    format!(
+        "arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{}",
+        f.deployed.physical_ids["AuditLogsTable"]
+    )
+}
+
+fn access_of(remedy: &Remedy) -> &str {
+    match remedy {
+        Remedy::Grant { access, .. } => access,
+        other => panic!("not a grant: {other:?}"),
+    }
+}
+
+#[test]
+fn an_appender_that_updates_writes_and_one_that_reads_reads_and_appends() {
+    let (t, f) = terms("fleet-console");
+    let table = audit_logs(&f);
+    let update = Check::new("dynamodb:UpdateItem", table.clone());
+    // instances-reboot: append; audit: read_append.
+    assert_eq!(
+        access_of(&t.remedy("instances-reboot", &update)),
+        "access: {tables: {audit-logs: write}}"
+    );
+    assert_eq!(
+        access_of(&t.remedy("audit", &update)),
+        "access: {tables: {audit-logs: read_write}}"
+    );
+    let delete = Check::new("dynamodb:DeleteItem", table.clone());
+    assert_eq!(
+        access_of(&t.remedy("audit", &delete)),
+        "access: {tables: {audit-logs: read_write}}"
+    );
+    let query = Check::new("dynamodb:Query", format!("{table}/index/action-index"));
+    assert_eq!(
+        access_of(&t.remedy("instances-reboot", &query)),
+        "access: {tables: {audit-logs: read_append}}"
+    );
+    // A function with no access to the table: a put is granted by `write`, as before.
+    let put = Check::new("dynamodb:PutItem", table.clone()).with("dynamodb:ReturnValues", None);
+    assert_eq!(
+        access_of(&t.remedy("refresh", &put)),
+        "access: {tables: {audit-logs: write}}"
+    );
+}
+
+#[test]
+fn a_put_asking_for_the_replaced_item_is_explained_to_an_appender() {
+    let (t, f) = terms("fleet-console");
+    let table = audit_logs(&f);
+    let physical = f.deployed.physical_ids["AuditLogsTable"].clone();
+    let put = Check::new("dynamodb:PutItem", table.clone())
+        .with("dynamodb:ReturnValues", Some("ALL_OLD"));
+    let remedy = t.remedy("instances-reboot", &put);
+    assert_eq!(
+        remedy,
+        Remedy::Conditional(Box::new(Unmet {
+            declared: "access: {tables: {audit-logs: append}}".into(),
+            why: "with ReturnValues NONE or without it, so that a put never returns the item it replaces, and this call sends ALL_OLD".into(),
+            fix: "send ReturnValues NONE".into(),
+            access: "access: {tables: {audit-logs: write}}".into(),
+            resource: ("tables.audit-logs".into(), physical.clone()),
+        }))
+    );
+    assert_eq!(
+        remedy.to_string(),
+        format!("`access: {{tables: {{audit-logs: append}}}}` allows it only with ReturnValues NONE or without it, so that a put never returns the item it replaces, and this call sends ALL_OLD; send ReturnValues NONE, or the stack file grants it as it is with `access: {{tables: {{audit-logs: write}}}}` (tables.audit-logs is {physical})")
+    );
+    assert!(matches!(
+        t.remedy("audit", &put),
+        Remedy::Conditional(unmet) if unmet.access == "access: {tables: {audit-logs: read_write}}"
+    ));
 }
