@@ -17,9 +17,14 @@
 //! 429) reaches the client as the integration's failure, 500 for an HTTP API
 //! and 502 for REST, as for any other Lambda error; gloo's API Gateway
 //! emulation chose 500 as well (solo-io/envoy-gloo pull request 407).
+//!
+//! A REST API's gateway responses (`AWS::ApiGateway::GatewayResponse`) are
+//! applied to these own answers ([`responses`]): their status and static
+//! headers, such as the CORS headers a browser needs to read a 401.
 
 mod body_model;
 mod cors;
+mod responses;
 mod throttle;
 
 use super::authorizer::{self, CognitoAuthorizer, Jwks, JwtAuthorizer};
@@ -30,6 +35,7 @@ use super::routing::{RouteTable, Selected};
 use super::template::{Api, ApiKind, Auth, Route};
 pub use body_model::BodyModel;
 use futures_util::future::BoxFuture;
+pub use responses::ResponseType;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -77,6 +83,9 @@ pub struct Trace {
 pub struct Handled {
     pub response: Response,
     pub trace: Trace,
+    /// The response type of API Gateway's own answer; `None` for an
+    /// integration's (a function's, a mock's).
+    pub own: Option<ResponseType>,
 }
 
 enum Target {
@@ -156,6 +165,9 @@ impl Gateway {
     pub async fn handle(&self, request: Request) -> Handled {
         let request_id = uuid::Uuid::new_v4().to_string();
         let mut handled = self.answer(request.clone(), &request_id).await;
+        if let (ApiKind::Rest, Some(kind)) = (self.api.kind, handled.own) {
+            responses::apply(&self.api.gateway_responses, kind, &mut handled.response);
+        }
         let origin = header(&request.headers, "origin");
         if let (ApiKind::Http, Some(cors)) = (self.api.kind, &self.api.cors) {
             if !cors::is_preflight(&request.method, &request.headers) {
@@ -175,12 +187,17 @@ impl Gateway {
 
     async fn answer(&self, mut request: Request, request_id: &str) -> Handled {
         if request.body.len() > PAYLOAD_LIMIT {
-            return own(too_large(), "the body is over API Gateway's 10 MB");
+            return own(
+                too_large(),
+                "the body is over API Gateway's 10 MB",
+                ResponseType::RequestTooLarge,
+            );
         }
         let Some(path) = self.path_in_stage(&request.raw_path) else {
             return own(
                 self.unknown_route(),
                 "the path is not under the API's stage",
+                ResponseType::MissingAuthenticationToken,
             );
         };
         request.raw_path = path;
@@ -189,17 +206,26 @@ impl Gateway {
                 return own(
                     Response::gateway(429, "Too Many Requests"),
                     "stage throttling",
+                    ResponseType::Throttled,
                 );
             }
         }
         if let (ApiKind::Http, Some(cors)) = (self.api.kind, &self.api.cors) {
             if cors::is_preflight(&request.method, &request.headers) {
-                return own(cors::preflight(cors, &request.headers), "CORS preflight");
+                return made(
+                    cors::preflight(cors, &request.headers),
+                    "CORS preflight",
+                    None,
+                );
             }
         }
         let path = request.raw_path.clone();
         let Some(selected) = self.table.select(&request.method, &path) else {
-            return own(self.unknown_route(), "no route matches");
+            return own(
+                self.unknown_route(),
+                "no route matches",
+                ResponseType::MissingAuthenticationToken,
+            );
         };
         match selected.target {
             Target::Mock(i) => {
@@ -209,7 +235,8 @@ impl Gateway {
                     headers: mock.headers.clone(),
                     body: Vec::new(),
                 };
-                let mut handled = own(response, "MOCK integration");
+                // The integration's answer, not API Gateway's own.
+                let mut handled = made(response, "MOCK integration", None);
                 handled.trace.route = Some(selected.key.as_str().to_string());
                 handled
             }
@@ -264,7 +291,12 @@ impl Gateway {
             Ok(context) => context,
             Err((response, why)) => {
                 trace.note = Some(why);
-                return Handled { response, trace };
+                let own = Some(ResponseType::of_refusal(&response));
+                return Handled {
+                    response,
+                    trace,
+                    own,
+                };
             }
         };
         if let Some(model) = self.models.get(&index) {
@@ -274,7 +306,11 @@ impl Gateway {
                 response
                     .headers
                     .push(("x-amzn-errortype".into(), "BadRequestException".into()));
-                return Handled { response, trace };
+                return Handled {
+                    response,
+                    trace,
+                    own: Some(ResponseType::BadRequestBody),
+                };
             }
         }
         let event = self.event(request, selected, route, request_id, authorizer);
@@ -285,35 +321,46 @@ impl Gateway {
             response
                 .headers
                 .push(("x-amzn-errortype".into(), "BadRequestException".into()));
-            return Handled { response, trace };
+            return Handled {
+                response,
+                trace,
+                own: Some(ResponseType::RequestTooLarge),
+            };
         }
         let invoked = tokio::time::timeout(
             self.integration_timeout,
             self.backend.invoke(&route.function, event),
         )
         .await;
-        let response = match invoked {
+        let (response, own) = match invoked {
             Err(_) => {
                 trace.note = Some(format!(
                     "the integration ran past {} s",
                     self.integration_timeout.as_secs_f32()
                 ));
-                self.integration_timed_out()
+                (
+                    self.integration_timed_out(),
+                    Some(ResponseType::IntegrationTimeout),
+                )
             }
             Ok(Invoked::Answer(output)) => match self.api.kind {
-                ApiKind::Http => http_response(&output),
-                ApiKind::Rest => rest_response(&output),
+                ApiKind::Http => (http_response(&output), None),
+                ApiKind::Rest => (rest_response(&output), None),
             },
             Ok(Invoked::Failed { error_type, body }) => {
                 trace.note = Some(failure_note(&error_type, &body));
-                self.integration_failed()
+                (self.integration_failed(), Some(ResponseType::Unnamed))
             }
             Ok(Invoked::Throttled) => {
                 trace.note = Some("the function is at its concurrency limit".into());
-                self.integration_failed()
+                (self.integration_failed(), Some(ResponseType::Unnamed))
             }
         };
-        Handled { response, trace }
+        Handled {
+            response,
+            trace,
+            own,
+        }
     }
 
     fn integration_failed(&self) -> Response {
@@ -594,13 +641,20 @@ fn failure_note(error_type: &str, body: &[u8]) -> String {
     }
 }
 
-fn own(response: Response, why: &str) -> Handled {
+/// API Gateway's own answer of type `kind`, and why it made it.
+fn own(response: Response, why: &str, kind: ResponseType) -> Handled {
+    made(response, why, Some(kind))
+}
+
+/// An answer made without a function, and why.
+fn made(response: Response, why: &str, own: Option<ResponseType>) -> Handled {
     Handled {
         response,
         trace: Trace {
             note: Some(why.to_string()),
             ..Trace::default()
         },
+        own,
     }
 }
 

@@ -241,6 +241,16 @@ async fn serve_apis(
                 .map_err(|source| SessionError::Listen { port, source })?,
             routes: api.routes.len() + api.mocks.len(),
         };
+        for response in api.gateway_responses.iter() {
+            if !response.not_applied.is_empty() {
+                let _ = channels.problems.send(format!(
+                    "API {}: `local` does not apply {} of its {} gateway response",
+                    api.logical_id,
+                    response.not_applied.join(", "),
+                    response.response_type
+                ));
+            }
+        }
         let gateway = Gateway::new(
             api,
             &plan.deployed.region,

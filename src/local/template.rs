@@ -1,6 +1,7 @@
 //! What `local` serves, read from the stack's rendered template: its
 //! functions (code, memory, timeout, role, environment) and its APIs
-//! (routes, integrations, authorizers, CORS, throttling), with every
+//! (routes, integrations, authorizers, CORS, throttling, a REST API's
+//! gateway responses), with every
 //! intrinsic function resolved against the deployed stack.
 //!
 //! Reading the template rather than the stack file is the point: a route
@@ -508,6 +509,22 @@ pub struct MockRoute {
     pub headers: Vec<(String, String)>,
 }
 
+/// A REST API's `AWS::ApiGateway::GatewayResponse`: what API Gateway does
+/// to its own answers of one response type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayResponse {
+    /// `UNAUTHORIZED`, `DEFAULT_4XX`…
+    pub response_type: String,
+    /// The status it answers with instead of the answer's own.
+    pub status: Option<u16>,
+    /// Headers with static values (`gatewayresponse.header.NAME: "'value'"`).
+    pub headers: Vec<(String, String)>,
+    /// What `local` does not apply, said once when the API is served:
+    /// response templates (the body stays API Gateway's `{"message": …}`),
+    /// values mapped from the request, path and query-string parameters.
+    pub not_applied: Vec<String>,
+}
+
 /// An HTTP API's CORS configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cors {
@@ -537,6 +554,8 @@ pub struct Api {
     pub throttle: Option<Throttle>,
     pub routes: Vec<Route>,
     pub mocks: Vec<MockRoute>,
+    /// REST APIs only.
+    pub gateway_responses: Vec<GatewayResponse>,
 }
 
 #[cfg(test)]

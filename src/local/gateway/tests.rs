@@ -1,7 +1,7 @@
 use super::*;
 use crate::local::authorizer::test_pools::{jwks, pools, sign, Pool};
 use crate::local::routing::RouteKey;
-use crate::local::template::{Cors, MockRoute, Throttle};
+use crate::local::template::{Cors, GatewayResponse, MockRoute, Throttle};
 use serde_json::json;
 
 const CLIENT: &str = "web-client-id";
@@ -98,6 +98,7 @@ fn http_api(routes: Vec<Route>) -> Api {
         throttle: None,
         routes,
         mocks: Vec::new(),
+        gateway_responses: Vec::new(),
     }
 }
 
@@ -529,4 +530,134 @@ async fn a_token_authorizers_policy_is_cached_and_a_missing_token_never_reaches_
         .await;
     assert_eq!(missing.response.status, 401);
     assert_eq!(script.events().len(), events.len());
+}
+
+/// The gateway responses `stackctl render` gives a REST API with CORS.
+fn cors_gateway_responses() -> Vec<GatewayResponse> {
+    ["DEFAULT_4XX", "DEFAULT_5XX"]
+        .into_iter()
+        .map(|response_type| GatewayResponse {
+            response_type: response_type.into(),
+            status: None,
+            headers: vec![
+                (
+                    "Access-Control-Allow-Origin".into(),
+                    "https://console.example.com".into(),
+                ),
+                (
+                    "Access-Control-Allow-Headers".into(),
+                    "Content-Type,Authorization".into(),
+                ),
+                ("Vary".into(), "Origin".into()),
+            ],
+            not_applied: Vec::new(),
+        })
+        .collect()
+}
+
+fn header_of<'h>(handled: &'h Handled, name: &str) -> Option<&'h str> {
+    header(&handled.response.headers, name)
+}
+
+#[tokio::test]
+async fn a_rest_cognito_refusal_carries_the_cors_origin_of_the_apis_gateway_responses() {
+    let [pool, _] = pools();
+    let auth = Auth::CognitoUserPools {
+        name: "cognito".into(),
+        issuers: vec![pool.issuer.clone()],
+    };
+    let api = |gateway_responses| Api {
+        gateway_responses,
+        ..rest_api(vec![route("GET /instances", "Fn", auth.clone())])
+    };
+    let call = request(
+        "GET",
+        "/prod/instances",
+        &[("Origin", "https://console.example.com")],
+        b"",
+    );
+    let script = with_keys(Script::answering("Fn", ok(json!({}))), pool);
+    let (gateway, script) = serve(api(cors_gateway_responses()), script);
+    let refused = gateway.handle(call.clone()).await;
+    assert_eq!(refused.response.status, 401);
+    assert_eq!(refused.own, Some(ResponseType::Unauthorized));
+    assert_eq!(body(&refused), json!({"message": "Unauthorized"}));
+    assert_eq!(
+        header_of(&refused, "access-control-allow-origin"),
+        Some("https://console.example.com")
+    );
+    assert_eq!(
+        header_of(&refused, "access-control-allow-headers"),
+        Some("Content-Type,Authorization")
+    );
+    assert_eq!(header_of(&refused, "vary"), Some("Origin"));
+    assert!(script.events().is_empty(), "no function ran");
+
+    // Without gateway responses, API Gateway's 401 has no CORS headers.
+    let script = with_keys(Script::answering("Fn", ok(json!({}))), pool);
+    let (gateway, _) = serve(api(Vec::new()), script);
+    let refused = gateway.handle(call).await;
+    assert_eq!(refused.response.status, 401);
+    assert_eq!(header_of(&refused, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn a_gateway_response_of_the_answers_type_wins_over_the_default_and_may_set_the_status() {
+    let mut responses = cors_gateway_responses();
+    responses.push(GatewayResponse {
+        response_type: "MISSING_AUTHENTICATION_TOKEN".into(),
+        status: Some(404),
+        headers: vec![("X-Unknown".into(), "route".into())],
+        not_applied: Vec::new(),
+    });
+    let api = Api {
+        gateway_responses: responses,
+        ..rest_api(vec![route("GET /items", "Fn", Auth::None)])
+    };
+    let (gateway, _) = serve(api, Script::answering("Fn", Invoked::Throttled));
+    let unknown = gateway
+        .handle(request("GET", "/prod/nothing", &[], b""))
+        .await;
+    assert_eq!(unknown.own, Some(ResponseType::MissingAuthenticationToken));
+    assert_eq!(unknown.response.status, 404);
+    assert_eq!(header_of(&unknown, "x-unknown"), Some("route"));
+    assert_eq!(header_of(&unknown, "access-control-allow-origin"), None);
+    // A throttled function's 502 has no type of its own: DEFAULT_5XX.
+    let failed = gateway
+        .handle(request("GET", "/prod/items", &[], b""))
+        .await;
+    assert_eq!(failed.response.status, 502);
+    assert_eq!(failed.own, Some(ResponseType::Unnamed));
+    assert_eq!(
+        header_of(&failed, "access-control-allow-origin"),
+        Some("https://console.example.com")
+    );
+}
+
+#[tokio::test]
+async fn gateway_responses_leave_function_answers_and_http_apis_alone() {
+    let api = Api {
+        gateway_responses: cors_gateway_responses(),
+        ..rest_api(vec![route("GET /items", "Fn", Auth::None)])
+    };
+    let answer = Invoked::Answer(
+        json!({"statusCode": 404, "body": "{}"})
+            .to_string()
+            .into_bytes(),
+    );
+    let (gateway, _) = serve(api, Script::answering("Fn", answer));
+    let handled = gateway
+        .handle(request("GET", "/prod/items", &[], b""))
+        .await;
+    assert_eq!(handled.response.status, 404);
+    assert_eq!(handled.own, None);
+    assert_eq!(header_of(&handled, "access-control-allow-origin"), None);
+    let http = Api {
+        gateway_responses: cors_gateway_responses(),
+        ..http_api(Vec::new())
+    };
+    let (gateway, _) = serve(http, Script::default());
+    let missing = gateway.handle(request("GET", "/nothing", &[], b"")).await;
+    assert_eq!(missing.response.status, 404);
+    assert_eq!(header_of(&missing, "access-control-allow-origin"), None);
 }

@@ -2,8 +2,8 @@
 //! (`AWS::ApiGateway::*`), read into routes that point at functions.
 
 use super::{
-    referenced_id, resources_of, Api, ApiKind, Auth, Cors, MockRoute, Resolver, Route, Throttle,
-    Unresolved,
+    referenced_id, resources_of, Api, ApiKind, Auth, Cors, GatewayResponse, MockRoute, Resolver,
+    Route, Throttle, Unresolved,
 };
 use crate::local::routing::RouteKey;
 use serde_json::Value;
@@ -131,6 +131,7 @@ fn http_api(template: &Value, resolver: &Resolver<'_>, id: &str, api: &Value) ->
         throttle,
         routes,
         mocks: Vec::new(),
+        gateway_responses: Vec::new(),
     })
 }
 
@@ -319,7 +320,70 @@ fn rest_api(template: &Value, resolver: &Resolver<'_>, id: &str) -> Found<Api> {
         throttle,
         routes,
         mocks,
+        gateway_responses: gateway_responses(template, resolver, id)?,
     })
+}
+
+/// The REST API's gateway responses. A header's value is static when it is
+/// quoted (`'value'`, after `Fn::Sub` and the like are resolved); one
+/// mapped from the request (`method.request.header.Origin`) is not applied.
+fn gateway_responses(
+    template: &Value,
+    resolver: &Resolver<'_>,
+    api: &str,
+) -> Found<Vec<GatewayResponse>> {
+    let mut out = Vec::new();
+    for (id, props) in parts_of(
+        template,
+        "AWS::ApiGateway::GatewayResponse",
+        "RestApiId",
+        api,
+    ) {
+        let mut response = GatewayResponse {
+            response_type: props["ResponseType"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            status: props["StatusCode"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .or_else(|| {
+                    props["StatusCode"]
+                        .as_u64()
+                        .and_then(|n| u16::try_from(n).ok())
+                }),
+            headers: Vec::new(),
+            not_applied: Vec::new(),
+        };
+        for (name, value) in props["ResponseParameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            let value = resolver
+                .string(value)
+                .map_err(|e| (format!("{id}.ResponseParameters.{name}"), e))?;
+            let header = name.strip_prefix("gatewayresponse.header.");
+            let literal = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\''));
+            match (header, literal) {
+                (Some(header), Some(literal)) => response
+                    .headers
+                    .push((header.to_string(), literal.to_string())),
+                (Some(_), None) => response
+                    .not_applied
+                    .push(format!("{name}, mapped from {value}")),
+                (None, _) => response.not_applied.push(name.clone()),
+            }
+        }
+        if props["ResponseTemplates"]
+            .as_object()
+            .is_some_and(|t| !t.is_empty())
+        {
+            response.not_applied.push("ResponseTemplates".into());
+        }
+        out.push(response);
+    }
+    Ok(out)
 }
 
 /// The issuer of tokens from the user pool with this ARN.

@@ -287,6 +287,67 @@ fn rest_api_methods_get_full_resource_paths_cognito_issuers_models_and_mock_pref
 }
 
 #[test]
+fn a_rest_apis_gateway_responses_are_read_with_their_static_headers_and_what_is_not_applied() {
+    let mut template = rendered("stacks", "fleet-console");
+    // A `--templates` override may map a header from the request or
+    // give a body template: those are noted, not applied.
+    template["Resources"]["ConsoleApiGatewayResponseUnauthorized"] = json!({
+        "Type": "AWS::ApiGateway::GatewayResponse",
+        "Properties": {
+            "RestApiId": {"Ref": "ConsoleApi"},
+            "ResponseType": "UNAUTHORIZED",
+            "StatusCode": "401",
+            "ResponseParameters": {
+                "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin",
+                "gatewayresponse.header.X-Site": {"Fn::Sub": "'${AWS::Region}'"}
+            },
+            "ResponseTemplates": {"application/json": "{\"message\": $context.error.messageString}"}
+        }
+    });
+    let deployed = Deployed {
+        region: "eu-west-1".into(),
+        account: "1".into(),
+        physical_ids: [("UserPool".to_string(), "eu-west-1_fleet".to_string())].into(),
+        ..Default::default()
+    };
+    let resolver = Resolver::new(&template, &deployed);
+    let apis = apis(&template, &resolver).expect("reads");
+    let responses = &apis[0].gateway_responses;
+    let by_type = |t: &str| responses.iter().find(|r| r.response_type == t).unwrap();
+    let default_4xx = by_type("DEFAULT_4XX");
+    assert_eq!(default_4xx.status, None);
+    assert_eq!(
+        default_4xx.headers,
+        vec![
+            (
+                "Access-Control-Allow-Origin".to_string(),
+                "http://localhost:3000".to_string()
+            ),
+            (
+                "Access-Control-Allow-Headers".to_string(),
+                "Content-Type,Authorization".to_string()
+            ),
+            ("Vary".to_string(), "Origin".to_string()),
+        ]
+    );
+    assert!(default_4xx.not_applied.is_empty());
+    assert_eq!(by_type("DEFAULT_5XX").headers, default_4xx.headers);
+    let unauthorized = by_type("UNAUTHORIZED");
+    assert_eq!(unauthorized.status, Some(401));
+    assert_eq!(
+        unauthorized.headers,
+        vec![("X-Site".to_string(), "eu-west-1".to_string())]
+    );
+    assert_eq!(
+        unauthorized.not_applied,
+        vec![
+            "gatewayresponse.header.Access-Control-Allow-Origin, mapped from method.request.header.Origin".to_string(),
+            "ResponseTemplates".to_string()
+        ]
+    );
+}
+
+#[test]
 fn rest_token_authorizers_name_their_function_and_cache() {
     let template = rendered("examples", "rest-lambda-authorizer");
     let deployed = Deployed {

@@ -39,6 +39,7 @@ pub const API: Kind = Kind {
         "AWS::ApiGateway::Deployment",
         "AWS::ApiGateway::Stage",
         "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::GatewayResponse",
         "AWS::Logs::LogGroup",
         "AWS::Lambda::Permission",
     ],

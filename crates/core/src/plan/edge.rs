@@ -424,12 +424,26 @@ impl Planner<'_> {
             .map(|(suffix, body, params)| json!({"id": format!("{id}{suffix}"), "body": body, "params": params}))
             .filter(|v| used.contains(&&v["id"]))
             .collect();
-        let method_ids: Vec<Value> = methods
+        let gateway_responses = match &cors {
+            None => Vec::new(),
+            Some((origin, headers, _)) => gateway_responses(&id, origin, headers),
+        };
+        let depends_on: Vec<Value> = methods
             .iter()
             .chain(options.iter())
+            .chain(gateway_responses.iter())
             .map(|m| m["id"].clone())
             .collect();
-        let fingerprint = json!([resources, methods, options, authorizers, models]).to_string();
+        // Gateway responses take effect on deployment, like methods: they
+        // are part of what a new deployment is made for (left out when
+        // there are none, so APIs without CORS keep their deployment id).
+        let mut fingerprint = json!([resources, methods, options, authorizers, models]);
+        if !gateway_responses.is_empty() {
+            if let Value::Array(parts) = &mut fingerprint {
+                parts.push(json!(gateway_responses));
+            }
+        }
+        let fingerprint = fingerprint.to_string();
         let stage = self.rest_stage_name(name);
         let view = json!({
             "id": id,
@@ -440,8 +454,9 @@ impl Planner<'_> {
             "validators": validators,
             "authorizers": authorizers,
             "permissions": permissions,
+            "gateway_responses": gateway_responses,
             "deployment_id": format!("{id}Deployment{}", short_hash(&fingerprint)),
-            "depends_on_methods": method_ids,
+            "depends_on": depends_on,
             "stage_id": format!("{id}Stage"),
             "stage_name": stage,
             "throttling": api.throttling.map(|t| json!({"burst": t.burst, "rate": t.rate})),
@@ -630,6 +645,41 @@ fn is_cognito(api: &Api, name: &str) -> bool {
         .is_some_and(|a| a.kind == AuthorizerKind::Cognito)
 }
 
+/// API Gateway's own answers (a 401 from the Cognito authorizer, a 403, a
+/// 429 when throttled, a 5xx) carry no CORS headers unless its gateway
+/// responses add them: without them a browser cannot read the error. Every
+/// response type falls back to `DEFAULT_4XX` or `DEFAULT_5XX` by status
+/// ("Gateway response types for API Gateway"), so those two cover them
+/// all. Static values are in single quotes, as in the preflight's
+/// integration responses. `Vary: Origin` when the answer names one origin
+/// rather than `*` (the usual advice for a named origin, so no cache hands
+/// one origin's answer to another; a REST API allows one origin, so the
+/// value is fixed and the header costs nothing).
+fn gateway_responses(api_id: &str, origin: &Value, headers: &str) -> Vec<Value> {
+    let mut params = serde_json::Map::new();
+    params.insert(
+        "gatewayresponse.header.Access-Control-Allow-Origin".into(),
+        origin_literal(origin),
+    );
+    params.insert(
+        "gatewayresponse.header.Access-Control-Allow-Headers".into(),
+        json!(format!("'{headers}'")),
+    );
+    if origin != &json!("*") {
+        params.insert("gatewayresponse.header.Vary".into(), json!("'Origin'"));
+    }
+    [("DEFAULT_4XX", "4XX"), ("DEFAULT_5XX", "5XX")]
+        .into_iter()
+        .map(|(response_type, suffix)| {
+            json!({
+                "id": format!("{api_id}GatewayResponse{suffix}"),
+                "type": response_type,
+                "params": params,
+            })
+        })
+        .collect()
+}
+
 /// A mock integration answers with a literal header value: `'origin'`.
 fn origin_literal(origin: &Value) -> Value {
     match origin {
@@ -641,3 +691,6 @@ fn origin_literal(origin: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests;
