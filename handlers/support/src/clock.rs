@@ -11,6 +11,19 @@ pub trait Clock: Send + Sync {
     fn timestamp(&self) -> String {
         rfc3339(self.epoch_seconds())
     }
+
+    /// Milliseconds since the Unix epoch; clocks that only know seconds
+    /// answer the start of the second.
+    fn epoch_millis(&self) -> u64 {
+        self.epoch_seconds() * 1000
+    }
+
+    /// The time as RFC 3339 text with milliseconds, such as
+    /// `2026-11-23T03:19:05.123Z`: the form JavaScript's `toISOString`
+    /// writes, which sorts as text in time order.
+    fn timestamp_millis(&self) -> String {
+        rfc3339_millis(self.epoch_millis())
+    }
 }
 
 /// The machine's clock: what a deployed function uses.
@@ -22,6 +35,12 @@ impl Clock for SystemClock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+    fn epoch_millis(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
             .unwrap_or(0)
     }
 }
@@ -57,6 +76,104 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// `2026-11-23T03:19:05.123Z` for epoch milliseconds.
+pub fn rfc3339_millis(ms: u64) -> String {
+    let seconds = rfc3339(ms / 1000);
+    format!("{}.{:03}Z", &seconds[..seconds.len() - 1], ms % 1000)
+}
+
+/// Epoch seconds of an RFC 3339 time (`2026-11-23T03:19:05Z`, with or
+/// without fractions, `Z` or an offset such as `+02:00`) or of a bare date
+/// (`2026-11-23`, midnight UTC); `None` for anything else, including
+/// impossible dates and times before 1970.
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    let digits = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+    };
+    let (date, time) = match text.split_once(['T', 't']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut parts = date.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d) = (digits(y)?, digits(m)?, digits(d)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    let mut seconds = days_from_civil(y, m, d) * 86_400;
+    if let Some(time) = time {
+        let (clock, offset) = split_offset(time)?;
+        let clock = clock.split('.').next()?;
+        let mut hms = clock.split(':');
+        let (h, mi, s) = (hms.next()?, hms.next()?, hms.next()?);
+        if hms.next().is_some() || h.len() != 2 || mi.len() != 2 || s.len() != 2 {
+            return None;
+        }
+        let (h, mi, s) = (digits(h)?, digits(mi)?, digits(s)?);
+        if h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        seconds += h * 3600 + mi * 60 + s - offset;
+    }
+    u64::try_from(seconds).ok()
+}
+
+/// The clock part and the offset in seconds of `HH:MM:SS[.f](Z|±HH:MM)`;
+/// the fraction must be digits.
+fn split_offset(time: &str) -> Option<(&str, i64)> {
+    let (clock, offset) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else {
+        let at = time.rfind(['+', '-'])?;
+        let (c, o) = time.split_at(at);
+        let sign = if o.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = o[1..].split_once(':')?;
+        if oh.len() != 2 || om.len() != 2 {
+            return None;
+        }
+        let (oh, om): (i64, i64) = (oh.parse().ok()?, om.parse().ok()?);
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        (c, sign * (oh * 3600 + om * 60))
+    };
+    if let Some((_, fraction)) = clock.split_once('.') {
+        if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    Some((clock, offset))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (days-from-civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +187,58 @@ mod tests {
             FixedClock(1_795_403_945).timestamp(),
             "2026-11-23T03:19:05Z"
         );
+    }
+
+    #[test]
+    fn formats_milliseconds() {
+        struct At(u64);
+        impl Clock for At {
+            fn epoch_seconds(&self) -> u64 {
+                self.0 / 1000
+            }
+            fn epoch_millis(&self) -> u64 {
+                self.0
+            }
+        }
+        assert_eq!(
+            At(1_795_403_945_007).timestamp_millis(),
+            "2026-11-23T03:19:05.007Z"
+        );
+        assert_eq!(
+            FixedClock(1_795_403_945).timestamp_millis(),
+            "2026-11-23T03:19:05.000Z"
+        );
+    }
+
+    #[test]
+    fn parses_times_and_dates() {
+        for (text, secs) in [
+            ("2026-11-23T03:19:05Z", 1_795_403_945),
+            ("2026-11-23T03:19:05.123Z", 1_795_403_945),
+            ("2026-11-23T05:19:05+02:00", 1_795_403_945),
+            ("2026-11-23T01:19:05-02:00", 1_795_403_945),
+            ("2026-11-23", 1_795_392_000),
+            ("2000-02-29T00:00:00Z", 951_782_400),
+            ("1970-01-01T00:00:00Z", 0),
+        ] {
+            assert_eq!(parse_rfc3339(text), Some(secs), "{text}");
+            assert_eq!(rfc3339(secs), rfc3339(parse_rfc3339(text).unwrap()));
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-02-29",
+            "2026-11-23T25:00:00Z",
+            "2026-11-23T03:19:05",
+            "2026-11-23T03:19:05.Z",
+            "2026-11-23T03:19Z",
+            "1969-12-31T23:59:59Z",
+            "+2026-11-23",
+            "2026-11-23T03:19:05+2:00",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

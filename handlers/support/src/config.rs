@@ -13,6 +13,11 @@ pub fn required(name: &str) -> Result<String, MissingVariable> {
         .ok_or_else(|| MissingVariable(name.to_string()))
 }
 
+/// The value of a variable that may be absent (`None` when unset or empty).
+pub fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// Every required variable at once, so a misconfigured function names all
 /// that are missing in one cold start.
 pub fn required_all<const N: usize>(names: [&str; N]) -> Result<[String; N], MissingVariable> {

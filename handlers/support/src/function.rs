@@ -122,6 +122,7 @@ pub struct Function<S> {
     http: Option<HttpFn<S>>,
     s3: Option<S3Fn<S>>,
     invocations: Option<InvocationFn<S>>,
+    cors_origin: Option<String>,
 }
 
 impl<S> Function<S> {
@@ -132,7 +133,19 @@ impl<S> Function<S> {
             http: None,
             s3: None,
             invocations: None,
+            cors_origin: None,
         }
+    }
+
+    /// Every API answer, errors included, carries
+    /// `Access-Control-Allow-Origin: origin`. A REST API's proxy integration
+    /// passes the function's headers through untouched, so a browser can
+    /// read an answer only when the function writes this header itself (an
+    /// HTTP API with CORS configured writes it instead). `None` or an empty
+    /// origin adds nothing.
+    pub fn allows_origin(mut self, origin: Option<String>) -> Self {
+        self.cors_origin = origin.filter(|o| !o.is_empty());
+        self
     }
 
     pub fn serves_http(mut self) -> Self
@@ -202,13 +215,19 @@ impl<S> Function<S> {
         })?;
         let route = request.route.clone();
         log.info("request", &[("route", route.clone().into())]);
-        let response = match handle(&self.state, request, log).await {
+        let mut response = match handle(&self.state, request, log).await {
             Ok(reply) => reply.into_response(),
             Err(e) => {
                 log_refusal(log, &route, &e);
                 e.into_response()
             }
         };
+        if let Some(origin) = &self.cors_origin {
+            response
+                .headers
+                .insert("access-control-allow-origin".into(), origin.clone());
+            response.headers.insert("vary".into(), "Origin".into());
+        }
         serde_json::to_value(response).map_err(Failure::handler)
     }
 

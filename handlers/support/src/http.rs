@@ -37,6 +37,9 @@ pub struct Request {
     pub caller: Option<Caller>,
     pub request_id: String,
     pub format: PayloadFormat,
+    /// The client's address as API Gateway saw it.
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 impl Request {
@@ -90,6 +93,8 @@ impl Request {
             caller: claims.as_ref().and_then(Caller::from_claims),
             request_id: context.request_id.unwrap_or_default(),
             format: PayloadFormat::HttpApi2,
+            source_ip: context.http.source_ip,
+            user_agent: context.http.user_agent,
         })
     }
 
@@ -115,6 +120,8 @@ impl Request {
             caller: claims.and_then(Caller::from_claims),
             request_id: context.request_id.unwrap_or_default(),
             format: PayloadFormat::Rest1,
+            source_ip: context.identity.source_ip,
+            user_agent: context.identity.user_agent,
         })
     }
 }

@@ -17,9 +17,15 @@
 //! ```
 //!
 //! AWS requests are matched by `operation` (the `X-Amz-Target` of JSON
-//! protocols such as DynamoDB and Cognito), `method` and `path` (REST
-//! protocols such as S3) and `body` (JSON); answers give `status`,
-//! `headers` and `body` (JSON, text, or `bodyBase64` for bytes).
+//! protocols such as DynamoDB and Cognito, the `Action` of query protocols
+//! such as EC2, the path's last part for RPC v2 CBOR such as CloudWatch),
+//! `method` and `path` (REST protocols such as S3) and `body` (JSON; a
+//! query protocol's form parameters as one flat object, `Filter.1.Name`
+//! and all; CBOR as its JSON form, see [`cbor`]); answers give `status`,
+//! `headers` and `body` (JSON, text, `bodyCbor` for CBOR from JSON, or
+//! `bodyBase64` for bytes).
+
+pub mod cbor;
 
 use crate::log::Logger;
 use crate::Function;
@@ -209,7 +215,7 @@ impl Fixture {
         }
         for (i, (request, exchange)) in sent.iter().zip(&self.exchanges).enumerate() {
             let wanted = &exchange["request"];
-            let body = serde_json::from_slice::<Value>(&request.body).unwrap_or(Value::Null);
+            let body = request.body_json();
             let actual = serde_json::json!({
                 "operation": request.operation, "method": request.method,
                 "path": request.path, "body": body,
@@ -239,6 +245,25 @@ pub async fn check_fixtures<S>(dir: &Path, build: impl Fn(&FakeAws) -> Function<
 }
 
 impl SentRequest {
+    /// The body as JSON, whichever protocol wrote it.
+    pub fn body_json(&self) -> Value {
+        if let Ok(json) = serde_json::from_slice::<Value>(&self.body) {
+            return json;
+        }
+        if let Some(decoded) = cbor::decode(&self.body) {
+            return decoded;
+        }
+        match std::str::from_utf8(&self.body) {
+            Ok(text) if text.contains('=') => Value::Object(
+                form_pairs(text)
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ),
+            _ => Value::Null,
+        }
+    }
+
     fn describe(&self) -> String {
         match &self.operation {
             Some(op) => op.clone(),
@@ -248,18 +273,66 @@ impl SentRequest {
 }
 
 fn sent_request(request: &http::Request<aws_smithy_types::body::SdkBody>) -> SentRequest {
+    let path = request.uri().path();
+    let body = request.body().bytes().unwrap_or_default();
     let operation = request
         .headers()
         .get("x-amz-target")
         .and_then(|t| t.to_str().ok())
         .and_then(|t| t.rsplit('.').next())
-        .map(String::from);
+        .map(String::from)
+        .or_else(|| {
+            // RPC v2: `/service/{service}/operation/{operation}`.
+            let (_, operation) = path.split_once("/operation/")?;
+            Some(operation.to_string())
+        })
+        .or_else(|| {
+            let text = std::str::from_utf8(body).ok()?;
+            form_pairs(text)
+                .into_iter()
+                .find(|(k, _)| k == "Action")
+                .map(|(_, v)| v)
+        });
     SentRequest {
         method: request.method().to_string(),
-        path: request.uri().path().to_string(),
+        path: path.to_string(),
         operation,
-        body: request.body().bytes().unwrap_or_default().to_vec(),
+        body: body.to_vec(),
     }
+}
+
+/// `a=1&b=x+y%21` as `[("a", "1"), ("b", "x y!")]` (form encoding).
+fn form_pairs(text: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => {
+                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                        Some(b) => {
+                            out.push(b);
+                            i += 2;
+                        }
+                        None => out.push(b'%'),
+                    }
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
 }
 
 fn answer(scripted: &Value) -> http::Response<aws_smithy_types::body::SdkBody> {
@@ -269,6 +342,7 @@ fn answer(scripted: &Value) -> http::Response<aws_smithy_types::body::SdkBody> {
         response = response.header(name, value.as_str().unwrap_or_default());
     }
     let body: Vec<u8> = match (&scripted["body"], scripted["bodyBase64"].as_str()) {
+        _ if scripted.get("bodyCbor").is_some() => cbor::encode(&scripted["bodyCbor"]),
         (_, Some(encoded)) => base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .unwrap_or_default(),

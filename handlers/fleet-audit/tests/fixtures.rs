@@ -1,0 +1,28 @@
+//! The audit handler through the entry point Lambda uses, one JSON fixture
+//! per case (`tests/fixtures/`): the REST API event, the DynamoDB calls it
+//! must make with DynamoDB's answers, and the answer it gives.
+
+use fleet_audit::Audit;
+use fleet_shared::audit::AuditLog;
+use handler_support::testing::check_fixtures;
+use handler_support::{FixedClock, Function};
+use std::path::Path;
+
+/// 2026-11-23T03:19:05Z, the time every fixture is stamped with.
+const NOW: u64 = 1_795_403_945;
+
+#[tokio::test]
+async fn every_fixture_holds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    check_fixtures(&dir, |aws| {
+        Function::new(Audit {
+            log: AuditLog {
+                dynamodb: aws_sdk_dynamodb::Client::new(aws.config()),
+                table: "fleet-console-test-audit-logs".into(),
+                clock: Box::new(FixedClock(NOW)),
+            },
+        })
+        .serves_http()
+    })
+    .await;
+}
