@@ -52,10 +52,22 @@ stackctl itself is never told it talks to an emulator.
    `false`) refused every object request, even an administrator's: a
    condition moto cannot evaluate now does not hold. The emulator speaks
    plain HTTP and does not know the transport, so that deny is not applied.
+11. Smithy RPC v2 CBOR (`POST /service/{Service}/operation/{Operation}`,
+   `smithy-protocol: rpc-v2-cbor`) is what the AWS SDK for Rust speaks to
+   CloudWatch (and to every service whose model lists that protocol
+   first); moto serves none of it (HTTP 404), so PutMetricData and
+   GetMetricData failed from Rust. Such a request is translated, with the
+   service's botocore model, to the JSON protocol moto serves (the
+   service's `X-Amz-Target`), and moto's answer back to CBOR: the
+   output shape's timestamps as tag 1 epoch seconds, blobs as byte
+   strings; an error as a CBOR map with `__type` and `message`, same
+   status, with moto's `x-amzn-query-error` header (the error code of
+   query-compatible services such as CloudWatch).
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
 
+import io
 import json
 import os
 import re
@@ -64,6 +76,9 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import botocore.session  # noqa: E402
+from botocore.parsers import JSONParser, RpcV2CBORParser  # noqa: E402
+from botocore.serialize import JSONSerializer, RpcV2CBORSerializer  # noqa: E402
 from moto.apigateway import models as apigateway_models  # noqa: E402
 from moto.awslambda import models as lambda_models  # noqa: E402
 from moto.cloudformation import models as cfn_models  # noqa: E402
@@ -74,6 +89,7 @@ from moto.core.responses import ActionResult  # noqa: E402
 from moto.iam import access_control  # noqa: E402
 from moto.kms import models as kms_models  # noqa: E402
 from moto.logs import models as logs_models  # noqa: E402
+from moto.moto_server import werkzeug_app  # noqa: E402
 from moto.server import main  # noqa: E402
 
 from cfn_types import apis, edge, identity, operations  # noqa: E402,F401 - imported for the types they define
@@ -472,6 +488,143 @@ def _applies_only_when_conditions_hold(self, action, resource="*", principal=Non
 
 
 access_control.IAMPolicyStatement.is_action_permitted = _applies_only_when_conditions_hold
+
+# -- 11. Smithy RPC v2 CBOR, translated to and from the JSON protocol ----------------
+
+_RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
+_botocore = botocore.session.get_session()
+_models_lock = threading.Lock()
+_rpc_v2_models = {}  # moto backend name -> botocore service model, or None
+
+
+def _rpc_v2_service_model(backend):
+    """The botocore model of moto's backend `backend` when its service
+    speaks RPC v2 CBOR first and also JSON (what moto serves), else None."""
+    with _models_lock:
+        if backend not in _rpc_v2_models:
+            try:
+                model = _botocore.get_service_model(backend)
+            except Exception:
+                model = None
+            protocols = (model.metadata.get("protocols") or [model.protocol]) if model else []
+            fits = protocols[:1] == ["smithy-rpc-v2-cbor"] and "json" in protocols
+            _rpc_v2_models[backend] = model if fits else None
+        return _rpc_v2_models[backend]
+
+
+def _rpc_v2_operation(dispatcher, environ):
+    """The botocore operation model of an RPC v2 CBOR request, or None."""
+    if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_SMITHY_PROTOCOL") != "rpc-v2-cbor":
+        return None
+    path = environ.get("PATH_INFO", "")
+    match = _RPC_V2_PATH.match(path)
+    if not match:
+        return None
+    host = dispatcher.infer_service_region_host(environ, path)
+    backend = dispatcher.get_backend_for_host(host)
+    model = _rpc_v2_service_model(backend) if isinstance(backend, str) else None
+    if model is None or model.metadata.get("targetPrefix") != match.group(1):
+        return None
+    try:
+        return model.operation_model(match.group(2))
+    except Exception:
+        return None
+
+
+def _request_body(environ):
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return environ["wsgi.input"].read(int(length))
+    if environ.get("wsgi.input_terminated"):
+        return environ["wsgi.input"].read()
+    return b""
+
+
+def _cbor_error(code, message):
+    """`{"__type": code, "message": message}` in CBOR."""
+    cbor = RpcV2CBORSerializer()
+    body = bytearray(cbor._get_initial_byte(cbor.MAP_MAJOR_TYPE, 2))
+    for text in ["__type", code, "message", message]:
+        cbor._serialize_type_string(body, text, None, None)
+    return bytes(body)
+
+
+def _cbor_answer(operation, status, headers, body):
+    """moto's JSON answer to `operation` as RPC v2 CBOR: (headers, body)."""
+    kept = [(name, value) for name, value in headers if name.lower() in ("x-amzn-requestid", "x-amzn-query-error")]
+    if status < 300:
+        shape = operation.output_shape
+        cbor = b""
+        if shape is not None:
+            parsed = JSONParser().parse({"status_code": status, "headers": dict(headers), "body": body}, shape)
+            parsed.pop("ResponseMetadata", None)
+            out = bytearray()
+            RpcV2CBORSerializer()._serialize_data_item(out, parsed, shape)
+            cbor = bytes(out)
+    else:
+        try:
+            error = json.loads(body)
+        except ValueError:
+            error = {}
+        if not isinstance(error, dict):
+            error = {}
+        code = error.get("__type") or dict((k.lower(), v) for k, v in headers).get("x-amzn-errortype") or str(status)
+        message = error.get("message") or error.get("Message") or body.decode("utf-8", "replace")
+        cbor = _cbor_error(code, message)
+    answer = [("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor"), ("Content-Length", str(len(cbor)))]
+    return kept + answer, cbor
+
+
+_dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+
+
+def _dispatch_translating_rpc_v2_cbor(self, environ, start_response):
+    operation = _rpc_v2_operation(self, environ)
+    if operation is None:
+        return _dispatch(self, environ, start_response)
+    request = _request_body(environ)
+    params = {}
+    if operation.input_shape is not None and request:
+        params = RpcV2CBORParser().parse({"status_code": 200, "headers": {}, "body": request}, operation.input_shape)
+        params.pop("ResponseMetadata", None)
+    as_json = JSONSerializer().serialize_to_request(params, operation)
+    environ = dict(environ)
+    environ.update(
+        {
+            "PATH_INFO": "/",
+            "RAW_URI": "/",
+            "REQUEST_URI": "/",
+            "QUERY_STRING": "",
+            "CONTENT_TYPE": as_json["headers"]["Content-Type"],
+            "CONTENT_LENGTH": str(len(as_json["body"])),
+            "HTTP_X_AMZ_TARGET": as_json["headers"]["X-Amz-Target"],
+            "HTTP_ACCEPT": "application/json",
+            "wsgi.input": io.BytesIO(as_json["body"]),
+        }
+    )
+    environ.pop("HTTP_SMITHY_PROTOCOL", None)
+    environ.pop("wsgi.input_terminated", None)
+    if "x-amzn-query-mode" in as_json["headers"]:
+        environ["HTTP_X_AMZN_QUERY_MODE"] = as_json["headers"]["x-amzn-query-mode"]
+    answered, written = {}, []
+
+    def record(status, headers, exc_info=None):
+        answered["status"], answered["headers"] = status, headers
+        return written.append
+
+    chunks = _dispatch(self, environ, record)
+    try:
+        body = b"".join(written) + b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    status = answered["status"]
+    headers, cbor = _cbor_answer(operation, int(status.split()[0]), answered["headers"], body)
+    start_response(status, headers)
+    return [cbor]
+
+
+werkzeug_app.DomainDispatcherApplication.__call__ = _dispatch_translating_rpc_v2_cbor
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,8 @@
-//! `stackctl local` driven as a person would: the guitar-collection stack
-//! file copied into a project folder, deployed to the emulator, served by
-//! `stackctl local` as a child process and called over plain HTTP/1.1; the
-//! session stopped with Ctrl-C (SIGINT) and its output read back.
+//! `stackctl local` driven as a person would: a seed stack file (by default
+//! guitar-collection) copied into a project folder, deployed to the
+//! emulator, served by `stackctl local` as a child process and called over
+//! plain HTTP/1.1; the session stopped with Ctrl-C (SIGINT) and its output
+//! read back.
 
 use super::moto::Moto;
 use super::{ensure, repo_root, ZIGBUILD};
@@ -11,22 +12,34 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The stack [`Project::new`] copies.
 pub const STACK: &str = "guitar-collection";
 pub const PASSWORD: &str = "Str0ng!Passw0rd";
 
-/// A project folder holding the guitar-collection stack file.
+/// A project folder holding one seed stack file (`stacks/NAME.yaml`).
 pub struct Project {
     pub dir: tempfile::TempDir,
+    /// The stack's name, as in `stacks/NAME.yaml` and on the command line.
+    pub stack: String,
 }
 
 impl Project {
+    /// A project with the guitar-collection stack file.
     pub fn new() -> Project {
+        Project::of(STACK)
+    }
+
+    /// A project with the seed stack file `stacks/{stack}.yaml`.
+    pub fn of(stack: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
         let text =
-            std::fs::read_to_string(repo_root().join(format!("stacks/{STACK}.yaml"))).unwrap();
-        std::fs::write(dir.path().join(format!("stacks/{STACK}.yaml")), text).unwrap();
-        Project { dir }
+            std::fs::read_to_string(repo_root().join(format!("stacks/{stack}.yaml"))).unwrap();
+        std::fs::write(dir.path().join(format!("stacks/{stack}.yaml")), text).unwrap();
+        Project {
+            dir,
+            stack: stack.to_string(),
+        }
     }
 
     pub fn command(&self, moto: &Moto, args: &[&str]) -> Command {
@@ -56,7 +69,7 @@ impl Project {
                     "dev",
                     "--require-approval",
                     "never",
-                    STACK,
+                    &self.stack,
                 ],
             )
             .output()
@@ -73,7 +86,7 @@ impl Project {
         let out = self
             .command(
                 moto,
-                &["outputs", "--env", "dev", "--format", "json", STACK],
+                &["outputs", "--env", "dev", "--format", "json", &self.stack],
             )
             .output()
             .unwrap();
@@ -86,7 +99,7 @@ impl Project {
     }
 
     pub fn edit(&self, from: &str, to: &str) {
-        let path = self.dir.path().join(format!("stacks/{STACK}.yaml"));
+        let path = self.dir.path().join(format!("stacks/{}.yaml", self.stack));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "the stack file has no `{from}`");
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
@@ -140,7 +153,7 @@ impl Local {
                     "0",
                     "--ready-file",
                     ready.to_str().unwrap(),
-                    STACK,
+                    &project.stack,
                 ],
             )
             .stdin(stdin)
@@ -180,6 +193,12 @@ impl Local {
 
     /// Ctrl-C, then what it printed in all.
     pub fn stop(mut self) -> String {
+        self.interrupt()
+    }
+
+    /// Ctrl-C, then what it printed in all, for a caller that keeps the
+    /// `Local` (inside a struct, say); it must not be called again.
+    pub fn interrupt(&mut self) -> String {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-INT", &pid]).status().unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -215,12 +234,24 @@ impl Local {
         if let Some(token) = token {
             headers.push(("authorization".into(), format!("Bearer {token}")));
         }
-        http(
+        self.request(
             method,
-            &format!("{}{path}", self.url),
+            path,
             &headers,
             body.map(|b| b.to_string()).unwrap_or_default().as_bytes(),
         )
+    }
+
+    /// A request to the API with exactly these headers (`Host`,
+    /// `Connection` and `Content-Length` are added) and body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Answer {
+        http(method, &format!("{}{path}", self.url), headers, body)
     }
 }
 
@@ -266,6 +297,10 @@ pub fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) 
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
     let mut stream = std::net::TcpStream::connect(host).unwrap();
+    // A function times out long before this; a hung server fails the test.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -277,7 +312,9 @@ pub fn http(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) 
     stream.write_all(head.as_bytes()).unwrap();
     stream.write_all(body).unwrap();
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
+    stream
+        .read_to_end(&mut answer)
+        .unwrap_or_else(|e| panic!("{method} {url}: no answer: {e}"));
     let split = answer
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
