@@ -451,7 +451,7 @@ async fn put_metrics(cloudwatch: &aws_sdk_cloudwatch::Client, instance: &str) ->
 /// No token, or not a token: API Gateway's 401 before any function.
 /// Whether the answer carries CORS headers depends on the REST API's
 /// gateway responses being applied by `stackctl local`.
-fn refused_by_the_authorizer(b: &Backend, cors_gateway_responses: bool) {
+fn refused_by_the_authorizer(b: &Backend) {
     for token in [None, Some("garbage")] {
         for (method, path, body) in [
             ("GET", "/instances", None),
@@ -479,19 +479,12 @@ fn refused_by_the_authorizer(b: &Backend, cors_gateway_responses: bool) {
                 Expect::Gateway(401, "Unauthorized"),
             );
             let allow = r.header("access-control-allow-origin").map(String::from);
-            if cors_gateway_responses {
-                check!(
-                    b,
-                    allow.as_deref() == Some(ORIGIN) || allow.as_deref() == Some("*"),
-                    "{method} {path} refused with {token:?}: the REST API's gateway responses give CORS headers, \
-                     but Access-Control-Allow-Origin is {allow:?}: {r:?}"
-                );
-            } else if method == "GET" && path == "/instances" && token.is_none() {
-                b.note(format!(
-                    "401 without a token: Access-Control-Allow-Origin {allow:?} \
-                     (the deployed template has no AWS::ApiGateway::GatewayResponse)"
-                ));
-            }
+            check!(
+                b,
+                allow.as_deref() == Some(ORIGIN),
+                "{method} {path} refused with {token:?}: the REST API's gateway responses give CORS headers, \
+                 but Access-Control-Allow-Origin is {allow:?}: {r:?}"
+            );
         }
     }
 }
@@ -1491,10 +1484,6 @@ async fn the_fleet_console_honours_its_contract_through_stackctl_local() {
     let pool = output(&outputs, "UserPoolId");
     let client = output(&outputs, "WebUserPoolClientId");
     let table = output(&outputs, "AuditLogsTableName");
-    // Gateway responses with CORS headers are in the template when stackctl
-    // renders AWS::ApiGateway::GatewayResponse for a REST API with CORS.
-    let cors_gateway_responses =
-        support::render_seed(STACK, "dev").contains("AWS::ApiGateway::GatewayResponse");
 
     let sdk = moto.sdk_config().await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
@@ -1525,7 +1514,7 @@ async fn the_fleet_console_honours_its_contract_through_stackctl_local() {
     eprintln!("stackctl local served in {:?}", started.elapsed());
 
     let cases = Instant::now();
-    refused_by_the_authorizer(&b, cors_gateway_responses);
+    refused_by_the_authorizer(&b);
     reads(&b, &fleet, &admin, &readonly, &norole);
     reboots(&b, &fleet, &admin, &readonly, &norole);
     metrics(&b, &fleet, &readonly, minute);
