@@ -18,6 +18,8 @@ use crate::local::iam::{function_name, role_policy};
 use crate::local::server::Served;
 use crate::local::session::{Channels, Plan};
 use crate::local::template::{self, Deployed, FunctionSpec, Resolver};
+use aws_credential_types::provider::ProvideCredentials as _;
+use aws_credential_types::Credentials;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -50,6 +52,8 @@ pub(super) struct Found {
     /// What the proxy that checks the functions' AWS calls needs.
     pub stack_context: StackContext,
     pub callers: Vec<Caller>,
+    /// Your own credentials, for the proxy's own calls (a resource's tags).
+    pub lookup_credentials: Option<Credentials>,
     pub stack: String,
     /// Where unpacked `bootstrap`s are kept, under the build folder.
     pub cache_dir: PathBuf,
@@ -77,6 +81,7 @@ fn find_deployment(
         return Ok(None);
     }
     let aws = connect(settings, &declared_regions(&stacks, env), true, ui)?;
+    let lookup_credentials = developer_credentials(&aws);
     let Some(targets) = prepare(settings, &stacks, env, ui)? else {
         return Ok(None);
     };
@@ -123,6 +128,7 @@ fn find_deployment(
     Ok(Some(Found {
         stack_context,
         callers,
+        lookup_credentials,
         template: target.template,
         deployed,
         packages,
@@ -133,6 +139,16 @@ fn find_deployment(
         // path to its `bootstrap` would no longer lead anywhere.
         cache_dir: std::path::absolute(settings.build_dir.join("local"))?,
     }))
+}
+
+/// The credentials `stackctl local` itself runs with, resolved once. The
+/// proxy signs its own calls with them: when a function's role allows a
+/// call only on resources with certain tags, it asks EC2 for the tags,
+/// which the function's role may not. `None` when they cannot be resolved
+/// (such a condition then stays undecided and says why).
+fn developer_credentials(aws: &Aws) -> Option<Credentials> {
+    let provider = aws.context.sdk().credentials_provider()?;
+    aws.runtime.block_on(provider.provide_credentials()).ok()
 }
 
 /// The deployed stack `name`: its resources' physical ids and its outputs;

@@ -6,22 +6,27 @@
 //! access-denied error in the service's protocol or forwarded upstream
 //! with the answer relayed. Denied and unchecked calls are reported on a
 //! channel as they happen and kept for [`AwsProxy::report`]; nothing is
-//! printed here.
+//! printed here. A call the role would allow only on a resource with
+//! certain tags gets those tags looked up ([`resource_tags`]) and is
+//! evaluated again.
 
 mod credential;
 mod denial;
 mod report;
+mod resource_tags;
 mod upstream;
 
 pub use report::{Event, Finding, Report, Unchecked};
 pub use upstream::{ForwardError, Upstream};
 
 use crate::local::http_client::HttpClient;
+use crate::local::iam::condition::resource_tag_key;
 use crate::local::iam::{
-    self, Call, Check, Classified, Context, Decision, RolePolicy, StackTerms, Usage,
+    self, Call, Check, Classified, Context, Decision, Evaluation, RolePolicy, StackTerms, Usage,
 };
 use crate::local::template::{Deployed, Resolver};
 use crate::model::StackDef;
+use aws_credential_types::Credentials;
 use bytes::Bytes;
 use credential::Credential;
 use denial::Protocol;
@@ -30,6 +35,7 @@ use http::{Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use resource_tags::{Ec2Resource, TagLookup};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -98,6 +104,7 @@ struct State {
     secret_arns: Vec<String>,
     found: Mutex<Found>,
     events: UnboundedSender<Event>,
+    tags: TagLookup,
 }
 
 /// A running proxy on a local port.
@@ -115,17 +122,32 @@ impl Drop for AwsProxy {
 }
 
 impl AwsProxy {
-    /// Listens on a free port of 127.0.0.1.
+    /// Listens on a free port of 127.0.0.1, with no credentials to look
+    /// up a resource's tags with (a condition on them stays undecided).
     pub async fn start(
         upstream: Upstream,
         callers: Vec<Caller>,
         stack: StackContext,
     ) -> std::io::Result<AwsProxy> {
+        AwsProxy::start_with_lookups(upstream, callers, stack, None).await
+    }
+
+    /// Listens on a free port of 127.0.0.1. `lookup_credentials` sign the
+    /// proxy's own calls (a resource's tags): the developer's, never a
+    /// function's.
+    pub async fn start_with_lookups(
+        upstream: Upstream,
+        callers: Vec<Caller>,
+        stack: StackContext,
+        lookup_credentials: Option<Credentials>,
+    ) -> std::io::Result<AwsProxy> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
         let (sender, receiver) = unbounded_channel();
+        let client = client_for(&upstream)?;
         let state = Arc::new(State {
-            client: client_for(&upstream)?,
+            tags: TagLookup::new(upstream.clone(), client.clone(), lookup_credentials),
+            client,
             upstream,
             callers: callers
                 .into_iter()
@@ -230,7 +252,7 @@ impl State {
             credential,
             caller,
         };
-        let (classified_service, denial) = self.decide(&incoming);
+        let (classified_service, denial) = self.decide(&incoming).await;
         if let Some(denial) = denial {
             return local(denial);
         }
@@ -240,7 +262,7 @@ impl State {
     }
 
     /// The service the request was classified as, and the denial if any.
-    fn decide(&self, incoming: &Arrived<'_>) -> (String, Option<Response<Bytes>>) {
+    async fn decide(&self, incoming: &Arrived<'_>) -> (String, Option<Response<Bytes>>) {
         let region = self.region_of(incoming.credential.as_ref());
         let scope = iam::Scope {
             partition: &self.stack.partition,
@@ -274,10 +296,10 @@ impl State {
                 (service, None)
             }
             Classified::Checked(call) => match incoming.caller {
-                Some(known) => (
-                    call.service.clone(),
-                    self.check(known, &call, region, &request),
-                ),
+                Some(known) => {
+                    let denial = self.check(known, &call, region, &request).await;
+                    (call.service, denial)
+                }
                 None => {
                     let why = match &incoming.credential {
                         Some(c) => format!(
@@ -306,7 +328,7 @@ impl State {
 
     /// Every check of `call` against the caller's role; the answer to the
     /// first refused, as AWS refuses at the first.
-    fn check(
+    async fn check(
         &self,
         known: &Known,
         call: &Call,
@@ -317,11 +339,8 @@ impl State {
         let defaults = self.defaults(policy, region);
         let mut allowed = Vec::new();
         for check in &call.checks {
-            let evaluation = policy.evaluate(
-                &check.action,
-                &check.resource,
-                &check.context.clone().or(&defaults),
-            );
+            let context = check.context.clone().or(&defaults);
+            let evaluation = self.evaluate(policy, check, context).await;
             match evaluation.decision {
                 Decision::Allowed(statements) => allowed.push((statements, check.action.as_str())),
                 Decision::ExplicitlyDenied(i) => {
@@ -345,6 +364,30 @@ impl State {
             usage.record(policy, &statements, action);
         }
         None
+    }
+
+    /// The role's decision on `check`. A denial where a statement that
+    /// might allow the call waits on the resource's tags is made again
+    /// with the tags looked up, or with why they could not be (which
+    /// leaves that statement undecided: never an allow).
+    async fn evaluate(&self, policy: &RolePolicy, check: &Check, context: Context) -> Evaluation {
+        let evaluation = policy.evaluate(&check.action, &check.resource, &context);
+        if !waits_on_resource_tags(&evaluation) {
+            return evaluation;
+        }
+        let Some(resource) = Ec2Resource::parse(&check.resource) else {
+            return evaluation;
+        };
+        let context = match self.tags.tags(&resource).await {
+            Ok(tags) => {
+                context.with_resource_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            }
+            Err(e) => context.with_resource_tags_unavailable(format!(
+                "the tags of {} could not be looked up: {e}",
+                resource.name()
+            )),
+        };
+        policy.evaluate(&check.action, &check.resource, &context)
     }
 
     /// Condition keys every call the function makes itself has: it comes
@@ -499,6 +542,16 @@ impl State {
     }
 }
 
+/// Denied for want of an allow, where a statement that might allow it
+/// needs the resource's tags.
+fn waits_on_resource_tags(evaluation: &Evaluation) -> bool {
+    evaluation.decision == Decision::ImplicitlyDenied
+        && evaluation
+            .unknown_keys
+            .iter()
+            .any(|key| resource_tag_key(key).is_some())
+}
+
 /// The body, whole, up to [`BODY_LIMIT`]; else the status to answer.
 async fn read_body(parts: &Parts, body: Incoming) -> Result<Bytes, StatusCode> {
     let declared = parts
@@ -542,3 +595,6 @@ fn relay(response: Response<Incoming>) -> Response<ProxyBody> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod resource_tag_tests;

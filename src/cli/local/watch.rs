@@ -94,17 +94,24 @@ pub(super) fn serve(
 }
 
 /// The proxy every function's AWS calls go through, checked against its
-/// role: towards the emulator when there is one, else AWS.
+/// role: towards the emulator when there is one, else AWS. Your own
+/// credentials let it look up a resource's tags when a role's condition
+/// needs them.
 async fn start_proxy(found: &Found) -> anyhow::Result<AwsProxy> {
     let upstream = match crate::engine::context::local_endpoint() {
         Some(endpoint) => Upstream::Emulator(endpoint),
         None => Upstream::aws(),
     };
-    AwsProxy::start(upstream, found.callers.clone(), found.stack_context.clone())
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!("cannot start the proxy that checks the functions' AWS calls: {e}")
-        })
+    AwsProxy::start_with_lookups(
+        upstream,
+        found.callers.clone(),
+        found.stack_context.clone(),
+        found.lookup_credentials.clone(),
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!("cannot start the proxy that checks the functions' AWS calls: {e}")
+    })
 }
 
 fn print_check(event: &Event, ui: &Ui) {

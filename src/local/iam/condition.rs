@@ -3,9 +3,13 @@
 //! Keys compare without regard to case. Some keys are known to be absent
 //! from a request (no `s3:prefix` on a listing without one, no
 //! `kms:ViaService` on a call the function makes itself); IAM evaluates
-//! those as absent. Others cannot be known here at all (a resource's tags
-//! without asking the service): a condition on such a key is taken as not
-//! met, and the evaluation says which key it was.
+//! those as absent. A resource's tags (`aws:ResourceTag/K`,
+//! `ec2:ResourceTag/K`) are not in the request: they are unknown until the
+//! caller asks the service and says what it answered
+//! ([`Context::with_resource_tags`]), or says why it could not
+//! ([`Context::with_resource_tags_unavailable`]). A condition on a key
+//! that is not known is taken as not met, and the evaluation says which
+//! key it was and, when a lookup failed, why.
 
 use super::pattern;
 use serde_json::Value;
@@ -15,6 +19,32 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     keys: BTreeMap<String, Option<Vec<String>>>,
+    resource_tags: ResourceTags,
+}
+
+/// What is known of the tags of the request's resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum ResourceTags {
+    /// Not asked: the tag keys are unknown.
+    #[default]
+    NotAsked,
+    /// Tag key (lowercased) to its values: every other tag key is absent.
+    Known(BTreeMap<String, Vec<String>>),
+    /// The service was asked and did not tell; the reason says why.
+    Unavailable(String),
+}
+
+/// The tag key of `aws:ResourceTag/K` or `ec2:ResourceTag/K` (`K`, as
+/// written), in any case; `None` for any other condition key.
+pub fn resource_tag_key(key: &str) -> Option<&str> {
+    ["aws:resourcetag/", "ec2:resourcetag/"]
+        .iter()
+        .find_map(|prefix| {
+            let head = key.get(..prefix.len())?;
+            head.eq_ignore_ascii_case(prefix)
+                .then(|| &key[prefix.len()..])
+        })
+        .filter(|tag| !tag.is_empty())
 }
 
 impl Context {
@@ -32,14 +62,54 @@ impl Context {
         self.keys.insert(key.to_ascii_lowercase(), values);
     }
 
-    /// Adds `other`'s keys where this context says nothing of them.
+    /// The resource's tags are known: `aws:ResourceTag/K` and
+    /// `ec2:ResourceTag/K` are the value of tag `K`, or absent when the
+    /// resource has no tag `K`.
+    ///
+    /// Keys are looked up lowercased, as every condition key here: IAM
+    /// compares condition key names without case. EC2 tag keys are
+    /// case-sensitive, so a resource may have both `Env` and `env`; which
+    /// one IAM reads then is not documented, so both values are kept
+    /// (a positive operator is met by either).
+    pub fn with_resource_tags<'t>(
+        mut self,
+        tags: impl IntoIterator<Item = (&'t str, &'t str)>,
+    ) -> Context {
+        let mut known: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (key, value) in tags {
+            known
+                .entry(key.to_ascii_lowercase())
+                .or_default()
+                .push(value.to_string());
+        }
+        self.resource_tags = ResourceTags::Known(known);
+        self
+    }
+
+    /// The resource's tags were asked for and not told: `why` is named in
+    /// the reason of every condition on them.
+    pub fn with_resource_tags_unavailable(mut self, why: impl Into<String>) -> Context {
+        self.resource_tags = ResourceTags::Unavailable(why.into());
+        self
+    }
+
+    /// Adds `other`'s keys (and resource tags) where this context says
+    /// nothing of them.
     pub fn or(mut self, other: &Context) -> Context {
         for (key, values) in &other.keys {
             self.keys
                 .entry(key.clone())
                 .or_insert_with(|| values.clone());
         }
+        if self.resource_tags == ResourceTags::NotAsked {
+            self.resource_tags = other.resource_tags.clone();
+        }
         self
+    }
+
+    /// Whether `key` has a value here or is known to be absent.
+    pub fn knows(&self, key: &str) -> bool {
+        !matches!(self.lookup(key), Lookup::Unknown(_))
     }
 
     /// The first value of `key`, when the request has one.
@@ -54,7 +124,21 @@ impl Context {
         match self.keys.get(&key.to_ascii_lowercase()) {
             Some(Some(values)) => Lookup::Values(values),
             Some(None) => Lookup::Absent,
-            None => Lookup::Unknown,
+            None => match resource_tag_key(key) {
+                Some(tag) => self.resource_tag(tag),
+                None => Lookup::Unknown(None),
+            },
+        }
+    }
+
+    fn resource_tag(&self, tag: &str) -> Lookup<'_> {
+        match &self.resource_tags {
+            ResourceTags::NotAsked => Lookup::Unknown(None),
+            ResourceTags::Unavailable(why) => Lookup::Unknown(Some(why)),
+            ResourceTags::Known(tags) => match tags.get(&tag.to_ascii_lowercase()) {
+                Some(values) => Lookup::Values(values),
+                None => Lookup::Absent,
+            },
         }
     }
 }
@@ -62,7 +146,8 @@ impl Context {
 enum Lookup<'a> {
     Values(&'a [String]),
     Absent,
-    Unknown,
+    /// With the reason when the context was told why.
+    Unknown(Option<&'a str>),
 }
 
 /// One operator on one key, with the values the policy lists.
@@ -118,8 +203,11 @@ impl Condition {
             ));
         };
         match context.lookup(&self.key) {
-            Lookup::Unknown => {
+            Lookup::Unknown(None) => {
                 Test::Unknown(format!("condition key {} is not known locally", self.key))
+            }
+            Lookup::Unknown(Some(why)) => {
+                Test::Unknown(format!("condition key {} is not known: {why}", self.key))
             }
             Lookup::Absent if operator == Operator::Null => {
                 met(self.values.iter().any(|v| v == "true"))
@@ -307,6 +395,90 @@ mod tests {
             c.test(&Context::new().with("s3:max-keys", Some("5"))),
             Test::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn known_resource_tags_give_the_tag_value_under_both_prefixes() {
+        let tagged = Context::new().with_resource_tags([("fleet-console", "managed")]);
+        for key in [
+            "aws:ResourceTag/fleet-console",
+            "ec2:ResourceTag/fleet-console",
+        ] {
+            let c = one(json!({"StringEquals": {key: "managed"}}));
+            assert_eq!(c.test(&tagged), Test::Met, "{key}");
+            let other = Context::new().with_resource_tags([("fleet-console", "legacy")]);
+            assert_eq!(c.test(&other), Test::NotMet, "{key}");
+        }
+        assert_eq!(
+            tagged.value("AWS:RESOURCETAG/Fleet-Console"),
+            Some("managed")
+        );
+    }
+
+    #[test]
+    fn a_tag_the_resource_does_not_have_is_known_absent() {
+        let untagged = Context::new().with_resource_tags([("Name", "web-1")]);
+        let equals = one(json!({"StringEquals": {"aws:ResourceTag/fleet-console": "managed"}}));
+        assert_eq!(equals.test(&untagged), Test::NotMet);
+        let not_equals =
+            one(json!({"StringNotEquals": {"ec2:ResourceTag/fleet-console": "managed"}}));
+        assert_eq!(not_equals.test(&untagged), Test::Met);
+        let null = one(json!({"Null": {"aws:ResourceTag/fleet-console": "true"}}));
+        assert_eq!(null.test(&untagged), Test::Met);
+        assert!(untagged.knows("aws:ResourceTag/anything"));
+        assert!(
+            !untagged.knows("aws:RequestTag/fleet-console"),
+            "only the resource's tags are told"
+        );
+    }
+
+    #[test]
+    fn tag_keys_compare_without_case_and_keys_differing_only_in_case_keep_both_values() {
+        let c = one(json!({"StringEquals": {"aws:ResourceTag/Env": "prod"}}));
+        let lower = Context::new().with_resource_tags([("env", "prod")]);
+        assert_eq!(c.test(&lower), Test::Met);
+        let both = Context::new().with_resource_tags([("Env", "dev"), ("env", "prod")]);
+        assert_eq!(c.test(&both), Test::Met);
+        let values = Context::new().with_resource_tags([("env", "PROD")]);
+        assert_eq!(c.test(&values), Test::NotMet, "values keep their case");
+    }
+
+    #[test]
+    fn unavailable_tags_stay_unknown_and_say_why() {
+        let c = one(json!({"StringEquals": {"aws:ResourceTag/fleet-console": "managed"}}));
+        let ctx = Context::new().with_resource_tags_unavailable("the lookup failed");
+        assert_eq!(
+            c.test(&ctx),
+            Test::Unknown(
+                "condition key aws:ResourceTag/fleet-console is not known: the lookup failed"
+                    .into()
+            )
+        );
+        assert!(!ctx.knows("aws:ResourceTag/fleet-console"));
+    }
+
+    #[test]
+    fn or_keeps_known_tags_and_a_key_set_explicitly_wins_over_them() {
+        let defaults = Context::new().with_resource_tags([("team", "a")]);
+        let merged = Context::new().or(&defaults);
+        assert_eq!(merged.value("aws:ResourceTag/team"), Some("a"));
+        let own = Context::new()
+            .with_resource_tags([("team", "b")])
+            .or(&defaults);
+        assert_eq!(own.value("aws:ResourceTag/team"), Some("b"));
+        let explicit = Context::new()
+            .with("aws:ResourceTag/team", Some("c"))
+            .with_resource_tags([("team", "b")]);
+        assert_eq!(explicit.value("aws:ResourceTag/team"), Some("c"));
+    }
+
+    #[test]
+    fn resource_tag_keys_are_recognised_in_any_case() {
+        assert_eq!(resource_tag_key("aws:ResourceTag/a/b"), Some("a/b"));
+        assert_eq!(resource_tag_key("EC2:resourcetag/Env"), Some("Env"));
+        assert_eq!(resource_tag_key("aws:ResourceTag/"), None);
+        assert_eq!(resource_tag_key("aws:RequestTag/Env"), None);
+        assert_eq!(resource_tag_key("s3:ExistingObjectTag/Env"), None);
     }
 
     #[test]

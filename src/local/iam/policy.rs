@@ -77,6 +77,14 @@ impl Statement {
         }
         unknown.map_or(Test::Met, Test::Unknown)
     }
+
+    /// The condition keys of this statement `context` does not know.
+    fn unknown_keys<'s>(&'s self, context: &'s Context) -> impl Iterator<Item = String> + 's {
+        self.conditions
+            .iter()
+            .filter(|c| !context.knows(&c.key))
+            .map(|c| c.key.clone())
+    }
 }
 
 /// A role as `local` evaluates it.
@@ -101,6 +109,9 @@ pub struct Evaluation {
     /// Statements that would have applied but for a condition that cannot
     /// be decided locally (taken as not met), with the reason.
     pub undecided: Vec<(String, String)>,
+    /// The condition keys those statements need and the context does not
+    /// know (a caller may find some out and evaluate again).
+    pub unknown_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +138,7 @@ impl RolePolicy {
 
     pub fn evaluate(&self, action: &str, resource: &str, context: &Context) -> Evaluation {
         let mut undecided = Vec::new();
+        let mut unknown_keys = Vec::new();
         let mut allowed = Vec::new();
         for (i, statement) in self.statements.iter().enumerate() {
             match (statement.test(action, resource, context), statement.effect) {
@@ -134,10 +146,14 @@ impl RolePolicy {
                     return Evaluation {
                         decision: Decision::ExplicitlyDenied(i),
                         undecided,
+                        unknown_keys,
                     }
                 }
                 (Test::Met, Effect::Allow) => allowed.push(i),
-                (Test::Unknown(why), _) => undecided.push((statement.label(), why)),
+                (Test::Unknown(why), _) => {
+                    undecided.push((statement.label(), why));
+                    unknown_keys.extend(statement.unknown_keys(context));
+                }
                 (Test::NotMet, _) => {}
             }
         }
@@ -149,6 +165,7 @@ impl RolePolicy {
         Evaluation {
             decision,
             undecided,
+            unknown_keys,
         }
     }
 }
@@ -267,6 +284,15 @@ mod tests {
             e.undecided[0].1.contains("aws:ResourceTag/fleet-console"),
             "{e:?}"
         );
+        assert_eq!(e.unknown_keys, vec!["aws:ResourceTag/fleet-console"]);
+        let tagged = Context::new().with_resource_tags([("fleet-console", "managed")]);
+        let e = r.evaluate(
+            "ec2:RebootInstances",
+            "arn:aws:ec2:eu-west-1:1:instance/i-1",
+            &tagged,
+        );
+        assert_eq!(e.decision, Decision::Allowed(vec![0]));
+        assert!(e.undecided.is_empty() && e.unknown_keys.is_empty(), "{e:?}");
     }
 
     #[test]
