@@ -3,9 +3,10 @@
 //! each service's own API; a second deploy does nothing; a change shows
 //! exactly in the diff and lands; a destroy keeps what it must.
 //!
-//! guitar-collection ships its real handler crates (built with zig). The
-//! other seeds' handler crates are not written yet, so their functions
-//! ship one stand-in package instead (the infrastructure is what is tested).
+//! guitar-collection and fleet-console ship their real handler crates
+//! (built with zig). The other seeds' handler crates are not written yet,
+//! so their functions ship one stand-in package instead (the infrastructure
+//! is what is tested).
 
 mod support;
 
@@ -16,6 +17,9 @@ use std::process::{Command, Output};
 use support::moto::Moto;
 use support::readback::{inspect, Deployed, INSPECTED};
 use support::{ensure, repo_root, ZIGBUILD};
+
+/// Seeds whose handler crates exist: deployed with their real packages.
+const WITH_CODE: [&str; 2] = ["fleet-console", "guitar-collection"];
 
 const SEEDS: [&str; 4] = [
     "cloud-platform",
@@ -44,7 +48,7 @@ impl Project {
         for seed in SEEDS {
             let mut text =
                 std::fs::read_to_string(repo_root().join(format!("stacks/{seed}.yaml"))).unwrap();
-            if seed != "guitar-collection" {
+            if !WITH_CODE.contains(&seed) {
                 text = text
                     .lines()
                     .map(|l| match l.trim_start().strip_prefix("crate: ") {
@@ -297,6 +301,23 @@ async fn the_four_seeds_deploy_and_exist_as_declared() {
 
         // Every resource of an inspected kind, read back through its service.
         let manifest = project.manifest(seed, "dev");
+        if WITH_CODE.contains(&seed) {
+            let hashes: BTreeSet<&str> = manifest["artifacts"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|a| a["code_sha256"].as_str().unwrap())
+                .collect();
+            let functions = resources
+                .values()
+                .filter(|r| r["Type"] == "AWS::Lambda::Function")
+                .count();
+            assert_eq!(
+                hashes.len(),
+                functions,
+                "{stack}: each function ships its own built crate, not a stand-in: {manifest}"
+            );
+        }
         let inspected: Vec<&String> = deployed
             .resources
             .iter()

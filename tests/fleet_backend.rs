@@ -802,8 +802,17 @@ fn reboots(b: &Backend, fleet: &Fleet, admin: &User, readonly: &User, norole: &U
 
 /// `GET /instances/{id}/metrics`: the points put, then the windows
 /// CloudWatch cannot answer.
-fn metrics(b: &Backend, fleet: &Fleet, readonly: &User, minute: u64) {
+fn metrics(b: &Backend, fleet: &Fleet, readonly: &User, norole: &User, minute: u64) {
     let token = Some(readonly.id_token.as_str());
+    // A caller without a role reads no metrics, and is audited.
+    b.call(
+        Some(&norole.id_token),
+        "GET",
+        &format!("/instances/{}/metrics?period=300", fleet.web1),
+        None,
+        Expect::Error(403, "FORBIDDEN"),
+    );
+    b.refused(1);
     let start = rfc3339(minute - 3600);
     let path = format!("/instances/{}/metrics?period=60&start={start}", fleet.web1);
     let r = b.call(token, "GET", &path, None, Expect::Ok(200));
@@ -953,55 +962,40 @@ fn audit(b: &Backend, fleet: &Fleet, admin: &User, readonly: &User, norole: &Use
         first_timestamp = first_timestamp.or_else(|| d["timestamp"].as_str().map(String::from));
     }
 
-    // Refused: identity in the body, a console action, an unknown field,
-    // nothing at all; none writes.
-    let forged = json!({"action": "VIEW_INSTANCE", "resourceType": "EC2_INSTANCE", "resourceId": fleet.web1, "userId": admin.sub});
-    b.call(
-        token,
-        "POST",
-        "/audit",
-        Some(forged),
-        Expect::Error(400, "VALIDATION_ERROR"),
-    );
-    let forged = json!({"action": "VIEW_INSTANCE", "resourceType": "EC2_INSTANCE", "resourceId": fleet.web1, "userEmail": "admin@example.com", "ipAddress": "10.0.0.1"});
-    b.call(
-        token,
-        "POST",
-        "/audit",
-        Some(forged),
-        Expect::Error(400, "VALIDATION_ERROR"),
-    );
-    let server = json!({"action": "REBOOT_INSTANCE", "resourceType": "EC2_INSTANCE", "resourceId": fleet.web1});
-    b.call(
-        token,
-        "POST",
-        "/audit",
-        Some(server),
-        Expect::Error(403, "FORBIDDEN"),
-    );
-    let server = json!({"action": "ACCESS_DENIED", "resourceType": "EC2_INSTANCE", "resourceId": fleet.web1});
-    b.call(
-        token,
-        "POST",
-        "/audit",
-        Some(server),
-        Expect::Error(403, "FORBIDDEN"),
-    );
-    let lower = json!({"action": "view", "resourceType": "EC2_INSTANCE", "resourceId": fleet.web1});
-    b.call(
-        token,
-        "POST",
-        "/audit",
-        Some(lower),
-        Expect::Error(400, "VALIDATION_ERROR"),
-    );
-    b.call(
-        token,
-        "POST",
-        "/audit",
-        None,
-        Expect::Error(400, "VALIDATION_ERROR"),
-    );
+    // Refused: who or where in the body, the console's own actions, an
+    // action not in UPPER_SNAKE, no body at all; none writes.
+    let on_web1 = |fields: Value| {
+        let mut body = json!({"action": "VIEW_INSTANCE", "resourceType": "EC2_INSTANCE", "resourceId": fleet.web1});
+        body.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        Some(body)
+    };
+    for (body, expect) in [
+        (
+            on_web1(json!({"userId": admin.sub})),
+            Expect::Error(400, "VALIDATION_ERROR"),
+        ),
+        (
+            on_web1(json!({"userEmail": "admin@example.com", "ipAddress": "10.0.0.1"})),
+            Expect::Error(400, "VALIDATION_ERROR"),
+        ),
+        (
+            on_web1(json!({"action": "REBOOT_INSTANCE"})),
+            Expect::Error(403, "FORBIDDEN"),
+        ),
+        (
+            on_web1(json!({"action": "ACCESS_DENIED"})),
+            Expect::Error(403, "FORBIDDEN"),
+        ),
+        (
+            on_web1(json!({"action": "view"})),
+            Expect::Error(400, "VALIDATION_ERROR"),
+        ),
+        (None, Expect::Error(400, "VALIDATION_ERROR")),
+    ] {
+        b.call(token, "POST", "/audit", body, expect);
+    }
     let own = b.audit_entries(&readonly.id_token, "");
     check!(
         b,
@@ -1088,13 +1082,14 @@ fn audit(b: &Backend, fleet: &Fleet, admin: &User, readonly: &User, norole: &Use
                 "ACCESS_DENIED",
                 "ACCESS_DENIED",
                 "ACCESS_DENIED",
+                "ACCESS_DENIED",
                 "REBOOT_INSTANCE",
                 "VIEW_INSTANCE",
                 "VIEW_INSTANCE",
                 "VIEW_INSTANCE"
             ],
-        "GET /audit?resourceId=web-1: the reboot, three refusals (read-only, no role on reboot \
-         and on POST /audit) and three views: {actions:?}"
+        "GET /audit?resourceId=web-1: the reboot, four refusals (read-only and no role on reboot, \
+         no role on metrics and on POST /audit) and three views: {actions:?}"
     );
 
     // `since`: a time, a date, tomorrow.
@@ -1517,7 +1512,7 @@ async fn the_fleet_console_honours_its_contract_through_stackctl_local() {
     refused_by_the_authorizer(&b);
     reads(&b, &fleet, &admin, &readonly, &norole);
     reboots(&b, &fleet, &admin, &readonly, &norole);
-    metrics(&b, &fleet, &readonly, minute);
+    metrics(&b, &fleet, &readonly, &norole, minute);
     audit(&b, &fleet, &admin, &readonly, &norole);
     refresh(&b, &admin);
     append_only(&b).await;

@@ -1,20 +1,15 @@
 //! Lambda entry point: build the CloudWatch, EC2 and DynamoDB clients once, serve API requests.
 
 use fleet_shared::audit::AuditLog;
-use handler_support::{aws, config, Function, SystemClock};
+use handler_support::{aws, config, Function};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let table = config::required("AUDIT_TABLE_NAME")?;
     let sdk = aws::config().await;
     let state = fleet_instances_metrics::Metrics {
         cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
         ec2: aws_sdk_ec2::Client::new(&sdk),
-        audit: AuditLog {
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-            table,
-            clock: Box::new(SystemClock),
-        },
+        audit: AuditLog::from_environment(&sdk)?,
     };
     let function = Function::new(state)
         .serves_http()

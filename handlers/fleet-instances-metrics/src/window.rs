@@ -73,7 +73,7 @@ pub fn window(request: &Request, now: u64, series: u64) -> Result<Window, ApiErr
         _ => None,
     };
     if let Some((multiple, older, resolution)) = needed {
-        if period % multiple != 0 {
+        if !period.is_multiple_of(multiple) {
             return Err(invalid(format!(
                 "data older than {older} is kept at {resolution} resolution: period must be a multiple of {multiple}"
             )));

@@ -2,20 +2,15 @@
 
 use fleet_shared::audit::AuditLog;
 use fleet_shared::instances::ManagedTag;
-use handler_support::{aws, config, Function, SystemClock};
+use handler_support::{aws, config, Function};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let [table, managed] = config::required_all(["AUDIT_TABLE_NAME", "MANAGED_TAG"])?;
-    let managed = ManagedTag::parse(&managed).ok_or("MANAGED_TAG must be key=value")?;
+    let managed = ManagedTag::from_environment()?;
     let sdk = aws::config().await;
     let state = fleet_instances_read::Instances {
         ec2: aws_sdk_ec2::Client::new(&sdk),
-        audit: AuditLog {
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-            table,
-            clock: Box::new(SystemClock),
-        },
+        audit: AuditLog::from_environment(&sdk)?,
         managed,
     };
     let function = Function::new(state)

@@ -42,6 +42,18 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
+    /// The log of the table `AUDIT_TABLE_NAME` names, on the system clock
+    /// (what every function's entry point builds once).
+    pub fn from_environment(
+        sdk: &handler_support::aws::SdkConfig,
+    ) -> Result<AuditLog, handler_support::config::MissingVariable> {
+        Ok(AuditLog {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            table: handler_support::config::required("AUDIT_TABLE_NAME")?,
+            clock: Box::new(handler_support::SystemClock),
+        })
+    }
+
     /// Appends `entry` as `caller`'s, with the request's source address and
     /// user agent, and returns the item as written.
     pub async fn append(

@@ -34,6 +34,13 @@ pub struct ManagedTag {
 }
 
 impl ManagedTag {
+    /// From the `MANAGED_TAG` setting; an error that says what is wrong.
+    pub fn from_environment() -> Result<ManagedTag, String> {
+        let text = handler_support::config::required("MANAGED_TAG").map_err(|e| e.to_string())?;
+        ManagedTag::parse(&text)
+            .ok_or_else(|| format!("MANAGED_TAG is `{text}`: it must be key=value"))
+    }
+
     /// From `key=value` (the `MANAGED_TAG` setting).
     pub fn parse(text: &str) -> Option<ManagedTag> {
         let (key, value) = text.split_once('=')?;
