@@ -4,22 +4,15 @@
 //! function's calls, and records them.
 
 use super::resource_tags::{Ec2Resource, TagLookup};
+use super::tests::{fake_upstream, Seen};
 use super::*;
 use crate::local::iam::fixtures::{self, ACCOUNT, REGION};
 use crate::local::iam::role_policy;
 use std::time::Duration;
 
-/// What reached the fake upstream.
-#[derive(Debug, Clone)]
-struct Seen {
-    uri: String,
-    headers: http::HeaderMap,
-    body: String,
-}
-
 impl Seen {
     fn is_lookup(&self) -> bool {
-        self.body.starts_with("Action=DescribeTags&")
+        self.body.starts_with(b"Action=DescribeTags&")
     }
 
     fn authorization(&self) -> &str {
@@ -48,13 +41,13 @@ fn answer(seen: &Seen) -> (u16, String) {
     if !seen.is_lookup() {
         return (200, REBOOTED.into());
     }
-    let id = seen
-        .body
+    let body = seen.text();
+    let id = body
         .split('&')
         .find_map(|p| p.strip_prefix("Filter.1.Value.1="))
         .unwrap_or_default();
     let managed = ("fleet-console", "managed");
-    match (id, seen.body.contains("NextToken=")) {
+    match (id, body.contains("NextToken=")) {
         ("i-refused", _) => (403, NOT_AUTHORIZED.into()),
         ("i-paged", false) => (200, tag_answer(&[(id, "Name", "web")], Some("page-2"))),
         ("i-untagged", _) => (
@@ -68,43 +61,9 @@ fn answer(seen: &Seen) -> (u16, String) {
     }
 }
 
+/// EC2 behind the proxy, answering as [`answer`] plays it.
 async fn fake_ec2() -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let address = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let record = record.clone();
-            let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-                let record = record.clone();
-                async move {
-                    let (parts, body) = request.into_parts();
-                    let body = body.collect().await.unwrap().to_bytes();
-                    let s = Seen {
-                        uri: parts.uri.to_string(),
-                        headers: parts.headers,
-                        body: String::from_utf8_lossy(&body).into_owned(),
-                    };
-                    let (status, text) = answer(&s);
-                    lock(&record).push(s);
-                    let response = Response::builder()
-                        .status(status)
-                        .header("content-type", "text/xml;charset=UTF-8")
-                        .body(Full::new(Bytes::from(text)))
-                        .unwrap();
-                    Ok::<_, std::convert::Infallible>(response)
-                }
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
-            );
-        }
-    });
-    (format!("http://{address}"), seen)
+    fake_upstream(answer).await
 }
 
 fn developer() -> Credentials {
@@ -215,7 +174,7 @@ async fn a_tagged_instance_is_rebooted_after_a_lookup_signed_with_the_developers
     let lookups = s.lookups();
     assert_eq!(lookups.len(), 1);
     assert_eq!(
-        lookups[0].body,
+        lookups[0].text(),
         "Action=DescribeTags&Version=2016-11-15&Filter.1.Name=resource-id&Filter.1.Value.1=i-tagged"
     );
     assert_eq!(
@@ -230,7 +189,7 @@ async fn a_tagged_instance_is_rebooted_after_a_lookup_signed_with_the_developers
     );
     let reboots = s.reboots();
     assert_eq!(reboots.len(), 1, "the function's call reached the upstream");
-    assert!(reboots[0].body.contains("InstanceId.1=i-tagged"));
+    assert!(reboots[0].text().contains("InstanceId.1=i-tagged"));
     assert!(reboots[0]
         .authorization()
         .contains("Credential=ASIAREBOOT/"));
@@ -305,9 +264,9 @@ async fn tags_on_a_second_page_are_found() {
     let lookups = s.lookups();
     assert_eq!(lookups.len(), 2);
     assert!(
-        lookups[1].body.ends_with("&NextToken=page-2"),
+        lookups[1].text().ends_with("&NextToken=page-2"),
         "{}",
-        lookups[1].body
+        lookups[1].text()
     );
 }
 

@@ -11,18 +11,27 @@ use std::time::Duration;
 
 /// What reached the fake upstream.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    uri: String,
-    headers: http::HeaderMap,
-    body: Bytes,
+pub(super) struct Seen {
+    pub method: String,
+    pub uri: String,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Seen {
+    /// The body as text (every fake answer here reads form or JSON bodies).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
 }
 
 type Answer = fn(&Seen) -> (u16, &'static str);
 
 /// An upstream on a local port that records every request and answers
-/// with `answer`.
-async fn fake_upstream(answer: Answer) -> (String, Arc<Mutex<Vec<Seen>>>) {
+/// with `answer` (a status and a body).
+pub(super) async fn fake_upstream<B: Into<Bytes> + Send + 'static>(
+    answer: fn(&Seen) -> (u16, B),
+) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();
@@ -50,7 +59,7 @@ async fn fake_upstream(answer: Answer) -> (String, Arc<Mutex<Vec<Seen>>>) {
                             let response = Response::builder()
                                 .status(status)
                                 .header("x-upstream", "fake")
-                                .body(Full::new(Bytes::from_static(text.as_bytes())))
+                                .body(Full::new(text.into()))
                                 .unwrap();
                             Ok::<_, std::convert::Infallible>(response)
                         }
