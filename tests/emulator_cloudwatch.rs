@@ -18,16 +18,18 @@ use support::moto::Moto;
 
 const INSTANCE: &str = "i-0123456789abcdef0";
 
+fn instance() -> Dimension {
+    Dimension::builder()
+        .name("InstanceId")
+        .value(INSTANCE)
+        .build()
+}
+
 fn cpu() -> Metric {
     Metric::builder()
         .namespace("AWS/EC2")
         .metric_name("CPUUtilization")
-        .dimensions(
-            Dimension::builder()
-                .name("InstanceId")
-                .value(INSTANCE)
-                .build(),
-        )
+        .dimensions(instance())
         .build()
 }
 
@@ -70,12 +72,7 @@ async fn metric_data_round_trips_and_refusals_are_service_errors() {
     let data = points.iter().map(|&(offset, value)| {
         MetricDatum::builder()
             .metric_name("CPUUtilization")
-            .dimensions(
-                Dimension::builder()
-                    .name("InstanceId")
-                    .value(INSTANCE)
-                    .build(),
-            )
+            .dimensions(instance())
             .timestamp(DateTime::from_secs(base + offset))
             .value(value)
             .unit(aws_sdk_cloudwatch::types::StandardUnit::Percent)
