@@ -24,6 +24,7 @@
 
 mod body_model;
 mod cors;
+mod parameters;
 mod responses;
 mod throttle;
 
@@ -274,6 +275,32 @@ impl Gateway {
         }
     }
 
+    /// API Gateway's request validation of a REST method: its required
+    /// parameters, then its body model. The refusal's message, why, and
+    /// response type.
+    fn refused_by_validation(
+        &self,
+        request: &Request,
+        selected: &Selected<'_, Target>,
+        index: usize,
+    ) -> Option<(String, String, ResponseType)> {
+        let required = &self.api.routes[index].required_parameters;
+        let missing = parameters::missing(request, &selected.path_parameters, required);
+        if !missing.is_empty() {
+            let message = format!(
+                "Missing required request parameters: [{}]",
+                missing.join(", ")
+            );
+            return Some((message.clone(), message, ResponseType::BadRequestParameters));
+        }
+        let why = self.models.get(&index)?.check(&request.body).err()?;
+        Some((
+            "Invalid request body".into(),
+            why,
+            ResponseType::BadRequestBody,
+        ))
+    }
+
     async fn integrate(
         &self,
         request: &Request,
@@ -299,19 +326,17 @@ impl Gateway {
                 };
             }
         };
-        if let Some(model) = self.models.get(&index) {
-            if let Err(why) = model.check(&request.body) {
-                trace.note = Some(format!("request validation: {why}"));
-                let mut response = Response::gateway(400, "Invalid request body");
-                response
-                    .headers
-                    .push(("x-amzn-errortype".into(), "BadRequestException".into()));
-                return Handled {
-                    response,
-                    trace,
-                    own: Some(ResponseType::BadRequestBody),
-                };
-            }
+        if let Some((message, why, own)) = self.refused_by_validation(request, selected, index) {
+            trace.note = Some(format!("request validation: {why}"));
+            let mut response = Response::gateway(400, &message);
+            response
+                .headers
+                .push(("x-amzn-errortype".into(), "BadRequestException".into()));
+            return Handled {
+                response,
+                trace,
+                own: Some(own),
+            };
         }
         let event = self.event(request, selected, route, request_id, authorizer);
         let event = serde_json::to_vec(&event).unwrap_or_default();

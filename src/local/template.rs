@@ -498,6 +498,44 @@ pub struct Route {
     /// REST: the JSON Schema the body must satisfy (the method's
     /// `application/json` model, with a body-validating validator).
     pub body_schema: Option<Value>,
+    /// REST: the request parameters that must be present and not blank
+    /// (the method's required `RequestParameters`, with a
+    /// parameter-validating validator).
+    pub required_parameters: Vec<RequiredParameter>,
+}
+
+/// A method request parameter API Gateway requires, as the method names it
+/// (`method.request.querystring.period`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredParameter {
+    pub location: ParameterLocation,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterLocation {
+    Query,
+    Header,
+    Path,
+}
+
+impl RequiredParameter {
+    /// `method.request.{querystring|header|path}.NAME`; `None` for another
+    /// form (`multivaluequerystring` is checked like `querystring`).
+    pub fn parse(expression: &str) -> Option<RequiredParameter> {
+        let rest = expression.strip_prefix("method.request.")?;
+        let (location, name) = rest.split_once('.')?;
+        let location = match location {
+            "querystring" | "multivaluequerystring" => ParameterLocation::Query,
+            "header" | "multivalueheader" => ParameterLocation::Header,
+            "path" => ParameterLocation::Path,
+            _ => return None,
+        };
+        (!name.is_empty()).then(|| RequiredParameter {
+            location,
+            name: name.to_string(),
+        })
+    }
 }
 
 /// A REST method answered by API Gateway itself (a `MOCK` integration:

@@ -32,6 +32,7 @@ pub enum ResponseType {
     Throttled,
     RequestTooLarge,
     BadRequestBody,
+    BadRequestParameters,
     IntegrationTimeout,
     /// One the guide names no type for: only the defaults apply.
     Unnamed,
@@ -49,6 +50,7 @@ impl ResponseType {
             ResponseType::Throttled => "THROTTLED",
             ResponseType::RequestTooLarge => "REQUEST_TOO_LARGE",
             ResponseType::BadRequestBody => "BAD_REQUEST_BODY",
+            ResponseType::BadRequestParameters => "BAD_REQUEST_PARAMETERS",
             ResponseType::IntegrationTimeout => "INTEGRATION_TIMEOUT",
             ResponseType::Unnamed => return None,
         })

@@ -76,6 +76,7 @@ fn route(key: &str, function: &str, auth: Auth) -> Route {
         auth,
         scopes: Vec::new(),
         body_schema: None,
+        required_parameters: Vec::new(),
     }
 }
 
@@ -116,11 +117,13 @@ fn serve(api: Api, script: Script) -> (Gateway, Arc<Script>) {
     (gateway, script)
 }
 
+/// A request to `path` (with `?query` if any).
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     Request {
         method: method.into(),
         raw_path: path.into(),
-        raw_query: String::new(),
+        raw_query: query.into(),
         headers: headers
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -441,6 +444,59 @@ async fn a_rest_body_model_refuses_bodies_that_do_not_conform() {
         .await;
     assert_eq!(good.response.status, 200);
     assert_eq!(script.events().len(), 1);
+}
+
+#[tokio::test]
+async fn a_rest_method_refuses_a_request_without_its_required_parameters_before_the_body() {
+    let mut metrics = route("POST /instances/{id}/metrics", "Fn", Auth::None);
+    metrics.required_parameters = [
+        "method.request.querystring.period",
+        "method.request.header.X-Tenant",
+    ]
+    .iter()
+    .map(|e| crate::local::template::RequiredParameter::parse(e).unwrap())
+    .collect();
+    metrics.body_schema = Some(json!({"type": "object"}));
+    let (gateway, script) = serve(
+        rest_api(vec![metrics]),
+        Script::answering("Fn", ok(json!({}))),
+    );
+    let missing = gateway
+        .handle(request(
+            "POST",
+            "/prod/instances/i-1/metrics?period=",
+            &[],
+            b"[]",
+        ))
+        .await;
+    assert_eq!(missing.response.status, 400);
+    assert_eq!(
+        body(&missing),
+        json!({"message": "Missing required request parameters: [period, X-Tenant]"})
+    );
+    let bad_body = gateway
+        .handle(request(
+            "POST",
+            "/prod/instances/i-1/metrics?period=60",
+            &[("x-tenant", "a")],
+            b"[]",
+        ))
+        .await;
+    assert_eq!(body(&bad_body), json!({"message": "Invalid request body"}));
+    let good = gateway
+        .handle(request(
+            "POST",
+            "/prod/instances/i-1/metrics?period=60",
+            &[("x-tenant", "a")],
+            b"{}",
+        ))
+        .await;
+    assert_eq!(good.response.status, 200);
+    assert_eq!(
+        script.events().len(),
+        1,
+        "only the valid request ran the function"
+    );
 }
 
 #[tokio::test]

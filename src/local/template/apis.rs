@@ -2,8 +2,8 @@
 //! (`AWS::ApiGateway::*`), read into routes that point at functions.
 
 use super::{
-    referenced_id, resources_of, Api, ApiKind, Auth, Cors, GatewayResponse, MockRoute, Resolver,
-    Route, Throttle, Unresolved,
+    referenced_id, resources_of, Api, ApiKind, Auth, Cors, GatewayResponse, MockRoute,
+    RequiredParameter, Resolver, Route, Throttle, Unresolved,
 };
 use crate::local::routing::RouteKey;
 use serde_json::Value;
@@ -120,6 +120,7 @@ fn http_api(template: &Value, resolver: &Resolver<'_>, id: &str, api: &Value) ->
             auth: authorizer_of(props, &authorizers),
             scopes: string_list(&props["AuthorizationScopes"]),
             body_schema: None,
+            required_parameters: Vec::new(),
         });
     }
     Ok(Api {
@@ -255,13 +256,20 @@ fn rest_api(template: &Value, resolver: &Resolver<'_>, id: &str) -> Found<Api> {
         };
         authorizers.insert(auth_id.to_string(), auth);
     }
-    let validators: BTreeMap<&str, bool> = parts_of(
+    // Each validator: (validates the body, validates the parameters).
+    let validators: BTreeMap<&str, (bool, bool)> = parts_of(
         template,
         "AWS::ApiGateway::RequestValidator",
         "RestApiId",
         id,
     )
-    .map(|(v, props)| (v, props["ValidateRequestBody"].as_bool().unwrap_or(false)))
+    .map(|(v, props)| {
+        let on = |key: &str| props[key].as_bool().unwrap_or(false);
+        (
+            v,
+            (on("ValidateRequestBody"), on("ValidateRequestParameters")),
+        )
+    })
     .collect();
     let models: BTreeMap<&str, &Value> =
         parts_of(template, "AWS::ApiGateway::Model", "RestApiId", id)
@@ -294,9 +302,9 @@ fn rest_api(template: &Value, resolver: &Resolver<'_>, id: &str) -> Found<Api> {
                 Unresolved::Unsupported(format!("an integration of type {}", integration["Type"])),
             ));
         };
-        let validates_body = referenced_id(&props["RequestValidatorId"])
+        let (validates_body, validates_parameters) = referenced_id(&props["RequestValidatorId"])
             .and_then(|v| validators.get(v.as_str()).copied())
-            .unwrap_or(false);
+            .unwrap_or_default();
         let body_schema = props
             .pointer("/RequestModels/application~1json")
             .and_then(referenced_id)
@@ -309,6 +317,11 @@ fn rest_api(template: &Value, resolver: &Resolver<'_>, id: &str) -> Found<Api> {
             auth: authorizer_of(props, &authorizers),
             scopes: string_list(&props["AuthorizationScopes"]),
             body_schema,
+            required_parameters: if validates_parameters {
+                required_parameters(&props["RequestParameters"])
+            } else {
+                Vec::new()
+            },
         });
     }
     Ok(Api {
@@ -322,6 +335,17 @@ fn rest_api(template: &Value, resolver: &Resolver<'_>, id: &str) -> Found<Api> {
         mocks,
         gateway_responses: gateway_responses(template, resolver, id)?,
     })
+}
+
+/// A method's `RequestParameters` marked required (`true`).
+fn required_parameters(parameters: &Value) -> Vec<RequiredParameter> {
+    parameters
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, required)| required.as_bool() == Some(true))
+        .filter_map(|(expression, _)| RequiredParameter::parse(expression))
+        .collect()
 }
 
 /// The REST API's gateway responses. A header's value is static when it is

@@ -268,6 +268,17 @@ fn rest_api_methods_get_full_resource_paths_cognito_issuers_models_and_mock_pref
         refresh.body_schema.as_ref().expect("model")["required"],
         json!(["refreshToken"])
     );
+    assert!(
+        refresh.required_parameters.is_empty(),
+        "its validator checks the body only"
+    );
+    assert_eq!(
+        route("GET /instances/{instanceId}/metrics").required_parameters,
+        [
+            crate::local::template::RequiredParameter::parse("method.request.querystring.period")
+                .unwrap()
+        ]
+    );
     let preflight = api
         .mocks
         .iter()
