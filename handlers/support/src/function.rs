@@ -78,6 +78,18 @@ impl From<Failure> for lambda_runtime::Diagnostic {
     }
 }
 
+tokio::task_local! {
+    /// When Lambda stops the current invocation (epoch ms), set by `serve`.
+    pub(crate) static DEADLINE_MS: u64;
+}
+
+/// When Lambda will stop the current invocation (epoch milliseconds):
+/// `None` outside one (fixture tests), where there is no limit but the
+/// test's own.
+pub fn deadline_ms() -> Option<u64> {
+    DEADLINE_MS.try_with(|d| *d).ok()
+}
+
 /// Reads a direct invocation's input as the handler's own type.
 pub fn decode_input<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, Failure> {
     serde_json::from_value(input).map_err(|e| Failure::Unreadable {

@@ -16,6 +16,7 @@
 //! - [`input`]: body parsing and field validation that reports every problem;
 //! - [`config`]: settings from environment variables, failing clearly;
 //! - [`log`]: one JSON object per line, with the request id;
+//! - [`outbound`]: calls to third-party HTTP APIs (feature `outbound`);
 //! - [`serve`]: runs a function on the Lambda runtime.
 //!
 //! A handler's `main` builds its clients and calls [`serve`]; its logic is
@@ -34,6 +35,8 @@ pub mod input;
 #[cfg(feature = "dynamodb")]
 pub mod item;
 pub mod log;
+#[cfg(feature = "outbound")]
+pub mod outbound;
 pub mod reply;
 pub mod s3;
 #[cfg(feature = "testing")]
@@ -43,7 +46,7 @@ pub use aws_lambda_events::s3::S3Event;
 pub use caller::Caller;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use event::EventKind;
-pub use function::{Failure, Function, HttpHandler, InvocationHandler, S3Handler};
+pub use function::{deadline_ms, Failure, Function, HttpHandler, InvocationHandler, S3Handler};
 pub use http::{HttpResponse, Request};
 pub use reply::{ApiError, ErrorCode, Reply};
 
@@ -56,7 +59,9 @@ pub async fn serve<S: 'static>(function: Function<S>) -> Result<(), lambda_runti
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
             let log = log::Logger::new(&event.context.request_id);
-            function.invoke(event.payload, &log).await
+            function::DEADLINE_MS
+                .scope(event.context.deadline, function.invoke(event.payload, &log))
+                .await
         },
     ))
     .await

@@ -24,8 +24,17 @@
 //! and all; CBOR as its JSON form, see [`cbor`]); answers give `status`,
 //! `headers` and `body` (JSON, text, `bodyCbor` for CBOR from JSON, or
 //! `bodyBase64` for bytes).
+//!
+//! Calls to third-party APIs through [`FakeAws::outbound`] (feature
+//! `outbound`) are scripted in the same list, in the order they are made,
+//! and matched by `method`, `host`, `path` (query string included),
+//! `headers` (names lower-cased) and `body` (JSON, or a form as one flat
+//! object). An answer `{"timeout": true}` is a call that got no answer
+//! in time (`"connect"`: the connection failed; `"broken"`: it broke).
 
 pub mod cbor;
+#[cfg(feature = "outbound")]
+mod outbound_fake;
 
 use crate::log::Logger;
 use crate::Function;
@@ -51,7 +60,11 @@ pub struct Fixture {
 #[derive(Debug, Clone)]
 pub struct SentRequest {
     pub method: String,
+    pub host: String,
     pub path: String,
+    /// Names lower-cased; for third-party calls (AWS's signed headers are
+    /// not compared).
+    pub headers: serde_json::Map<String, Value>,
     /// The operation of a JSON protocol (`GetItem`), from `X-Amz-Target`.
     pub operation: Option<String>,
     pub body: Vec<u8>,
@@ -61,6 +74,7 @@ pub struct SentRequest {
 /// get the fixture's answers in order and have their requests recorded.
 pub struct FakeAws {
     config: SdkConfig,
+    answers: Arc<Mutex<Vec<Value>>>,
     sent: Arc<Mutex<Vec<SentRequest>>>,
 }
 
@@ -71,6 +85,16 @@ impl FakeAws {
 
     pub fn sent(&self) -> Vec<SentRequest> {
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Third-party HTTP APIs scripted in the same list as AWS, so a fixture
+    /// shows every outside call in the order the handler makes them.
+    #[cfg(feature = "outbound")]
+    pub fn outbound(&self) -> Arc<dyn crate::outbound::Outbound> {
+        Arc::new(outbound_fake::ScriptedOutbound {
+            answers: self.answers.clone(),
+            sent: self.sent.clone(),
+        })
     }
 }
 
@@ -120,13 +144,13 @@ impl Fixture {
     pub fn fake_aws(&self) -> FakeAws {
         let answers = Arc::new(Mutex::new(self.exchanges.clone()));
         let sent = Arc::new(Mutex::new(Vec::new()));
-        let recorder = sent.clone();
+        let (recorder, queue) = (sent.clone(), answers.clone());
         let client = aws_smithy_http_client::test_util::infallible_client_fn(move |request| {
             recorder
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(sent_request(&request));
-            let mut answers = answers.lock().unwrap_or_else(|e| e.into_inner());
+            let mut answers = queue.lock().unwrap_or_else(|e| e.into_inner());
             if answers.is_empty() {
                 return answer(
                     &serde_json::json!({"status": 599, "body": "the fixture scripts no more AWS calls"}),
@@ -147,7 +171,11 @@ impl Fixture {
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .http_client(client)
             .build();
-        FakeAws { config, sent }
+        FakeAws {
+            config,
+            answers,
+            sent,
+        }
     }
 
     /// Invokes `function` with the event and checks everything the fixture
@@ -218,7 +246,8 @@ impl Fixture {
             let body = request.body_json();
             let actual = serde_json::json!({
                 "operation": request.operation, "method": request.method,
-                "path": request.path, "body": body,
+                "host": request.host, "path": request.path, "body": body,
+                "headers": request.headers,
             });
             contains(&actual, wanted, &format!("aws[{i}].request"))?;
         }
@@ -295,6 +324,8 @@ fn sent_request(request: &http::Request<aws_smithy_types::body::SdkBody>) -> Sen
         });
     SentRequest {
         method: request.method().to_string(),
+        host: request.uri().host().unwrap_or_default().to_string(),
+        headers: serde_json::Map::new(),
         path: path.to_string(),
         operation,
         body: body.to_vec(),
@@ -302,7 +333,7 @@ fn sent_request(request: &http::Request<aws_smithy_types::body::SdkBody>) -> Sen
 }
 
 /// `a=1&b=x+y%21` as `[("a", "1"), ("b", "x y!")]` (form encoding).
-fn form_pairs(text: &str) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(text: &str) -> Vec<(String, String)> {
     let decode = |s: &str| {
         let bytes = s.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());
@@ -341,7 +372,14 @@ fn answer(scripted: &Value) -> http::Response<aws_smithy_types::body::SdkBody> {
     for (name, value) in scripted["headers"].as_object().into_iter().flatten() {
         response = response.header(name, value.as_str().unwrap_or_default());
     }
-    let body: Vec<u8> = match (&scripted["body"], scripted["bodyBase64"].as_str()) {
+    response
+        .body(answer_body(scripted).into())
+        .unwrap_or_else(|e| panic!("a scripted answer is not a valid HTTP response: {e}"))
+}
+
+/// A scripted answer's body: `body` (JSON or text), `bodyBase64` or `bodyCbor`.
+pub(crate) fn answer_body(scripted: &Value) -> Vec<u8> {
+    match (&scripted["body"], scripted["bodyBase64"].as_str()) {
         _ if scripted.get("bodyCbor").is_some() => cbor::encode(&scripted["bodyCbor"]),
         (_, Some(encoded)) => base64::engine::general_purpose::STANDARD
             .decode(encoded)
@@ -349,10 +387,7 @@ fn answer(scripted: &Value) -> http::Response<aws_smithy_types::body::SdkBody> {
         (Value::String(text), None) => text.clone().into_bytes(),
         (Value::Null, None) => Vec::new(),
         (json, None) => json.to_string().into_bytes(),
-    };
-    response
-        .body(body.into())
-        .unwrap_or_else(|e| panic!("a scripted answer is not a valid HTTP response: {e}"))
+    }
 }
 
 /// Whether `actual` has everything `expected` lists (see the module docs).
