@@ -82,6 +82,25 @@ pub fn rfc3339_millis(ms: u64) -> String {
     format!("{}.{:03}Z", &seconds[..seconds.len() - 1], ms % 1000)
 }
 
+/// Epoch milliseconds of an RFC 3339 time, its fraction of a second kept
+/// to the millisecond (`2026-11-23T03:19:05.123Z`); see [`parse_rfc3339`].
+pub fn parse_rfc3339_millis(text: &str) -> Option<u64> {
+    let seconds = parse_rfc3339(text)?;
+    let fraction = text
+        .split_once(['T', 't'])
+        .and_then(|(_, time)| time.split_once('.'))
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .chain(std::iter::repeat('0'))
+                .take(3)
+                .collect::<String>()
+        })
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .unwrap_or(0);
+    Some(seconds * 1000 + fraction)
+}
+
 /// Epoch seconds of an RFC 3339 time (`2026-11-23T03:19:05Z`, with or
 /// without fractions, `Z` or an offset such as `+02:00`) or of a bare date
 /// (`2026-11-23`, midnight UTC); `None` for anything else, including
@@ -208,6 +227,15 @@ mod tests {
             FixedClock(1_795_403_945).timestamp_millis(),
             "2026-11-23T03:19:05.000Z"
         );
+    }
+
+    #[test]
+    fn parses_milliseconds() {
+        let base = parse_rfc3339("2026-11-23T03:19:05Z").unwrap() * 1000;
+        assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05.1Z"), Some(base + 100));
+        assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05.123456Z"), Some(base + 123));
+        assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05Z"), Some(base));
+        assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05.5+01:00"), Some(base - 3_600_000 + 500));
     }
 
     #[test]

@@ -103,10 +103,86 @@ pub fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_string())
 }
 
+/// Where a paged query goes on: DynamoDB's `LastEvaluatedKey` as an opaque
+/// base64url token, bound to the query it came from (`scope`: the caller,
+/// the index, the filter) so a token cannot steer another query, and
+/// holding exactly the key attributes that query's pages end on.
+pub mod page_token {
+    use super::Item;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use serde_json::{json, Map, Value};
+
+    /// The token for the page after the one that ended at `key`.
+    pub fn encode(scope: &str, key: &Item) -> String {
+        let mut fields = Map::new();
+        for (name, value) in key {
+            let typed = match value {
+                AttributeValue::S(text) => json!({"S": text}),
+                AttributeValue::N(number) => json!({"N": number}),
+                _ => continue,
+            };
+            fields.insert(name.clone(), typed);
+        }
+        URL_SAFE_NO_PAD.encode(json!({"scope": scope, "key": fields}).to_string())
+    }
+
+    /// The key a token holds, when it came from a query of this `scope`
+    /// and names exactly `attributes`; `None` for anything else.
+    pub fn decode(token: &str, scope: &str, attributes: &[&str]) -> Option<Item> {
+        if token.len() > 4096 {
+            return None;
+        }
+        let value: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+        if value["scope"] != json!(scope) {
+            return None;
+        }
+        let fields = value["key"].as_object()?;
+        let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        let mut wanted = attributes.to_vec();
+        names.sort_unstable();
+        wanted.sort_unstable();
+        if names != wanted {
+            return None;
+        }
+        let mut key = Item::new();
+        for (name, typed) in fields {
+            let attribute = match (typed["S"].as_str(), typed["N"].as_str()) {
+                (Some(text), None) if !text.is_empty() && text.len() <= 1024 => {
+                    AttributeValue::S(text.to_string())
+                }
+                (None, Some(number)) if number.parse::<f64>().is_ok() && number.len() <= 40 => {
+                    AttributeValue::N(number.to_string())
+                }
+                _ => return None,
+            };
+            key.insert(name.clone(), attribute);
+        }
+        Some(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn page_tokens_round_trip_and_stay_with_their_query() {
+        let key = Item::from([
+            ("userId".to_string(), s("u-1")),
+            ("timestamp".to_string(), AttributeValue::N("1795403945123".into())),
+        ]);
+        let token = page_token::encode("history:u-1", &key);
+        assert_eq!(
+            page_token::decode(&token, "history:u-1", &["timestamp", "userId"]),
+            Some(key)
+        );
+        assert_eq!(page_token::decode(&token, "history:u-2", &["timestamp", "userId"]), None);
+        assert_eq!(page_token::decode(&token, "history:u-1", &["userId"]), None);
+        assert_eq!(page_token::decode("not base64!", "history:u-1", &["userId"]), None);
+    }
 
     #[test]
     fn round_trips_nested_values() {
