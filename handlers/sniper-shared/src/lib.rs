@@ -5,6 +5,7 @@
 //! - [`bids`]: the bid record, its states, its schedule's timing;
 //! - [`ebay`]: eBay's OAuth, Browse and Offer APIs;
 //! - [`secrets`]: the app's secrets, cached across invocations;
+//! - [`users`]: the Users item: profile and the linked eBay account;
 //! - [`ebay_token_context`]: how a user's eBay refresh token is bound
 //!   when it is encrypted (only the executor may decrypt it).
 
@@ -12,6 +13,7 @@ pub mod bids;
 pub mod ebay;
 pub mod money;
 pub mod secrets;
+pub mod users;
 
 use handler_support::ErrorCode;
 use std::collections::HashMap;
