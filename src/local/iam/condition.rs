@@ -7,9 +7,13 @@
 //! `ec2:ResourceTag/K`) are not in the request: they are unknown until the
 //! caller asks the service and says what it answered
 //! ([`Context::with_resource_tags`]), or says why it could not
-//! ([`Context::with_resource_tags_unavailable`]). A condition on a key
-//! that is not known is taken as not met, and the evaluation says which
-//! key it was and, when a lookup failed, why.
+//! ([`Context::with_resource_tags_unavailable`]). Some keys come as a
+//! family under a prefix that the request tells whole (a KMS call's
+//! encryption context, `kms:EncryptionContext:K` for each pair `K`): a key
+//! of the family the request does not have is absent
+//! ([`Context::with_family`]). A condition on a key that is not known is
+//! taken as not met, and the evaluation says which key it was and, when a
+//! lookup failed, why.
 
 use super::pattern;
 use serde_json::Value;
@@ -20,6 +24,9 @@ use std::collections::BTreeMap;
 pub struct Context {
     keys: BTreeMap<String, Option<Vec<String>>>,
     resource_tags: ResourceTags,
+    /// Prefixes (lowercased) of key families the request tells whole: a key
+    /// under one of them that `keys` lacks is absent.
+    families: Vec<String>,
 }
 
 /// What is known of the tags of the request's resource.
@@ -62,6 +69,41 @@ impl Context {
         self.keys.insert(key.to_ascii_lowercase(), values);
     }
 
+    /// The whole family of keys under `prefix`: `prefix` + each name with
+    /// its value, and every other key under `prefix` absent.
+    ///
+    /// Names are looked up lowercased, as every condition key here. Two
+    /// names differing only in case (a KMS encryption context is
+    /// case-sensitive, its condition key names are not) keep both values,
+    /// so a positive operator is met by either.
+    pub fn with_family<'p>(
+        mut self,
+        prefix: &str,
+        pairs: impl IntoIterator<Item = (&'p str, &'p str)>,
+    ) -> Context {
+        let prefix = prefix.to_ascii_lowercase();
+        self.keys.retain(|key, _| !key.starts_with(&prefix));
+        for (name, value) in pairs {
+            let values = self
+                .keys
+                .entry(format!("{prefix}{}", name.to_ascii_lowercase()))
+                .or_insert_with(|| Some(Vec::new()));
+            values.get_or_insert_with(Vec::new).push(value.to_string());
+        }
+        if !self.families.contains(&prefix) {
+            self.families.push(prefix);
+        }
+        self
+    }
+
+    /// Whether the request tells the whole family `key` belongs to.
+    fn in_told_family(&self, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        self.families
+            .iter()
+            .any(|prefix| key.len() > prefix.len() && key.starts_with(prefix.as_str()))
+    }
+
     /// The resource's tags are known: `aws:ResourceTag/K` and
     /// `ec2:ResourceTag/K` are the value of tag `K`, or absent when the
     /// resource has no tag `K`.
@@ -97,9 +139,18 @@ impl Context {
     /// nothing of them.
     pub fn or(mut self, other: &Context) -> Context {
         for (key, values) in &other.keys {
+            // A family this context tells whole has no other members.
+            if self.in_told_family(key) {
+                continue;
+            }
             self.keys
                 .entry(key.clone())
                 .or_insert_with(|| values.clone());
+        }
+        for prefix in &other.families {
+            if !self.families.contains(prefix) {
+                self.families.push(prefix.clone());
+            }
         }
         if self.resource_tags == ResourceTags::NotAsked {
             self.resource_tags = other.resource_tags.clone();
@@ -124,6 +175,7 @@ impl Context {
         match self.keys.get(&key.to_ascii_lowercase()) {
             Some(Some(values)) => Lookup::Values(values),
             Some(None) => Lookup::Absent,
+            None if self.in_told_family(key) => Lookup::Absent,
             None => match resource_tag_key(key) {
                 Some(tag) => self.resource_tag(tag),
                 None => Lookup::Unknown(None),
@@ -470,6 +522,66 @@ mod tests {
             .with("aws:ResourceTag/team", Some("c"))
             .with_resource_tags([("team", "b")]);
         assert_eq!(explicit.value("aws:ResourceTag/team"), Some("c"));
+    }
+
+    #[test]
+    fn a_family_told_whole_gives_its_values_and_every_other_member_is_absent() {
+        let ctx = Context::new().with_family(
+            "kms:EncryptionContext:",
+            [("purpose", "ebay-refresh-token"), ("userId", "u-1")],
+        );
+        let purpose =
+            one(json!({"StringEquals": {"kms:EncryptionContext:purpose": "ebay-refresh-token"}}));
+        assert_eq!(purpose.test(&ctx), Test::Met);
+        assert_eq!(
+            ctx.value("KMS:ENCRYPTIONCONTEXT:USERID"),
+            Some("u-1"),
+            "names compare without case"
+        );
+        let other = one(json!({"StringEquals": {"kms:EncryptionContext:purpose": "session"}}));
+        assert_eq!(
+            other.test(&ctx),
+            Test::NotMet,
+            "values keep their case and text"
+        );
+        let missing = one(json!({"StringEquals": {"kms:EncryptionContext:tenant": "a"}}));
+        assert_eq!(missing.test(&ctx), Test::NotMet, "absent, not unknown");
+        assert!(ctx.knows("kms:EncryptionContext:anything"));
+        assert!(
+            !ctx.knows("kms:EncryptionContextKeys"),
+            "only the family's members"
+        );
+        let none = Context::new().with_family("kms:EncryptionContext:", []);
+        assert_eq!(purpose.test(&none), Test::NotMet);
+        assert!(
+            matches!(purpose.test(&Context::new()), Test::Unknown(_)),
+            "untold, it stays unknown"
+        );
+    }
+
+    #[test]
+    fn a_family_keeps_both_values_of_names_differing_in_case_and_wins_over_defaults() {
+        let ctx = Context::new().with_family(
+            "kms:EncryptionContext:",
+            [("Purpose", "other"), ("purpose", "ebay-refresh-token")],
+        );
+        let c =
+            one(json!({"StringEquals": {"kms:EncryptionContext:purpose": "ebay-refresh-token"}}));
+        assert_eq!(c.test(&ctx), Test::Met);
+        let defaults = Context::new().with("kms:EncryptionContext:purpose", Some("x"));
+        let merged = Context::new()
+            .with_family("kms:EncryptionContext:", [])
+            .or(&defaults);
+        assert_eq!(
+            c.test(&merged),
+            Test::NotMet,
+            "the request's family is whole"
+        );
+        let inherited = Context::new().or(&Context::new().with_family(
+            "kms:EncryptionContext:",
+            [("purpose", "ebay-refresh-token")],
+        ));
+        assert_eq!(c.test(&inherited), Test::Met);
     }
 
     #[test]

@@ -317,6 +317,26 @@ mod tests {
     }
 
     #[test]
+    fn a_renamed_or_removed_dead_letter_queue_loses_its_failed_invocations() {
+        let queue = |name: &str, days: u32| json!({"Type": "AWS::SQS::Queue", "Properties": {"QueueName": name, "MessageRetentionPeriod": days * 86_400}});
+        let old = json!({"Resources": {"Dlq": queue("app-dev-bids-dlq", 14)}});
+        let renamed = json!({"Resources": {"Dlq": queue("app-dev-bids-failed", 14)}});
+        let refused = data_loss(&diff_templates(&old, &renamed), &[]);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].reason, "replaced because QueueName changes");
+        let shorter = json!({"Resources": {"Dlq": queue("app-dev-bids-dlq", 3)}});
+        assert!(
+            data_loss(&diff_templates(&old, &shorter), &[]).is_empty(),
+            "retention updates in place"
+        );
+        let removed = json!({"Resources": {}});
+        assert_eq!(
+            data_loss(&diff_templates(&old, &removed), &[])[0].reason,
+            "removed from the stack"
+        );
+    }
+
+    #[test]
     fn stateless_changes_pass_the_data_loss_guard() {
         let old = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "a"}}}});
         let new = json!({"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "b"}}}});

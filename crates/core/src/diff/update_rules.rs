@@ -41,7 +41,7 @@ pub enum UpdateRule {
 
 /// The property that gives each type stackctl emits a fixed physical name
 /// (the "Name type" properties of the CloudFormation user guide).
-pub const NAME_PROPERTIES: [(&str, &str); 13] = [
+pub const NAME_PROPERTIES: [(&str, &str); 14] = [
     ("AWS::CloudWatch::Alarm", "AlarmName"),
     ("AWS::CloudWatch::Dashboard", "DashboardName"),
     ("AWS::DynamoDB::Table", "TableName"),
@@ -51,6 +51,7 @@ pub const NAME_PROPERTIES: [(&str, &str); 13] = [
     ("AWS::Logs::LogGroup", "LogGroupName"),
     ("AWS::S3::Bucket", "BucketName"),
     ("AWS::SNS::Topic", "TopicName"),
+    ("AWS::SQS::Queue", "QueueName"),
     ("AWS::Scheduler::Schedule", "Name"),
     ("AWS::Scheduler::ScheduleGroup", "Name"),
     ("AWS::SecretsManager::Secret", "Name"),

@@ -95,6 +95,9 @@ pub enum Attribute {
     /// `Fn::GetAtt` of another resource of the entry, whose logical id is
     /// the main one's with this suffix (a group's `…Role`).
     GetAttOf(&'static str, &'static str),
+    /// `Ref` of another resource of the entry, named by that suffix (a
+    /// group's `…DeadLetterQueue`, whose `Ref` is its URL).
+    RefOf(&'static str),
     /// The physical name, built from its pattern. Naming the resource by its
     /// pattern rather than by `Ref` keeps references from forming cycles.
     Name,

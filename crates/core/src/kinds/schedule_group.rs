@@ -1,5 +1,6 @@
 //! EventBridge Scheduler groups (`schedule_groups:`) in which functions
-//! create one-time schedules, with the role those schedules run as.
+//! create one-time schedules, with the role those schedules run as and, when
+//! the group declares one, the dead-letter queue they name.
 
 use super::{Attribute, Kind, NameRule, PhysicalName};
 
@@ -12,11 +13,23 @@ pub const SCHEDULE_GROUP: Kind = Kind {
         include_str!("../../templates/schedule_group.yaml"),
     ),
     part_templates: &[],
-    emits: &["AWS::Scheduler::ScheduleGroup", "AWS::IAM::Role"],
+    emits: &[
+        "AWS::Scheduler::ScheduleGroup",
+        "AWS::IAM::Role",
+        "AWS::SQS::Queue",
+    ],
     stateful: false,
     attributes: &[
         ("name", Attribute::Name),
         ("role_arn", Attribute::GetAttOf("Role", "Arn")),
+        // Only a group with `dead_letter` has the queue (validation says so).
+        (
+            "dead_letter_arn",
+            Attribute::GetAttOf("DeadLetterQueue", "Arn"),
+        ),
+        // `Ref` is the URL; moto 5.2.5's CloudFormation refuses
+        // `Fn::GetAtt …QueueUrl` (it knows only `Arn` and `QueueName`).
+        ("dead_letter_url", Attribute::RefOf("DeadLetterQueue")),
     ],
     physical_name: Some(PhysicalName {
         field: Some("group_name"),

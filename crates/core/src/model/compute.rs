@@ -58,6 +58,7 @@ pub struct Function {
     /// `${buckets.images.name}`, `${secrets.ebay.arn}`, `${user_pool.id}`,
     /// `${user_pool.clients.web.id}`, `${functions.executor.arn}`,
     /// `${schedule_groups.bids.name}`, `${schedule_groups.bids.role_arn}`,
+    /// `${schedule_groups.bids.dead_letter_arn}`, `${encryption.key_arn}`,
     /// `${apis.main.url}`, `${distributions.site.domain}`, `${topics.alerts.arn}`,
     /// `${stack.name}`, `${stack.env}`, `${aws.region}`, `${aws.account_id}`.
     /// Write `$${` for a literal `${`. At most 4 KB in all.
@@ -177,6 +178,53 @@ pub struct Access {
     /// Reading CloudWatch metrics (GetMetricData, GetMetricStatistics, ListMetrics).
     #[serde(default)]
     pub read_metrics: Option<bool>,
+    /// The function's own calls to KMS with the stack's key (encrypting a
+    /// user's token before storing it, say), allowed only when the call
+    /// carries the encryption context declared here.
+    #[serde(default)]
+    pub stack_key: Option<StackKeyAccess>,
+}
+
+/// Direct use of the stack key, bound to an encryption context: the grant
+/// holds only for calls whose encryption context has every pair listed, so
+/// a function that may decrypt one kind of ciphertext cannot decrypt
+/// another made with the same key under another context.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StackKeyAccess {
+    /// The calls the function makes: `encrypt`, `decrypt`, `generate_data_key`.
+    pub actions: Vec<StackKeyAction>,
+    /// Pairs every call must carry in its encryption context (at least one;
+    /// keys may not start with `aws`). The function sends them, and more
+    /// pairs if it likes, such as the user's id.
+    pub encryption_context: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StackKeyAction {
+    Encrypt,
+    Decrypt,
+    GenerateDataKey,
+}
+
+impl StackKeyAction {
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            StackKeyAction::Encrypt => "kms:Encrypt",
+            StackKeyAction::Decrypt => "kms:Decrypt",
+            StackKeyAction::GenerateDataKey => "kms:GenerateDataKey",
+        }
+    }
+
+    /// As a stack file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StackKeyAction::Encrypt => "encrypt",
+            StackKeyAction::Decrypt => "decrypt",
+            StackKeyAction::GenerateDataKey => "generate_data_key",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -258,6 +306,43 @@ pub struct ScheduleGroup {
     pub group_name: Option<String>,
     /// Functions schedules in this group may invoke.
     pub targets: Vec<String>,
+    /// An SQS queue, encrypted with the stack key, for the schedules
+    /// functions create in the group to name as their dead-letter queue
+    /// (`${schedule_groups.NAME.dead_letter_arn}`): Scheduler sends an
+    /// invocation there once its retries are spent, with the group's role.
+    #[serde(default)]
+    pub dead_letter: Option<DeadLetter>,
+}
+
+/// A schedule group's dead-letter queue.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetter {
+    /// Physical name (at most 80 characters); `{stack}`, `{app}`, `{env}`,
+    /// `{name}` are filled in. Default: `{stack}-{name}-dlq`.
+    #[serde(default)]
+    pub queue_name: Option<String>,
+    /// Days a failed invocation stays in the queue (1-14). Default: 14.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+}
+
+// The defaults are written once, here; validation and planning both read them.
+impl DeadLetter {
+    pub const DEFAULT_QUEUE_NAME: &'static str = "{stack}-{name}-dlq";
+    /// SQS keeps a message at most 14 days (`MessageRetentionPeriod`
+    /// 60 to 1,209,600 seconds), the longest a failure can wait to be seen.
+    pub const MAX_RETENTION_DAYS: u32 = 14;
+
+    pub fn queue_name_pattern(&self) -> &str {
+        self.queue_name
+            .as_deref()
+            .unwrap_or(Self::DEFAULT_QUEUE_NAME)
+    }
+
+    pub fn retention(&self) -> u32 {
+        self.retention_days.unwrap_or(Self::MAX_RETENTION_DAYS)
+    }
 }
 
 /// A fixed schedule that invokes a function.

@@ -40,9 +40,9 @@ pub struct StackDef {
     /// Tags put on every resource that takes tags (stackctl adds `app` and `env`).
     #[serde(default)]
     pub tags: IndexMap<String, String>,
-    /// Keep tables, buckets, user pools, keys, secrets and log groups when they
-    /// are removed from the stack or the stack is deleted. Default: true, except
-    /// in an environment named `dev`.
+    /// Keep tables, buckets, user pools, keys, secrets, log groups and
+    /// dead-letter queues when they are removed from the stack or the stack is
+    /// deleted. Default: true, except in an environment named `dev`.
     #[serde(default)]
     pub retain_data: Option<bool>,
     /// Turn on CloudFormation termination protection. Default: true in `prod`.

@@ -1,4 +1,4 @@
-//! Tables, buckets and secrets.
+//! Tables, buckets, secrets, topics and schedule groups.
 
 use super::refs::{get_att, reference, sub};
 use super::{entity, iam, Planner};
@@ -259,20 +259,20 @@ impl Planner<'_> {
     pub(super) fn schedule_groups(&mut self) {
         for (name, g) in &self.def.schedule_groups {
             let id = SCHEDULE_GROUP.logical_id(name);
-            let targets: Vec<Value> = g
-                .targets
-                .iter()
-                .map(|f| sub(self.function_arn_sub(f)))
-                .collect();
-            let statements = vec![
-                json!({"Sid": "InvokeTargets", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": targets}),
-            ];
+            let dead_letter = g.dead_letter.as_ref().map(|d| {
+                json!({
+                    "id": format!("{id}DeadLetterQueue"),
+                    "queue_name": sub(self.name_sub(d.queue_name_pattern(), name)),
+                    "retention_seconds": u64::from(d.retention()) * 24 * 60 * 60,
+                })
+            });
             let view = json!({
                 "id": id,
                 "group_name": sub(self.schedule_group_name_sub(name)),
                 "role_id": format!("{id}Role"),
                 "trust": iam::trust_from_account("scheduler.amazonaws.com"),
-                "policy": iam::policy(statements),
+                "policy": iam::policy(self.schedule_group_statements(name, g)),
+                "dead_letter": dead_letter,
             });
             self.push(
                 SCHEDULE_GROUP.template.0,
@@ -289,6 +289,13 @@ impl Planner<'_> {
                 format!("Role that schedules in {name} run as"),
                 get_att(&format!("{id}Role"), "Arn"),
             );
+            if g.dead_letter.is_some() {
+                self.output(
+                    format!("{id}DeadLetterQueueArn"),
+                    format!("Dead-letter queue of the schedules in {name}"),
+                    get_att(&format!("{id}DeadLetterQueue"), "Arn"),
+                );
+            }
         }
     }
 }

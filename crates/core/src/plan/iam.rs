@@ -4,12 +4,14 @@
 //! exact resources declared. `*` resources appear only where IAM offers no
 //! resource-level permission (EC2 Describe*, CloudWatch metric reads, X-Ray
 //! writes); each such statement says so in its Sid. Use of the stack key is
-//! allowed only through the service that needs it (`kms:ViaService`).
+//! allowed only through the service that needs it (`kms:ViaService`), or,
+//! for a function that declares `stack_key`, directly under the encryption
+//! context it declares.
 
 use super::refs::{get_att, sub};
 use super::Planner;
 use crate::kinds::{BUCKET, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
-use crate::model::{Function, TableAccess, Tracing};
+use crate::model::{Function, ScheduleGroup, StackKeyAccess, TableAccess, Tracing};
 use serde_json::{json, Value};
 
 // The actions each declared access grants. `stackctl local` names a denied
@@ -60,6 +62,15 @@ pub const SCHEDULES_MANAGE: [&str; 4] = [
     "scheduler:UpdateSchedule",
 ];
 pub const PASS_ROLE: [&str; 1] = ["iam:PassRole"];
+/// A schedule group's role, for its `dead_letter` queue.
+pub const DEAD_LETTER_SEND: [&str; 1] = ["sqs:SendMessage"];
+/// What sending to a queue encrypted with the stack key takes of the key.
+pub const DEAD_LETTER_KEY: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
+/// The condition key that carries encryption context pair `KEY` as
+/// `kms:EncryptionContext:KEY`.
+pub const ENCRYPTION_CONTEXT_PREFIX: &str = "kms:EncryptionContext:";
+/// The Sid of a function's `stack_key` grant.
+pub const STACK_KEY_SID: &str = "UseStackKeyUnderEncryptionContext";
 /// `read_metrics: true`.
 pub const METRICS_READ: [&str; 3] = [
     "cloudwatch:GetMetricData",
@@ -245,8 +256,65 @@ impl Planner<'_> {
                 vec![json!("*")],
             ));
         }
+        if let Some(key) = &a.stack_key {
+            out.push(stack_key_statement(key));
+        }
         out
     }
+
+    /// The statements of the role schedules in group `name` run as: invoking
+    /// the targets and, with a dead-letter queue, sending to it.
+    pub(super) fn schedule_group_statements(&self, name: &str, g: &ScheduleGroup) -> Vec<Value> {
+        let targets = g
+            .targets
+            .iter()
+            .map(|f| sub(self.function_arn_sub(f)))
+            .collect();
+        let mut out = vec![statement("InvokeTargets", &INVOKE, targets)];
+        if g.dead_letter.is_some() {
+            let queue = format!("{}DeadLetterQueue", SCHEDULE_GROUP.logical_id(name));
+            // Scheduler sends the dead-letter event with the schedule's
+            // execution role: "your schedule execution role needs the
+            // following permission policy … sqs:SendMessage" (EventBridge
+            // Scheduler User Guide, "Configuring a dead-letter queue for
+            // EventBridge Scheduler", configuring-schedule-dlq.html).
+            out.push(statement(
+                "SendToDeadLetterQueue",
+                &DEAD_LETTER_SEND,
+                vec![get_att(&queue, "Arn")],
+            ));
+            // The queue is encrypted with the stack key, and "the producer
+            // must have the kms:GenerateDataKey and kms:Decrypt permissions"
+            // (Amazon SQS Developer Guide, "Key management", Configure KMS
+            // permissions for producers, sqs-key-management.html); SQS makes
+            // those calls on the sender's behalf, hence through `sqs`.
+            out.push(self.key_via("UseStackKeyForDeadLetterQueue", &DEAD_LETTER_KEY, "sqs"));
+        }
+        out
+    }
+}
+
+/// A function's own use of the stack key (`access.stack_key`): on the key's
+/// ARN, only when the request's encryption context has every declared pair.
+///
+/// `kms:EncryptionContext:context-key` is the key for one pair: "replace
+/// the context-key placeholder with the encryption context key … The key
+/// name is not case sensitive. The case sensitivity of the value is
+/// determined by the condition operator, such as StringEquals" (AWS KMS
+/// Developer Guide, "AWS KMS condition keys", conditions-kms.html). Pairs
+/// listed under one `StringEquals` must all be present; other pairs the call
+/// sends are allowed. No `kms:ViaService`: the function calls KMS itself.
+fn stack_key_statement(key: &StackKeyAccess) -> Value {
+    let actions: Vec<&str> = key.actions.iter().map(|x| x.iam_action()).collect();
+    let pairs: serde_json::Map<String, Value> = key
+        .encryption_context
+        .iter()
+        .map(|(k, v)| (format!("{ENCRYPTION_CONTEXT_PREFIX}{k}"), json!(v)))
+        .collect();
+    with_condition(
+        statement(STACK_KEY_SID, &actions, vec![get_att("StackKey", "Arn")]),
+        json!({ "StringEquals": pairs }),
+    )
 }
 
 /// The statements of one table grant: reading and writing on the table and

@@ -67,6 +67,7 @@ impl Planner<'_> {
             Attribute::Ref => format!("${{{id}}}"),
             Attribute::GetAtt(attr) => format!("${{{id}.{attr}}}"),
             Attribute::GetAttOf(suffix, attr) => format!("${{{id}{suffix}.{attr}}}"),
+            Attribute::RefOf(suffix) => format!("${{{id}{suffix}}}"),
             Attribute::Name => self.physical_name_sub(kind, name),
             Attribute::Sub(text) => {
                 let text = text.replace("{id}", &id);

@@ -118,13 +118,16 @@ fn read((type_name, root): (&'static str, &'static Node)) -> ResourceSchema {
 /// Resource types that hold data a replacement or removal would lose. Every
 /// type here must be one stackctl emits (a test checks it against the
 /// schemas it carries), and every emitted type is either here or judged
-/// stateless by that same test's reviewed list.
-pub const STATEFUL_TYPES: [&str; 6] = [
+/// stateless by that same test's reviewed list. A queue holds its messages
+/// (a schedule group's dead-letter queue: the invocations that failed, kept
+/// to be looked at or sent again), which a new queue would not have.
+pub const STATEFUL_TYPES: [&str; 7] = [
     "AWS::Cognito::UserPool",
     "AWS::DynamoDB::Table",
     "AWS::KMS::Key",
     "AWS::Logs::LogGroup",
     "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
     "AWS::SecretsManager::Secret",
 ];
 

@@ -2,7 +2,7 @@
 //! concurrency, and what a schedule expression may say.
 
 use super::{p, Checker, LOG_RETENTION_DAYS};
-use crate::model::Function;
+use crate::model::{DeadLetter, Function, StackKeyAccess};
 use crate::reference::{self, Piece};
 use crate::source::Path;
 
@@ -101,12 +101,76 @@ fn function(c: &mut Checker, name: &str, f: &Function) {
             c.error(at.key("provisioned_concurrency"), format!("provisioned concurrency {provisioned} exceeds reserved concurrency {reserved}"), "a function cannot keep more environments ready than it may ever run; raise `reserved_concurrency` or lower this");
         }
     }
+    if let Some(key) = &f.access.stack_key {
+        stack_key(c, at.key("access").key("stack_key"), key);
+    }
     if let Some(ec2) = &f.access.ec2 {
         if ec2.actions.is_empty() {
             c.error(at.key("access").key("ec2").key("actions"), "no EC2 actions listed", "list the calls the function makes, such as `[describe_instances, reboot_instances]`");
         }
         if !ec2.instances_tagged.is_empty() && ec2.actions.iter().all(|a| a.is_describe()) {
             c.warning(at.key("access").key("ec2").key("instances_tagged"), "`instances_tagged` has no effect on describe calls", "IAM cannot limit Describe* calls to tagged instances; the tag condition applies to reboot, start and stop");
+        }
+    }
+}
+
+/// `access.stack_key`: the calls and the encryption context the grant is bound to.
+fn stack_key(c: &mut Checker, at: Path, key: &StackKeyAccess) {
+    let actions = at.key("actions");
+    if key.actions.is_empty() {
+        c.error(actions.clone(), "no stack key actions listed", "list the calls the function makes with the key: `[encrypt]`, `[decrypt]` or `[generate_data_key]`");
+    }
+    for (i, action) in key.actions.iter().enumerate() {
+        if key.actions[..i].contains(action) {
+            c.error(
+                actions.index(i),
+                format!("`{}` is listed twice", action.as_str()),
+                "list each action once",
+            );
+        }
+    }
+    let context = at.key("encryption_context");
+    if key.encryption_context.is_empty() {
+        c.error(context.clone(), "the stack key grant names no encryption context", "bind the grant to what the function encrypts, such as `{purpose: refresh-token}`: without a pair the function could use the key on anything encrypted with it");
+    }
+    for (name, value) in &key.encryption_context {
+        let here = context.key(name);
+        if name.is_empty() {
+            c.error_at_key(
+                here.clone(),
+                "an encryption context key is empty",
+                "name the pair, such as `purpose`",
+            );
+        } else if name
+            .get(..3)
+            .is_some_and(|head| head.eq_ignore_ascii_case("aws"))
+        {
+            // KMS itself reserves no key ("Encryption context can consist
+            // of any values that you want", AWS KMS Developer Guide,
+            // encryption-context.html): the prefix is refused because
+            // services name their pairs with it. In any case (`AWS:` too),
+            // since IAM compares the key name without case ("The key name
+            // is not case sensitive", conditions-kms.html,
+            // kms:EncryptionContext:context-key).
+            c.error_at_key(here.clone(), format!("the encryption context key `{name}` starts with `aws`"), "AWS services put their own pairs under `aws:` keys when they use the key for you (CloudWatch Logs `aws:logs:arn`, S3 `aws:s3:arn`); a direct grant bound to one would let the function use the key on what the service encrypted, past the `kms:ViaService` limit. Choose a key of your own");
+        }
+        if value.is_empty() {
+            c.error(
+                here.clone(),
+                format!("the encryption context value of `{name}` is empty"),
+                "KMS compares the value exactly; give the value every call sends",
+            );
+        }
+        if let Some(first) = key
+            .encryption_context
+            .keys()
+            .take_while(|other| *other != name)
+            .find(|other| other.eq_ignore_ascii_case(name))
+        {
+            c.error_at_key(here.clone(), format!("the encryption context keys `{first}` and `{name}` differ only in case"), "IAM reads both as one condition key (`kms:EncryptionContext:` key names are not case sensitive); keep one");
+        }
+        if name.contains("${") || value.contains("${") {
+            c.error(here, format!("the encryption context pair `{name}` contains `${{`"), "IAM reads `${…}` in a policy as a policy variable; write the literal text every call sends");
         }
     }
 }
@@ -218,7 +282,8 @@ pub fn environment_size(
                     .map(|piece| match piece {
                         Piece::Text(t) => t.len(),
                         Piece::Ref(r) => match r.attr.as_str() {
-                            "arn" | "role_arn" | "stream_arn" | "issuer" | "url" => 200,
+                            "arn" | "role_arn" | "stream_arn" | "dead_letter_arn"
+                            | "dead_letter_url" | "issuer" | "url" => 200,
                             _ => 128,
                         },
                     })
@@ -256,11 +321,25 @@ fn schedules(c: &mut Checker) {
         }
     }
     for (name, g) in &c.def.schedule_groups.clone() {
+        let at = p("schedule_groups").key(name);
         if g.targets.is_empty() {
             c.error(
-                p("schedule_groups").key(name).key("targets"),
+                at.key("targets"),
                 format!("schedule group `{name}` has no targets"),
                 "list the functions its schedules invoke; the group's role may invoke only those",
+            );
+        }
+        if let Some(days) = g.dead_letter.as_ref().and_then(|d| d.retention_days) {
+            // SQS `MessageRetentionPeriod`: "An integer from 60 seconds
+            // (1 minute) to 1,209,600 seconds (14 days)" (Amazon SQS API
+            // Reference, CreateQueue; the pinned AWS::SQS::Queue schema says
+            // the same); in whole days here.
+            c.in_range(
+                at.key("dead_letter").key("retention_days"),
+                "dead-letter retention",
+                days.into(),
+                1..=DeadLetter::MAX_RETENTION_DAYS.into(),
+                "SQS keeps a message at most 14 days",
             );
         }
     }

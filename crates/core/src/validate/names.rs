@@ -3,7 +3,7 @@
 use super::{p, Checker};
 use crate::diagnostic::suggestion;
 use crate::kinds::{NameRule, BUCKET_NAME, KINDS};
-use crate::model::{Encryption, Frontend, UserPool, UserPoolClient};
+use crate::model::{DeadLetter, Encryption, Frontend, UserPool, UserPoolClient};
 use crate::naming::{
     expand_for_checks, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
 };
@@ -159,6 +159,17 @@ const ALIAS: NameRule = NameRule {
     allowed_text: "letters, digits, `/`, `_` and `-`",
     unique: true,
 };
+/// "A queue name can have up to 80 characters. The following characters are
+/// accepted: alphanumeric characters, hyphens (-), and underscores (_)"
+/// (Amazon SQS Developer Guide, "Amazon SQS standard queue quotas").
+const QUEUE: NameRule = NameRule {
+    what: "queue name",
+    min: 1,
+    max: 80,
+    allowed: |ch| ch.is_ascii_alphanumeric() || "_-".contains(ch),
+    allowed_text: "letters, digits, `_` and `-`",
+    unique: true,
+};
 const INDEX: NameRule = NameRule {
     what: "index name",
     min: 3,
@@ -267,6 +278,23 @@ fn physical_names(c: &mut Checker) {
             });
             let pattern = physical.pattern(d, name);
             one(c, at, pattern, physical.default, name, &physical.rule);
+        }
+    }
+    for (name, g) in &d.schedule_groups {
+        if let Some(dead_letter) = &g.dead_letter {
+            one(
+                c,
+                Place::Field(
+                    p("schedule_groups")
+                        .key(name)
+                        .key("dead_letter")
+                        .key("queue_name"),
+                ),
+                dead_letter.queue_name_pattern(),
+                DeadLetter::DEFAULT_QUEUE_NAME,
+                name,
+                &QUEUE,
+            );
         }
     }
     for (name, t) in &d.tables {

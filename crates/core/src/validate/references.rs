@@ -205,6 +205,22 @@ fn target_exists(c: &mut Checker, at: Path, r: &reference::Reference) {
         | Section::Aws
         | Section::Encryption => {}
     }
+    if r.section == Section::Kind(&crate::kinds::SCHEDULE_GROUP)
+        && r.attr.starts_with("dead_letter_")
+        && def
+            .schedule_groups
+            .get(&r.name)
+            .is_some_and(|g| g.dead_letter.is_none())
+    {
+        c.error(
+            at.clone(),
+            format!(
+                "`{shown}`: schedule group `{}` has no dead-letter queue",
+                r.name
+            ),
+            "add `dead_letter: {retention_days: 14}` to the group",
+        );
+    }
     if r.section == Section::Kind(&crate::kinds::TABLE)
         && r.attr == "stream_arn"
         && def.tables.get(&r.name).is_some_and(|t| t.stream.is_none())

@@ -4,6 +4,7 @@
 
 use super::{field, Check, Classified, Scope};
 use crate::local::iam::terms::secret_name;
+use crate::plan::iam::ENCRYPTION_CONTEXT_PREFIX;
 use serde_json::Value;
 
 pub(super) fn classify(
@@ -124,6 +125,51 @@ fn secret_arn(id: &str, scope: &Scope<'_>) -> String {
 }
 
 fn kms(operation: &str, body: &Value, scope: &Scope<'_>) -> Classified {
+    let classified = kms_resource(operation, body, scope);
+    match (classified, encryption_context(operation, body)) {
+        (Classified::Checked(mut call), Some(pairs)) => {
+            for check in &mut call.checks {
+                check.context = std::mem::take(&mut check.context).with_family(
+                    ENCRYPTION_CONTEXT_PREFIX,
+                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                );
+            }
+            Classified::Checked(call)
+        }
+        (classified, _) => classified,
+    }
+}
+
+/// The request's encryption context as `kms:EncryptionContext:K` keys tell
+/// it: the pairs of its `EncryptionContext`, every other key absent. "Use
+/// this condition key to evaluate both the key and the value in the
+/// encryption context pair"; it applies to "CreateGrant Encrypt Decrypt
+/// GenerateDataKey GenerateDataKeyPair GenerateDataKeyPairWithoutPlaintext
+/// GenerateDataKeyWithoutPlaintext ReEncrypt" (AWS KMS Developer Guide,
+/// "AWS KMS condition keys", kms:EncryptionContext:context-key). Any other
+/// call carries no encryption context, so each such key is absent. `None`
+/// (not told) for ReEncrypt, which carries a source and a destination
+/// context, and CreateGrant, whose context is a constraint: which of those
+/// the key reads is not evaluated here.
+fn encryption_context(operation: &str, body: &Value) -> Option<Vec<(String, String)>> {
+    if operation.starts_with("ReEncrypt") || operation == "CreateGrant" {
+        return None;
+    }
+    let pairs = body
+        .get("EncryptionContext")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            (k.clone(), value)
+        })
+        .collect();
+    Some(pairs)
+}
+
+/// The key a KMS call is authorized on.
+fn kms_resource(operation: &str, body: &Value, scope: &Scope<'_>) -> Classified {
     const SERVICE: &str = "kms";
     match (operation, field(body, "KeyId")) {
         ("GenerateRandom" | "ListKeys" | "ListAliases" | "CreateKey", _) => {

@@ -587,6 +587,92 @@ fn sts_kms_logs_and_cloudwatch() {
     );
 }
 
+/// What `stack_key`'s condition (`StringEquals` on
+/// `kms:EncryptionContext:purpose`) comes to for each check of a KMS call.
+fn purpose_condition(operation: &str, body: serde_json::Value) -> Vec<(String, Test)> {
+    let condition = Condition::parse_block(
+        &json!({"StringEquals": {"kms:EncryptionContext:purpose": "ebay-refresh-token"}}),
+    )
+    .remove(0);
+    match json_call(&format!("TrentService.{operation}"), "kms", body).classify() {
+        Classified::Checked(call) => call
+            .checks
+            .iter()
+            .map(|c| (c.action.clone(), condition.test(&c.context)))
+            .collect(),
+        other => panic!("not checked: {other:?}"),
+    }
+}
+
+#[test]
+fn kms_calls_tell_their_encryption_context_and_its_absence() {
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/k-1";
+    let body = |context: serde_json::Value| json!({"KeyId": key, "EncryptionContext": context});
+    let met = |action: &str| vec![(action.to_string(), Test::Met)];
+    let not_met = |action: &str| vec![(action.to_string(), Test::NotMet)];
+    let sent = json!({"purpose": "ebay-refresh-token", "userId": "u-1"});
+    assert_eq!(
+        purpose_condition("Encrypt", body(sent.clone())),
+        met("kms:Encrypt")
+    );
+    assert_eq!(
+        purpose_condition("Decrypt", body(sent.clone())),
+        met("kms:Decrypt")
+    );
+    assert_eq!(
+        purpose_condition("GenerateDataKey", body(sent)),
+        met("kms:GenerateDataKey")
+    );
+    assert_eq!(
+        purpose_condition("Encrypt", body(json!({"purpose": "session"}))),
+        not_met("kms:Encrypt")
+    );
+    // No context, or one without the pair: the key is absent, never "not
+    // known locally", so the grant does not apply, as in AWS.
+    assert_eq!(
+        purpose_condition("Encrypt", json!({"KeyId": key})),
+        not_met("kms:Encrypt")
+    );
+    assert_eq!(
+        purpose_condition("Decrypt", body(json!({"userId": "u-1"}))),
+        not_met("kms:Decrypt")
+    );
+    assert_eq!(
+        purpose_condition("DescribeKey", json!({"KeyId": key})),
+        not_met("kms:DescribeKey")
+    );
+    let Classified::Checked(call) = json_call(
+        "TrentService.Encrypt",
+        "kms",
+        body(json!({"Purpose": "a", "userId": "u-1"})),
+    )
+    .classify() else {
+        panic!("checked")
+    };
+    assert_eq!(call.checks[0].resource, key, "on the key the call names");
+    assert_eq!(
+        call.checks[0].context.value("kms:EncryptionContext:userid"),
+        Some("u-1"),
+        "condition key names compare without case"
+    );
+    // ReEncrypt carries two contexts and CreateGrant a constraint: not told.
+    let re = purpose_condition(
+        "ReEncrypt",
+        json!({"DestinationKeyId": key, "KeyId": key, "SourceEncryptionContext": {"purpose": "ebay-refresh-token"}}),
+    );
+    assert!(matches!(re[0].1, Test::Unknown(_)), "{re:?}");
+    // The key is named inside the ciphertext when Decrypt names none.
+    assert!(matches!(
+        json_call(
+            "TrentService.Decrypt",
+            "kms",
+            json!({"EncryptionContext": {"purpose": "ebay-refresh-token"}})
+        )
+        .classify(),
+        Classified::NotChecked { .. }
+    ));
+}
+
 #[test]
 fn an_unknown_service_or_unsigned_request_is_not_checked() {
     assert!(matches!(
