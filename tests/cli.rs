@@ -37,7 +37,7 @@ fn validate_passes_the_seed_stacks_with_code_and_reports_the_crates_not_written_
     }
     for (stack, line, krate) in [
         ("cloud-platform", 68, "platform-users"),
-        ("ebay-sniper", 82, "sniper-api"),
+        ("ebay-sniper", 93, "sniper-api"),
     ] {
         let place = format!(
             "{}:{line}:12",

@@ -175,3 +175,77 @@ fn an_append_grant_allows_puts_that_return_nothing_and_nothing_else() {
         &returning(None)
     ));
 }
+
+/// `access.stack_key` as the proxy evaluates it: the classified KMS call
+/// (its encryption context told whole) with the proxy's own defaults, so
+/// `local` allows exactly the calls the deployed policy allows.
+#[test]
+fn the_stack_key_grant_holds_only_for_its_actions_under_its_encryption_context() {
+    use crate::local::iam::classify::{classify, Classified, Request, Scope};
+    let f = fixtures::stack("ebay-sniper");
+    let key = format!(
+        "arn:aws:kms:{REGION}:{ACCOUNT}:key/{}",
+        f.deployed.physical_ids["StackKey"]
+    );
+    let decide = |function: &str, operation: &str, context: serde_json::Value| {
+        let policy = role_policy(&f.template, &f.resolver(), &f.function(function)).expect("role");
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "x-amz-target",
+            format!("TrentService.{operation}").parse().unwrap(),
+        );
+        let body =
+            serde_json::to_vec(&serde_json::json!({"KeyId": key, "EncryptionContext": context}))
+                .unwrap();
+        let request = Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: &body,
+            signing_service: Some("kms"),
+        };
+        let scope = Scope {
+            partition: "aws",
+            region: REGION,
+            account: ACCOUNT,
+            secret_arns: &[],
+        };
+        let Classified::Checked(call) = classify(&request, &scope) else {
+            panic!("{operation} is checked")
+        };
+        // What the proxy adds to every call the function makes itself.
+        let defaults = Context::new().with("kms:ViaService", None);
+        let check = &call.checks[0];
+        policy
+            .evaluate(
+                &check.action,
+                &check.resource,
+                &check.context.clone().or(&defaults),
+            )
+            .decision
+    };
+    let token = serde_json::json!({"purpose": "ebay-refresh-token", "userId": "u-1"});
+    assert!(matches!(
+        decide("api", "Encrypt", token.clone()),
+        Decision::Allowed(_)
+    ));
+    assert!(matches!(
+        decide("bid-executor", "Decrypt", token.clone()),
+        Decision::Allowed(_)
+    ));
+    for (function, operation, context) in [
+        ("api", "Decrypt", token.clone()),
+        ("api", "GenerateDataKey", token.clone()),
+        ("bid-executor", "Encrypt", token.clone()),
+        ("api", "Encrypt", serde_json::json!({"userId": "u-1"})),
+        ("api", "Encrypt", serde_json::json!({"purpose": "session"})),
+        ("bid-executor", "Decrypt", serde_json::json!({})),
+    ] {
+        assert_eq!(
+            decide(function, operation, context.clone()),
+            Decision::ImplicitlyDenied,
+            "{function} {operation} {context}"
+        );
+    }
+}
