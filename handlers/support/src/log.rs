@@ -25,6 +25,10 @@ impl Logger {
             ..Self::new(request_id)
         }
     }
+    /// The invocation's request id (Lambda's `awsRequestId`).
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
     /// The lines a capturing logger kept, as JSON objects.
     pub fn lines(&self) -> Vec<Value> {
         self.captured
