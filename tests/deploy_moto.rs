@@ -19,7 +19,7 @@ use support::readback::{inspect, Deployed, INSPECTED};
 use support::{ensure, repo_root, ZIGBUILD};
 
 /// Seeds whose handler crates exist: deployed with their real packages.
-const WITH_CODE: [&str; 2] = ["fleet-console", "guitar-collection"];
+const WITH_CODE: [&str; 3] = ["ebay-sniper", "fleet-console", "guitar-collection"];
 
 const SEEDS: [&str; 4] = [
     "cloud-platform",
