@@ -57,7 +57,12 @@ impl Executor {
     }
 
     /// The bidder's token: decrypted refresh token, then a user access token.
-    async fn prepare(&self, bid: &Bid, bidder: Option<&Bidder>, log: &Logger) -> Result<Ready, Outcome> {
+    async fn prepare(
+        &self,
+        bid: &Bid,
+        bidder: Option<&Bidder>,
+        log: &Logger,
+    ) -> Result<Ready, Outcome> {
         let failed = |reason: &str| Outcome::new(Status::Failed, reason);
         let maximum = bid
             .max_amount
@@ -104,11 +109,18 @@ impl Executor {
         let item = match self.ebay.item(&ready.token, &bid.item_id).await {
             Ok(item) => item,
             Err(e) if e.transient() => {
-                log.warn("item not read before bidding", &[("error", e.to_string().into())]);
+                log.warn(
+                    "item not read before bidding",
+                    &[("error", e.to_string().into())],
+                );
                 return None;
             }
             Err(e) => {
-                return Some(Outcome::refused(Status::Rejected, "eBay would not show the item", &e))
+                return Some(Outcome::refused(
+                    Status::Rejected,
+                    "eBay would not show the item",
+                    &e,
+                ))
             }
         };
         if let Some(end) = item.ends_at_ms {
@@ -116,7 +128,10 @@ impl Executor {
         }
         let now = self.clock.epoch_millis();
         if ready.end_ms <= now {
-            let mut outcome = Outcome::new(Status::AuctionEnded, "the auction had ended when the bid's turn came");
+            let mut outcome = Outcome::new(
+                Status::AuctionEnded,
+                "the auction had ended when the bid's turn came",
+            );
             outcome.current_price = item.current_price.clone();
             return Some(outcome);
         }
@@ -149,14 +164,22 @@ impl Executor {
             let now = self.clock.epoch_millis();
             if now + TOO_LATE_MS >= ready.end_ms {
                 if first_sent.is_none() {
-                    last = Outcome::new(Status::Failed, "the bid's turn came too late: the auction was ending");
+                    last = Outcome::new(
+                        Status::Failed,
+                        "the bid's turn came too late: the auction was ending",
+                    );
                 }
                 break;
             }
             first_sent.get_or_insert(now);
             let sent = self
                 .ebay
-                .place_proxy_bid(&ready.token, &bid.item_id, &bid.marketplace_id, &ready.maximum)
+                .place_proxy_bid(
+                    &ready.token,
+                    &bid.item_id,
+                    &bid.marketplace_id,
+                    &ready.maximum,
+                )
                 .await;
             log.info(
                 "bid sent",
@@ -164,11 +187,18 @@ impl Executor {
                     ("attempt", attempt.into()),
                     ("sentAt", now.into()),
                     ("delayMs", (now as i64 - moment as i64).into()),
-                    ("answer", sent.as_ref().map_or_else(|e| e.reason_code(), |_| "200".into()).into()),
+                    (
+                        "answer",
+                        sent.as_ref()
+                            .map_or_else(|e| e.reason_code(), |_| "200".into())
+                            .into(),
+                    ),
                 ],
             );
             let next = match &sent {
-                Ok(proxy_bid_id) => Some(self.confirmed(bid, ready, Some(proxy_bid_id.clone())).await),
+                Ok(proxy_bid_id) => {
+                    Some(self.confirmed(bid, ready, Some(proxy_bid_id.clone())).await)
+                }
                 Err(e) => self.after_refusal(bid, ready, e, log).await,
             };
             match (next, sent) {
@@ -201,10 +231,18 @@ impl Executor {
     ) -> Option<Outcome> {
         match error.error_id() {
             Some(AUCTION_ENDED) => {
-                return Some(Outcome::refused(Status::AuctionEnded, "eBay says the auction has ended", error))
+                return Some(Outcome::refused(
+                    Status::AuctionEnded,
+                    "eBay says the auction has ended",
+                    error,
+                ))
             }
             Some(BID_TOO_LOW) => {
-                return Some(Outcome::refused(Status::Outbid, "the price had passed your maximum", error))
+                return Some(Outcome::refused(
+                    Status::Outbid,
+                    "the price had passed your maximum",
+                    error,
+                ))
             }
             // Our own earlier bid, whose answer was lost, is already there.
             Some(CANNOT_LOWER_OWN_BID) => return Some(self.confirmed(bid, ready, None).await),
@@ -221,10 +259,18 @@ impl Executor {
             return None;
         }
         if !error.transient() {
-            return Some(Outcome::refused(Status::Rejected, "eBay refused the bid", error));
+            return Some(Outcome::refused(
+                Status::Rejected,
+                "eBay refused the bid",
+                error,
+            ));
         }
         // The answer was lost or eBay failed: it may have taken the bid.
-        match self.ebay.bidding(&ready.token, &bid.item_id, &bid.marketplace_id).await {
+        match self
+            .ebay
+            .bidding(&ready.token, &bid.item_id, &bid.marketplace_id)
+            .await
+        {
             Ok(Some(standing)) if standing.max_amount.as_ref() == Some(&ready.maximum) => {
                 Some(standing_outcome(&standing, None))
             }
@@ -243,7 +289,11 @@ impl Executor {
     /// A fresh user token after eBay refused ours (401: nothing was done).
     async fn renew_token(&self, ready: &mut Ready, log: &Logger) -> Option<Outcome> {
         let now = self.clock.epoch_millis();
-        match self.ebay.user_token(&ready.keys, &ready.refresh_token, now).await {
+        match self
+            .ebay
+            .user_token(&ready.keys, &ready.refresh_token, now)
+            .await
+        {
             Ok(token) => {
                 ready.token = token.token;
                 None
@@ -254,21 +304,41 @@ impl Executor {
 
     /// Whether the bid leads, from eBay's record of the user's bidding.
     async fn confirmed(&self, bid: &Bid, ready: &Ready, proxy_bid_id: Option<String>) -> Outcome {
-        match self.ebay.bidding(&ready.token, &bid.item_id, &bid.marketplace_id).await {
+        match self
+            .ebay
+            .bidding(&ready.token, &bid.item_id, &bid.marketplace_id)
+            .await
+        {
             Ok(Some(standing)) => standing_outcome(&standing, proxy_bid_id),
             Ok(None) | Err(_) if proxy_bid_id.is_some() => Outcome {
                 proxy_bid_id,
-                ..Outcome::new(Status::Placed, "eBay took the bid; whether it leads could not be read")
+                ..Outcome::new(
+                    Status::Placed,
+                    "eBay took the bid; whether it leads could not be read",
+                )
             },
-            Ok(None) => Outcome::new(Status::Failed, "eBay refused a bid as a repeat but shows none of ours"),
-            Err(e) => Outcome::refused(Status::Failed, "eBay's record of the bid could not be read", &e),
+            Ok(None) => Outcome::new(
+                Status::Failed,
+                "eBay refused a bid as a repeat but shows none of ours",
+            ),
+            Err(e) => Outcome::refused(
+                Status::Failed,
+                "eBay's record of the bid could not be read",
+                &e,
+            ),
         }
     }
 
     /// Calls `call` until it succeeds, fails for good, or there is no time
     /// left before `until` (epoch ms); only calls eBay did not act on, or
     /// that only read, are given to this.
-    async fn with_retries<T, F, Fut>(&self, until: u64, log: &Logger, what: &str, call: F) -> Result<T, EbayError>
+    async fn with_retries<T, F, Fut>(
+        &self,
+        until: u64,
+        log: &Logger,
+        what: &str,
+        call: F,
+    ) -> Result<T, EbayError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, EbayError>>,
@@ -281,13 +351,18 @@ impl Executor {
                 Err(e) => return Err(e),
             };
             let wait = match &error {
-                EbayError::RateLimited { retry_after: Some(after) } => after.as_millis() as u64,
+                EbayError::RateLimited {
+                    retry_after: Some(after),
+                } => after.as_millis() as u64,
                 _ => pause,
             };
             if self.clock.epoch_millis() + wait + 1_000 >= until {
                 return Err(error);
             }
-            log.warn("eBay call retried", &[("call", what.into()), ("error", error.to_string().into())]);
+            log.warn(
+                "eBay call retried",
+                &[("call", what.into()), ("error", error.to_string().into())],
+            );
             sleep_ms(wait).await;
             pause = (pause * 2).min(8_000);
         }
@@ -299,7 +374,10 @@ fn standing_outcome(standing: &Bidding, proxy_bid_id: Option<String>) -> Outcome
     let (status, reason) = if standing.high_bidder {
         (Status::Placed, "your bid leads")
     } else if standing.ended {
-        (Status::AuctionEnded, "the auction ended and another bid leads")
+        (
+            Status::AuctionEnded,
+            "the auction ended and another bid leads",
+        )
     } else {
         (Status::Outbid, "another bidder's maximum is higher")
     };
@@ -329,15 +407,26 @@ fn price_has_passed(item: &Item, maximum: &Amount) -> Option<Outcome> {
 fn token_outcome(error: &EbayError, log: &Logger) -> Outcome {
     match error {
         EbayError::OAuth { error: code, .. } if code == "invalid_client" => {
-            log.error("eBay refused the app keyset", &[("error", error.to_string().into())]);
-            Outcome::refused(Status::Failed, "the sniper's eBay keyset was refused (the operators are told)", error)
+            log.error(
+                "eBay refused the app keyset",
+                &[("error", error.to_string().into())],
+            );
+            Outcome::refused(
+                Status::Failed,
+                "the sniper's eBay keyset was refused (the operators are told)",
+                error,
+            )
         }
         EbayError::OAuth { .. } => Outcome::refused(
             Status::Failed,
             "eBay no longer accepts your account's authorization: link your eBay account again",
             error,
         ),
-        _ => Outcome::refused(Status::Failed, "eBay could not be reached for a token", error),
+        _ => Outcome::refused(
+            Status::Failed,
+            "eBay could not be reached for a token",
+            error,
+        ),
     }
 }
 

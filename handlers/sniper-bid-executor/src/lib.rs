@@ -87,21 +87,35 @@ impl InvocationHandler for Executor {
             .await
             .map_err(Failure::handler)?
         else {
-            log.warn("no such bid: nothing to do", &[("bidId", target.bid_id.into())]);
+            log.warn(
+                "no such bid: nothing to do",
+                &[("bidId", target.bid_id.into())],
+            );
             return Ok(json!({"result": "NO_SUCH_BID"}));
         };
         if bid.status != Status::Scheduled {
             log.info(
                 "the bid is not waiting: nothing to do",
-                &[("bidId", bid.bid_id.clone().into()), ("status", bid.status.as_str().into())],
+                &[
+                    ("bidId", bid.bid_id.clone().into()),
+                    ("status", bid.status.as_str().into()),
+                ],
             );
             return Ok(json!({"result": "NOT_SCHEDULED", "status": bid.status.as_str()}));
         }
         self.refuse_early_invocation(&bid)?;
         let me = log.request_id().to_string();
         let now = self.clock.timestamp_millis();
-        if !self.store.claim(&bid, &me, &now).await.map_err(Failure::handler)? {
-            log.info("another invocation took the bid", &[("bidId", bid.bid_id.clone().into())]);
+        if !self
+            .store
+            .claim(&bid, &me, &now)
+            .await
+            .map_err(Failure::handler)?
+        {
+            log.info(
+                "another invocation took the bid",
+                &[("bidId", bid.bid_id.clone().into())],
+            );
             return Ok(json!({"result": "TAKEN_ELSEWHERE"}));
         }
         let (outcome, bidder) = match self.store.bidder(&bid.user_id).await {
@@ -112,8 +126,15 @@ impl InvocationHandler for Executor {
                 (outcome, None)
             }
         };
-        log.info("bid outcome", &[("bidId", bid.bid_id.clone().into()), ("outcome", outcome.to_json())]);
-        self.record(&bid, bidder.as_ref(), &me, &outcome, log).await?;
+        log.info(
+            "bid outcome",
+            &[
+                ("bidId", bid.bid_id.clone().into()),
+                ("outcome", outcome.to_json()),
+            ],
+        );
+        self.record(&bid, bidder.as_ref(), &me, &outcome, log)
+            .await?;
         Ok(bidding::summary(&outcome))
     }
 }
@@ -124,17 +145,24 @@ impl Executor {
     /// taking it would strand it in EXECUTING.
     fn refuse_early_invocation(&self, bid: &Bid) -> Result<(), Failure> {
         match handler_support::deadline_ms() {
-            Some(deadline) if bid.bid_at_ms() + FINISH_MS > deadline => Err(Failure::handler(format!(
+            Some(deadline) if bid.bid_at_ms() + FINISH_MS > deadline => {
+                Err(Failure::handler(format!(
                 "invoked too early: the bid's moment is {} ms away, beyond this invocation's limit",
                 bid.bid_at_ms().saturating_sub(self.clock.epoch_millis())
-            ))),
+            )))
+            }
             _ => Ok(()),
         }
     }
 
     /// The user's refresh token, which only this function may decrypt
     /// (the stack key, under the user's encryption context).
-    async fn decrypt_token(&self, user_id: &str, ciphertext: &str, log: &Logger) -> Result<String, Outcome> {
+    async fn decrypt_token(
+        &self,
+        user_id: &str,
+        ciphertext: &str,
+        log: &Logger,
+    ) -> Result<String, Outcome> {
         let unusable = |detail: String| {
             log.error("eBay token not decrypted", &[("error", detail.into())]);
             Outcome::new(
@@ -142,7 +170,9 @@ impl Executor {
                 "your linked eBay account's authorization could not be read: link your eBay account again",
             )
         };
-        let blob = STANDARD.decode(ciphertext).map_err(|e| unusable(e.to_string()))?;
+        let blob = STANDARD
+            .decode(ciphertext)
+            .map_err(|e| unusable(e.to_string()))?;
         let answer = self
             .kms
             .decrypt()
@@ -152,7 +182,10 @@ impl Executor {
             .send()
             .await
             .map_err(|e| unusable(aws_sdk_kms::error::DisplayErrorContext(e).to_string()))?;
-        let plaintext = answer.plaintext().map(|p| p.as_ref().to_vec()).unwrap_or_default();
+        let plaintext = answer
+            .plaintext()
+            .map(|p| p.as_ref().to_vec())
+            .unwrap_or_default();
         String::from_utf8(plaintext).map_err(|e| unusable(e.to_string()))
     }
 
@@ -201,9 +234,17 @@ impl Executor {
         Err(Failure::handler(problems.join("; ")))
     }
 
-    async fn notify(&self, bid: &Bid, bidder: Option<&Bidder>, outcome: &Outcome, log: &Logger) -> Notification {
+    async fn notify(
+        &self,
+        bid: &Bid,
+        bidder: Option<&Bidder>,
+        outcome: &Outcome,
+        log: &Logger,
+    ) -> Notification {
         let Some(bidder) = bidder else {
-            return Notification::Skipped { reason: "the user's profile could not be read".into() };
+            return Notification::Skipped {
+                reason: "the user's profile could not be read".into(),
+            };
         };
         let Some(to) = bidder.email.clone().filter(|_| bidder.email_notifications) else {
             return Notification::Skipped {
@@ -220,15 +261,26 @@ impl Executor {
         let keys = match keys {
             Ok(keys) => keys,
             Err(reason) => {
-                log.error("Postmark keys unusable", &[("error", reason.clone().into())]);
+                log.error(
+                    "Postmark keys unusable",
+                    &[("error", reason.clone().into())],
+                );
                 return Notification::Failed { reason };
             }
         };
         let (subject, text) = outcome.message(bid);
-        let email = Email { to: &to, subject: &subject, text: &text, bid_id: &bid.bid_id };
+        let email = Email {
+            to: &to,
+            subject: &subject,
+            text: &text,
+            bid_id: &bid.bid_id,
+        };
         let notification = self.postmark.send(&keys, &email).await;
         if !matches!(notification, Notification::Sent { .. }) {
-            log.error("outcome e-mail not sent", &[("notification", notification.to_json())]);
+            log.error(
+                "outcome e-mail not sent",
+                &[("notification", notification.to_json())],
+            );
         }
         notification
     }

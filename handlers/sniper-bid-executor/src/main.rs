@@ -12,8 +12,12 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk = aws::config().await;
-    let [bids_table, history_table, users_table, environment] =
-        config::required_all(["BIDS_TABLE", "BID_HISTORY_TABLE", "USERS_TABLE", "ENVIRONMENT"])?;
+    let [bids_table, history_table, users_table, environment] = config::required_all([
+        "BIDS_TABLE",
+        "BID_HISTORY_TABLE",
+        "USERS_TABLE",
+        "ENVIRONMENT",
+    ])?;
     let http = Arc::new(HttpsClient::new()?);
     let state = Executor {
         store: Store {

@@ -61,7 +61,10 @@ impl Outcome {
                 self.bid_sent_at_ms.map(|ms| rfc3339_millis(ms).into()),
             ),
             ("delayMs", self.delay_ms.map(Value::from)),
-            ("currentPrice", self.current_price.as_ref().map(Amount::to_json)),
+            (
+                "currentPrice",
+                self.current_price.as_ref().map(Amount::to_json),
+            ),
         ];
         for (key, value) in optional {
             if let Some(value) = value {

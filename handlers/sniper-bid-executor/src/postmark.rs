@@ -39,13 +39,21 @@ impl PostmarkKeys {
 /// What became of an e-mail.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notification {
-    Sent { message_id: String },
+    Sent {
+        message_id: String,
+    },
     /// Postmark refused, or kept failing; nothing was sent.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
     /// No answer: it may or may not have been sent.
-    Unconfirmed { reason: String },
+    Unconfirmed {
+        reason: String,
+    },
     /// The user turned e-mails off, or has no address.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 impl Notification {
@@ -53,7 +61,9 @@ impl Notification {
         match self {
             Notification::Sent { message_id } => json!({"status": "SENT", "messageId": message_id}),
             Notification::Failed { reason } => json!({"status": "FAILED", "reason": reason}),
-            Notification::Unconfirmed { reason } => json!({"status": "UNCONFIRMED", "reason": reason}),
+            Notification::Unconfirmed { reason } => {
+                json!({"status": "UNCONFIRMED", "reason": reason})
+            }
             Notification::Skipped { reason } => json!({"status": "SKIPPED", "reason": reason}),
         }
     }
@@ -105,13 +115,19 @@ impl Postmark {
                     last_failure = e.to_string();
                     continue;
                 }
-                Err(e) => return Notification::Unconfirmed { reason: e.to_string() },
+                Err(e) => {
+                    return Notification::Unconfirmed {
+                        reason: e.to_string(),
+                    }
+                }
             };
             let reply = answer.json();
             let said = format!(
                 "Postmark answered {} (ErrorCode {}): {}",
                 answer.status,
-                reply["ErrorCode"].as_i64().map_or("none".to_string(), |c| c.to_string()),
+                reply["ErrorCode"]
+                    .as_i64()
+                    .map_or("none".to_string(), |c| c.to_string()),
                 reply["Message"].as_str().unwrap_or("no message")
             );
             match answer.status {

@@ -132,7 +132,12 @@ impl Store {
 
     /// Appends the outcome to the user's history (never replacing an
     /// entry: the grant is append-only and so is the write).
-    pub async fn append_history(&self, bid: &Bid, outcome: &Value, now_ms: u64) -> Result<Value, String> {
+    pub async fn append_history(
+        &self,
+        bid: &Bid,
+        outcome: &Value,
+        now_ms: u64,
+    ) -> Result<Value, String> {
         for attempt in 0..SAME_MILLISECOND_ATTEMPTS {
             let entry = history_entry(bid, outcome, now_ms + attempt);
             let Value::Object(fields) = &entry else {

@@ -143,7 +143,8 @@ impl Bid {
     }
 
     pub fn from_item(item: &Item) -> Result<Bid, String> {
-        serde_json::from_value(from_item(item)).map_err(|e| format!("a stored bid cannot be read: {e}"))
+        serde_json::from_value(from_item(item))
+            .map_err(|e| format!("a stored bid cannot be read: {e}"))
     }
 
     pub fn to_item(&self) -> Item {
@@ -158,7 +159,13 @@ impl Bid {
     pub fn view(&self) -> Value {
         let mut view = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Some(map) = view.as_object_mut() {
-            for internal in ["statusKey", "ttl", "executionId", "executingSince", "scheduleName"] {
+            for internal in [
+                "statusKey",
+                "ttl",
+                "executionId",
+                "executingSince",
+                "scheduleName",
+            ] {
                 map.remove(internal);
             }
             map.insert(
@@ -177,7 +184,11 @@ pub fn bid_moment(auction_end_ms: u64, lead_seconds: u32) -> u64 {
 
 /// `SCHEDULED#2026-12-03T10:00:00.000Z#<bidId>`.
 pub fn status_key(status: Status, auction_end_ms: u64, bid_id: &str) -> String {
-    format!("{}#{}#{bid_id}", status.as_str(), rfc3339_millis(auction_end_ms))
+    format!(
+        "{}#{}#{bid_id}",
+        status.as_str(),
+        rfc3339_millis(auction_end_ms)
+    )
 }
 
 /// The one-time schedule of a bid: its name in the group.

@@ -111,9 +111,7 @@ impl EbayError {
     pub fn not_processed(&self) -> bool {
         match self {
             EbayError::RateLimited { .. } => true,
-            EbayError::Refused { status, .. } | EbayError::OAuth { status, .. } => {
-                *status == 401
-            }
+            EbayError::Refused { status, .. } | EbayError::OAuth { status, .. } => *status == 401,
             EbayError::NoAnswer(e) => !e.may_have_reached(),
             EbayError::Unavailable { .. } | EbayError::Unreadable { .. } => false,
         }
@@ -219,9 +217,10 @@ impl Ebay {
         keys: &AppKeys,
         form: &[(&str, &str)],
     ) -> Result<Value, EbayError> {
-        let request = OutboundRequest::new("POST", self.url("/identity/v1/oauth2/token"), TOKEN_TIMEOUT)
-            .header("authorization", keys.basic())
-            .form(form);
+        let request =
+            OutboundRequest::new("POST", self.url("/identity/v1/oauth2/token"), TOKEN_TIMEOUT)
+                .header("authorization", keys.basic())
+                .form(form);
         let answer = self.http.send(request).await.map_err(EbayError::NoAnswer)?;
         let body = answer.json();
         match answer.status {
@@ -232,7 +231,10 @@ impl Ebay {
             status @ 500.. => Err(EbayError::Unavailable { status }),
             status => Err(EbayError::OAuth {
                 status,
-                error: body["error"].as_str().unwrap_or("unknown_error").to_string(),
+                error: body["error"]
+                    .as_str()
+                    .unwrap_or("unknown_error")
+                    .to_string(),
                 description: body["error_description"].as_str().unwrap_or("").to_string(),
             }),
         }
@@ -246,7 +248,10 @@ impl Ebay {
         let body = self
             .token_request(
                 keys,
-                &[("grant_type", "client_credentials"), ("scope", SCOPE_PUBLIC)],
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", SCOPE_PUBLIC),
+                ],
             )
             .await?;
         let token = access_token(&body, now_ms)?;
@@ -361,7 +366,10 @@ impl Ebay {
         item_id: &str,
         marketplace: &str,
     ) -> Result<Option<Bidding>, EbayError> {
-        let url = self.url(&format!("/buy/offer/v1_beta/bidding/{}", path_segment(item_id)));
+        let url = self.url(&format!(
+            "/buy/offer/v1_beta/bidding/{}",
+            path_segment(item_id)
+        ));
         let request = OutboundRequest::new("GET", url, READ_TIMEOUT)
             .header("authorization", format!("Bearer {token}"))
             .header("x-ebay-c-marketplace-id", marketplace);
@@ -472,7 +480,10 @@ mod tests {
 
     #[test]
     fn item_ids_are_normalised() {
-        assert_eq!(item_id("110551991234").as_deref(), Some("v1|110551991234|0"));
+        assert_eq!(
+            item_id("110551991234").as_deref(),
+            Some("v1|110551991234|0")
+        );
         assert_eq!(item_id("v1|1|2").as_deref(), Some("v1|1|2"));
         for bad in ["", "v2|1|0", "v1|x|0", "v1||0", "12 3", "v1|1"] {
             assert_eq!(item_id(bad), None, "{bad}");
@@ -510,7 +521,10 @@ mod tests {
 
     #[test]
     fn app_keys_come_from_the_secret() {
-        let keys = AppKeys::from_secret(&serde_json::json!({"app_id": "a", "cert_id": "c", "dev_id": "d"})).unwrap();
+        let keys = AppKeys::from_secret(
+            &serde_json::json!({"app_id": "a", "cert_id": "c", "dev_id": "d"}),
+        )
+        .unwrap();
         assert_eq!(keys.basic(), "Basic YTpj");
         let placeholder = serde_json::json!({"app_id": "a", "cert_id": "REPLACE_WITH_CERT_ID"});
         assert!(AppKeys::from_secret(&placeholder).is_err());

@@ -13,7 +13,7 @@ pub struct Amount {
 }
 
 /// The largest amount accepted: far above any auction, far below overflow.
-const MAX_MINOR: i64 = 100_000_000_00;
+const MAX_MINOR: i64 = 100_000_000 * 100;
 
 impl Amount {
     /// `"12.5"`, `"12.50"` or `"12"` in `currency`: positive, at most two
@@ -96,7 +96,17 @@ mod tests {
     fn amounts_are_exact_and_validated() {
         assert_eq!(Amount::parse("12.5", "USD").unwrap().value(), "12.50");
         assert_eq!(Amount::parse("7", "GBP").unwrap().minor, 700);
-        for bad in ["", "1.234", "-3", "1e3", ".5", "5.", "0", "0.00", "1000000001"] {
+        for bad in [
+            "",
+            "1.234",
+            "-3",
+            "1e3",
+            ".5",
+            "5.",
+            "0",
+            "0.00",
+            "1000000001",
+        ] {
             assert!(Amount::parse(bad, "USD").is_err(), "{bad}");
         }
         assert!(Amount::parse("5", "usd").is_err());

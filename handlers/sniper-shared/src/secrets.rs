@@ -20,7 +20,9 @@ pub struct Secrets {
 pub enum SecretError {
     #[error("secret {arn} cannot be read: {detail}")]
     Unreadable { arn: String, detail: String },
-    #[error("secret {arn} has no value yet: set it out of band (aws secretsmanager put-secret-value)")]
+    #[error(
+        "secret {arn} has no value yet: set it out of band (aws secretsmanager put-secret-value)"
+    )]
     NoValue { arn: String },
     #[error("secret {arn} is not a JSON object")]
     NotJson { arn: String },

@@ -232,10 +232,19 @@ mod tests {
     #[test]
     fn parses_milliseconds() {
         let base = parse_rfc3339("2026-11-23T03:19:05Z").unwrap() * 1000;
-        assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05.1Z"), Some(base + 100));
-        assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05.123456Z"), Some(base + 123));
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-23T03:19:05.1Z"),
+            Some(base + 100)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-23T03:19:05.123456Z"),
+            Some(base + 123)
+        );
         assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05Z"), Some(base));
-        assert_eq!(parse_rfc3339_millis("2026-11-23T03:19:05.5+01:00"), Some(base - 3_600_000 + 500));
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-23T03:19:05.5+01:00"),
+            Some(base - 3_600_000 + 500)
+        );
     }
 
     #[test]

@@ -172,16 +172,25 @@ mod tests {
     fn page_tokens_round_trip_and_stay_with_their_query() {
         let key = Item::from([
             ("userId".to_string(), s("u-1")),
-            ("timestamp".to_string(), AttributeValue::N("1795403945123".into())),
+            (
+                "timestamp".to_string(),
+                AttributeValue::N("1795403945123".into()),
+            ),
         ]);
         let token = page_token::encode("history:u-1", &key);
         assert_eq!(
             page_token::decode(&token, "history:u-1", &["timestamp", "userId"]),
             Some(key)
         );
-        assert_eq!(page_token::decode(&token, "history:u-2", &["timestamp", "userId"]), None);
+        assert_eq!(
+            page_token::decode(&token, "history:u-2", &["timestamp", "userId"]),
+            None
+        );
         assert_eq!(page_token::decode(&token, "history:u-1", &["userId"]), None);
-        assert_eq!(page_token::decode("not base64!", "history:u-1", &["userId"]), None);
+        assert_eq!(
+            page_token::decode("not base64!", "history:u-1", &["userId"]),
+            None
+        );
     }
 
     #[test]

@@ -123,7 +123,8 @@ impl OutboundError {
     }
 }
 
-pub type Pending<'a> = Pin<Box<dyn Future<Output = Result<OutboundResponse, OutboundError>> + Send + 'a>>;
+pub type Pending<'a> =
+    Pin<Box<dyn Future<Output = Result<OutboundResponse, OutboundError>> + Send + 'a>>;
 
 /// Sends requests to third-party APIs.
 pub trait Outbound: Send + Sync {
