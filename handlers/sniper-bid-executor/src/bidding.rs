@@ -50,6 +50,16 @@ impl Executor {
             return outcome;
         }
         let moment = bid_moment(ready.end_ms, bid.lead_seconds);
+        if handler_support::deadline_ms().is_some_and(|d| moment + crate::FINISH_MS > d) {
+            // eBay's end moved past what this invocation can wait for;
+            // Lambda would stop it mid-wait and strand the bid.
+            let mut outcome = Outcome::new(
+                Status::Failed,
+                "eBay's end time moved beyond the time this run had; no bid was sent",
+            );
+            outcome.auction_end_ms = Some(ready.end_ms);
+            return outcome;
+        }
         self.wait_until(moment, bid, &ready).await;
         let mut outcome = self.bid_until_answered(bid, &mut ready, moment, log).await;
         outcome.auction_end_ms = Some(ready.end_ms);

@@ -37,7 +37,7 @@ use sniper_shared::secrets::Secrets;
 use sniper_shared::users::Bidder;
 
 /// What the executor needs after the bid: recording it and the e-mail.
-const FINISH_MS: u64 = 15_000;
+pub(crate) const FINISH_MS: u64 = 15_000;
 
 pub struct Settings {
     pub ebay_secret_arn: String,
