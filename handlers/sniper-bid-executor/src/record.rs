@@ -26,6 +26,18 @@ fn error_text(e: impl std::error::Error) -> String {
 }
 
 impl Store {
+    /// An update of `bid`'s item.
+    fn update(
+        &self,
+        bid: &Bid,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.bids_table)
+            .key("userId", s(&bid.user_id))
+            .key("bidId", s(&bid.bid_id))
+    }
+
     pub async fn load(&self, user_id: &str, bid_id: &str) -> Result<Option<Bid>, String> {
         let answer = self
             .dynamodb
@@ -45,11 +57,7 @@ impl Store {
     /// or the user cancelled it).
     pub async fn claim(&self, bid: &Bid, execution_id: &str, now: &str) -> Result<bool, String> {
         let update = self
-            .dynamodb
-            .update_item()
-            .table_name(&self.bids_table)
-            .key("userId", s(&bid.user_id))
-            .key("bidId", s(&bid.bid_id))
+            .update(bid)
             .update_expression(
                 "SET #status = :executing, statusKey = :key, executionId = :me, executingSince = :now, updatedAt = :now",
             )
@@ -82,11 +90,7 @@ impl Store {
         auction_end_ms: u64,
         now: &str,
     ) -> Result<(), String> {
-        self.dynamodb
-            .update_item()
-            .table_name(&self.bids_table)
-            .key("userId", s(&bid.user_id))
-            .key("bidId", s(&bid.bid_id))
+        self.update(bid)
             .update_expression(
                 "SET #status = :status, statusKey = :key, outcome = :outcome, auctionEndTime = :end, updatedAt = :now",
             )
@@ -115,11 +119,7 @@ impl Store {
         execution_id: &str,
         notification: &Value,
     ) -> Result<(), String> {
-        self.dynamodb
-            .update_item()
-            .table_name(&self.bids_table)
-            .key("userId", s(&bid.user_id))
-            .key("bidId", s(&bid.bid_id))
+        self.update(bid)
             .update_expression("SET notification = :n")
             .condition_expression("executionId = :me")
             .expression_attribute_values(":n", to_attribute(notification))

@@ -117,7 +117,10 @@ pub mod page_token {
     /// The token for the page after the one that ended at `key`.
     pub fn encode(scope: &str, key: &Item) -> String {
         let mut fields = Map::new();
-        for (name, value) in key {
+        // In name order, so one key always gives the same token.
+        let mut names: Vec<&String> = key.keys().collect();
+        names.sort();
+        for (name, value) in names.into_iter().map(|n| (n, &key[n])) {
             let typed = match value {
                 AttributeValue::S(text) => json!({"S": text}),
                 AttributeValue::N(number) => json!({"N": number}),

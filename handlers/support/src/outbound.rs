@@ -242,29 +242,26 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// `application/x-www-form-urlencoded` encoding of one name or value.
 pub fn form_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
+    percent_encode(text, b"-._*", true)
 }
 
 /// A path segment with everything but unreserved characters percent-encoded
 /// (eBay item ids hold `|`).
 pub fn path_segment(text: &str) -> String {
+    percent_encode(text, b"-._~", false)
+}
+
+/// Letters and digits and `kept` as they are, a space as `+` when asked,
+/// every other byte as `%XX`.
+fn percent_encode(text: &str, kept: &[u8], space_as_plus: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            other => out.push_str(&format!("%{other:02X}")),
+        if byte.is_ascii_alphanumeric() || kept.contains(&byte) {
+            out.push(byte as char);
+        } else if byte == b' ' && space_as_plus {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
         }
     }
     out
