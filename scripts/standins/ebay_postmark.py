@@ -20,12 +20,19 @@ the server. --verbose logs each request to stderr.
 The APIs served, and the documentation each follows
 ---------------------------------------------------
 eBay OAuth (developer.ebay.com/api-docs/static/oauth-client-credentials-grant.html,
-oauth-refresh-token-request.html):
+oauth-refresh-token-request.html, oauth-auth-code-grant-request.html):
   POST /identity/v1/oauth2/token    operation "token"
     HTTP Basic client_id:client_secret, form body.
     grant_type=client_credentials&scope=...  -> Application Access Token
     grant_type=refresh_token&refresh_token=...[&scope=...] -> User Access Token
     200 {"access_token","expires_in","token_type"}; no new refresh token.
+    grant_type=authorization_code&code=...&redirect_uri=<RuName>
+      -> 200 {"access_token","expires_in","refresh_token",
+              "refresh_token_expires_in","token_type": "User Access Token"}
+      for a code registered through the control API: each code works once,
+      for its client and RuName, until it expires (eBay: 299 s); any other
+      code is 400 invalid_grant. The refresh token it answers works from then
+      on like one registered with /_standin/refresh_tokens.
     401 invalid_client; 400 invalid_grant / invalid_scope / invalid_request /
     unsupported_grant_type, as {"error","error_description"}.
 eBay Browse getItem (buy/browse/v1 OpenAPI, Item schema):
@@ -80,6 +87,13 @@ Test control API (JSON, under /_standin/; never in the request log)
                                           "scopes"?: [...], "expiresInSeconds"?}
                                           (re-register with a negative
                                           expiresInSeconds to expire it)
+  POST   /_standin/authorization_codes   {"code","userId",
+                                          "clientId"?: only that client may
+                                          exchange it, "redirectUri"?: the
+                                          RuName it must come with,
+                                          "scopes"?: [...], "expiresInSeconds"?
+                                          (default 299), "refreshTokenExpires
+                                          InSeconds"? (default 47304000)}
   POST   /_standin/postmark_tokens       {"serverToken"}
   POST   /_standin/inactive_recipients   {"emails": [...]} -> ErrorCode 406
   POST   /_standin/items                 {"itemId","title","currency",
@@ -88,7 +102,9 @@ Test control API (JSON, under /_standin/; never in the request log)
                                           or "endsInSeconds": N,
                                           "bidCount"?, "rivalMaxBid"?,
                                           "reservePrice"?, "adultOnly"?,
-                                          "buyingOptions"?: ["AUCTION"]}
+                                          "buyingOptions"?: ["AUCTION"] or
+                                          ["FIXED_PRICE"], ["AUCTION",
+                                          "FIXED_PRICE"] ...}
                                           (replaces an item of that id)
   GET    /_standin/items/{id}            the item's whole state
   POST   /_standin/items/{id}/bids       {"bidder": "rival", "maxAmount":
@@ -169,6 +185,12 @@ SCOPE_BIDDING = "https://api.ebay.com/oauth/api_scope/buy.offer.auction"
 DEFAULT_USER_SCOPES = [SCOPE_PUBLIC, SCOPE_BIDDING]
 DEFAULT_APP_SCOPES = [SCOPE_PUBLIC]
 DEFAULT_TOKEN_LIFETIME_S = 7200  # eBay's documented expires_in for access tokens
+# The authorization code grant: the code's life (the consent redirect's
+# expires_in) and the refresh token's (18 months, refresh_token_expires_in).
+DEFAULT_CODE_LIFETIME_S = 299
+DEFAULT_REFRESH_LIFETIME_S = 47_304_000
+# Browse's Item.buyingOptions values.
+BUYING_OPTIONS = ("AUCTION", "FIXED_PRICE", "BEST_OFFER", "CLASSIFIED_AD")
 
 # "Offer API" column of developer.ebay.com/api-docs/buy/ref-marketplace-supported.html
 OFFER_MARKETPLACES = ["EBAY_AU", "EBAY_CA", "EBAY_DE", "EBAY_ES", "EBAY_FR",
@@ -446,6 +468,9 @@ class State:
         self.token_lifetime_s = DEFAULT_TOKEN_LIFETIME_S
         self.clients = {}          # client id -> {"secret", "scopes"}
         self.refresh_tokens = {}   # token -> {"userId", "clientId", "scopes", "expiresAtMs"}
+        # code -> {"userId", "clientId", "redirectUri", "scopes", "expiresAtMs",
+        #          "refreshLifetimeS", "used"}
+        self.authorization_codes = {}
         # token -> {"kind", "userId", "clientId", "scopes", "expiresAtMs"}
         self.access_tokens = {}
         self.postmark_tokens = set()
@@ -522,6 +547,8 @@ def oauth_token(state, request, params):
             return application_token(state, form, credentials[0], client)
         if grant_type == "refresh_token":
             return user_token(state, form, credentials[0])
+        if grant_type == "authorization_code":
+            return code_token(state, form, credentials[0])
         raise oauth_error("unsupported_grant_type")
 
 
@@ -551,6 +578,30 @@ def user_token(state, form, client_id):
         raise oauth_error("invalid_scope")
     token = state.mint_access_token("user", grant["userId"], client_id, scopes)
     return Answer(200, {"access_token": token, "expires_in": state.token_lifetime_s,
+                        "token_type": "User Access Token"})
+
+
+def code_token(state, form, client_id):
+    """The authorization code grant: a user's first refresh token. Both code
+    and redirect_uri are documented as required; a code works once."""
+    code, redirect_uri = form.get("code"), form.get("redirect_uri")
+    if not code or redirect_uri is None:
+        raise oauth_error("invalid_request")
+    grant = state.authorization_codes.get(code)
+    if (grant is None or grant["used"] or grant["expiresAtMs"] <= state.now_ms()
+            or grant["clientId"] not in (None, client_id)
+            or grant["redirectUri"] not in (None, redirect_uri)):
+        raise oauth_error("invalid_grant", "the provided authorization grant code is invalid "
+                                           "or was issued to another client")
+    grant["used"] = True
+    refresh = "v^1.1#i^1#r^1#standin-refresh#" + uuid.uuid4().hex
+    state.refresh_tokens[refresh] = {
+        "userId": grant["userId"], "clientId": client_id, "scopes": list(grant["scopes"]),
+        "expiresAtMs": state.now_ms() + grant["refreshLifetimeS"] * 1000}
+    token = state.mint_access_token("user", grant["userId"], client_id, grant["scopes"])
+    return Answer(200, {"access_token": token, "expires_in": state.token_lifetime_s,
+                        "refresh_token": refresh,
+                        "refresh_token_expires_in": grant["refreshLifetimeS"],
                         "token_type": "User Access Token"})
 
 
@@ -593,8 +644,10 @@ def new_item(spec, now_ms):
     else:
         raise ValueError("endTime or endsInSeconds is required")
     buying = spec.get("buyingOptions", ["AUCTION"])
-    if not isinstance(buying, list) or "AUCTION" not in buying:
-        raise ValueError('buyingOptions must be a list containing "AUCTION"')
+    if (not isinstance(buying, list) or not buying
+            or not all(option in BUYING_OPTIONS for option in buying)):
+        raise ValueError("buyingOptions must be a non-empty list of "
+                         + ", ".join(BUYING_OPTIONS))
     item = {
         "itemId": item_id, "title": str(spec.get("title", "Item " + item_id)),
         "currency": currency, "startPrice": price, "currentPrice": price,
@@ -622,6 +675,8 @@ def seed_rival(item, spec):
     rival_max = spec.get("rivalMaxBid")
     if rival_max is None and item["bidCount"] == 0:
         return
+    if not is_auction(item):
+        raise ValueError("only an auction (buyingOptions with AUCTION) has bids")
     maximum = require_amount(rival_max, "rivalMaxBid") if rival_max else item["currentPrice"]
     if maximum < item["currentPrice"]:
         raise ValueError("rivalMaxBid cannot be below currentPrice")
@@ -641,6 +696,10 @@ def minimum_to_bid(item):
     if item["highBidder"] is None:
         return item["startPrice"]
     return item["currentPrice"] + increment(item["currentPrice"])
+
+
+def is_auction(item):
+    return "AUCTION" in item["buyingOptions"]
 
 
 def auction_ended(item, now_ms):
@@ -727,19 +786,24 @@ def browse_item_json(item, now_ms):
         "title": item["title"],
         "buyingOptions": list(item["buyingOptions"]),
         "itemEndDate": iso_ms(item["endMs"]),
-        "currentBidPrice": amount_json(item["currentPrice"], currency),
         # The schema documents price as the item's cost; for an auction
         # without Buy It Now live answers carry the current bid there, so a
         # client reading either field gets the same amount.
         "price": amount_json(item["currentPrice"], currency),
-        "minimumPriceToBid": amount_json(minimum_to_bid(item), currency),
-        "bidCount": item["bidCount"],
-        "uniqueBidderCount": len(item["bidders"]),
         "adultOnly": item["adultOnly"],
         "itemWebUrl": f"https://www.ebay.com/itm/{numeric_id}",
         "estimatedAvailabilities": [{
             "estimatedAvailabilityStatus": "OUT_OF_STOCK" if ended else "IN_STOCK"}],
     }
+    if not is_auction(item):
+        # A fixed-price listing has a price and nothing about bidding.
+        return body
+    body.update({
+        "currentBidPrice": amount_json(item["currentPrice"], currency),
+        "minimumPriceToBid": amount_json(minimum_to_bid(item), currency),
+        "bidCount": item["bidCount"],
+        "uniqueBidderCount": len(item["bidders"]),
+    })
     if item["reservePrice"] is not None:
         body["reservePriceMet"] = reserve_met(item)
     return body
@@ -794,7 +858,9 @@ def offer_place_proxy_bid(state, request, params):
         grant = bearer_grant(state, request, SCOPE_BIDDING, user_only=True)
         marketplace = require_marketplace(request)
         item = state.items.get(item_id)
-        if item is None:
+        # 120001 asks for "an active auction item ID": a fixed-price
+        # listing is not one.
+        if item is None or not is_auction(item):
             raise ebay_error(OFFER_ERRORS, 120001, item_id=item_id)
         maximum, currency, adult_ok = read_bid_request(request)
         if item["adultOnly"] and not adult_ok:
@@ -817,7 +883,7 @@ def offer_get_bidding(state, request, params):
         grant = bearer_grant(state, request, SCOPE_BIDDING, user_only=True)
         require_marketplace(request)
         item = state.items.get(item_id)
-        if item is None:
+        if item is None or not is_auction(item):
             raise ebay_error(OFFER_ERRORS, 120001, item_id=item_id)
         proxy = item["proxies"].get(grant["userId"])
         if proxy is None:
@@ -1079,6 +1145,30 @@ def string_list(value, name):
     return value
 
 
+def control_authorization_codes(state, request, params):
+    """A code as eBay's consent page would hand it to the app's RuName."""
+    spec = request.control_json()
+    code, user_id = spec.get("code"), spec.get("userId")
+    if not isinstance(code, str) or not code or not isinstance(user_id, str) or not user_id:
+        raise ValueError("code and userId (non-empty strings) are required")
+    for name in ("clientId", "redirectUri"):
+        if spec.get(name) is not None and not isinstance(spec[name], str):
+            raise ValueError(f"{name} must be a string")
+    scopes = string_list(spec.get("scopes", DEFAULT_USER_SCOPES), "scopes")
+    lifetime_s = float(spec.get("expiresInSeconds", DEFAULT_CODE_LIFETIME_S))
+    refresh_lifetime_s = int(spec.get("refreshTokenExpiresInSeconds",
+                                      DEFAULT_REFRESH_LIFETIME_S))
+    if refresh_lifetime_s < 1:
+        raise ValueError("refreshTokenExpiresInSeconds must be at least 1")
+    with state.lock:
+        state.authorization_codes[code] = {
+            "userId": user_id, "clientId": spec.get("clientId"),
+            "redirectUri": spec.get("redirectUri"), "scopes": scopes,
+            "expiresAtMs": state.now_ms() + int(lifetime_s * 1000),
+            "refreshLifetimeS": refresh_lifetime_s, "used": False}
+    return Answer(200, {"code": code, "userId": user_id, "scopes": scopes})
+
+
 def control_postmark_tokens(state, request, params):
     token = request.control_json().get("serverToken")
     if not isinstance(token, str) or not token:
@@ -1123,6 +1213,8 @@ def control_rival_bid(state, request, params):
         item = state.items.get(params["item_id"])
         if item is None:
             return Answer(404, {"error": f"no item {params['item_id']}"})
+        if not is_auction(item):
+            return Answer(409, {"error": "not an auction: nobody bids on it"})
         try:
             check_bid_rules(item, bidder, maximum, item["currency"], state.now_ms())
         except Answer as refusal:
@@ -1210,6 +1302,7 @@ CONTROL_ROUTES = [
     Route("GET", r"/_standin/health", "control", control_health),
     Route("POST", r"/_standin/clients", "control", control_clients),
     Route("POST", r"/_standin/refresh_tokens", "control", control_refresh_tokens),
+    Route("POST", r"/_standin/authorization_codes", "control", control_authorization_codes),
     Route("POST", r"/_standin/postmark_tokens", "control", control_postmark_tokens),
     Route("POST", r"/_standin/inactive_recipients", "control", control_inactive_recipients),
     Route("POST", r"/_standin/items", "control", control_put_item),

@@ -274,6 +274,119 @@ class OAuthTest(StandinTestCase):
             400, "invalid_scope")
 
 
+class AuthorizationCodeTest(StandinTestCase):
+    RU_NAME = "Sniper_App-SniperAp-SBX-abcdefghi"
+
+    def add_code(self, code="v^1.1#i^1#f^0#p^3#I^3#t^code-1", **fields):
+        spec = {"code": code, "userId": USER, "clientId": CLIENT_ID,
+                "redirectUri": self.RU_NAME, **fields}
+        self.s.control("POST", "authorization_codes", spec)
+        return code
+
+    def exchange(self, code, redirect_uri=None, authorization=None):
+        form = {"grant_type": "authorization_code", "code": code,
+                "redirect_uri": self.RU_NAME if redirect_uri is None else redirect_uri}
+        return self.s.call("POST", "/identity/v1/oauth2/token", form=form,
+                           headers={"Authorization": authorization or basic()})
+
+    def test_a_code_gives_a_refresh_token_as_ebay_documents(self):
+        code = self.add_code()
+        status, _, body = self.exchange(code)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["token_type"], "User Access Token")
+        self.assertEqual(body["expires_in"], 7200)
+        self.assertEqual(body["refresh_token_expires_in"], 47304000)
+        self.assertTrue(body["access_token"] and body["refresh_token"])
+        # The access token bids; the refresh token mints more user tokens.
+        self.assertEqual(self.bid(token=body["access_token"])[0], 200)
+        user_token = self.token(refresh=body["refresh_token"])
+        self.assertEqual(self.get_bidding(token=user_token)[0], 200)
+        self.assertEqual(self.s.control("GET", "bids")["bids"][0]["userId"], USER)
+
+    def test_a_code_works_once(self):
+        code = self.add_code()
+        self.assertEqual(self.exchange(code)[0], 200)
+        self.assert_oauth_error(self.exchange(code), 400, "invalid_grant")
+
+    def test_unknown_expired_or_misdirected_codes_are_invalid_grant(self):
+        self.assert_oauth_error(self.exchange("never-issued"), 400, "invalid_grant")
+        self.add_code("expired", expiresInSeconds=-1)
+        self.assert_oauth_error(self.exchange("expired"), 400, "invalid_grant")
+        self.add_code("elsewhere")
+        self.assert_oauth_error(self.exchange("elsewhere", redirect_uri="Other_RuName"), 400,
+                                "invalid_grant")
+        self.add_code("theirs", clientId="another-app")
+        self.assert_oauth_error(self.exchange("theirs"), 400, "invalid_grant")
+        # A refused exchange does not use the code up.
+        self.assertEqual(self.exchange("elsewhere")[0], 200)
+
+    def test_the_refresh_tokens_lifetime_is_as_registered(self):
+        code = self.add_code(refreshTokenExpiresInSeconds=60)
+        status, _, body = self.exchange(code)
+        self.assertEqual((status, body["refresh_token_expires_in"]), (200, 60))
+        self.s.control("POST", "clock", {"offsetMs": 61_000})
+        self.assert_oauth_error(self.s.call(
+            "POST", "/identity/v1/oauth2/token", headers={"Authorization": basic()},
+            form={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}),
+            400, "invalid_grant")
+
+    def test_missing_code_or_redirect_uri_is_invalid_request(self):
+        self.add_code("c")
+        for form in ({"grant_type": "authorization_code", "redirect_uri": self.RU_NAME},
+                     {"grant_type": "authorization_code", "code": "c"}):
+            self.assert_oauth_error(self.s.call(
+                "POST", "/identity/v1/oauth2/token", form=form,
+                headers={"Authorization": basic()}), 400, "invalid_request")
+        self.assert_oauth_error(self.exchange("c", authorization=basic(secret="x")), 401,
+                                "invalid_client")
+        self.assertEqual(self.exchange("c")[0], 200)
+
+    def test_bad_code_registrations_are_400(self):
+        for body in ({"code": "c"}, {"userId": USER}, {"code": "", "userId": USER},
+                     {"code": "c", "userId": USER, "redirectUri": 5},
+                     {"code": "c", "userId": USER, "scopes": "all"}):
+            status, _, answer = self.s.call("POST", "/_standin/authorization_codes", body)
+            self.assertEqual(status, 400, (body, answer))
+
+    def test_injected_token_failures_apply_to_code_exchanges(self):
+        code = self.add_code()
+        self.s.control("POST", "failures", {"operation": "token", "kind": "error",
+                                            "error": "invalid_grant"})
+        self.assert_oauth_error(self.exchange(code), 400, "invalid_grant")
+        self.assertEqual(self.exchange(code)[0], 200)
+
+
+class FixedPriceTest(StandinTestCase):
+    def test_a_fixed_price_item_has_a_price_and_nothing_to_bid_on(self):
+        self.add_item(buyingOptions=["FIXED_PRICE"], currentPrice="99.00")
+        status, _, body = self.get_item()
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["buyingOptions"], ["FIXED_PRICE"])
+        self.assertEqual(body["price"], {"value": "99.00", "currency": "USD"})
+        for field in ("currentBidPrice", "minimumPriceToBid", "bidCount"):
+            self.assertNotIn(field, body)
+        self.assert_ebay_error(self.bid("120.00"), 404, 120001)
+        self.assert_ebay_error(self.get_bidding(), 404, 120001)
+        status, _, answer = self.s.call("POST", f"/_standin/items/{ITEM_PATH}/bids",
+                                        {"maxAmount": "120.00"})
+        self.assertEqual(status, 409, answer)
+        self.assertEqual(self.s.control("GET", "bids")["bids"], [])
+
+    def test_an_auction_with_buy_it_now_takes_bids(self):
+        self.add_item(buyingOptions=["AUCTION", "FIXED_PRICE"])
+        self.assertEqual(self.get_item()[2]["buyingOptions"], ["AUCTION", "FIXED_PRICE"])
+        self.assertIn("currentBidPrice", self.get_item()[2])
+        self.assertEqual(self.bid("25.00")[0], 200)
+
+    def test_unknown_buying_options_and_bids_on_fixed_price_are_refused(self):
+        for spec in ({"buyingOptions": []}, {"buyingOptions": ["RAFFLE"]},
+                     {"buyingOptions": "AUCTION"},
+                     {"buyingOptions": ["FIXED_PRICE"], "bidCount": 2}):
+            status, _, answer = self.s.call("POST", "/_standin/items", {
+                "itemId": ITEM, "endsInSeconds": 60, **spec})
+            self.assertEqual(status, 400, (spec, answer))
+
+
 class BrowseTest(StandinTestCase):
     def test_get_item_has_the_fields_a_sniper_reads(self):
         self.add_item(rivalMaxBid="14.00", bidCount=3)
