@@ -120,9 +120,11 @@ Test control API (JSON, under /_standin/; never in the request log)
            every request to the APIs, in arrival order: seq, operation,
            method, path, query, headers (names lower-cased), body (parsed
            JSON or form, else text), receivedAtMs (real epoch ms, taken as
-           soon as the request's headers have been read), status answered
-           (null when none was), injected (the failure kind, or null) and,
-           for held requests, outcome.
+           soon as the request's headers have been read), connection (the
+           connection it came on, numbered 1, 2, ... in accept order: a
+           client that keeps a connection alive sends several requests on
+           one), status answered (null when none was), injected (the
+           failure kind, or null) and, for held requests, outcome.
   GET    /_standin/emails                e-mails Postmark accepted
   GET    /_standin/bids                  proxy bids eBay accepted
   GET    /_standin/health
@@ -161,6 +163,7 @@ import binascii
 import collections
 import datetime
 import email.utils
+import itertools
 import json
 import os
 import re
@@ -1414,6 +1417,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- entry points -------------------------------------------------------
 
+    def setup(self):
+        super().setup()
+        # One handler per connection: its number, in accept order.
+        self.connection_number = next(self.server.connection_numbers)
+
     def parse_request(self):
         # The arrival time is taken as soon as the request line and headers
         # are read, before anything else: the benchmark measures it.
@@ -1454,7 +1462,8 @@ class Handler(BaseHTTPRequestHandler):
                 # Header names lower-cased: clients differ in the case they send.
                 "headers": {k.lower(): v for k, v in request.headers.items()},
                 "body": request.logged_body(),
-                "receivedAtMs": request.received_ms, "status": None, "injected": None})
+                "receivedAtMs": request.received_ms, "connection": self.connection_number,
+                "status": None, "injected": None})
             failure = state.take_failure(route.operation)
             if failure:
                 record["injected"] = failure["kind"]
@@ -1631,6 +1640,7 @@ class StandinServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.state = State()
         self.verbose = verbose
+        self.connection_numbers = itertools.count(1)  # next() is atomic under the GIL
 
 
 def write_ready_file(path, port):

@@ -793,6 +793,23 @@ class RequestLogTest(StandinTestCase):
         since = self.s.control("GET", f"requests?operation=bid&sinceMs={middle}")["requests"]
         self.assertEqual([r["seq"] for r in since], [second["seq"]])
 
+    def test_requests_on_one_kept_alive_connection_share_its_number(self):
+        import http.client
+        connection = http.client.HTTPConnection("127.0.0.1", self.s.port, timeout=5)
+        headers = {"Authorization": "Bearer " + self.app_token()}
+        for _ in range(2):
+            connection.request("GET", f"/buy/browse/v1/item/{ITEM_PATH}", headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            self.assertEqual(answer.status, 200)
+        connection.close()
+        self.assertEqual(self.get_item()[0], 200)
+        numbers = [r["connection"] for r in self.log("item")]
+        self.assertEqual(len(numbers), 3, numbers)
+        self.assertEqual(numbers[0], numbers[1])
+        self.assertNotEqual(numbers[1], numbers[2])
+        self.assertTrue(all(isinstance(n, int) and n > 0 for n in numbers))
+
     def test_token_form_bodies_are_parsed_and_control_calls_are_not_logged(self):
         self.token()
         records = self.log()

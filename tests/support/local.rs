@@ -127,35 +127,41 @@ pub struct Local {
 
 impl Local {
     pub fn start(project: &Project, moto: &Moto, name: &str) -> Local {
-        Local::spawn(project, moto, name, Stdio::null())
+        Local::spawn(project, moto, name, Stdio::null(), &[])
+    }
+
+    /// Started with more arguments (`--resolve LOGICAL_ID.ATTRIBUTE=VALUE`
+    /// for what the emulator's deployment does not tell, say).
+    #[allow(dead_code)]
+    pub fn start_with_args(project: &Project, moto: &Moto, name: &str, args: &[&str]) -> Local {
+        Local::spawn(project, moto, name, Stdio::null(), args)
     }
 
     /// Started with a pipe to its standard input (where a person types a
     /// schedule's name), which is handed back.
     #[allow(dead_code)]
     pub fn start_with_input(project: &Project, moto: &Moto, name: &str) -> (Local, ChildStdin) {
-        let mut local = Local::spawn(project, moto, name, Stdio::piped());
+        let mut local = Local::spawn(project, moto, name, Stdio::piped(), &[]);
         let input = local.child.stdin.take().expect("a piped stdin");
         (local, input)
     }
 
-    fn spawn(project: &Project, moto: &Moto, name: &str, stdin: Stdio) -> Local {
+    fn spawn(project: &Project, moto: &Moto, name: &str, stdin: Stdio, extra: &[&str]) -> Local {
         let ready = project.dir.path().join(format!("{name}.ready.json"));
         let log = project.dir.path().join(format!("{name}.log"));
+        let mut args = vec![
+            "local",
+            "--env",
+            "dev",
+            "--port",
+            "0",
+            "--ready-file",
+            ready.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.push(&project.stack);
         let child = project
-            .command(
-                moto,
-                &[
-                    "local",
-                    "--env",
-                    "dev",
-                    "--port",
-                    "0",
-                    "--ready-file",
-                    ready.to_str().unwrap(),
-                    &project.stack,
-                ],
-            )
+            .command(moto, &args)
             .stdin(stdin)
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::create(&log).unwrap())

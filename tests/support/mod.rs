@@ -156,3 +156,5 @@ pub mod local;
 pub mod moto;
 #[allow(dead_code)]
 pub mod readback;
+pub mod sniper;
+pub mod standin;
