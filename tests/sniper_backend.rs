@@ -1009,6 +1009,7 @@ async fn create_bids(b: &Backend, sam: &User) -> Option<Bids> {
         ("outbid by a rival", 17, 5),
         ("price passed the maximum", 18, 5),
         ("bid error 120004", 19, 5),
+        ("bid 401, token renewed", 20, 5),
     ] {
         // A rival leads the first of these with a hidden maximum above ours.
         let extra = if label == "outbid by a rival" {
@@ -1021,8 +1022,8 @@ async fn create_bids(b: &Backend, sam: &User) -> Option<Bids> {
     let schedules = b.schedule_names().await;
     check!(
         b,
-        schedules.len() == schedules_before + 14,
-        "fourteen bids, fourteen schedules in the group: {schedules:?}"
+        schedules.len() == schedules_before + 15,
+        "fifteen bids, fifteen schedules in the group: {schedules:?}"
     );
     Some(Bids {
         main,
@@ -1646,10 +1647,12 @@ fn failures(b: &Backend, sam: &User, bids: &[TestBid]) {
                 "bid error 120004" => {
                     json!({"operation": "bid", "kind": "error", "errorId": 120004})
                 }
+                "bid 401, token renewed" => json!({"operation": "bid", "kind": "401"}),
                 other => panic!("no failure for {other}"),
             }),
         };
         b.world.standin.control("DELETE", "failures", None);
+        let tokens_before = b.world.standin.requests(Some("token")).len();
         if let Some(failure) = failure {
             b.world.standin.fail(failure);
         }
@@ -1865,6 +1868,29 @@ fn failures(b: &Backend, sam: &User, bids: &[TestBid]) {
                 );
                 b.mailed(sam, bid, &view, "refused");
             }
+            "bid 401, token renewed" => {
+                let tokens = b.world.standin.requests(Some("token"))[tokens_before..].to_vec();
+                check!(
+                    b,
+                    fired.run.result() == "PLACED",
+                    "eBay refusing the access token (401): a new one, the bid again, PLACED: \
+                     {answer}"
+                );
+                check!(
+                    b,
+                    statuses == [&json!(401), &json!(200)]
+                        && accepted.len() == 1
+                        && tokens.len() == 2
+                        && tokens
+                            .iter()
+                            .all(|t| t["body"]["grant_type"] == json!("refresh_token")
+                                && t["status"] == json!(200)),
+                    "bid 401: a second user token from the refresh token, then one accepted bid: \
+                     bids {statuses:?}, token requests {tokens:?}"
+                );
+                let (view, _) = b.recorded(sam, bid, "PLACED");
+                b.mailed(sam, bid, &view, "leading");
+            }
             "Postmark 401" => {
                 check!(
                     b,
@@ -2044,7 +2070,7 @@ fn listing(b: &Backend, sam: &User, nina: &User, all: &[&TestBid]) {
         ("CANCELLED", 2),
         ("AUCTION_ENDED", 1),
         ("FAILED", 1),
-        ("PLACED", 7),
+        ("PLACED", 8),
         ("OUTBID", 2),
         ("REJECTED", 1),
         ("EXECUTING", 0),
@@ -2103,8 +2129,8 @@ fn listing(b: &Backend, sam: &User, nina: &User, all: &[&TestBid]) {
     );
     check!(
         b,
-        entries.len() == 12 && stamps.windows(2).all(|w| w[0] >= w[1]),
-        "GET /history: the twelve bids that ran, newest first: {} entries, {stamps:?}",
+        entries.len() == 13 && stamps.windows(2).all(|w| w[0] >= w[1]),
+        "GET /history: the thirteen bids that ran, newest first: {} entries, {stamps:?}",
         entries.len()
     );
     b.call(
