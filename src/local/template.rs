@@ -267,49 +267,64 @@ impl<'a> Resolver<'a> {
             return Ok(v.clone());
         }
         let resource_type = self.resource_type(id).to_string();
-        let physical = self.reference(id)?;
-        let d = self.deployed;
-        let (p, r, a) = (d.partition(), d.region.as_str(), d.account.as_str());
-        let computed = match (resource_type.as_str(), attribute) {
-            ("AWS::Lambda::Function", "Arn") => {
-                Some(format!("arn:{p}:lambda:{r}:{a}:function:{physical}"))
-            }
-            ("AWS::DynamoDB::Table", "Arn") => {
-                Some(format!("arn:{p}:dynamodb:{r}:{a}:table/{physical}"))
-            }
-            ("AWS::S3::Bucket", "Arn") => Some(format!("arn:{p}:s3:::{physical}")),
-            ("AWS::S3::Bucket", "DomainName") => Some(format!("{physical}.s3.{}", d.url_suffix())),
-            ("AWS::S3::Bucket", "RegionalDomainName") => {
-                Some(format!("{physical}.s3.{r}.{}", d.url_suffix()))
-            }
-            ("AWS::IAM::Role", "Arn") => Some(format!("arn:{p}:iam::{a}:role/{physical}")),
-            ("AWS::KMS::Key", "Arn") => Some(format!("arn:{p}:kms:{r}:{a}:key/{physical}")),
-            ("AWS::KMS::Key", "KeyId") => Some(physical),
-            ("AWS::Logs::LogGroup", "Arn") => {
-                Some(format!("arn:{p}:logs:{r}:{a}:log-group:{physical}:*"))
-            }
-            ("AWS::Cognito::UserPool", "Arn") => {
-                Some(format!("arn:{p}:cognito-idp:{r}:{a}:userpool/{physical}"))
-            }
-            ("AWS::Cognito::UserPool", "ProviderURL") => Some(format!(
-                "https://cognito-idp.{r}.{}/{physical}",
-                d.url_suffix()
-            )),
-            ("AWS::Cognito::UserPool", "ProviderName") => {
-                Some(format!("cognito-idp.{r}.{}/{physical}", d.url_suffix()))
-            }
-            ("AWS::SNS::Topic", "TopicArn") | ("AWS::SecretsManager::Secret", "Id") => {
-                Some(physical)
-            }
-            ("AWS::SNS::Topic", "TopicName") => physical.rsplit(':').next().map(str::to_string),
-            ("AWS::ApiGateway::RestApi", "RootResourceId") => Some(String::new()),
-            _ => None,
-        };
-        computed.ok_or(Unresolved::Attribute {
+        let unknown = || Unresolved::Attribute {
             logical_id: id.to_string(),
             attribute: attribute.to_string(),
-            resource_type,
-        })
+            resource_type: resource_type.clone(),
+        };
+        // Without the resource, an attribute no rule computes from its id
+        // is what to give with `--resolve`, not the id.
+        let computable = derived_attribute(&resource_type, attribute, String::new(), self.deployed);
+        let physical = match self.reference(id) {
+            Err(Unresolved::NotDeployed { .. }) if computable.is_none() => return Err(unknown()),
+            other => other?,
+        };
+        let computed = derived_attribute(&resource_type, attribute, physical, self.deployed);
+        computed.ok_or_else(unknown)
+    }
+}
+
+/// An attribute of a resource computed from its physical id, the way AWS
+/// forms it; `None` for attributes only the service knows.
+fn derived_attribute(
+    resource_type: &str,
+    attribute: &str,
+    physical: String,
+    d: &Deployed,
+) -> Option<String> {
+    let (p, r, a) = (d.partition(), d.region.as_str(), d.account.as_str());
+    match (resource_type, attribute) {
+        ("AWS::Lambda::Function", "Arn") => {
+            Some(format!("arn:{p}:lambda:{r}:{a}:function:{physical}"))
+        }
+        ("AWS::DynamoDB::Table", "Arn") => {
+            Some(format!("arn:{p}:dynamodb:{r}:{a}:table/{physical}"))
+        }
+        ("AWS::S3::Bucket", "Arn") => Some(format!("arn:{p}:s3:::{physical}")),
+        ("AWS::S3::Bucket", "DomainName") => Some(format!("{physical}.s3.{}", d.url_suffix())),
+        ("AWS::S3::Bucket", "RegionalDomainName") => {
+            Some(format!("{physical}.s3.{r}.{}", d.url_suffix()))
+        }
+        ("AWS::IAM::Role", "Arn") => Some(format!("arn:{p}:iam::{a}:role/{physical}")),
+        ("AWS::KMS::Key", "Arn") => Some(format!("arn:{p}:kms:{r}:{a}:key/{physical}")),
+        ("AWS::KMS::Key", "KeyId") => Some(physical),
+        ("AWS::Logs::LogGroup", "Arn") => {
+            Some(format!("arn:{p}:logs:{r}:{a}:log-group:{physical}:*"))
+        }
+        ("AWS::Cognito::UserPool", "Arn") => {
+            Some(format!("arn:{p}:cognito-idp:{r}:{a}:userpool/{physical}"))
+        }
+        ("AWS::Cognito::UserPool", "ProviderURL") => Some(format!(
+            "https://cognito-idp.{r}.{}/{physical}",
+            d.url_suffix()
+        )),
+        ("AWS::Cognito::UserPool", "ProviderName") => {
+            Some(format!("cognito-idp.{r}.{}/{physical}", d.url_suffix()))
+        }
+        ("AWS::SNS::Topic", "TopicArn") | ("AWS::SecretsManager::Secret", "Id") => Some(physical),
+        ("AWS::SNS::Topic", "TopicName") => physical.rsplit(':').next().map(str::to_string),
+        ("AWS::ApiGateway::RestApi", "RootResourceId") => Some(String::new()),
+        _ => None,
     }
 }
 

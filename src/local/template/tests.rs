@@ -457,3 +457,25 @@ fn local_principals_are_refused_in_prod_and_must_be_role_or_user_arns() {
         "{found:?}"
     );
 }
+
+#[test]
+fn an_attribute_of_a_resource_the_deployment_lacks_is_asked_for_as_the_attribute() {
+    // The emulator skips Amplify apps: their `DefaultDomain` cannot be
+    // computed from an id, so the id alone would not help.
+    let template = json!({"Resources": {
+        "FrontendApp": {"Type": "AWS::Amplify::App"},
+        "Table": {"Type": "AWS::DynamoDB::Table"}
+    }});
+    let deployed = Deployed::default();
+    let resolver = Resolver::new(&template, &deployed);
+    let domain = json!({"Fn::Sub": "https://main.${FrontendApp.DefaultDomain}"});
+    let missing = resolver.string(&domain).expect_err("not deployed");
+    assert_eq!(
+        missing.resolve_hint().as_deref(),
+        Some("FrontendApp.DefaultDomain=VALUE")
+    );
+    // A table's ARN is computed from its name: the name is what is missing.
+    let arn = json!({"Fn::GetAtt": ["Table", "Arn"]});
+    let missing = resolver.string(&arn).expect_err("not deployed");
+    assert_eq!(missing.resolve_hint().as_deref(), Some("Table=PHYSICAL_ID"));
+}
