@@ -1713,9 +1713,10 @@ fn failures(b: &Backend, sam: &User, bids: &[TestBid]) {
                     b,
                     statuses == [&json!(503), &json!(200)]
                         && accepted.len() == 1
+                        // The stand-in's sequence number orders requests that
+                        // arrive within the same millisecond.
                         && reads.first().is_some_and(|r| r["status"] == json!(404)
-                            && r["receivedAtMs"].as_i64()
-                                > bid_requests[0]["receivedAtMs"].as_i64()),
+                            && r["seq"].as_u64() > bid_requests[0]["seq"].as_u64()),
                     "bid 503: the 503, eBay's record read (no bid of ours: 404 120033), one more \
                      bid accepted: bids {statuses:?}, reads {:?}, accepted {accepted:?}",
                     reads.iter().map(|r| &r["status"]).collect::<Vec<_>>()
