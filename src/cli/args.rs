@@ -15,7 +15,8 @@ Examples:
   stackctl schema > schema/stack.schema.json
 
 Exit codes: 0 success, 1 problems found or operation failed, 2 usage error,
-3 `diff --exit-code` found changes, 130 interrupted (Ctrl-C).";
+3 `diff --exit-code` found changes, 4 `drift --exit-code` found drift,
+130 interrupted (Ctrl-C).";
 
 #[derive(Debug, Parser)]
 #[command(name = "stackctl", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
@@ -127,6 +128,48 @@ Examples:
 
 Exit codes: 0 printed, 1 the stack does not exist or AWS could not be reached, 2 usage error.")]
     Outputs(OutputsArgs),
+    /// How deployed stacks are doing: state, last operation, alarms, function and API metrics, endpoints.
+    #[command(after_help = "\
+Examples:
+  stackctl status --env prod                      every stack, the last hour
+  stackctl status --env prod --since 24h shop     one stack, the last day
+  stackctl status --env prod --output json        one JSON object per stack
+
+Alarms in ALARM come first, with their reason and since when.
+
+Exit codes: 0 no alarm in ALARM, 1 an alarm is in ALARM or a stack could not be read,
+2 usage error.")]
+    Status(StatusArgs),
+    /// Check deployed stacks against their definitions: web ACLs attached, key rotating, roles unchanged, alarms, tables, buckets.
+    #[command(after_help = "\
+Examples:
+  stackctl verify --env prod                  every stack
+  stackctl verify --env prod --output json    one JSON object per check
+
+Each check prints PASS or FAIL with what was expected and what was found.
+
+Exit codes: 0 every check passed, 1 a check failed or a stack could not be read, 2 usage error.")]
+    Verify(VerifyArgs),
+    /// Detect drift: what was changed outside CloudFormation, property by property, in stack-file terms.
+    #[command(after_help = "\
+Examples:
+  stackctl drift --env prod                    every stack
+  stackctl drift --env prod --exit-code shop   exit 4 when something drifted (CI gates)
+  stackctl deploy --env prod --revert-drift    put drifted resources back as the template says
+
+Exit codes: 0 no drift (or drift without --exit-code), 1 error, 2 usage error,
+4 drift found with --exit-code.")]
+    Drift(DriftArgs),
+    /// Read the stack's function and API logs, merged in time order; `--tail` follows them live.
+    #[command(after_help = "\
+Examples:
+  stackctl logs --env dev guitar-collection                   every function and API, last 10 minutes
+  stackctl logs --env prod shop payments --since 1h --filter ERROR
+  stackctl logs --env dev shop --tail                         follow until Ctrl-C
+
+Exit codes: 0 printed (or followed until Ctrl-C), 1 the stack or a log group could not be read,
+2 usage error.")]
+    Logs(LogsArgs),
     /// Serve the stack's APIs on this machine through its real handler packages, against the deployed stack.
     #[command(after_help = "\
 Examples:
@@ -215,6 +258,9 @@ pub struct DeployArgs {
     /// Wait for a stack busy with another operation, instead of refusing.
     #[arg(long)]
     pub wait_busy: bool,
+    /// Put resources changed outside CloudFormation back as the template says (a drift-aware change set).
+    #[arg(long)]
+    pub revert_drift: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -228,6 +274,9 @@ pub struct DestroyArgs {
     /// Do not ask; needed where there is no terminal.
     #[arg(long)]
     pub yes: bool,
+    /// For a stack in DELETE_FAILED: delete it with CloudFormation's force-delete mode, leaving behind (and listing) the resources that could not be deleted.
+    #[arg(long)]
+    pub force_delete: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -304,6 +353,98 @@ pub struct OutputsArgs {
     pub aws: AwsArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// Stacks by name or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
+    /// How far back metrics go: `30m`, `1h`, `2d` (seconds `s`, minutes `m`, hours `h`, days `d`).
+    #[arg(long, default_value = "1h", value_parser = parse_span)]
+    pub since: std::time::Duration,
+    /// `human`, or `json` (one object per stack).
+    #[arg(long, value_enum, default_value_t = OutputMode::Human)]
+    pub output: OutputMode,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// Stacks by name or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
+    /// `human`, or `json` (one object per check).
+    #[arg(long, value_enum, default_value_t = OutputMode::Human)]
+    pub output: OutputMode,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// Stacks by name or path; default: every stack in the stacks folder.
+    pub stacks: Vec<String>,
+    /// `human`, or `json` (one object per stack).
+    #[arg(long, value_enum, default_value_t = OutputMode::Human)]
+    pub output: OutputMode,
+    /// Exit with 4 when a stack has drifted (1 stays "error", 2 "usage error").
+    #[arg(long)]
+    pub exit_code: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[arg(long, short)]
+    pub env: String,
+    /// The stack, by name or path.
+    pub stack: String,
+    /// Functions by their name in the stack file (default: every function and API of the stack).
+    pub functions: Vec<String>,
+    /// How far back to start: `10m`, `1h`, `2d` (seconds `s`, minutes `m`, hours `h`, days `d`).
+    #[arg(long, default_value = "10m", value_parser = parse_span)]
+    pub since: std::time::Duration,
+    /// A CloudWatch Logs filter pattern: `ERROR`, `"timed out"`, `{ $.level = "ERROR" }`.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// Keep following new lines until Ctrl-C.
+    #[arg(long)]
+    pub tail: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `90s`, `10m`, `1h`, `2d`: a span of time back from now.
+pub fn parse_span(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{text}` has no unit: write it as 30m, 1h or 2d"))?;
+    let (number, unit) = text.split_at(split);
+    let amount: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` does not start with a whole number: write it as 30m, 1h or 2d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("`{unit}` is not a unit: use s, m, h or d (`{text}`)")),
+    };
+    if amount == 0 {
+        return Err("the span must be longer than zero".to_string());
+    }
+    amount
+        .checked_mul(seconds)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputsFormat {
     Table,
@@ -375,6 +516,20 @@ fn require_approval_parser() -> impl clap::builder::TypedValueParser<Value = Req
 #[cfg(test)]
 mod tests {
     use super::allowed_in;
+
+    #[test]
+    fn spans_read_with_their_unit_and_refuse_what_is_unclear() {
+        use super::parse_span;
+        use std::time::Duration;
+        assert_eq!(parse_span("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_span("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_span("1h"), Ok(Duration::from_secs(3_600)));
+        assert_eq!(parse_span("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_span("10").unwrap_err().contains("no unit"));
+        assert!(parse_span("1w").unwrap_err().contains("`w` is not a unit"));
+        assert!(parse_span("0m").unwrap_err().contains("longer than zero"));
+        assert!(parse_span("h").unwrap_err().contains("whole number"));
+    }
 
     #[test]
     fn allow_replace_can_name_the_stack() {

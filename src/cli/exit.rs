@@ -9,5 +9,8 @@ pub const USAGE: u8 = 2;
 /// `diff --exit-code`: the diff found changes. Distinct from [`USAGE`], so
 /// a CI gate can tell "something would change" from "the call was wrong".
 pub const CHANGES: u8 = 3;
+/// `drift --exit-code`: a stack has drifted from its template. Distinct
+/// from [`CHANGES`], so one CI step can tell both apart.
+pub const DRIFTED: u8 = 4;
 /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;

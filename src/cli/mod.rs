@@ -4,7 +4,7 @@
 //! input and output ([`run_with`]).
 //!
 //! One file per command (`validate`, `render`, `build`, `diff`, `deploy`,
-//! `destroy`, `outputs`); no command imports another. What several share
+//! `destroy`, `outputs`, `status`, `verify`, `drift`, `logs`); no command imports another. What several share
 //! lives beside them: [`settings`] (flags, environment, profile, region
 //! check, the AWS connection), [`ui`], [`exit`], `stacks` (finding stack
 //! files), `packages` (building handlers), `targets` (rendered stacks ready
@@ -17,18 +17,22 @@ mod console;
 mod deploy;
 mod destroy;
 mod diff;
+mod drift;
 mod diff_view;
 pub mod exit;
 mod local;
+mod logs;
 mod output_formats;
 mod outputs;
 mod packages;
 mod render;
 pub mod settings;
 mod stacks;
+mod status;
 mod targets;
 pub mod ui;
 mod validate;
+mod verify;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -77,6 +81,10 @@ pub fn run_with(args: impl IntoIterator<Item = OsString>, ui: &Ui) -> u8 {
         Command::Deploy(a) => deploy::run(&settings, a, ui),
         Command::Destroy(a) => destroy::run(&settings, a, ui),
         Command::Outputs(a) => outputs::run(&settings, a, ui),
+        Command::Status(a) => status::run(&settings, a, ui),
+        Command::Verify(a) => verify::run(&settings, a, ui),
+        Command::Drift(a) => drift::run(&settings, a, ui),
+        Command::Logs(a) => logs::run(&settings, a, ui),
         Command::Local(a) => local::run(&settings, a, ui),
         Command::Schema => {
             let _ = writeln!(ui.out(), "{}", crate::schema::schema_json());

@@ -1,7 +1,6 @@
 //! Where stackctl acts: one context per (profile, region), which loads the
 //! SDK configuration once, learns the account once, and builds each
-//! service's client once. The next services (CloudWatch, WAFv2, KMS, IAM)
-//! get their client here the same way.
+//! service's client once.
 
 use super::artifacts::S3Store;
 use super::error::{AwsError, ErrorKind};
@@ -91,6 +90,34 @@ pub struct AwsContext {
     caller: Caller,
     cloudformation: CloudFormation,
     artifacts: S3Store,
+    clients: ServiceClients,
+}
+
+/// The SDK clients of the services read after a deploy (status, verify,
+/// logs); each service's interface in the engine wraps one.
+#[derive(Clone)]
+pub struct ServiceClients {
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub wafv2: aws_sdk_wafv2::Client,
+}
+
+impl ServiceClients {
+    fn new(sdk: &aws_config::SdkConfig) -> Self {
+        ServiceClients {
+            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            wafv2: aws_sdk_wafv2::Client::new(sdk),
+        }
+    }
 }
 
 impl AwsContext {
@@ -116,6 +143,7 @@ impl AwsContext {
         AwsContext {
             artifacts: S3Store::new(s3, &caller.account, &config.region, !plain_http),
             cloudformation: CloudFormation::new(aws_sdk_cloudformation::Client::new(&config.sdk)),
+            clients: ServiceClients::new(&config.sdk),
             caller,
             config,
         }
@@ -140,6 +168,11 @@ impl AwsContext {
 
     pub fn artifacts(&self) -> &S3Store {
         &self.artifacts
+    }
+
+    /// The clients of CloudWatch, Logs, DynamoDB, IAM, KMS, SNS and WAFv2.
+    pub fn clients(&self) -> &ServiceClients {
+        &self.clients
     }
 
     /// STS with these credentials (`local` assumes functions' roles).

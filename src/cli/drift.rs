@@ -1,0 +1,12 @@
+//! `stackctl drift`: being built (issue 13); until it lands it says so
+//! and exits 1 rather than pretending to check anything.
+
+use super::args::DriftArgs;
+use super::exit;
+use super::settings::Settings;
+use super::ui::Ui;
+
+pub fn run(_settings: &Settings, _args: &DriftArgs, ui: &Ui) -> anyhow::Result<u8> {
+    ui.error("`stackctl drift` is not built yet", None);
+    Ok(exit::FAILURE)
+}
