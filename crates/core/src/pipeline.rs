@@ -86,6 +86,13 @@ pub struct Places {
 }
 
 impl Places {
+    /// The stack-file entry resource `logical_id` comes from, as a dotted
+    /// path (`tables.users`, `functions.payments`), for messages that speak
+    /// in the stack file's terms.
+    pub fn origin(&self, logical_id: &str) -> Option<String> {
+        self.origins.get(logical_id).map(ToString::to_string)
+    }
+
     /// `file:line:col` of what produced resource `logical_id` of `template`:
     /// the stack-file value at `property` (dotted, inside `Properties`) when
     /// the stack file wrote it, else the entry the resource comes from.
