@@ -128,6 +128,7 @@ fn requests(targets: &[Target], args: &DeployArgs, change_set_name: &str) -> Vec
                 termination_protection: t.deployment.termination_protection,
                 wait_busy: args.wait_busy,
                 change_set_name: change_set_name.to_string(),
+                revert_drift: args.revert_drift,
                 pacing: Pacing::default(),
             }
         })

@@ -111,5 +111,6 @@ fn to_json(d: &StackDiff) -> Value {
             "reason": f.reason,
             "place": f.place,
         })).collect::<Vec<_>>(),
+        "drift": d.drift,
     })
 }

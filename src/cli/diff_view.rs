@@ -5,6 +5,7 @@
 
 use crate::diff::{Action, Replacement};
 use crate::engine::deploy::StackDiff;
+use crate::engine::drift::{DriftSource, KnownDrift, PropertyDrift, ResourceDrift};
 use serde_json::Value;
 use std::io::Write;
 
@@ -108,6 +109,7 @@ pub fn print_human(d: &StackDiff, out: &mut dyn Write) {
     let state = if d.exists { "" } else { " (new stack)" };
     if d.changes.is_empty() {
         let _ = writeln!(out, "{}{state}: no changes", d.stack);
+        print_drift(&d.drift, &[], out);
         return;
     }
     let _ = writeln!(
@@ -142,7 +144,18 @@ pub fn print_human(d: &StackDiff, out: &mut dyn Write) {
             };
             print_property(out, &p.path, p.before.as_ref(), p.after.as_ref(), forces);
         }
+        if let Some(r) = d.drift.of(&c.logical_id) {
+            let shown: Vec<&str> = c
+                .properties
+                .iter()
+                .filter(|p| p.before.is_some() || p.after.is_some())
+                .map(|p| p.path.as_str())
+                .collect();
+            print_resource_drift(&d.drift, r, &shown, out);
+        }
     }
+    let changed: Vec<&str> = d.changes.iter().map(|c| c.logical_id.as_str()).collect();
+    print_drift(&d.drift, &changed, out);
     for r in &d.update_refusals {
         let _ = writeln!(
             out,
@@ -184,6 +197,124 @@ pub fn print_human(d: &StackDiff, out: &mut dyn Write) {
                 grants.len() - SHOWN
             );
         }
+    }
+}
+
+/// The stack's drift: where the statuses come from, then each drifted
+/// resource the changes above do not already show.
+fn print_drift(drift: &KnownDrift, shown: &[&str], out: &mut dyn Write) {
+    let drifted: Vec<&ResourceDrift> = drift.resources.iter().filter(|r| r.drifted()).collect();
+    let count = match drifted.len() {
+        1 => "1 resource changed".to_string(),
+        n => format!("{n} resources changed"),
+    };
+    let line = match (drift.source, &drift.check) {
+        _ if drift.unreadable.is_some() => format!(
+            "the latest drift results could not be read ({})",
+            drift.unreadable.as_deref().unwrap_or_default()
+        ),
+        (DriftSource::ChangeSet, _) if drifted.is_empty() => {
+            "the drift-aware change set found nothing changed outside CloudFormation".into()
+        }
+        (DriftSource::ChangeSet, _) => format!(
+            "{count} outside CloudFormation; this deploy puts them back as the template says"
+        ),
+        (DriftSource::LastDetection, None) => return,
+        (DriftSource::LastDetection, Some(c)) if c.status == "NOT_CHECKED" => {
+            "never checked; `stackctl drift` checks it".into()
+        }
+        (DriftSource::LastDetection, Some(c)) => {
+            let when = c.checked_at.as_deref().unwrap_or("at an unknown time");
+            let found = match c.status.as_str() {
+                "IN_SYNC" => "nothing changed outside CloudFormation".to_string(),
+                "DRIFTED" => format!("{count} outside CloudFormation"),
+                other => format!("status {other}"),
+            };
+            format!("{found} at the latest detection ({when}); `stackctl drift` refreshes it")
+        }
+    };
+    let _ = writeln!(out, "  drift: {line}");
+    for r in drifted
+        .into_iter()
+        .filter(|r| !shown.contains(&r.logical_id.as_str()))
+    {
+        let _ = writeln!(
+            out,
+            "  ≈ {}  {}  ({})",
+            r.logical_id, r.resource_type, r.physical_id
+        );
+        print_resource_drift(drift, r, &[], out);
+        if drift.source == DriftSource::LastDetection {
+            let _ = writeln!(
+                out,
+                "      a deploy leaves it as it is; `stackctl deploy --revert-drift` puts it back"
+            );
+        }
+    }
+}
+
+/// One drifted resource: its status and each drifted property not already
+/// shown (`shown`: paths printed as changes).
+fn print_resource_drift(
+    drift: &KnownDrift,
+    r: &ResourceDrift,
+    shown: &[&str],
+    out: &mut dyn Write,
+) {
+    let what = match (r.status.as_str(), drift.source) {
+        ("DELETED", DriftSource::ChangeSet) => {
+            "deleted outside CloudFormation; this deploy creates it again"
+        }
+        ("DELETED", _) => "deleted outside CloudFormation",
+        (_, DriftSource::ChangeSet) => "changed outside CloudFormation; this deploy puts it back",
+        _ => "changed outside CloudFormation",
+    };
+    let _ = writeln!(out, "      drift: {} ({what})", r.status);
+    for p in r
+        .properties
+        .iter()
+        .filter(|p| !shown.contains(&p.path.as_str()))
+    {
+        let _ = writeln!(out, "        {}", drifted_property(p, drift.source));
+    }
+}
+
+/// `Timeout: live 30, template 10`, or, put back, `Timeout: live 30 → 10`.
+pub fn drifted_property(p: &PropertyDrift, source: DriftSource) -> String {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(|t| {
+                short(Some(
+                    &serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.into())),
+                ))
+            })
+            .unwrap_or_else(|| "(none)".into())
+    };
+    match (p.difference.as_str(), source) {
+        (_, DriftSource::ChangeSet) => {
+            format!(
+                "{}: live {} → {}",
+                p.path,
+                text(&p.actual),
+                text(&p.expected)
+            )
+        }
+        ("ADD", _) => format!(
+            "{}: added outside CloudFormation: {}",
+            p.path,
+            text(&p.actual)
+        ),
+        ("REMOVE", _) => format!(
+            "{}: removed outside CloudFormation (template: {})",
+            p.path,
+            text(&p.expected)
+        ),
+        _ => format!(
+            "{}: live {}, template {}",
+            p.path,
+            text(&p.actual),
+            text(&p.expected)
+        ),
     }
 }
 

@@ -7,6 +7,7 @@
 //! [`Observer`]; nothing here prints or reads a terminal.
 
 use super::artifacts::{upload_reporting, ArtifactStore, Shipment};
+use super::drift::{last_drift, KnownDrift};
 use super::stacks::{
     merge_change_set, CfnChange, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackState,
     Stacks, TemplateSource,
@@ -33,6 +34,9 @@ pub struct StackDiff {
     pub validation: Validation,
 }
 
+    /// Resources changed outside CloudFormation: the latest detection's
+    /// findings (a diff), or the drift-aware change set's (`--revert-drift`).
+    pub drift: KnownDrift,
 /// The answer to "go ahead?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Approval {
@@ -76,6 +80,9 @@ pub struct DeployRequest {
     pub wait_busy: bool,
     /// Unique per run, so an interrupted run can clean up by name.
     pub change_set_name: String,
+    /// Put resources changed outside CloudFormation back as the template
+    /// says (a drift-aware change set); an existing stack only.
+    pub revert_drift: bool,
     pub pacing: Pacing,
 }
 
@@ -140,6 +147,8 @@ impl DeployOutcome {
 
 /// The template inline when CloudFormation takes it so (51,200 bytes),
 /// else uploaded to the artifact store by its hash and passed by URL.
+    #[error("{stack} is not deployed yet, so nothing of it can have drifted: `--revert-drift` works on a deployed stack only. Deploy it without `--revert-drift`; nothing was created")]
+    NothingToRevert { stack: String },
 pub async fn template_source<S: ArtifactStore>(
     store: &S,
     stack: &str,
@@ -258,7 +267,8 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
             name: change_set_name.to_string(),
             create: false,
             template: source,
-            tags: state.map(|s| s.tags).unwrap_or_default(),
+            tags: state.as_ref().map(|s| s.tags.clone()).unwrap_or_default(),
+            revert_drift: false,
         };
         let (id, outcome) = cfn.change_set(&request).await?;
         // Read before deleting: the results belong to the change set.
@@ -292,6 +302,11 @@ fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
     let mut a = a.to_vec();
     let mut b = b.to_vec();
     a.sort();
+    // Read, never detected: a detection takes minutes (`stackctl drift`).
+    let drift = match state.as_ref().filter(|_| exists) {
+        Some(s) => last_drift(cfn, stack, s).await,
+        None => KnownDrift::default(),
+    };
     b.sort();
     a == b
 }
@@ -300,6 +315,7 @@ fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
 async fn newest_event<C: Stacks>(cfn: &C, stack: &str) -> anyhow::Result<Option<StackEvent>> {
     Ok(cfn.events_after(stack, None).await?.pop())
 }
+        drift,
 
 /// Deploys one stack: the state checks, the no-change shortcut, artifacts,
 /// the change set and its guards, execution, and following it to the end.
@@ -344,6 +360,13 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
                     causes: root_causes(&settled.events).into_iter().cloned().collect(),
                     status: settled.status,
                 });
+    // Before anything is changed (a ROLLBACK_COMPLETE stack is recreated below).
+    if r.revert_drift && !state.as_ref().is_some_and(StackState::is_deployed) {
+        return Err(StateRefusal::NothingToRevert {
+            stack: stack.to_string(),
+        }
+        .into());
+    }
             }
             state = None;
         }
@@ -356,7 +379,11 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
     };
 
     // Nothing to change: known from two reads, with no change set and no upload.
-    if let Some(s) = state.as_ref().filter(|_| exists && old == r.template) {
+    // A drift-aware change set finds changes the templates do not show.
+    if let Some(s) = state
+        .as_ref()
+        .filter(|_| exists && old == r.template && !r.revert_drift)
+    {
         if same_tags(&s.tags, &r.tags) {
             if r.termination_protection && !s.termination_protection {
                 protect(cfn, stack, observer).await;
@@ -395,6 +422,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         .collect();
     let mut uploaded = 0;
     if !pending.is_empty() {
+            drift: KnownDrift::default(),
         store.ensure().await?;
         let shipped = upload_reporting(store, &pending, |key, sent| {
             if sent {
@@ -430,6 +458,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         }
         Err(rejected) => {
             discard_reporting(cfn, stack, &id, !exists, observer).await;
+        revert_drift: r.revert_drift,
             return Ok(DeployOutcome::Rejected(rejected));
         }
     };
@@ -453,6 +482,11 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         discard_reporting(cfn, stack, &id, !exists, observer).await;
         return Ok(DeployOutcome::UpdateRefused(diff.update_refusals));
     }
+    let drift = if r.revert_drift {
+        KnownDrift::from_change_set(&cfn_changes)
+    } else {
+        KnownDrift::default()
+    };
     if r.require_approval
         .needs_approval(&diff.changes, &diff.broadening)
     {
@@ -463,6 +497,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
                 diff.broadening.len()
             ),
         };
+        drift,
         let refusal = match observer.approve(stack, &question) {
             Approval::Granted => None,
             Approval::Declined => Some("not approved; nothing was deployed".to_string()),

@@ -17,6 +17,7 @@ pub mod error;
 pub mod identity;
 pub mod names;
 pub mod objects;
+pub mod drift;
 pub mod retry;
 pub mod stacks;
 pub mod validation;

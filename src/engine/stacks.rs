@@ -1,6 +1,7 @@
 //! CloudFormation, behind the few calls stackctl makes, so scripted answers
 //! can drive every path (no changes, failed change sets, missing stacks).
 
+use super::drift::{DetectionStatus, DriftCheck, ResourceDrift};
 use super::error::{AwsError, ErrorKind};
 use super::retry::RetryPolicy;
 use super::validation::{Severity, Status, ValidationFinding};
@@ -22,6 +23,8 @@ pub struct StackState {
     pub termination_protection: bool,
     pub outputs: Vec<(String, String)>,
     pub tags: Vec<(String, String)>,
+    /// The latest drift check (`DriftInformation`), when CloudFormation sent one.
+    pub drift: Option<DriftCheck>,
 }
 
 impl StackState {
@@ -113,6 +116,9 @@ pub trait Stacks {
     /// failed), at most until the change-set deadline.
     fn change_set(
         &self,
+    /// A drift-aware change set (deployment mode REVERT_DRIFT): resources
+    /// changed outside CloudFormation are put back as the template says.
+    pub revert_drift: bool,
         request: &ChangeSetRequest,
     ) -> impl Future<Output = Result<(String, ChangeSetOutcome), AwsError>> + Send;
     /// Deletes a change set by id or name; `Ok(false)` when there is no such
@@ -177,6 +183,25 @@ pub fn parse_template(body: &str) -> anyhow::Result<Value> {
 
 /// How long a change set may take to become ready before stackctl stops
 /// waiting (and removes it): large stacks take a minute or two.
+    /// Starts drift detection on every resource of the stack that supports
+    /// it (DetectStackDrift); the detection's id.
+    fn start_drift_detection(
+        &self,
+        stack: &str,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
+    /// One look at a drift detection (DescribeStackDriftDetectionStatus).
+    fn drift_detection(
+        &self,
+        detection_id: &str,
+    ) -> impl Future<Output = Result<DetectionStatus, AwsError>> + Send;
+    /// The latest detection's results, every page
+    /// (DescribeStackResourceDrifts); with `drifted_only`, only the
+    /// MODIFIED and DELETED resources.
+    fn resource_drifts(
+        &self,
+        stack: &str,
+        drifted_only: bool,
+    ) -> impl Future<Output = Result<Vec<ResourceDrift>, AwsError>> + Send;
 pub const CHANGE_SET_DEADLINE: Duration = Duration::from_secs(10 * 60);
 
 /// CloudFormation through the SDK.
@@ -286,6 +311,7 @@ impl CloudFormation {
         use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
         let operation = format!("create a change set for {}", r.stack);
         let mut call = self
+        drift: s.drift_information().map(super::drift::drift_check),
             .client
             .create_change_set()
             .stack_name(&r.stack)
@@ -327,6 +353,9 @@ impl CloudFormation {
             Err(e) => Err(e),
         }
     }
+        if r.revert_drift {
+            call = call.deployment_mode(aws_sdk_cloudformation::types::DeploymentMode::RevertDrift);
+        }
 
     /// One look at the change set, every page: its status, status reason
     /// and changes.
@@ -402,6 +431,80 @@ impl Stacks for CloudFormation {
                     .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
                     .send()
                     .await
+    async fn start_drift_detection(&self, stack: &str) -> Result<String, AwsError> {
+        let operation = format!("start drift detection on {stack}");
+        // Starting twice only makes a second detection, so a lost answer may be asked again.
+        let out = self
+            .retry
+            .run(|| async {
+                self.client
+                    .detect_stack_drift()
+                    .stack_name(stack)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(&operation, e))
+            })
+            .await?;
+        out.stack_drift_detection_id()
+            .map(String::from)
+            .ok_or_else(|| unreadable(&operation, "CloudFormation returned no detection id"))
+    }
+
+    async fn drift_detection(&self, detection_id: &str) -> Result<DetectionStatus, AwsError> {
+        let out = self
+            .retry
+            .run(|| async {
+                self.client
+                    .describe_stack_drift_detection_status()
+                    .stack_drift_detection_id(detection_id)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error("read the drift detection's status", e))
+            })
+            .await?;
+        Ok(super::drift::detection_status(
+            out.detection_status(),
+            out.stack_drift_status(),
+            out.detection_status_reason(),
+            out.timestamp(),
+        ))
+    }
+
+    async fn resource_drifts(
+        &self,
+        stack: &str,
+        drifted_only: bool,
+    ) -> Result<Vec<ResourceDrift>, AwsError> {
+        use aws_sdk_cloudformation::types::StackResourceDriftStatus as S;
+        let filters = drifted_only.then(|| vec![S::Modified, S::Deleted]);
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .retry
+                .run(|| async {
+                    self.client
+                        .describe_stack_resource_drifts()
+                        .stack_name(stack)
+                        .set_stack_resource_drift_status_filters(filters.clone())
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| cfn_error(format!("read the drift results of {stack}"), e))
+                })
+                .await?;
+            found.extend(
+                page.stack_resource_drifts()
+                    .iter()
+                    .map(super::drift::resource_drift),
+            );
+            token = page.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
                     .map_err(|e| cfn_error(&operation, e))
             })
             .await?;
@@ -727,3 +830,4 @@ mod tests {
         );
     }
 }
+        drift: super::drift::change_drift(c),

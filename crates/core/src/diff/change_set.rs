@@ -4,6 +4,8 @@
 //! [`CfnChange`]s; merging them is pure and lives here.
 
 use super::{Action, PropertyChange, Replacement, ResourceChange};
+use serde::Serialize;
+use serde_json::Value;
 
 /// One change as CloudFormation's change set reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +16,43 @@ pub struct CfnChange {
     pub replacement: Option<Replacement>,
     /// Attributes whose change causes it, with whether each recreates.
     pub causes: Vec<(String, Option<String>)>,
+    /// How the resource drifted, as a drift-aware change set (deployment
+    /// mode REVERT_DRIFT) reports it; `None` for an ordinary change set.
+    pub drift: Option<ChangeDrift>,
+}
+
+/// A resource's drift as a drift-aware change set sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeDrift {
+    /// `ResourceDriftStatus`: IN_SYNC, MODIFIED, DELETED, UNKNOWN, UNSUPPORTED…
+    pub status: String,
+    pub physical_id: Option<String>,
+    /// The drifted properties and the values the deploy puts back.
+    pub properties: Vec<PropertyDrift>,
+}
+
+/// One property that differs from what CloudFormation expects.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PropertyDrift {
+    /// Dotted path inside `Properties` (`Tags.0.Value`), as the template
+    /// diff names properties.
+    pub path: String,
+    /// What the template says (a drift-aware change set: the value the
+    /// deploy sets), as CloudFormation sent it (JSON text, or plain text).
+    pub expected: Option<String>,
+    /// The live value.
+    pub actual: Option<String>,
+    /// ADD, REMOVE or NOT_EQUAL (drift detection); Add, Remove, Modify or
+    /// SyncWithActual (a drift-aware change set).
+    pub difference: String,
+}
+
+impl PropertyDrift {
+    /// A value as the template diff holds values: JSON when it reads as
+    /// JSON, else the text itself.
+    fn value(text: Option<&String>) -> Option<Value> {
+        text.map(|t| serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.clone())))
+    }
 }
 
 /// The local diff, corrected by what CloudFormation's change set says:
@@ -65,25 +104,41 @@ pub fn merge_change_set(mut local: Vec<ResourceChange>, cfn: &[CfnChange]) -> Ve
                 resource_type: c.resource_type.clone(),
                 action: c.action,
                 replacement: c.replacement,
-                properties: c
-                    .causes
-                    .iter()
-                    .map(|(name, recreation)| PropertyChange {
-                        path: name.clone(),
-                        before: None,
-                        after: None,
-                        replacement: match recreation.as_deref() {
-                            Some("Always") => Replacement::True,
-                            Some("Conditionally") => Replacement::Conditional,
-                            _ => Replacement::False,
-                        },
-                    })
-                    .collect(),
+                properties: only_in_change_set(c),
             }),
         }
     }
     local.sort_by(|a, b| (a.action, &a.logical_id).cmp(&(b.action, &b.logical_id)));
     local
+}
+
+/// The properties of a change only CloudFormation reports. A drifted
+/// resource that a drift-aware change set puts back has no template change:
+/// its values are the live one (before) and the template's (after).
+fn only_in_change_set(c: &CfnChange) -> Vec<PropertyChange> {
+    let drifted = |name: &str| {
+        c.drift.iter().flat_map(|d| &d.properties).find(|p| {
+            p.path == name
+                || p.path.starts_with(&format!("{name}."))
+                || p.path.starts_with(&format!("{name}["))
+        })
+    };
+    c.causes
+        .iter()
+        .map(|(name, recreation)| {
+            let drift = drifted(name);
+            PropertyChange {
+                path: drift.map_or_else(|| name.clone(), |p| p.path.clone()),
+                before: drift.and_then(|p| PropertyDrift::value(p.actual.as_ref())),
+                after: drift.and_then(|p| PropertyDrift::value(p.expected.as_ref())),
+                replacement: match recreation.as_deref() {
+                    Some("Always") => Replacement::True,
+                    Some("Conditionally") => Replacement::Conditional,
+                    _ => Replacement::False,
+                },
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -111,6 +166,7 @@ mod tests {
                 action: Action::Modify,
                 replacement: Some(Replacement::Conditional),
                 causes: vec![],
+                drift: None,
             },
             CfnChange {
                 logical_id: "F".into(),
@@ -118,6 +174,7 @@ mod tests {
                 action: Action::Modify,
                 replacement: Some(Replacement::False),
                 causes: vec![("Code".into(), Some("Never".into()))],
+                drift: None,
             },
         ];
         let merged = merge_change_set(local, &cfn);
@@ -158,6 +215,7 @@ mod tests {
             action: Action::Modify,
             replacement: Some(Replacement::Conditional),
             causes: vec![("SSESpecification".into(), Some("Conditionally".into()))],
+            drift: None,
         }];
         let merged = merge_change_set(local, &cfn);
         assert_eq!(
@@ -175,6 +233,7 @@ mod tests {
             action: Action::Modify,
             replacement: None,
             causes: vec![],
+            drift: None,
         }];
         assert!(
             merge_change_set(vec![], &silent).is_empty(),
