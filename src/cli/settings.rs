@@ -48,6 +48,10 @@ fn aws_args(command: &Command) -> Option<&AwsArgs> {
         Command::Deploy(a) => Some(&a.aws),
         Command::Destroy(a) => Some(&a.aws),
         Command::Outputs(a) => Some(&a.aws),
+        Command::Status(a) => Some(&a.aws),
+        Command::Verify(a) => Some(&a.aws),
+        Command::Drift(a) => Some(&a.aws),
+        Command::Logs(a) => Some(&a.aws),
         Command::Local(a) => Some(match &a.action {
             Some(super::args::LocalAction::Invoke(invoke)) => &invoke.session.aws,
             None => &a.session.aws,

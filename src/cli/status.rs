@@ -1,12 +1,211 @@
-//! `stackctl status`: being built (issue 13); until it lands it says so
-//! and exits 1 rather than pretending to check anything.
+//! `stackctl status`: how deployed stacks are doing, all read at once: each
+//! stack's state and last operation (CloudFormation), its declared alarms'
+//! states, its functions' invocations, errors, throttles and p99 duration
+//! and its APIs' 4xx/5xx answers over `--since` (CloudWatch), its
+//! endpoints. Which functions, APIs and alarms a stack has comes from its
+//! rendered template, so they read as in the stack file. Exit 1 when an
+//! alarm is in ALARM or a stack cannot be read, so a CI step can gate on it.
 
-use super::args::StatusArgs;
+mod inventory;
+mod view;
+
+use super::args::{OutputMode, StatusArgs};
 use super::exit;
-use super::settings::Settings;
+use super::settings::{connect, Settings};
+use super::stacks::{declared_regions, load_stacks, LoadedStack};
 use super::ui::Ui;
+use crate::engine::cloudwatch::{single_period_window, CloudWatch, Monitoring};
+use crate::engine::context::AwsContext;
+use crate::engine::error::AwsError;
+use crate::engine::stacks::Stacks;
+use crate::local::template::Deployed;
+use crate::model::StackDef;
+use crate::pipeline::{render_environment, Outcome as Rendered};
+use crate::render::{Renderer, TemplateSet};
+use inventory::{endpoints, inventory, metric_queries, summarise};
+use serde_json::Value;
+use view::{alarm_rows, Health, Outcome, StackReport, Window};
 
-pub fn run(_settings: &Settings, _args: &StatusArgs, ui: &Ui) -> anyhow::Result<u8> {
-    ui.error("`stackctl status` is not built yet", None);
-    Ok(exit::FAILURE)
+pub fn run(settings: &Settings, args: &StatusArgs, ui: &Ui) -> anyhow::Result<u8> {
+    let (stacks, failures) = load_stacks(&settings.stacks_dir, &args.stacks, ui)?;
+    if failures > 0 {
+        return Ok(exit::FAILURE);
+    }
+    // The definitions first: a stack file that does not render is known
+    // before any AWS call.
+    let Some(expected) = render_all(&stacks, &args.env, ui)? else {
+        return Ok(exit::FAILURE);
+    };
+    // Read-only, and stdout is the report: no account line.
+    let aws = connect(settings, &declared_regions(&stacks, &args.env), false, ui)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let (period, start, end) = single_period_window(now, args.since.as_secs());
+    let window = Window {
+        since: args.since.as_secs(),
+        start,
+        end,
+        period,
+    };
+    let cloudwatch = CloudWatch::new(aws.context.clients().cloudwatch.clone());
+    let reports = aws.runtime.block_on(futures_util::future::join_all(
+        expected
+            .iter()
+            .map(|e| report(&aws.context, &cloudwatch, e, window, &args.env)),
+    ));
+    print(&reports, args.output, ui);
+    let unreadable = reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Unreadable { .. }));
+    let in_alarm = reports.iter().any(|r| r.in_alarm() > 0);
+    Ok(if unreadable || in_alarm {
+        exit::FAILURE
+    } else {
+        exit::OK
+    })
+}
+
+/// One stack as its definition says it should be in the environment.
+struct Expected {
+    stack: String,
+    stack_name: String,
+    template: Value,
+    def: StackDef,
+}
+
+/// Every stack's template for `env`; `None` after reporting a definition
+/// that does not render.
+fn render_all(stacks: &[LoadedStack], env: &str, ui: &Ui) -> anyhow::Result<Option<Vec<Expected>>> {
+    let renderer = Renderer::new(&TemplateSet::builtin())?;
+    let mut expected = Vec::new();
+    let mut invalid = false;
+    for stack in stacks {
+        // Code locations do not matter here: only names and ids are read.
+        match render_environment(&stack.source, env, &renderer, &Default::default())? {
+            Rendered::Rendered { template, .. } => {
+                let resolved = stack.source.resolve(env);
+                let def = StackDef::clone(resolved.valid_def().expect("rendered, so valid"));
+                expected.push(Expected {
+                    stack: stack.name.clone(),
+                    stack_name: crate::plan::deployment(&def, env).stack_name,
+                    template,
+                    def,
+                });
+            }
+            Rendered::Invalid(diagnostics) => {
+                invalid = true;
+                for d in diagnostics {
+                    let _ = write!(ui.err(), "{}", d.render(&stack.source.file));
+                }
+            }
+        }
+    }
+    Ok((!invalid).then_some(expected))
+}
+
+async fn report(
+    context: &AwsContext,
+    cloudwatch: &CloudWatch,
+    expected: &Expected,
+    window: Window,
+    env: &str,
+) -> StackReport {
+    let outcome = match health(context, cloudwatch, expected, window).await {
+        Ok(Some(health)) => Outcome::Read(Box::new(health)),
+        Ok(None) => Outcome::NotDeployed {
+            hint: format!(
+                "deploy it with `stackctl deploy --env {env} {}`",
+                expected.stack
+            ),
+        },
+        Err(e) => Outcome::Unreadable {
+            error: e.to_string(),
+        },
+    };
+    StackReport {
+        stack: expected.stack.clone(),
+        stack_name: expected.stack_name.clone(),
+        outcome,
+    }
+}
+
+/// The stack's state, alarms and figures; `None` when it is not deployed.
+/// Two CloudFormation reads, then the alarms and the metrics at once.
+async fn health(
+    context: &AwsContext,
+    cloudwatch: &CloudWatch,
+    expected: &Expected,
+    window: Window,
+) -> Result<Option<Health>, AwsError> {
+    let cfn = context.cloudformation();
+    let name = &expected.stack_name;
+    let Some(state) = cfn.describe(name).await? else {
+        return Ok(None);
+    };
+    // Created for a first change set that never ran: nothing is deployed.
+    if state.status == "REVIEW_IN_PROGRESS" {
+        return Ok(None);
+    }
+    let deployed = Deployed {
+        stack_name: name.clone(),
+        region: context.region().to_string(),
+        account: context.account().to_string(),
+        physical_ids: cfn
+            .resources(name)
+            .await?
+            .into_iter()
+            .map(|r| (r.logical_id, r.physical_id))
+            .filter(|(_, physical)| !physical.is_empty())
+            .collect(),
+        outputs: state.outputs.iter().cloned().collect(),
+        overrides: Default::default(),
+    };
+    let watched = inventory(&expected.template, &expected.def, &deployed);
+    let alarm_names: Vec<String> = watched
+        .alarms
+        .iter()
+        .filter_map(|a| a.physical_id.clone())
+        .collect();
+    let queries = metric_queries(&watched, window.period);
+    let (alarms, series) = tokio::join!(
+        cloudwatch.alarms(&alarm_names),
+        cloudwatch.metric_data(&queries, window.start, window.end)
+    );
+    let (functions, apis) = summarise(&watched, &series?);
+    let last_operation = match (state.last_updated_at, state.created_at) {
+        (Some(at), _) => Some(("updated", at)),
+        (None, Some(at)) => Some(("created", at)),
+        (None, None) => None,
+    };
+    Ok(Some(Health {
+        status: state.status,
+        status_reason: state.status_reason,
+        last_operation,
+        alarms: alarm_rows(&watched.alarms, &alarms?),
+        functions,
+        apis,
+        endpoints: endpoints(&state.outputs),
+        window,
+    }))
+}
+
+fn print(reports: &[StackReport], output: OutputMode, ui: &Ui) {
+    for (i, r) in reports.iter().enumerate() {
+        match output {
+            OutputMode::Json => {
+                let _ = writeln!(ui.out(), "{}", view::to_json(r));
+            }
+            OutputMode::Human => {
+                let separator = if i == 0 { "" } else { "\n" };
+                let _ = write!(ui.out(), "{separator}{}", view::human(r));
+            }
+        }
+        if let Outcome::Unreadable { error } = &r.outcome {
+            ui.error(
+                error,
+                Some("check the credentials' read access to CloudFormation and CloudWatch, then run status again"),
+            );
+        }
+    }
 }

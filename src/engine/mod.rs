@@ -6,11 +6,13 @@
 //! - [`error`]: the one typed error every call returns; [`retry`]: the one
 //!   retry and backoff policy.
 //! - One interface per service: [`stacks::Stacks`] (CloudFormation),
-//!   [`artifacts::ArtifactStore`] (S3), [`identity::Identity`] (STS).
+//!   [`artifacts::ArtifactStore`] (S3), [`identity::Identity`] (STS),
+//!   [`cloudwatch::Monitoring`] (CloudWatch alarms and metrics).
 //! - What stackctl does with them: [`deploy`], [`watch`], [`waves`], [`account`].
 
 pub mod account;
 pub mod artifacts;
+pub mod cloudwatch;
 pub mod context;
 pub mod deploy;
 pub mod error;

@@ -109,8 +109,9 @@ fn attached_policies<'t>(
 }
 
 /// `value` with every intrinsic function evaluated; what cannot be is
-/// noted and becomes `null` (which matches nothing).
-fn resolve(
+/// noted and becomes `null` (which matches nothing). `verify` resolves the
+/// documents it compares with the live ones through this too.
+pub fn resolve(
     resolver: &Resolver<'_>,
     value: &Value,
     at: &str,

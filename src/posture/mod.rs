@@ -1,0 +1,258 @@
+//! What `stackctl verify` checks: the posture a deployed stack must have,
+//! derived from its rendered template resolved against the deployment
+//! ([`expectations`]), and the verdict on what AWS reports ([`judge`]).
+//!
+//! Pure: no AWS, no I/O. The engine reads the live facts
+//! (`engine::posture`); the CLI prints the checks.
+
+pub mod judge;
+pub mod policy;
+
+use crate::local::iam::role::resolve;
+use crate::local::template::{referenced_id, resources_of, Resolver};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One resource of the template and what it must be like once deployed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    pub logical_id: String,
+    pub expected: Expected,
+    /// Values of the template the deployment could not resolve: the
+    /// expectation cannot be met while any is missing.
+    pub unresolved: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// A web ACL protects a resource (`AWS::WAFv2::WebACLAssociation`).
+    WebAclAttached {
+        resource_arn: String,
+        web_acl_arn: String,
+    },
+    /// A KMS key: enabled, rotating as declared, with the declared policy.
+    Key {
+        key_id: String,
+        rotation: bool,
+        policy: Value,
+    },
+    /// A role's inline policies (by name) and attached managed policies,
+    /// nothing more.
+    Role {
+        role_name: String,
+        inline: BTreeMap<String, Value>,
+        managed: BTreeSet<String>,
+    },
+    /// A CloudWatch alarm as declared.
+    Alarm(AlarmSpec),
+    /// A topic's subscription.
+    Subscription {
+        topic_arn: String,
+        protocol: String,
+        endpoint: String,
+    },
+    /// A table's point-in-time recovery and encryption key.
+    Table {
+        name: String,
+        point_in_time_recovery: bool,
+        kms_key_arn: Option<String>,
+    },
+    /// A bucket's public access block (all four settings on) and encryption.
+    Bucket {
+        name: String,
+        algorithm: Option<String>,
+        kms_key: Option<String>,
+    },
+}
+
+/// The parts of an alarm that decide when it fires and whom it tells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmSpec {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub metric_name: Option<String>,
+    pub dimensions: BTreeMap<String, String>,
+    pub statistic: Option<String>,
+    pub extended_statistic: Option<String>,
+    pub threshold: Option<f64>,
+    pub comparison_operator: Option<String>,
+    pub period: Option<i64>,
+    pub evaluation_periods: Option<i64>,
+    pub datapoints_to_alarm: Option<i64>,
+    pub treat_missing_data: Option<String>,
+    pub alarm_actions: BTreeSet<String>,
+    pub ok_actions: BTreeSet<String>,
+}
+
+/// Every expectation the template implies, in template order within kinds.
+pub fn expectations(template: &Value, resolver: &Resolver<'_>) -> Vec<Expectation> {
+    let mut found = Vec::new();
+    let mut add = |logical_id: &str, at: &Value, derive: &dyn Fn(&Value) -> Expected| {
+        let mut unresolved = Vec::new();
+        let properties = resolve(resolver, &at["Properties"], logical_id, &mut unresolved);
+        let mut properties = properties;
+        if let Some(map) = properties.as_object_mut() {
+            map.insert("__physical_id".into(), physical_id(resolver, logical_id));
+        }
+        found.push(Expectation {
+            logical_id: logical_id.to_string(),
+            expected: derive(&properties),
+            unresolved,
+        });
+    };
+    for (id, r) in resources_of(template, "AWS::WAFv2::WebACLAssociation") {
+        add(id, r, &|p| Expected::WebAclAttached {
+            resource_arn: text(&p["ResourceArn"]),
+            web_acl_arn: text(&p["WebACLArn"]),
+        });
+    }
+    for (id, r) in resources_of(template, "AWS::KMS::Key") {
+        add(id, r, &|p| Expected::Key {
+            key_id: text(&p["__physical_id"]),
+            rotation: p["EnableKeyRotation"].as_bool().unwrap_or(false),
+            policy: p["KeyPolicy"].clone(),
+        });
+    }
+    for (id, r) in resources_of(template, "AWS::IAM::Role") {
+        let attached = attached_to(template, resolver, id);
+        add(id, r, &|p| role(p, &attached));
+    }
+    for (id, r) in resources_of(template, "AWS::CloudWatch::Alarm") {
+        add(id, r, &|p| Expected::Alarm(alarm(p)));
+    }
+    for (id, r) in resources_of(template, "AWS::SNS::Subscription") {
+        add(id, r, &|p| Expected::Subscription {
+            topic_arn: text(&p["TopicArn"]),
+            protocol: text(&p["Protocol"]),
+            endpoint: text(&p["Endpoint"]),
+        });
+    }
+    for (id, r) in resources_of(template, "AWS::DynamoDB::Table") {
+        add(id, r, &|p| table(p));
+    }
+    for (id, r) in resources_of(template, "AWS::S3::Bucket") {
+        add(id, r, &|p| bucket(p));
+    }
+    found
+}
+
+/// The resource's `Ref` value (its physical id), or `null`.
+fn physical_id(resolver: &Resolver<'_>, logical_id: &str) -> Value {
+    resolver
+        .string(&serde_json::json!({ "Ref": logical_id }))
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn texts(value: &Value) -> BTreeSet<String> {
+    value.as_array().into_iter().flatten().map(text).collect()
+}
+
+/// The inline documents of `AWS::IAM::Policy` resources and the ARNs of
+/// `AWS::IAM::ManagedPolicy` resources that name `role` in their `Roles`.
+struct Attached {
+    inline: BTreeMap<String, Value>,
+    managed: BTreeSet<String>,
+}
+
+fn attached_to(template: &Value, resolver: &Resolver<'_>, role: &str) -> Attached {
+    let names_role = |r: &Value| {
+        r["Properties"]["Roles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| referenced_id(v).as_deref() == Some(role))
+    };
+    let mut unresolved = Vec::new();
+    let inline = resources_of(template, "AWS::IAM::Policy")
+        .filter(|(_, r)| names_role(r))
+        .map(|(id, r)| {
+            let props = resolve(resolver, &r["Properties"], id, &mut unresolved);
+            (text(&props["PolicyName"]), props["PolicyDocument"].clone())
+        })
+        .collect();
+    let managed = resources_of(template, "AWS::IAM::ManagedPolicy")
+        .filter(|(_, r)| names_role(r))
+        .map(|(id, _)| text(&physical_id(resolver, id)))
+        .collect();
+    Attached { inline, managed }
+}
+
+fn role(p: &Value, attached: &Attached) -> Expected {
+    let mut inline: BTreeMap<String, Value> = p["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|policy| (text(&policy["PolicyName"]), policy["PolicyDocument"].clone()))
+        .collect();
+    inline.extend(attached.inline.clone());
+    let mut managed = texts(&p["ManagedPolicyArns"]);
+    managed.extend(attached.managed.iter().cloned());
+    Expected::Role {
+        role_name: text(&p["__physical_id"]),
+        inline,
+        managed,
+    }
+}
+
+fn alarm(p: &Value) -> AlarmSpec {
+    let number = |v: &Value| v.as_i64().or_else(|| v.as_str()?.parse().ok());
+    let word = |v: &Value| v.as_str().map(str::to_string);
+    AlarmSpec {
+        name: text(&p["__physical_id"]),
+        namespace: word(&p["Namespace"]),
+        metric_name: word(&p["MetricName"]),
+        dimensions: p["Dimensions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| (text(&d["Name"]), text(&d["Value"])))
+            .collect(),
+        statistic: word(&p["Statistic"]),
+        extended_statistic: word(&p["ExtendedStatistic"]),
+        threshold: p["Threshold"]
+            .as_f64()
+            .or_else(|| p["Threshold"].as_str()?.parse().ok()),
+        comparison_operator: word(&p["ComparisonOperator"]),
+        period: number(&p["Period"]),
+        evaluation_periods: number(&p["EvaluationPeriods"]),
+        datapoints_to_alarm: number(&p["DatapointsToAlarm"]),
+        treat_missing_data: word(&p["TreatMissingData"]),
+        alarm_actions: texts(&p["AlarmActions"]),
+        ok_actions: texts(&p["OKActions"]),
+    }
+}
+
+fn table(p: &Value) -> Expected {
+    let sse = &p["SSESpecification"];
+    let kms = sse["SSEEnabled"].as_bool() == Some(true) && sse["SSEType"].as_str() == Some("KMS");
+    Expected::Table {
+        name: text(&p["__physical_id"]),
+        point_in_time_recovery: p["PointInTimeRecoverySpecification"]
+            ["PointInTimeRecoveryEnabled"]
+            .as_bool()
+            .unwrap_or(false),
+        kms_key_arn: kms.then(|| text(&sse["KMSMasterKeyId"])),
+    }
+}
+
+fn bucket(p: &Value) -> Expected {
+    let by_default =
+        &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"];
+    Expected::Bucket {
+        name: text(&p["__physical_id"]),
+        algorithm: by_default["SSEAlgorithm"].as_str().map(str::to_string),
+        kms_key: by_default["KMSMasterKeyID"].as_str().map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests;
