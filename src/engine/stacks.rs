@@ -25,6 +25,10 @@ pub struct StackState {
     pub tags: Vec<(String, String)>,
     /// The latest drift check (`DriftInformation`), when CloudFormation sent one.
     pub drift: Option<DriftCheck>,
+    /// When the stack was created, seconds since the Unix epoch.
+    pub created_at: Option<i64>,
+    /// When its last update began (none before the first update).
+    pub last_updated_at: Option<i64>,
 }
 
 impl StackState {
@@ -286,6 +290,8 @@ fn stack_state(s: &aws_sdk_cloudformation::types::Stack) -> StackState {
                 .collect(),
         ),
         tags: pairs(s.tags().iter().map(|t| (t.key(), t.value())).collect()),
+        created_at: s.creation_time().map(|t| t.secs()),
+        last_updated_at: s.last_updated_time().map(|t| t.secs()),
     }
 }
 
