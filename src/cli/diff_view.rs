@@ -217,7 +217,8 @@ fn print_drift(drift: &KnownDrift, shown: &[&str], out: &mut dyn Write) {
             "the drift-aware change set found nothing changed outside CloudFormation".into()
         }
         (DriftSource::ChangeSet, _) => format!(
-            "{count} outside CloudFormation; this deploy puts them back as the template says"
+            "{count} outside CloudFormation; this deploy puts {} back as the template says",
+            if drifted.len() == 1 { "it" } else { "them" }
         ),
         (DriftSource::LastDetection, None) => return,
         (DriftSource::LastDetection, Some(c)) if c.status == "NOT_CHECKED" => {
@@ -322,6 +323,93 @@ pub fn drifted_property(p: &PropertyDrift, source: DriftSource) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn drifted_function(source: DriftSource) -> StackDiff {
+        use crate::diff::{PropertyChange, ResourceChange};
+        use crate::engine::drift::ResourceDrift;
+        StackDiff {
+            stack: "shop-prod".into(),
+            exists: true,
+            changes: vec![ResourceChange {
+                logical_id: "ApiFunction".into(),
+                resource_type: "AWS::Lambda::Function".into(),
+                action: Action::Modify,
+                replacement: Some(Replacement::False),
+                properties: vec![PropertyChange {
+                    path: "Timeout".into(),
+                    before: Some(json!(30)),
+                    after: Some(json!(10)),
+                    replacement: Replacement::False,
+                }],
+            }],
+            data_loss: vec![],
+            broadening: vec![],
+            update_refusals: vec![],
+            validation: Default::default(),
+            drift: KnownDrift {
+                source,
+                resources: vec![ResourceDrift {
+                    logical_id: "ApiFunction".into(),
+                    physical_id: "shop-prod-api".into(),
+                    resource_type: "AWS::Lambda::Function".into(),
+                    status: "MODIFIED".into(),
+                    reason: None,
+                    properties: vec![
+                        PropertyDrift {
+                            path: "Timeout".into(),
+                            expected: Some("10".into()),
+                            actual: Some("30".into()),
+                            difference: "Modify".into(),
+                        },
+                        PropertyDrift {
+                            path: "MemorySize".into(),
+                            expected: Some("512".into()),
+                            actual: Some("1024".into()),
+                            difference: "Modify".into(),
+                        },
+                    ],
+                }],
+                ..KnownDrift::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_revert_drift_diff_shows_each_drift_status_and_what_is_put_back() {
+        let mut out = Vec::new();
+        print_human(&drifted_function(DriftSource::ChangeSet), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "shop-prod: 0 to add, 1 to modify, 0 to remove
+  ~ ApiFunction  AWS::Lambda::Function
+      Timeout: 30 → 10
+      drift: MODIFIED (changed outside CloudFormation; this deploy puts it back)
+        MemorySize: live 1024 → 512
+  drift: 1 resource changed outside CloudFormation; this deploy puts it back as the template says
+"
+        );
+    }
+
+    #[test]
+    fn a_stack_never_checked_says_so_in_one_line_and_an_emulator_says_nothing() {
+        let mut never = drifted_function(DriftSource::LastDetection);
+        never.changes.clear();
+        never.drift.resources.clear();
+        never.drift.check = Some(crate::engine::drift::DriftCheck {
+            status: "NOT_CHECKED".into(),
+            checked_at: None,
+        });
+        let mut out = Vec::new();
+        print_human(&never, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "shop-prod: no changes\n  drift: never checked; `stackctl drift` checks it\n"
+        );
+        never.drift.check = None;
+        let mut out = Vec::new();
+        print_human(&never, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "shop-prod: no changes\n");
+    }
 
     #[test]
     fn a_long_changed_value_shows_the_part_that_differs() {

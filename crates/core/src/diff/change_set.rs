@@ -146,6 +146,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_drifted_resource_only_the_change_set_touches_shows_live_and_template_values() {
+        let put_back = CfnChange {
+            logical_id: "ApiFunction".into(),
+            resource_type: "AWS::Lambda::Function".into(),
+            action: Action::Modify,
+            replacement: Some(Replacement::False),
+            causes: vec![("Environment".into(), Some("Never".into()))],
+            drift: Some(ChangeDrift {
+                status: "MODIFIED".into(),
+                physical_id: Some("shop-prod-api".into()),
+                properties: vec![PropertyDrift {
+                    path: "Environment.Variables.LOG_LEVEL".into(),
+                    expected: Some("info".into()),
+                    actual: Some("debug".into()),
+                    difference: "Modify".into(),
+                }],
+            }),
+        };
+        let merged = merge_change_set(vec![], &[put_back]);
+        let p = &merged[0].properties[0];
+        assert_eq!(p.path, "Environment.Variables.LOG_LEVEL");
+        assert_eq!(
+            (p.before.clone(), p.after.clone()),
+            (Some(Value::from("debug")), Some(Value::from("info"))),
+            "plain text stays text; the live value before, the template's after"
+        );
+    }
+
+    #[test]
     fn the_change_set_decides_replacement_and_adds_what_only_it_saw() {
         let local = vec![ResourceChange {
             logical_id: "T".into(),
