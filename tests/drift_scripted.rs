@@ -605,6 +605,50 @@ async fn revert_drift_refuses_a_stack_that_is_not_deployed_and_creates_nothing()
 
 // The command line, as the binary, against the stand-in.
 
+/// What `stackctl drift --env prod` prints for [`drifted_members`] (the
+/// README shows it).
+const DRIFT_SHOWN: &str = "shop-prod: DRIFTED (2 of 3 checked: 1 modified, 1 deleted; 1 not checked), detected 2026-12-03T12:00:00Z
+  ~ functions.api (stacks/shop.yaml:3:3)  ApiFunction  AWS::Lambda::Function  shop-prod-api
+      Timeout: live 30, template 10  (stacks/shop.yaml:5:14)
+      Tags.2: added outside CloudFormation: {\"Key\":\"owner\",\"Value\":\"ops\"}
+      TracingConfig: removed outside CloudFormation (template: {\"Mode\":\"PassThrough\"})
+  - tables.orders (stacks/shop.yaml:7:3)  OrdersTable  AWS::DynamoDB::Table  shop-prod-orders
+      deleted outside CloudFormation
+  = hint: put them back as the stack file says with `stackctl deploy --env prod --revert-drift shop`, or change the stack file to keep them
+";
+
+/// What `stackctl diff` prints for a stack whose latest detection found
+/// two tables drifted (the README shows its first resource).
+const DIFF_SHOWN: &str = "shop-prod: no changes
+  drift: 2 resources changed outside CloudFormation at the latest detection (2026-12-03T12:00:00Z); `stackctl drift` refreshes it
+  ≈ OrdersTable  AWS::DynamoDB::Table  (shop-prod-orders)
+      drift: MODIFIED (changed outside CloudFormation)
+        BillingMode: live \"PROVISIONED\", template \"PAY_PER_REQUEST\"
+      a deploy leaves it as it is; `stackctl deploy --revert-drift` puts it back
+  ≈ CartsTable  AWS::DynamoDB::Table  (shop-prod-carts)
+      drift: DELETED (deleted outside CloudFormation)
+      a deploy leaves it as it is; `stackctl deploy --revert-drift` puts it back
+";
+
+#[test]
+fn the_readme_shows_what_drift_and_diff_print() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains(DRIFT_SHOWN),
+        "the README's `drift` sample is stale"
+    );
+    let first_resource: String = DIFF_SHOWN
+        .lines()
+        .take(6)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        readme.contains(&first_resource),
+        "the README's `diff` drift sample is stale"
+    );
+}
+
 const STACK_FILE: &str = "name: shop
 functions:
   api:
@@ -776,19 +820,7 @@ fn drift_names_each_drifted_property_where_the_stack_file_sets_it() {
     let (port, _) = drift_stand_in(complete_drifted, drifted_members);
     let (code, out, err) = stackctl(dir.path(), port, &["drift", "--env", "prod"]);
     assert_eq!(code, 0, "drift without --exit-code is not a failure: {err}");
-    assert_eq!(
-        out,
-        "shop-prod: DRIFTED (2 of 3 checked: 1 modified, 1 deleted; 1 not checked), detected 2026-12-03T12:00:00Z
-  ~ functions.api (stacks/shop.yaml:3:3)  ApiFunction  AWS::Lambda::Function  shop-prod-api
-      Timeout: live 30, template 10  (stacks/shop.yaml:5:14)
-      Tags.2: added outside CloudFormation: {\"Key\":\"owner\",\"Value\":\"ops\"}
-      TracingConfig: removed outside CloudFormation (template: {\"Mode\":\"PassThrough\"})
-  - tables.orders (stacks/shop.yaml:7:3)  OrdersTable  AWS::DynamoDB::Table  shop-prod-orders
-      deleted outside CloudFormation
-  = hint: put them back as the stack file says with `stackctl deploy --env prod --revert-drift shop`, or change the stack file to keep them
-",
-        "{err}"
-    );
+    assert_eq!(out, DRIFT_SHOWN, "{err}");
     let (code, _, err) = stackctl(
         dir.path(),
         port,
@@ -959,20 +991,7 @@ fn diff_marks_a_resource_the_latest_detection_found_drifted() {
     let port = fake_cloudformation::start(Box::new(script), calls);
     let (code, out, err) = stackctl(dir.path(), port, &["diff", "--env", "prod", "shop"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        out,
-        "shop-prod: no changes
-  drift: 2 resources changed outside CloudFormation at the latest detection (2026-12-03T12:00:00Z); `stackctl drift` refreshes it
-  ≈ OrdersTable  AWS::DynamoDB::Table  (shop-prod-orders)
-      drift: MODIFIED (changed outside CloudFormation)
-        BillingMode: live \"PROVISIONED\", template \"PAY_PER_REQUEST\"
-      a deploy leaves it as it is; `stackctl deploy --revert-drift` puts it back
-  ≈ CartsTable  AWS::DynamoDB::Table  (shop-prod-carts)
-      drift: DELETED (deleted outside CloudFormation)
-      a deploy leaves it as it is; `stackctl deploy --revert-drift` puts it back
-",
-        "{err}"
-    );
+    assert_eq!(out, DIFF_SHOWN, "{err}");
     let (_, json_out, err) = stackctl(
         dir.path(),
         port,
