@@ -31,7 +31,8 @@ stackctl itself is never told it talks to an emulator.
    moto hands them to the KMS API that expects TagKey/TagValue: HTTP 500.
    A KeyPolicy written as a JSON object is stored as JSON text (moto keeps
    the dict and a later DescribeKey fails). An AWS::Logs::LogGroup's
-   KmsKeyId is kept (moto dropped it). An AWS::Lambda::Version answers
+   KmsKeyId is kept (moto dropped it), and its Fn::GetAtt Arn ends in
+   `:*` as documented. An AWS::Lambda::Version answers
    Ref (its ARN) and Fn::GetAtt Version and FunctionArn (moto: neither).
 7. DependsOn is ignored when moto creates a resource, so an API Gateway
    Deployment is made before the Methods it depends on and fails with
@@ -63,6 +64,16 @@ stackctl itself is never told it talks to an emulator.
    strings; an error as a CBOR map with `__type` and `message`, same
    status, with moto's `x-amzn-query-error` header (the error code of
    query-compatible services such as CloudWatch).
+12. Posture properties moto's CloudFormation drops, which `stackctl
+   verify` reads back through each service's own API as on AWS: a
+   table's PointInTimeRecoverySpecification (moto never enables PITR) and
+   its SSESpecification (CloudFormation's `SSEEnabled`, which moto reads as
+   the API's `Enabled`, so no SSEDescription came back; the key is reported
+   as its ARN, as DynamoDB does), and a bucket's
+   PublicAccessBlockConfiguration (moto keeps none). A role's inline
+   policy from a template is stored as JSON text, as IAM stores it (moto
+   kept the template's object, and GetRolePolicy then answered its Python
+   form, which no client can read).
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
@@ -86,11 +97,16 @@ from moto.cloudformation import parsing as cfn_parsing  # noqa: E402
 from moto.cloudformation import responses as cfn_responses  # noqa: E402
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError  # noqa: E402
 from moto.core.responses import ActionResult  # noqa: E402
+from moto.dynamodb.models import dynamodb_backends  # noqa: E402
+from moto.dynamodb.models import table as dynamodb_table  # noqa: E402
 from moto.iam import access_control  # noqa: E402
+from moto.iam import models as iam_models  # noqa: E402
 from moto.kms import models as kms_models  # noqa: E402
 from moto.logs import models as logs_models  # noqa: E402
+from moto.s3 import models as s3_models  # noqa: E402
 from moto.moto_server import werkzeug_app  # noqa: E402
 from moto.server import main  # noqa: E402
+from moto.utilities.utils import get_partition  # noqa: E402
 
 from cfn_types import apis, edge, identity, operations  # noqa: E402,F401 - imported for the types they define
 from cfn_types.service_resource import ServiceResource, schema_attributes  # noqa: E402
@@ -342,6 +358,19 @@ def _create_log_group_with_key(cls, resource_name, cloudformation_json, account_
 
 logs_models.LogGroup.create_from_cloudformation_json = classmethod(_create_log_group_with_key)
 
+_log_group_attribute = logs_models.LogGroup.get_cfn_attribute
+
+
+def _log_group_attribute_as_documented(self, name):
+    """Fn::GetAtt Arn of a log group ends in `:*` on AWS (the CloudFormation
+    reference's example); moto's did not, so a policy granting writes to
+    it differed from what AWS creates."""
+    value = _log_group_attribute(self, name)
+    return f"{value}:*" if name == "Arn" and not value.endswith(":*") else value
+
+
+logs_models.LogGroup.get_cfn_attribute = _log_group_attribute_as_documented
+
 _create_version = lambda_models.LambdaVersion.create_from_cloudformation_json.__func__
 
 
@@ -488,6 +517,63 @@ def _applies_only_when_conditions_hold(self, action, resource="*", principal=Non
 
 
 access_control.IAMPolicyStatement.is_action_permitted = _applies_only_when_conditions_hold
+
+# -- 12. table PITR and SSE, bucket public access block ---------------------------
+
+_create_table = dynamodb_table.Table.create_from_cloudformation_json.__func__
+
+
+def _key_arn(account_id, region_name, key_id):
+    """DynamoDB reports a table's key as its ARN, whatever the template named
+    it by (key id, ARN or alias)."""
+    try:
+        return kms_models.kms_backends[account_id][region_name].describe_key(key_id).arn
+    except Exception:  # noqa: BLE001 - an unknown key stays as written, as moto had it
+        return key_id
+
+
+def _create_table_with_posture(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = dict(cloudformation_json["Properties"])
+    sse = properties.get("SSESpecification")
+    if isinstance(sse, dict) and "SSEEnabled" in sse:
+        api_sse = {"Enabled": sse["SSEEnabled"]}
+        if sse.get("SSEType"):
+            api_sse["SSEType"] = sse["SSEType"]
+        if sse.get("KMSMasterKeyId"):
+            api_sse["KMSMasterKeyId"] = _key_arn(account_id, region_name, sse["KMSMasterKeyId"])
+        properties["SSESpecification"] = api_sse
+    table = _create_table(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+    pitr = properties.get("PointInTimeRecoverySpecification") or {}
+    if pitr.get("PointInTimeRecoveryEnabled") is True:
+        dynamodb_backends[account_id][region_name].update_continuous_backups(table.name, {"PointInTimeRecoveryEnabled": True})
+    return table
+
+
+dynamodb_table.Table.create_from_cloudformation_json = classmethod(_create_table_with_posture)
+
+_create_bucket = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+
+def _create_bucket_with_public_access_block(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    bucket = _create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    block = cloudformation_json["Properties"].get("PublicAccessBlockConfiguration")
+    if block:
+        s3_models.s3_backends[account_id][get_partition(region_name)].put_public_access_block(bucket.name, block)
+    return bucket
+
+
+s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_public_access_block)
+
+_put_role_policy = iam_models.Role.put_policy
+
+
+def _put_role_policy_as_json(self, policy_name, policy_json):
+    if not isinstance(policy_json, str):
+        policy_json = json.dumps(policy_json)
+    return _put_role_policy(self, policy_name, policy_json)
+
+
+iam_models.Role.put_policy = _put_role_policy_as_json
 
 # -- 11. Smithy RPC v2 CBOR, translated to and from the JSON protocol ----------------
 

@@ -19,12 +19,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The reads `verify` makes, one per kind of resource it checks.
 pub trait PostureReader {
     /// The ARN of the web ACL that protects `resource_arn`, if any.
-    fn web_acl_of(&self, resource_arn: &str) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+    fn web_acl_of(
+        &self,
+        resource_arn: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
     fn key(&self, key_id: &str) -> impl Future<Output = Result<Option<KeyFacts>, AwsError>> + Send;
-    fn role(&self, role_name: &str) -> impl Future<Output = Result<Option<RoleFacts>, AwsError>> + Send;
-    fn subscriptions(&self, topic_arn: &str) -> impl Future<Output = Result<Vec<SubscriptionFacts>, AwsError>> + Send;
-    fn table(&self, name: &str) -> impl Future<Output = Result<Option<TableFacts>, AwsError>> + Send;
-    fn bucket(&self, name: &str) -> impl Future<Output = Result<Option<BucketFacts>, AwsError>> + Send;
+    fn role(
+        &self,
+        role_name: &str,
+    ) -> impl Future<Output = Result<Option<RoleFacts>, AwsError>> + Send;
+    fn subscriptions(
+        &self,
+        topic_arn: &str,
+    ) -> impl Future<Output = Result<Vec<SubscriptionFacts>, AwsError>> + Send;
+    fn table(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<TableFacts>, AwsError>> + Send;
+    fn bucket(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<BucketFacts>, AwsError>> + Send;
 }
 
 /// The reads through the SDK.
@@ -63,7 +78,15 @@ async fn read<T, E, F, Fut>(
 ) -> Result<Option<T>, AwsError>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>>>,
+    Fut: Future<
+        Output = Result<
+            T,
+            aws_smithy_runtime_api::client::result::SdkError<
+                E,
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+            >,
+        >,
+    >,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     // Atomic rather than a Cell: the futures holding it must be Send.
@@ -86,10 +109,20 @@ where
 
 impl PostureReader for LivePosture {
     async fn web_acl_of(&self, resource_arn: &str) -> Result<Option<String>, AwsError> {
-        let operation = format!("read which web ACL protects {resource_arn} (WAFv2 GetWebACLForResource)");
-        let answer = read(&self.retry, &operation, |c| c == Some("WAFNonexistentItemException"), || {
-            self.clients.wafv2.get_web_acl_for_resource().resource_arn(resource_arn).send()
-        })
+        let operation =
+            format!("read which web ACL protects {resource_arn} (WAFv2 GetWebACLForResource)");
+        let answer = read(
+            &self.retry,
+            &operation,
+            |c| c == Some("WAFNonexistentItemException"),
+            || {
+                self.clients
+                    .wafv2
+                    .get_web_acl_for_resource()
+                    .resource_arn(resource_arn)
+                    .send()
+            },
+        )
         .await?;
         Ok(answer.and_then(|a| a.web_acl().map(|acl| acl.arn().to_string())))
     }
@@ -98,7 +131,11 @@ impl PostureReader for LivePosture {
         let kms = &self.clients.kms;
         let not_found = |c: Option<&str>| c == Some("NotFoundException");
         let operation = format!("describe key {key_id} (KMS DescribeKey)");
-        let Some(described) = read(&self.retry, &operation, not_found, || kms.describe_key().key_id(key_id).send()).await? else {
+        let Some(described) = read(&self.retry, &operation, not_found, || {
+            kms.describe_key().key_id(key_id).send()
+        })
+        .await?
+        else {
             return Ok(None);
         };
         let state = described
@@ -106,15 +143,26 @@ impl PostureReader for LivePosture {
             .and_then(|m| m.key_state())
             .map_or_else(|| "unknown".to_string(), |s| s.as_str().to_string());
         let operation = format!("read key {key_id}'s rotation (KMS GetKeyRotationStatus)");
-        let rotation = read(&self.retry, &operation, not_found, || kms.get_key_rotation_status().key_id(key_id).send())
-            .await?
-            .is_some_and(|r| r.key_rotation_enabled());
+        let rotation = read(&self.retry, &operation, not_found, || {
+            kms.get_key_rotation_status().key_id(key_id).send()
+        })
+        .await?
+        .is_some_and(|r| r.key_rotation_enabled());
         let operation = format!("read key {key_id}'s policy (KMS GetKeyPolicy)");
-        let policy = read(&self.retry, &operation, not_found, || kms.get_key_policy().key_id(key_id).policy_name("default").send())
-            .await?
-            .and_then(|p| p.policy().and_then(|text| serde_json::from_str(text).ok()))
-            .unwrap_or(Value::Null);
-        Ok(Some(KeyFacts { state, rotation, policy }))
+        let policy = read(&self.retry, &operation, not_found, || {
+            kms.get_key_policy()
+                .key_id(key_id)
+                .policy_name("default")
+                .send()
+        })
+        .await?
+        .and_then(|p| p.policy().and_then(|text| serde_json::from_str(text).ok()))
+        .unwrap_or(Value::Null);
+        Ok(Some(KeyFacts {
+            state,
+            rotation,
+            policy,
+        }))
     }
 
     async fn role(&self, role_name: &str) -> Result<Option<RoleFacts>, AwsError> {
@@ -123,18 +171,26 @@ impl PostureReader for LivePosture {
         let mut facts = RoleFacts::default();
         let mut marker: Option<String> = None;
         loop {
-            let operation = format!("list role {role_name}'s inline policies (IAM ListRolePolicies)");
+            let operation =
+                format!("list role {role_name}'s inline policies (IAM ListRolePolicies)");
             let Some(page) = read(&self.retry, &operation, no_such, || {
-                iam.list_role_policies().role_name(role_name).set_marker(marker.clone()).send()
+                iam.list_role_policies()
+                    .role_name(role_name)
+                    .set_marker(marker.clone())
+                    .send()
             })
             .await?
             else {
                 return Ok(None);
             };
             for name in page.policy_names() {
-                let operation = format!("read role {role_name}'s inline policy {name} (IAM GetRolePolicy)");
+                let operation =
+                    format!("read role {role_name}'s inline policy {name} (IAM GetRolePolicy)");
                 let document = read(&self.retry, &operation, no_such, || {
-                    iam.get_role_policy().role_name(role_name).policy_name(name).send()
+                    iam.get_role_policy()
+                        .role_name(role_name)
+                        .policy_name(name)
+                        .send()
                 })
                 .await?
                 .map(|p| decode_policy(p.policy_document()))
@@ -148,15 +204,23 @@ impl PostureReader for LivePosture {
         }
         let mut marker: Option<String> = None;
         loop {
-            let operation = format!("list role {role_name}'s attached policies (IAM ListAttachedRolePolicies)");
+            let operation =
+                format!("list role {role_name}'s attached policies (IAM ListAttachedRolePolicies)");
             let Some(page) = read(&self.retry, &operation, no_such, || {
-                iam.list_attached_role_policies().role_name(role_name).set_marker(marker.clone()).send()
+                iam.list_attached_role_policies()
+                    .role_name(role_name)
+                    .set_marker(marker.clone())
+                    .send()
             })
             .await?
             else {
                 return Ok(None);
             };
-            facts.managed.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
+            facts.managed.extend(
+                page.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string)),
+            );
             marker = page.marker().map(str::to_string);
             if !page.is_truncated() || marker.is_none() {
                 break;
@@ -169,10 +233,21 @@ impl PostureReader for LivePosture {
         let mut found = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let operation = format!("list the subscriptions of {topic_arn} (SNS ListSubscriptionsByTopic)");
-            let Some(page) = read(&self.retry, &operation, |c| c == Some("NotFound"), || {
-                self.clients.sns.list_subscriptions_by_topic().topic_arn(topic_arn).set_next_token(token.clone()).send()
-            })
+            let operation =
+                format!("list the subscriptions of {topic_arn} (SNS ListSubscriptionsByTopic)");
+            let Some(page) = read(
+                &self.retry,
+                &operation,
+                |c| c == Some("NotFound"),
+                || {
+                    self.clients
+                        .sns
+                        .list_subscriptions_by_topic()
+                        .topic_arn(topic_arn)
+                        .set_next_token(token.clone())
+                        .send()
+                },
+            )
             .await?
             else {
                 return Ok(found);
@@ -191,13 +266,28 @@ impl PostureReader for LivePosture {
 
     async fn table(&self, name: &str) -> Result<Option<TableFacts>, AwsError> {
         let dynamodb = &self.clients.dynamodb;
-        let not_found = |c: Option<&str>| matches!(c, Some("ResourceNotFoundException" | "TableNotFoundException"));
+        let not_found = |c: Option<&str>| {
+            matches!(
+                c,
+                Some("ResourceNotFoundException" | "TableNotFoundException")
+            )
+        };
         let operation = format!("describe table {name} (DynamoDB DescribeTable)");
-        let Some(described) = read(&self.retry, &operation, not_found, || dynamodb.describe_table().table_name(name).send()).await? else {
+        let Some(described) = read(&self.retry, &operation, not_found, || {
+            dynamodb.describe_table().table_name(name).send()
+        })
+        .await?
+        else {
             return Ok(None);
         };
         let operation = format!("read table {name}'s backups (DynamoDB DescribeContinuousBackups)");
-        let backups = read(&self.retry, &operation, not_found, || dynamodb.describe_continuous_backups().table_name(name).send()).await?;
+        let backups = read(&self.retry, &operation, not_found, || {
+            dynamodb
+                .describe_continuous_backups()
+                .table_name(name)
+                .send()
+        })
+        .await?;
         let point_in_time_recovery = backups
             .and_then(|b| b.continuous_backups_description().cloned())
             .and_then(|d| d.point_in_time_recovery_description().cloned())
@@ -208,34 +298,50 @@ impl PostureReader for LivePosture {
             .and_then(|t| t.sse_description())
             .filter(|sse| sse.status().is_some_and(|s| s.as_str() == "ENABLED"))
             .and_then(|sse| sse.kms_master_key_arn().map(str::to_string));
-        Ok(Some(TableFacts { point_in_time_recovery, kms_key_arn }))
+        Ok(Some(TableFacts {
+            point_in_time_recovery,
+            kms_key_arn,
+        }))
     }
 
     async fn bucket(&self, name: &str) -> Result<Option<BucketFacts>, AwsError> {
-        let operation = format!("read bucket {name}'s public access block (S3 GetPublicAccessBlock)");
+        let operation =
+            format!("read bucket {name}'s public access block (S3 GetPublicAccessBlock)");
         let no_block = |c: Option<&str>| c == Some("NoSuchPublicAccessBlockConfiguration");
-        let block = match read(&self.retry, &operation, no_block, || self.s3.get_public_access_block().bucket(name).send()).await {
+        let block = match read(&self.retry, &operation, no_block, || {
+            self.s3.get_public_access_block().bucket(name).send()
+        })
+        .await
+        {
             Err(e) if e.code.as_deref() == Some("NoSuchBucket") => return Ok(None),
             other => other?,
         };
-        let public_access_block = block.and_then(|b| b.public_access_block_configuration().cloned()).map(|c| {
-            [
-                c.block_public_acls().unwrap_or(false),
-                c.ignore_public_acls().unwrap_or(false),
-                c.block_public_policy().unwrap_or(false),
-                c.restrict_public_buckets().unwrap_or(false),
-            ]
-        });
+        let public_access_block = block
+            .and_then(|b| b.public_access_block_configuration().cloned())
+            .map(|c| {
+                [
+                    c.block_public_acls().unwrap_or(false),
+                    c.ignore_public_acls().unwrap_or(false),
+                    c.block_public_policy().unwrap_or(false),
+                    c.restrict_public_buckets().unwrap_or(false),
+                ]
+            });
         let operation = format!("read bucket {name}'s default encryption (S3 GetBucketEncryption)");
-        let no_encryption = |c: Option<&str>| c == Some("ServerSideEncryptionConfigurationNotFoundError");
-        let encryption = read(&self.retry, &operation, no_encryption, || self.s3.get_bucket_encryption().bucket(name).send()).await?;
+        let no_encryption =
+            |c: Option<&str>| c == Some("ServerSideEncryptionConfigurationNotFoundError");
+        let encryption = read(&self.retry, &operation, no_encryption, || {
+            self.s3.get_bucket_encryption().bucket(name).send()
+        })
+        .await?;
         let by_default = encryption
             .and_then(|e| e.server_side_encryption_configuration().cloned())
             .and_then(|c| c.rules().first().cloned())
             .and_then(|r| r.apply_server_side_encryption_by_default().cloned());
         Ok(Some(BucketFacts {
             public_access_block,
-            algorithm: by_default.as_ref().map(|d| d.sse_algorithm().as_str().to_string()),
+            algorithm: by_default
+                .as_ref()
+                .map(|d| d.sse_algorithm().as_str().to_string()),
             kms_key: by_default.and_then(|d| d.kms_master_key_id().map(str::to_string)),
         }))
     }

@@ -324,8 +324,26 @@ fn derived_attribute(
         ("AWS::SNS::Topic", "TopicArn") | ("AWS::SecretsManager::Secret", "Id") => Some(physical),
         ("AWS::SNS::Topic", "TopicName") => physical.rsplit(':').next().map(str::to_string),
         ("AWS::ApiGateway::RestApi", "RootResourceId") => Some(String::new()),
+        ("AWS::WAFv2::WebACL", "Arn") => web_acl_arn(&physical, d),
+        ("AWS::WAFv2::WebACL", "Id") => physical.split('|').nth(1).map(str::to_string),
         _ => None,
     }
+}
+
+/// A web ACL's ARN from its `Ref` (`name|id|scope`): a CLOUDFRONT ACL
+/// lives in us-east-1 under `global`, a REGIONAL one in its region.
+fn web_acl_arn(physical: &str, d: &Deployed) -> Option<String> {
+    let mut parts = physical.split('|');
+    let (name, id, scope) = (parts.next()?, parts.next()?, parts.next()?);
+    let (region, scope) = match scope {
+        "CLOUDFRONT" => ("us-east-1", "global"),
+        _ => (d.region.as_str(), "regional"),
+    };
+    Some(format!(
+        "arn:{}:wafv2:{region}:{}:{scope}/webacl/{name}/{id}",
+        d.partition(),
+        d.account
+    ))
 }
 
 /// `Logical` or `Logical.Attribute` when the value is exactly a `Ref` or a

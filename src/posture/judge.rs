@@ -94,7 +94,13 @@ pub fn judge(e: &Expectation, observed: &Observed) -> Vec<Check> {
         )];
     }
     match (&e.expected, observed) {
-        (Expected::WebAclAttached { web_acl_arn, resource_arn }, Observed::WebAcl(found)) => {
+        (
+            Expected::WebAclAttached {
+                web_acl_arn,
+                resource_arn,
+            },
+            Observed::WebAcl(found),
+        ) => {
             vec![check(
                 e,
                 "web ACL attached",
@@ -125,11 +131,22 @@ pub fn judge(e: &Expectation, observed: &Observed) -> Vec<Check> {
 }
 
 fn missing(e: &Expectation, what: &str, name: &str) -> Vec<Check> {
-    vec![check(e, what, false, format!("{name} exists"), "it does not exist".into())]
+    vec![check(
+        e,
+        what,
+        false,
+        format!("{name} exists"),
+        "it does not exist".into(),
+    )]
 }
 
 fn key(e: &Expectation, facts: Option<&KeyFacts>) -> Vec<Check> {
-    let Expected::Key { key_id, rotation, policy } = &e.expected else {
+    let Expected::Key {
+        key_id,
+        rotation,
+        policy,
+    } = &e.expected
+    else {
         return Vec::new();
     };
     let Some(facts) = facts else {
@@ -138,8 +155,20 @@ fn key(e: &Expectation, facts: Option<&KeyFacts>) -> Vec<Check> {
     let on_off = |b: bool| if b { "on" } else { "off" }.to_string();
     let policy_difference = differences(policy, &facts.policy);
     vec![
-        check(e, "key enabled", facts.state == "Enabled", "Enabled".into(), facts.state.clone()),
-        check(e, "key rotation", facts.rotation == *rotation, on_off(*rotation), on_off(facts.rotation)),
+        check(
+            e,
+            "key enabled",
+            facts.state == "Enabled",
+            "Enabled".into(),
+            facts.state.clone(),
+        ),
+        check(
+            e,
+            "key rotation",
+            facts.rotation == *rotation,
+            on_off(*rotation),
+            on_off(facts.rotation),
+        ),
         check(
             e,
             "key policy",
@@ -155,7 +184,12 @@ fn key(e: &Expectation, facts: Option<&KeyFacts>) -> Vec<Check> {
 }
 
 fn role(e: &Expectation, facts: Option<&RoleFacts>) -> Vec<Check> {
-    let Expected::Role { role_name, inline, managed } = &e.expected else {
+    let Expected::Role {
+        role_name,
+        inline,
+        managed,
+    } = &e.expected
+    else {
         return Vec::new();
     };
     let Some(facts) = facts else {
@@ -167,7 +201,14 @@ fn role(e: &Expectation, facts: Option<&RoleFacts>) -> Vec<Check> {
         let (passed, found) = match (inline.get(name), facts.inline.get(name)) {
             (Some(want), Some(have)) => {
                 let d = differences(want, have);
-                (d.is_empty(), if d.is_empty() { "the same statements".into() } else { d.describe() })
+                (
+                    d.is_empty(),
+                    if d.is_empty() {
+                        "the same statements".into()
+                    } else {
+                        d.describe()
+                    },
+                )
             }
             (Some(_), None) => (false, "no such inline policy".into()),
             (None, Some(_)) => (false, "an inline policy added outside the stack".into()),
@@ -178,7 +219,13 @@ fn role(e: &Expectation, facts: Option<&RoleFacts>) -> Vec<Check> {
         } else {
             "no such inline policy".to_string()
         };
-        checks.push(check(e, &format!("inline policy {name}"), passed, expected, found));
+        checks.push(check(
+            e,
+            &format!("inline policy {name}"),
+            passed,
+            expected,
+            found,
+        ));
     }
     let added: Vec<&String> = facts.managed.difference(managed).collect();
     let lacking: Vec<&String> = managed.difference(&facts.managed).collect();
@@ -191,8 +238,19 @@ fn role(e: &Expectation, facts: Option<&RoleFacts>) -> Vec<Check> {
             (true, true) => list_or_none(facts.managed.iter()),
             _ => format!(
                 "{}{}",
-                if added.is_empty() { String::new() } else { format!("attached outside the stack: {} ", list_or_none(added.into_iter())) },
-                if lacking.is_empty() { String::new() } else { format!("not attached: {}", list_or_none(lacking.into_iter())) },
+                if added.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "attached outside the stack: {} ",
+                        list_or_none(added.into_iter())
+                    )
+                },
+                if lacking.is_empty() {
+                    String::new()
+                } else {
+                    format!("not attached: {}", list_or_none(lacking.into_iter()))
+                },
             )
             .trim_end()
             .to_string(),
@@ -212,7 +270,13 @@ fn list_or_none<'a>(items: impl Iterator<Item = &'a String>) -> String {
 
 fn alarm(e: &Expectation, spec: &AlarmSpec, found: Option<&AlarmDefinition>) -> Check {
     let Some(found) = found else {
-        return check(e, "alarm", false, format!("alarm {} exists", spec.name), "it does not exist".into());
+        return check(
+            e,
+            "alarm",
+            false,
+            format!("alarm {} exists", spec.name),
+            "it does not exist".into(),
+        );
     };
     let mut wrong = Vec::new();
     let mut compare = |what: &str, want: String, have: String| {
@@ -224,28 +288,63 @@ fn alarm(e: &Expectation, spec: &AlarmSpec, found: Option<&AlarmDefinition>) -> 
     let num = |v: Option<i64>| v.map_or("none".into(), |n| n.to_string());
     compare("namespace", opt(&spec.namespace), opt(&found.namespace));
     compare("metric", opt(&spec.metric_name), opt(&found.metric_name));
-    let dimensions: BTreeMap<String, String> =
-        found.dimensions.iter().map(|d| (d.name.clone(), d.value.clone())).collect();
-    compare("dimensions", format!("{:?}", spec.dimensions), format!("{dimensions:?}"));
+    let dimensions: BTreeMap<String, String> = found
+        .dimensions
+        .iter()
+        .map(|d| (d.name.clone(), d.value.clone()))
+        .collect();
+    compare(
+        "dimensions",
+        format!("{:?}", spec.dimensions),
+        format!("{dimensions:?}"),
+    );
     compare("statistic", opt(&spec.statistic), opt(&found.statistic));
-    compare("extended statistic", opt(&spec.extended_statistic), opt(&found.extended_statistic));
+    compare(
+        "extended statistic",
+        opt(&spec.extended_statistic),
+        opt(&found.extended_statistic),
+    );
     compare(
         "threshold",
         spec.threshold.map_or("none".into(), |t| t.to_string()),
         found.threshold.map_or("none".into(), |t| t.to_string()),
     );
-    compare("comparison", opt(&spec.comparison_operator), opt(&found.comparison_operator));
+    compare(
+        "comparison",
+        opt(&spec.comparison_operator),
+        opt(&found.comparison_operator),
+    );
     compare("period", num(spec.period), num(found.period.map(i64::from)));
-    compare("evaluation periods", num(spec.evaluation_periods), num(found.evaluation_periods.map(i64::from)));
+    compare(
+        "evaluation periods",
+        num(spec.evaluation_periods),
+        num(found.evaluation_periods.map(i64::from)),
+    );
     if spec.datapoints_to_alarm.is_some() {
-        compare("datapoints to alarm", num(spec.datapoints_to_alarm), num(found.datapoints_to_alarm.map(i64::from)));
+        compare(
+            "datapoints to alarm",
+            num(spec.datapoints_to_alarm),
+            num(found.datapoints_to_alarm.map(i64::from)),
+        );
     }
     if spec.treat_missing_data.is_some() {
-        compare("missing data", opt(&spec.treat_missing_data), opt(&found.treat_missing_data));
+        compare(
+            "missing data",
+            opt(&spec.treat_missing_data),
+            opt(&found.treat_missing_data),
+        );
     }
     let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<String>>();
-    compare("alarm actions", format!("{:?}", spec.alarm_actions), format!("{:?}", set(&found.alarm_actions)));
-    compare("OK actions", format!("{:?}", spec.ok_actions), format!("{:?}", set(&found.ok_actions)));
+    compare(
+        "alarm actions",
+        format!("{:?}", spec.alarm_actions),
+        format!("{:?}", set(&found.alarm_actions)),
+    );
+    compare(
+        "OK actions",
+        format!("{:?}", spec.ok_actions),
+        format!("{:?}", set(&found.ok_actions)),
+    );
     let passed = wrong.is_empty();
     check(
         e,
@@ -260,22 +359,39 @@ fn alarm(e: &Expectation, spec: &AlarmSpec, found: Option<&AlarmDefinition>) -> 
             num(spec.period),
             list_or_none(spec.alarm_actions.iter()),
         ),
-        if passed { "as declared".into() } else { wrong.join("; ") },
+        if passed {
+            "as declared".into()
+        } else {
+            wrong.join("; ")
+        },
     )
 }
 
 fn subscription(e: &Expectation, found: &[SubscriptionFacts]) -> Check {
-    let Expected::Subscription { topic_arn, protocol, endpoint } = &e.expected else {
+    let Expected::Subscription {
+        topic_arn,
+        protocol,
+        endpoint,
+    } = &e.expected
+    else {
         return check(e, "subscription", false, String::new(), String::new());
     };
-    let ours = found.iter().find(|s| &s.protocol == protocol && &s.endpoint == endpoint);
+    let ours = found
+        .iter()
+        .find(|s| &s.protocol == protocol && &s.endpoint == endpoint);
     let expected = format!("{protocol} {endpoint} subscribed to {topic_arn}, confirmed");
     match ours {
-        None => check(e, "subscription", false, expected, format!(
-            "not subscribed (the topic has {} subscription{})",
-            found.len(),
-            if found.len() == 1 { "" } else { "s" }
-        )),
+        None => check(
+            e,
+            "subscription",
+            false,
+            expected,
+            format!(
+                "not subscribed (the topic has {} subscription{})",
+                found.len(),
+                if found.len() == 1 { "" } else { "s" }
+            ),
+        ),
         Some(s) if s.arn == "PendingConfirmation" => check(
             e,
             "subscription",
@@ -283,12 +399,23 @@ fn subscription(e: &Expectation, found: &[SubscriptionFacts]) -> Check {
             expected,
             "pending confirmation: nobody receives the alerts until the endpoint confirms".into(),
         ),
-        Some(s) => check(e, "subscription", true, expected, format!("confirmed ({})", s.arn)),
+        Some(s) => check(
+            e,
+            "subscription",
+            true,
+            expected,
+            format!("confirmed ({})", s.arn),
+        ),
     }
 }
 
 fn table(e: &Expectation, facts: Option<&TableFacts>) -> Vec<Check> {
-    let Expected::Table { name, point_in_time_recovery, kms_key_arn } = &e.expected else {
+    let Expected::Table {
+        name,
+        point_in_time_recovery,
+        kms_key_arn,
+    } = &e.expected
+    else {
         return Vec::new();
     };
     let Some(facts) = facts else {
@@ -304,12 +431,23 @@ fn table(e: &Expectation, facts: Option<&TableFacts>) -> Vec<Check> {
             on_off(*point_in_time_recovery),
             on_off(facts.point_in_time_recovery),
         ),
-        check(e, "table key", facts.kms_key_arn == *kms_key_arn, key(kms_key_arn), key(&facts.kms_key_arn)),
+        check(
+            e,
+            "table key",
+            facts.kms_key_arn == *kms_key_arn,
+            key(kms_key_arn),
+            key(&facts.kms_key_arn),
+        ),
     ]
 }
 
 fn bucket(e: &Expectation, facts: Option<&BucketFacts>) -> Vec<Check> {
-    let Expected::Bucket { name, algorithm, kms_key } = &e.expected else {
+    let Expected::Bucket {
+        name,
+        algorithm,
+        kms_key,
+    } = &e.expected
+    else {
         return Vec::new();
     };
     let Some(facts) = facts else {
@@ -318,9 +456,23 @@ fn bucket(e: &Expectation, facts: Option<&BucketFacts>) -> Vec<Check> {
     let block = match facts.public_access_block {
         None => "no public access block".to_string(),
         Some(flags) => {
-            let names = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
-            let off: Vec<&str> = names.iter().zip(flags).filter(|(_, on)| !on).map(|(n, _)| *n).collect();
-            if off.is_empty() { "all four settings on".into() } else { format!("off: {}", off.join(", ")) }
+            let names = [
+                "BlockPublicAcls",
+                "IgnorePublicAcls",
+                "BlockPublicPolicy",
+                "RestrictPublicBuckets",
+            ];
+            let off: Vec<&str> = names
+                .iter()
+                .zip(flags)
+                .filter(|(_, on)| !on)
+                .map(|(n, _)| *n)
+                .collect();
+            if off.is_empty() {
+                "all four settings on".into()
+            } else {
+                format!("off: {}", off.join(", "))
+            }
         }
     };
     let encryption = |alg: &Option<String>, key: &Option<String>| match (alg, key) {

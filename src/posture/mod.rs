@@ -191,7 +191,12 @@ fn role(p: &Value, attached: &Attached) -> Expected {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|policy| (text(&policy["PolicyName"]), policy["PolicyDocument"].clone()))
+        .map(|policy| {
+            (
+                text(&policy["PolicyName"]),
+                policy["PolicyDocument"].clone(),
+            )
+        })
         .collect();
     inline.extend(attached.inline.clone());
     let mut managed = texts(&p["ManagedPolicyArns"]);
@@ -236,8 +241,7 @@ fn table(p: &Value) -> Expected {
     let kms = sse["SSEEnabled"].as_bool() == Some(true) && sse["SSEType"].as_str() == Some("KMS");
     Expected::Table {
         name: text(&p["__physical_id"]),
-        point_in_time_recovery: p["PointInTimeRecoverySpecification"]
-            ["PointInTimeRecoveryEnabled"]
+        point_in_time_recovery: p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
             .as_bool()
             .unwrap_or(false),
         kms_key_arn: kms.then(|| text(&sse["KMSMasterKeyId"])),
@@ -245,8 +249,8 @@ fn table(p: &Value) -> Expected {
 }
 
 fn bucket(p: &Value) -> Expected {
-    let by_default =
-        &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"];
+    let by_default = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        ["ServerSideEncryptionByDefault"];
     Expected::Bucket {
         name: text(&p["__physical_id"]),
         algorithm: by_default["SSEAlgorithm"].as_str().map(str::to_string),

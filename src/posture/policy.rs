@@ -133,12 +133,17 @@ mod tests {
     #[test]
     fn a_widened_statement_shows_as_one_added_and_one_missing() {
         let declared = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:b/*"}]});
-        let live = json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:b/*"}});
+        let live =
+            json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:b/*"}});
         let d = differences(&declared, &live);
         assert_eq!(d.added.len(), 1);
         assert_eq!(d.missing.len(), 1);
-        assert!(d.describe().starts_with("+1 statement: {\"Action\":[\"s3:*\"]"));
-        assert!(d.describe().contains("; -1 statement: {\"Action\":[\"s3:GetObject\"]"));
+        assert!(d
+            .describe()
+            .starts_with("+1 statement: {\"Action\":[\"s3:*\"]"));
+        assert!(d
+            .describe()
+            .contains("; -1 statement: {\"Action\":[\"s3:GetObject\"]"));
     }
 
     #[test]

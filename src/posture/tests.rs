@@ -1,4 +1,6 @@
-use super::judge::{judge, BucketFacts, KeyFacts, Observed, RoleFacts, SubscriptionFacts, TableFacts};
+use super::judge::{
+    judge, BucketFacts, KeyFacts, Observed, RoleFacts, SubscriptionFacts, TableFacts,
+};
 use super::*;
 use crate::local::template::Deployed;
 use serde_json::json;
@@ -44,7 +46,10 @@ fn deployed() -> Deployed {
         ("Acl", "acl|id-1|REGIONAL"),
         ("Api", "api1"),
         ("Alerts", "arn:aws:sns:us-east-1:123456789012:alerts"),
-        ("AlertsMail", "arn:aws:sns:us-east-1:123456789012:alerts:sub-1"),
+        (
+            "AlertsMail",
+            "arn:aws:sns:us-east-1:123456789012:alerts:sub-1",
+        ),
         ("Errors", "shop-prod-errors"),
         ("Site", "shop-prod-site"),
     ];
@@ -52,11 +57,23 @@ fn deployed() -> Deployed {
         stack_name: "shop-prod".into(),
         region: "us-east-1".into(),
         account: "123456789012".into(),
-        physical_ids: ids.iter().map(|(l, p)| (l.to_string(), p.to_string())).collect(),
+        physical_ids: ids
+            .iter()
+            .map(|(l, p)| (l.to_string(), p.to_string()))
+            .collect(),
         overrides: [
-            ("StackKey.Arn", "arn:aws:kms:us-east-1:123456789012:key/key-1"),
-            ("Users.Arn", "arn:aws:dynamodb:us-east-1:123456789012:table/shop-prod-users"),
-            ("Acl.Arn", "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/acl/id-1"),
+            (
+                "StackKey.Arn",
+                "arn:aws:kms:us-east-1:123456789012:key/key-1",
+            ),
+            (
+                "Users.Arn",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/shop-prod-users",
+            ),
+            (
+                "Acl.Arn",
+                "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/acl/id-1",
+            ),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -84,7 +101,18 @@ fn every_posture_resource_of_the_template_gets_an_expectation_with_values_resolv
     let deployed = deployed();
     let found = expectations(&template, &Resolver::new(&template, &deployed));
     let ids: Vec<&str> = found.iter().map(|e| e.logical_id.as_str()).collect();
-    assert_eq!(ids, ["AclProtectsApi", "StackKey", "UsersRole", "Errors", "AlertsMail", "Users", "Site"]);
+    assert_eq!(
+        ids,
+        [
+            "AclProtectsApi",
+            "StackKey",
+            "UsersRole",
+            "Errors",
+            "AlertsMail",
+            "Users",
+            "Site"
+        ]
+    );
     assert!(found.iter().all(|e| e.unresolved.is_empty()), "{found:?}");
     assert_eq!(
         expected_of("AclProtectsApi").expected,
@@ -93,7 +121,12 @@ fn every_posture_resource_of_the_template_gets_an_expectation_with_values_resolv
             web_acl_arn: ACL_ARN.into(),
         }
     );
-    let Expected::Role { role_name, inline, managed } = expected_of("UsersRole").expected else {
+    let Expected::Role {
+        role_name,
+        inline,
+        managed,
+    } = expected_of("UsersRole").expected
+    else {
         panic!("a role")
     };
     assert_eq!(role_name, "shop-prod-UsersRole-X");
@@ -107,7 +140,11 @@ fn every_posture_resource_of_the_template_gets_an_expectation_with_values_resolv
     );
     assert_eq!(
         expected_of("Users").expected,
-        Expected::Table { name: "shop-prod-users".into(), point_in_time_recovery: true, kms_key_arn: Some(KEY_ARN.into()) }
+        Expected::Table {
+            name: "shop-prod-users".into(),
+            point_in_time_recovery: true,
+            kms_key_arn: Some(KEY_ARN.into())
+        }
     );
 }
 
@@ -117,7 +154,10 @@ fn a_value_the_deployment_cannot_tell_fails_the_check_and_says_which() {
     let mut deployed = deployed();
     deployed.physical_ids.remove("Api");
     let found = expectations(&template, &Resolver::new(&template, &deployed));
-    let association = found.iter().find(|e| e.logical_id == "AclProtectsApi").unwrap();
+    let association = found
+        .iter()
+        .find(|e| e.logical_id == "AclProtectsApi")
+        .unwrap();
     let checks = judge(association, &Observed::WebAcl(None));
     assert!(!checks[0].passed);
     assert!(checks[0].found.contains("Api"), "{}", checks[0].found);
@@ -127,7 +167,10 @@ fn a_value_the_deployment_cannot_tell_fails_the_check_and_says_which() {
 fn a_disassociated_web_acl_fails_and_the_right_one_passes() {
     let e = expected_of("AclProtectsApi");
     let gone = judge(&e, &Observed::WebAcl(None));
-    assert_eq!((gone[0].passed, gone[0].found.as_str()), (false, "no web ACL protects it"));
+    assert_eq!(
+        (gone[0].passed, gone[0].found.as_str()),
+        (false, "no web ACL protects it")
+    );
     let other = judge(&e, &Observed::WebAcl(Some("arn:other".into())));
     assert!(!other[0].passed);
     assert!(judge(&e, &Observed::WebAcl(Some(ACL_ARN.into())))[0].passed);
@@ -148,65 +191,138 @@ fn a_key_must_be_enabled_rotate_and_keep_its_policy() {
     let fine = judge(&e, &Observed::Key(Some(key_facts(true, "Enabled"))));
     assert!(fine.iter().all(|c| c.passed), "{fine:?}");
     let bad = judge(&e, &Observed::Key(Some(key_facts(false, "Disabled"))));
-    let failed: Vec<&str> = bad.iter().filter(|c| !c.passed).map(|c| c.check.as_str()).collect();
+    let failed: Vec<&str> = bad
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.check.as_str())
+        .collect();
     assert_eq!(failed, ["key enabled", "key rotation"]);
     let mut widened = key_facts(true, "Enabled");
     widened.policy["Statement"] = json!([widened.policy["Statement"].clone(),
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "kms:Decrypt", "Resource": "*"}]);
     let policy = judge(&e, &Observed::Key(Some(widened)));
-    assert!(!policy[2].passed && policy[2].found.starts_with("+1 statement"), "{policy:?}");
+    assert!(
+        !policy[2].passed && policy[2].found.starts_with("+1 statement"),
+        "{policy:?}"
+    );
     assert!(!judge(&e, &Observed::Key(None))[0].passed);
 }
 
 #[test]
 fn a_role_with_a_policy_attached_by_hand_or_an_inline_one_changed_fails() {
     let e = expected_of("UsersRole");
-    let Expected::Role { inline, managed, .. } = e.expected.clone() else { panic!() };
-    let same = RoleFacts { inline: inline.clone(), managed: managed.clone() };
-    assert!(judge(&e, &Observed::Role(Some(same.clone()))).iter().all(|c| c.passed));
+    let Expected::Role {
+        inline, managed, ..
+    } = e.expected.clone()
+    else {
+        panic!()
+    };
+    let same = RoleFacts {
+        inline: inline.clone(),
+        managed: managed.clone(),
+    };
+    assert!(judge(&e, &Observed::Role(Some(same.clone())))
+        .iter()
+        .all(|c| c.passed));
     let mut attached = same.clone();
-    attached.managed.insert("arn:aws:iam::aws:policy/AdministratorAccess".into());
+    attached
+        .managed
+        .insert("arn:aws:iam::aws:policy/AdministratorAccess".into());
     let checks = judge(&e, &Observed::Role(Some(attached)));
     let failed = checks.iter().find(|c| !c.passed).unwrap();
     assert_eq!(failed.check, "attached policies");
-    assert_eq!(failed.found, "attached outside the stack: arn:aws:iam::aws:policy/AdministratorAccess");
+    assert_eq!(
+        failed.found,
+        "attached outside the stack: arn:aws:iam::aws:policy/AdministratorAccess"
+    );
     let mut extra_inline = same.clone();
-    extra_inline.inline.insert("Backdoor".into(), json!({"Statement": []}));
+    extra_inline
+        .inline
+        .insert("Backdoor".into(), json!({"Statement": []}));
     let checks = judge(&e, &Observed::Role(Some(extra_inline)));
     let failed = checks.iter().find(|c| !c.passed).unwrap();
-    assert_eq!((failed.check.as_str(), failed.found.as_str()), ("inline policy Backdoor", "an inline policy added outside the stack"));
+    assert_eq!(
+        (failed.check.as_str(), failed.found.as_str()),
+        (
+            "inline policy Backdoor",
+            "an inline policy added outside the stack"
+        )
+    );
     let mut widened = same;
-    widened.inline.insert("ReadUsers".into(), json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}));
+    widened.inline.insert(
+        "ReadUsers".into(),
+        json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}),
+    );
     let checks = judge(&e, &Observed::Role(Some(widened)));
-    assert!(checks.iter().any(|c| !c.passed && c.check == "inline policy ReadUsers"));
+    assert!(checks
+        .iter()
+        .any(|c| !c.passed && c.check == "inline policy ReadUsers"));
 }
 
 #[test]
 fn subscriptions_must_exist_and_be_confirmed() {
     let e = expected_of("AlertsMail");
-    let sub = |arn: &str| SubscriptionFacts { protocol: "email".into(), endpoint: "ops@example.com".into(), arn: arn.into() };
-    assert!(judge(&e, &Observed::Subscriptions(vec![sub("arn:aws:sns:us-east-1:1:alerts:s")]))[0].passed);
-    let pending = judge(&e, &Observed::Subscriptions(vec![sub("PendingConfirmation")]));
+    let sub = |arn: &str| SubscriptionFacts {
+        protocol: "email".into(),
+        endpoint: "ops@example.com".into(),
+        arn: arn.into(),
+    };
+    assert!(
+        judge(
+            &e,
+            &Observed::Subscriptions(vec![sub("arn:aws:sns:us-east-1:1:alerts:s")])
+        )[0]
+        .passed
+    );
+    let pending = judge(
+        &e,
+        &Observed::Subscriptions(vec![sub("PendingConfirmation")]),
+    );
     assert!(!pending[0].passed && pending[0].found.starts_with("pending confirmation"));
     let none = judge(&e, &Observed::Subscriptions(Vec::new()));
-    assert_eq!(none[0].found, "not subscribed (the topic has 0 subscriptions)");
+    assert_eq!(
+        none[0].found,
+        "not subscribed (the topic has 0 subscriptions)"
+    );
 }
 
 #[test]
 fn tables_need_pitr_and_the_stack_key_and_buckets_a_full_block_and_encryption() {
     let table = expected_of("Users");
-    let facts = |pitr, key: Option<&str>| Observed::Table(Some(TableFacts { point_in_time_recovery: pitr, kms_key_arn: key.map(str::to_string) }));
-    assert!(judge(&table, &facts(true, Some(KEY_ARN))).iter().all(|c| c.passed));
+    let facts = |pitr, key: Option<&str>| {
+        Observed::Table(Some(TableFacts {
+            point_in_time_recovery: pitr,
+            kms_key_arn: key.map(str::to_string),
+        }))
+    };
+    assert!(judge(&table, &facts(true, Some(KEY_ARN)))
+        .iter()
+        .all(|c| c.passed));
     let bad = judge(&table, &facts(false, None));
     assert_eq!(bad.iter().filter(|c| !c.passed).count(), 2);
     assert_eq!(bad[1].found, "an AWS owned key");
     let bucket = expected_of("Site");
     let facts = |block: Option<[bool; 4]>, alg: Option<&str>| {
-        Observed::Bucket(Some(BucketFacts { public_access_block: block, algorithm: alg.map(str::to_string), kms_key: Some(KEY_ARN.into()) }))
+        Observed::Bucket(Some(BucketFacts {
+            public_access_block: block,
+            algorithm: alg.map(str::to_string),
+            kms_key: Some(KEY_ARN.into()),
+        }))
     };
-    assert!(judge(&bucket, &facts(Some([true; 4]), Some("aws:kms"))).iter().all(|c| c.passed));
-    let open = judge(&bucket, &facts(Some([true, true, false, false]), Some("AES256")));
-    assert_eq!(open[0].found, "off: BlockPublicPolicy, RestrictPublicBuckets");
+    assert!(judge(&bucket, &facts(Some([true; 4]), Some("aws:kms")))
+        .iter()
+        .all(|c| c.passed));
+    let open = judge(
+        &bucket,
+        &facts(Some([true, true, false, false]), Some("AES256")),
+    );
+    assert_eq!(
+        open[0].found,
+        "off: BlockPublicPolicy, RestrictPublicBuckets"
+    );
     assert!(!open[1].passed);
-    assert_eq!(judge(&bucket, &facts(None, None))[0].found, "no public access block");
+    assert_eq!(
+        judge(&bucket, &facts(None, None))[0].found,
+        "no public access block"
+    );
 }

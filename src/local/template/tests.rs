@@ -479,3 +479,40 @@ fn an_attribute_of_a_resource_the_deployment_lacks_is_asked_for_as_the_attribute
     let missing = resolver.string(&arn).expect_err("not deployed");
     assert_eq!(missing.resolve_hint().as_deref(), Some("Table=PHYSICAL_ID"));
 }
+
+#[test]
+fn a_web_acls_arn_and_id_come_from_its_name_id_and_scope() {
+    let template = json!({"Resources": {
+        "Acl": {"Type": "AWS::WAFv2::WebACL"},
+        "EdgeAcl": {"Type": "AWS::WAFv2::WebACL"}
+    }});
+    let deployed = Deployed {
+        region: "eu-west-1".into(),
+        account: "123456789012".into(),
+        physical_ids: [
+            ("Acl".to_string(), "shop-acl|a1b2|REGIONAL".to_string()),
+            (
+                "EdgeAcl".to_string(),
+                "shop-edge|c3d4|CLOUDFRONT".to_string(),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        ..Deployed::default()
+    };
+    let resolver = Resolver::new(&template, &deployed);
+    let get = |id: &str, attribute: &str| {
+        resolver
+            .string(&json!({"Fn::GetAtt": [id, attribute]}))
+            .unwrap()
+    };
+    assert_eq!(
+        get("Acl", "Arn"),
+        "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-acl/a1b2"
+    );
+    assert_eq!(
+        get("EdgeAcl", "Arn"),
+        "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop-edge/c3d4"
+    );
+    assert_eq!(get("Acl", "Id"), "a1b2");
+}
