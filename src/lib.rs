@@ -9,7 +9,7 @@
 
 pub use stackctl_core::{
     check, diagnostic, diff, kinds, load, model, naming, pipeline, plan, reference, render,
-    resource_schema, schema, source, validate,
+    resource_schema, rollback, schema, source, validate,
 };
 
 pub mod artifact;

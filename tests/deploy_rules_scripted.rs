@@ -372,6 +372,7 @@ fn shop_request(template: Value) -> DeployRequest {
         require_approval: RequireApproval::Never,
         termination_protection: false,
         wait_busy: false,
+        rollback: stackctl::rollback::RollbackGuard::none(),
         revert_drift: false,
         change_set_name: "stackctl-1".into(),
         pacing: Pacing::default(),

@@ -139,6 +139,7 @@ fn request(template: Value) -> DeployRequest {
         require_approval: RequireApproval::Broadening,
         termination_protection: true,
         wait_busy: false,
+        rollback: stackctl::rollback::RollbackGuard::none(),
         revert_drift: false,
         change_set_name: "stackctl-1".into(),
         pacing: Pacing::default(),

@@ -14,6 +14,7 @@ use crate::engine::account::{account_settings_request, AccountSettings};
 use crate::engine::deploy::{discard, Cleanup, DeployOutcome, DeployRequest};
 use crate::engine::names::change_set_name;
 use crate::engine::stacks::CloudFormation;
+use crate::engine::triggers::blame;
 use crate::engine::watch::Pacing;
 use crate::engine::waves::{completed_outputs, deploy_waves, Plan, Runs, StackRun};
 use serde_json::Value;
@@ -127,8 +128,9 @@ fn requests(targets: &[Target], args: &DeployArgs, change_set_name: &str) -> Vec
                 require_approval: args.require_approval,
                 termination_protection: t.deployment.termination_protection,
                 wait_busy: args.wait_busy,
-                change_set_name: change_set_name.to_string(),
+                rollback: t.deployment.rollback.clone(),
                 revert_drift: args.revert_drift,
+                change_set_name: change_set_name.to_string(),
                 pacing: Pacing::default(),
             }
         })
@@ -357,6 +359,29 @@ fn report(stack: &str, target: &Target, outcome: &DeployOutcome, ui: &Ui) {
             }
             writeln!(err, "  = hint: fix the cause above and deploy again; `aws cloudformation describe-stack-events --stack-name {stack}` has the full history")
         }
+        DeployOutcome::AlarmRolledBack {
+            status,
+            alarms,
+            monitoring_minutes,
+            causes,
+        } => {
+            let _ = writeln!(
+                err,
+                "{stack}: rolled back by a rollback trigger, the stack is now {status}"
+            );
+            for line in blame(alarms, *monitoring_minutes) {
+                let _ = writeln!(err, "  {line}");
+            }
+            for c in causes.iter().filter(|c| c.is_stack()) {
+                let _ = writeln!(
+                    err,
+                    "  CloudFormation: {} {}",
+                    c.status,
+                    c.reason.as_deref().unwrap_or("")
+                );
+            }
+            writeln!(err, "  = hint: the new version made what the alarm watches worse; find out why (`stackctl status --env …`, `stackctl logs`), fix it and deploy again")
+        }
     };
 }
 
@@ -440,6 +465,7 @@ mod tests {
                 tags: vec![],
                 termination_protection: false,
                 region: None,
+                rollback: crate::rollback::RollbackGuard::none(),
             },
             depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
             app: app.into(),

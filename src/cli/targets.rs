@@ -16,6 +16,7 @@ use crate::plan::account::{
 };
 use crate::plan::{deployment, Deployment};
 use crate::render::{Renderer, TemplateSet};
+use crate::rollback::RollbackGuard;
 use serde_json::Value;
 
 /// One stack ready to deploy.
@@ -135,6 +136,7 @@ pub(super) fn account_settings_target(
             tags: account_settings_tags(),
             termination_protection: true,
             region: None,
+            rollback: RollbackGuard::none(),
         },
         depends_on: Vec::new(),
         app: ACCOUNT_SETTINGS_STACK.into(),

@@ -59,6 +59,7 @@ pub fn account_settings_request(
         require_approval,
         termination_protection: true,
         wait_busy,
+        rollback: crate::rollback::RollbackGuard::none(),
         revert_drift: false,
         change_set_name,
         pacing,

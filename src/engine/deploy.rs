@@ -9,14 +9,16 @@
 use super::artifacts::{upload_reporting, ArtifactStore, Shipment};
 use super::drift::{last_drift, KnownDrift};
 use super::stacks::{
-    merge_change_set, CfnChange, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackState,
-    Stacks, TemplateSource,
+    merge_change_set, CfnChange, ChangeSetOutcome, ChangeSetRequest, StackEvent, StackResource,
+    StackState, Stacks, TemplateSource,
 };
+use super::triggers::{first_deploy_note, guarding, tripped, Guarding, Trigger};
 use super::validation::Validation;
 use super::watch::{follow, root_causes, Pacing, Settled};
 use crate::diff::guard::{broadening, data_loss, Refusal, RequireApproval};
 use crate::diff::update_rules::{update_refusals, UpdateRefusal};
 use crate::diff::{diff_templates, ResourceChange};
+use crate::rollback::RollbackGuard;
 use serde_json::{json, Value};
 
 /// What stackctl knows about one stack's pending changes.
@@ -32,11 +34,11 @@ pub struct StackDiff {
     /// What CloudFormation's pre-deployment validation said about the
     /// change set (warnings: a failing one stops before a diff is shown).
     pub validation: Validation,
-}
-
     /// Resources changed outside CloudFormation: the latest detection's
     /// findings (a diff), or the drift-aware change set's (`--revert-drift`).
     pub drift: KnownDrift,
+}
+
 /// The answer to "go ahead?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Approval {
@@ -78,11 +80,13 @@ pub struct DeployRequest {
     pub termination_protection: bool,
     /// Wait for a stack busy with another operation instead of refusing.
     pub wait_busy: bool,
-    /// Unique per run, so an interrupted run can clean up by name.
-    pub change_set_name: String,
+    /// The alarms that guard an update (rollback triggers).
+    pub rollback: RollbackGuard,
     /// Put resources changed outside CloudFormation back as the template
     /// says (a drift-aware change set); an existing stack only.
     pub revert_drift: bool,
+    /// Unique per run, so an interrupted run can clean up by name.
+    pub change_set_name: String,
     pub pacing: Pacing,
 }
 
@@ -112,6 +116,15 @@ pub enum DeployOutcome {
         status: String,
         causes: Vec<StackEvent>,
     },
+    /// An alarm guarding the update (a rollback trigger) went into ALARM
+    /// during it or its monitoring window, and CloudFormation rolled it back.
+    AlarmRolledBack {
+        status: String,
+        /// The alarms the stack's events blame.
+        alarms: Vec<Trigger>,
+        monitoring_minutes: u32,
+        causes: Vec<StackEvent>,
+    },
 }
 
 /// A change set CloudFormation failed for a reason other than "no changes",
@@ -134,6 +147,8 @@ pub enum StateRefusal {
     RollbackFailed { stack: String, reason: String },
     #[error("{stack} is in DELETE_FAILED: a deletion could not finish ({reason}). Remove what blocks it and delete again with `aws cloudformation delete-stack --stack-name {stack}` (add `--retain-resources LOGICAL_ID` to keep a resource that cannot be deleted), then deploy again")]
     DeleteFailed { stack: String, reason: String },
+    #[error("{stack} is not deployed yet, so nothing of it can have drifted: `--revert-drift` works on a deployed stack only. Deploy it without `--revert-drift`; nothing was created")]
+    NothingToRevert { stack: String },
 }
 
 impl DeployOutcome {
@@ -147,8 +162,6 @@ impl DeployOutcome {
 
 /// The template inline when CloudFormation takes it so (51,200 bytes),
 /// else uploaded to the artifact store by its hash and passed by URL.
-    #[error("{stack} is not deployed yet, so nothing of it can have drifted: `--revert-drift` works on a deployed stack only. Deploy it without `--revert-drift`; nothing was created")]
-    NothingToRevert { stack: String },
 pub async fn template_source<S: ArtifactStore>(
     store: &S,
     stack: &str,
@@ -268,6 +281,8 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
             create: false,
             template: source,
             tags: state.as_ref().map(|s| s.tags.clone()).unwrap_or_default(),
+            // The change set is read and deleted, never run.
+            rollback: None,
             revert_drift: false,
         };
         let (id, outcome) = cfn.change_set(&request).await?;
@@ -287,6 +302,11 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
         }
         cleanup?;
     }
+    // Read, never detected: a detection takes minutes (`stackctl drift`).
+    let drift = match state.as_ref().filter(|_| exists) {
+        Some(s) => last_drift(cfn, stack, s).await,
+        None => KnownDrift::default(),
+    };
     Ok(StackDiff {
         stack: stack.to_string(),
         exists,
@@ -295,6 +315,7 @@ pub async fn diff_stack<C: Stacks, S: ArtifactStore>(
         update_refusals: update_refusals(&old, template, &changes),
         changes,
         validation,
+        drift,
     })
 }
 
@@ -302,11 +323,6 @@ fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
     let mut a = a.to_vec();
     let mut b = b.to_vec();
     a.sort();
-    // Read, never detected: a detection takes minutes (`stackctl drift`).
-    let drift = match state.as_ref().filter(|_| exists) {
-        Some(s) => last_drift(cfn, stack, s).await,
-        None => KnownDrift::default(),
-    };
     b.sort();
     a == b
 }
@@ -315,7 +331,6 @@ fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
 async fn newest_event<C: Stacks>(cfn: &C, stack: &str) -> anyhow::Result<Option<StackEvent>> {
     Ok(cfn.events_after(stack, None).await?.pop())
 }
-        drift,
 
 /// Deploys one stack: the state checks, the no-change shortcut, artifacts,
 /// the change set and its guards, execution, and following it to the end.
@@ -345,6 +360,13 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         }
         state = cfn.describe(stack).await?;
     }
+    // Before anything is changed (a ROLLBACK_COMPLETE stack is recreated below).
+    if r.revert_drift && !state.as_ref().is_some_and(StackState::is_deployed) {
+        return Err(StateRefusal::NothingToRevert {
+            stack: stack.to_string(),
+        }
+        .into());
+    }
     if let Some(s) = &state {
         check_state(stack, s)?;
         if s.status == "ROLLBACK_COMPLETE" {
@@ -360,13 +382,6 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
                     causes: root_causes(&settled.events).into_iter().cloned().collect(),
                     status: settled.status,
                 });
-    // Before anything is changed (a ROLLBACK_COMPLETE stack is recreated below).
-    if r.revert_drift && !state.as_ref().is_some_and(StackState::is_deployed) {
-        return Err(StateRefusal::NothingToRevert {
-            stack: stack.to_string(),
-        }
-        .into());
-    }
             }
             state = None;
         }
@@ -407,6 +422,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
             update_refusals: refused.clone(),
             changes: local,
             validation: Validation::default(),
+            drift: KnownDrift::default(),
         });
         return Ok(DeployOutcome::UpdateRefused(refused));
     }
@@ -422,7 +438,6 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         .collect();
     let mut uploaded = 0;
     if !pending.is_empty() {
-            drift: KnownDrift::default(),
         store.ensure().await?;
         let shipped = upload_reporting(store, &pending, |key, sent| {
             if sent {
@@ -433,12 +448,18 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         uploaded = shipped.uploaded.len();
     }
     let source = template_source(store, stack, &r.template).await?;
+    let guarding = match state.as_ref().filter(|_| exists) {
+        Some(s) => Some(guarding_of(cfn, stack, s, &r.rollback).await?),
+        None => None,
+    };
     let request = ChangeSetRequest {
         stack: stack.to_string(),
         name: r.change_set_name.clone(),
         create: !exists,
         template: source,
         tags: r.tags.clone(),
+        rollback: guarding.as_ref().map(Guarding::settings),
+        revert_drift: r.revert_drift,
     };
     observer.creating_change_set(stack);
     let (id, outcome) = match cfn.change_set(&request).await {
@@ -458,9 +479,13 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         }
         Err(rejected) => {
             discard_reporting(cfn, stack, &id, !exists, observer).await;
-        revert_drift: r.revert_drift,
             return Ok(DeployOutcome::Rejected(rejected));
         }
+    };
+    let drift = if r.revert_drift {
+        KnownDrift::from_change_set(&cfn_changes)
+    } else {
+        KnownDrift::default()
     };
     let changes = merge_change_set(local, &cfn_changes);
     // Again with CloudFormation's replacement verdicts, which some rules need.
@@ -472,6 +497,7 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         update_refusals: update_refusals(&old, &r.template, &changes),
         changes,
         validation,
+        drift,
     };
     observer.plan(&diff);
     if !diff.data_loss.is_empty() {
@@ -482,11 +508,6 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         discard_reporting(cfn, stack, &id, !exists, observer).await;
         return Ok(DeployOutcome::UpdateRefused(diff.update_refusals));
     }
-    let drift = if r.revert_drift {
-        KnownDrift::from_change_set(&cfn_changes)
-    } else {
-        KnownDrift::default()
-    };
     if r.require_approval
         .needs_approval(&diff.changes, &diff.broadening)
     {
@@ -497,7 +518,6 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
                 diff.broadening.len()
             ),
         };
-        drift,
         let refusal = match observer.approve(stack, &question) {
             Approval::Granted => None,
             Approval::Declined => Some("not approved; nothing was deployed".to_string()),
@@ -518,6 +538,13 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         }
     }
 
+    let guard_note = match &guarding {
+        Some(g) => g.describe(),
+        None => first_deploy_note(&r.rollback),
+    };
+    if let Some(note) = guard_note {
+        observer.note(stack, &note);
+    }
     let baseline = newest_event(cfn, stack).await?.map(|e| e.id);
     observer.executing(stack);
     cfn.execute_change_set(stack, &id).await?;
@@ -525,6 +552,19 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         observer.event(stack, e)
     })
     .await?;
+    let triggers = guarding.map(|g| g.triggers).unwrap_or_default();
+    let blamed: Vec<Trigger> = tripped(&settled.events, &triggers)
+        .into_iter()
+        .cloned()
+        .collect();
+    if !settled.succeeded() && !blamed.is_empty() {
+        return Ok(DeployOutcome::AlarmRolledBack {
+            alarms: blamed,
+            monitoring_minutes: r.rollback.monitoring_minutes,
+            causes: root_causes(&settled.events).into_iter().cloned().collect(),
+            status: settled.status,
+        });
+    }
     if !settled.succeeded() {
         return Ok(DeployOutcome::Failed {
             causes: root_causes(&settled.events).into_iter().cloned().collect(),
@@ -540,6 +580,22 @@ pub async fn deploy_stack<C: Stacks, S: ArtifactStore>(
         outputs: after.outputs,
         uploaded,
     })
+}
+
+/// What guards an update of the deployed stack `state`: the deployed
+/// resources are listed only when there are alarms to look for.
+async fn guarding_of<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    state: &StackState,
+    guard: &RollbackGuard,
+) -> anyhow::Result<Guarding> {
+    let deployed = if guard.off.is_none() && !guard.alarms.is_empty() {
+        cfn.resources(stack).await?
+    } else {
+        Vec::new()
+    };
+    Ok(guarding(guard, &state.id, &deployed))
 }
 
 /// Turns on termination protection. The stack itself is deployed (or was
@@ -628,6 +684,12 @@ pub enum DestroyOutcome {
     Destroyed {
         retained: Vec<Retained>,
     },
+    /// Deleted in force-delete mode: the resources whose deletion had
+    /// failed are left in the account, outside any stack.
+    ForceDeleted {
+        retained: Vec<Retained>,
+        left_behind: Vec<StackResource>,
+    },
     Failed {
         status: String,
         causes: Vec<StackEvent>,
@@ -642,10 +704,46 @@ pub struct Retained {
     pub physical_id: String,
 }
 
+/// How a stack is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// Every resource but those a DeletionPolicy keeps.
+    Standard,
+    /// A stack in DELETE_FAILED: CloudFormation's FORCE_DELETE_STACK, which
+    /// leaves the resources whose deletion failed in the account.
+    Force,
+}
+
+/// The resources of a stack in DELETE_FAILED whose deletion failed, with
+/// CloudFormation's reason: what a force-delete leaves behind.
+pub async fn delete_failures<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+) -> anyhow::Result<Vec<StackResource>> {
+    Ok(cfn
+        .resources(stack)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == "DELETE_FAILED")
+        .collect())
+}
+
 /// Deletes a stack and follows the deletion; lists what was kept.
 pub async fn destroy_stack<C: Stacks>(
     cfn: &C,
     stack: &str,
+    pacing: Pacing,
+    observer: &dyn Observer,
+) -> anyhow::Result<DestroyOutcome> {
+    destroy_stack_by(cfn, stack, Deletion::Standard, pacing, observer).await
+}
+
+/// [`destroy_stack`] in the given mode; [`Deletion::Force`] only for a
+/// stack in DELETE_FAILED, and it also lists what it left behind.
+pub async fn destroy_stack_by<C: Stacks>(
+    cfn: &C,
+    stack: &str,
+    mode: Deletion,
     pacing: Pacing,
     observer: &dyn Observer,
 ) -> anyhow::Result<DestroyOutcome> {
@@ -661,6 +759,12 @@ pub async fn destroy_stack<C: Stacks>(
             state.status
         );
     }
+    if mode == Deletion::Force && state.status != "DELETE_FAILED" {
+        anyhow::bail!(
+            "{stack} is {}, not DELETE_FAILED: force-delete applies only to a stack whose deletion failed",
+            state.status
+        );
+    }
     let template = if state.is_deployed() {
         cfn.deployed_template(stack).await?
     } else {
@@ -672,9 +776,12 @@ pub async fn destroy_stack<C: Stacks>(
             Some("Retain" | "RetainExceptOnCreate" | "Snapshot")
         )
     };
-    let retained: Vec<Retained> = cfn
+    let (left_behind, others): (Vec<StackResource>, Vec<StackResource>) = cfn
         .resources(stack)
         .await?
+        .into_iter()
+        .partition(|r| mode == Deletion::Force && r.status == "DELETE_FAILED");
+    let retained: Vec<Retained> = others
         .into_iter()
         .filter(|r| kept_by_policy(&r.logical_id))
         .map(|r| Retained {
@@ -684,7 +791,10 @@ pub async fn destroy_stack<C: Stacks>(
         })
         .collect();
     let baseline = newest_event(cfn, &state.id).await?.map(|e| e.id);
-    cfn.delete_stack(stack).await?;
+    match mode {
+        Deletion::Standard => cfn.delete_stack(stack).await?,
+        Deletion::Force => cfn.force_delete_stack(stack).await?,
+    }
     let settled = follow(cfn, &state.id, baseline, pacing, &|e| {
         observer.event(stack, e)
     })
@@ -695,5 +805,11 @@ pub async fn destroy_stack<C: Stacks>(
             status: settled.status,
         });
     }
-    Ok(DestroyOutcome::Destroyed { retained })
+    Ok(match mode {
+        Deletion::Standard => DestroyOutcome::Destroyed { retained },
+        Deletion::Force => DestroyOutcome::ForceDeleted {
+            retained,
+            left_behind,
+        },
+    })
 }

@@ -8,7 +8,8 @@
 //! - One interface per service: [`stacks::Stacks`] (CloudFormation),
 //!   [`artifacts::ArtifactStore`] (S3), [`identity::Identity`] (STS),
 //!   [`cloudwatch::Monitoring`] (CloudWatch alarms and metrics).
-//! - What stackctl does with them: [`deploy`], [`watch`], [`waves`], [`account`].
+//! - What stackctl does with them: [`deploy`], [`watch`], [`waves`], [`account`],
+//!   [`triggers`] (the alarms that roll an update back).
 
 pub mod account;
 pub mod artifacts;
@@ -22,6 +23,7 @@ pub mod objects;
 pub mod drift;
 pub mod retry;
 pub mod stacks;
+pub mod triggers;
 pub mod validation;
 pub mod watch;
 pub mod waves;

@@ -72,6 +72,19 @@ pub struct StackResource {
     pub logical_id: String,
     pub physical_id: String,
     pub resource_type: String,
+    /// `CREATE_COMPLETE`, `DELETE_FAILED`…
+    pub status: String,
+    /// Why it is in that status (a failure's message), when CloudFormation says.
+    pub status_reason: Option<String>,
+}
+
+/// What CloudFormation watches during an update and after it, rolling the
+/// update back when one of the alarms goes into ALARM.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RollbackSettings {
+    /// ARNs of CloudWatch alarms (empty: remove the stack's triggers).
+    pub alarm_arns: Vec<String>,
+    pub monitoring_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +116,12 @@ pub struct ChangeSetRequest {
     pub create: bool,
     pub template: TemplateSource,
     pub tags: Vec<(String, String)>,
+    /// Sent as the change set's RollbackConfiguration; `None` sends none,
+    /// and CloudFormation keeps the triggers the stack had.
+    pub rollback: Option<RollbackSettings>,
+    /// A drift-aware change set (deployment mode REVERT_DRIFT): resources
+    /// changed outside CloudFormation are put back as the template says.
+    pub revert_drift: bool,
 }
 
 /// The calls stackctl makes to CloudFormation.
@@ -120,9 +139,6 @@ pub trait Stacks {
     /// failed), at most until the change-set deadline.
     fn change_set(
         &self,
-    /// A drift-aware change set (deployment mode REVERT_DRIFT): resources
-    /// changed outside CloudFormation are put back as the template says.
-    pub revert_drift: bool,
         request: &ChangeSetRequest,
     ) -> impl Future<Output = Result<(String, ChangeSetOutcome), AwsError>> + Send;
     /// Deletes a change set by id or name; `Ok(false)` when there is no such
@@ -148,6 +164,10 @@ pub trait Stacks {
         stack: &str,
     ) -> impl Future<Output = Result<Vec<StackResource>, AwsError>> + Send;
     fn delete_stack(&self, stack: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Deletes a stack in DELETE_FAILED in force-delete mode
+    /// (FORCE_DELETE_STACK): the resources that failed to delete are left
+    /// in the account, outside any stack.
+    fn force_delete_stack(&self, stack: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
     fn set_termination_protection(
         &self,
         stack: &str,
@@ -162,6 +182,25 @@ pub trait Stacks {
         change_set: &str,
         failed_only: bool,
     ) -> impl Future<Output = Result<Vec<ValidationFinding>, AwsError>> + Send;
+    /// Starts drift detection on every resource of the stack that supports
+    /// it (DetectStackDrift); the detection's id.
+    fn start_drift_detection(
+        &self,
+        stack: &str,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
+    /// One look at a drift detection (DescribeStackDriftDetectionStatus).
+    fn drift_detection(
+        &self,
+        detection_id: &str,
+    ) -> impl Future<Output = Result<DetectionStatus, AwsError>> + Send;
+    /// The latest detection's results, every page
+    /// (DescribeStackResourceDrifts); with `drifted_only`, only the
+    /// MODIFIED and DELETED resources.
+    fn resource_drifts(
+        &self,
+        stack: &str,
+        drifted_only: bool,
+    ) -> impl Future<Output = Result<Vec<ResourceDrift>, AwsError>> + Send;
 }
 
 /// Whether a CloudFormation message says there is nothing to change.
@@ -187,25 +226,6 @@ pub fn parse_template(body: &str) -> anyhow::Result<Value> {
 
 /// How long a change set may take to become ready before stackctl stops
 /// waiting (and removes it): large stacks take a minute or two.
-    /// Starts drift detection on every resource of the stack that supports
-    /// it (DetectStackDrift); the detection's id.
-    fn start_drift_detection(
-        &self,
-        stack: &str,
-    ) -> impl Future<Output = Result<String, AwsError>> + Send;
-    /// One look at a drift detection (DescribeStackDriftDetectionStatus).
-    fn drift_detection(
-        &self,
-        detection_id: &str,
-    ) -> impl Future<Output = Result<DetectionStatus, AwsError>> + Send;
-    /// The latest detection's results, every page
-    /// (DescribeStackResourceDrifts); with `drifted_only`, only the
-    /// MODIFIED and DELETED resources.
-    fn resource_drifts(
-        &self,
-        stack: &str,
-        drifted_only: bool,
-    ) -> impl Future<Output = Result<Vec<ResourceDrift>, AwsError>> + Send;
 pub const CHANGE_SET_DEADLINE: Duration = Duration::from_secs(10 * 60);
 
 /// CloudFormation through the SDK.
@@ -290,6 +310,7 @@ fn stack_state(s: &aws_sdk_cloudformation::types::Stack) -> StackState {
                 .collect(),
         ),
         tags: pairs(s.tags().iter().map(|t| (t.key(), t.value())).collect()),
+        drift: s.drift_information().map(super::drift::drift_check),
         created_at: s.creation_time().map(|t| t.secs()),
         last_updated_at: s.last_updated_time().map(|t| t.secs()),
     }
@@ -317,7 +338,6 @@ impl CloudFormation {
         use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
         let operation = format!("create a change set for {}", r.stack);
         let mut call = self
-        drift: s.drift_information().map(super::drift::drift_check),
             .client
             .create_change_set()
             .stack_name(&r.stack)
@@ -331,6 +351,12 @@ impl CloudFormation {
             .capabilities(Capability::CapabilityNamedIam);
         for (k, v) in &r.tags {
             call = call.tags(Tag::builder().key(k).value(v).build());
+        }
+        if let Some(rollback) = &r.rollback {
+            call = call.rollback_configuration(rollback_configuration(rollback));
+        }
+        if r.revert_drift {
+            call = call.deployment_mode(aws_sdk_cloudformation::types::DeploymentMode::RevertDrift);
         }
         call = match &r.template {
             TemplateSource::Body(b) => call.template_body(b),
@@ -359,9 +385,6 @@ impl CloudFormation {
             Err(e) => Err(e),
         }
     }
-        if r.revert_drift {
-            call = call.deployment_mode(aws_sdk_cloudformation::types::DeploymentMode::RevertDrift);
-        }
 
     /// One look at the change set, every page: its status, status reason
     /// and changes.
@@ -407,36 +430,6 @@ impl CloudFormation {
 }
 
 impl Stacks for CloudFormation {
-    async fn describe(&self, stack: &str) -> Result<Option<StackState>, AwsError> {
-        let answer = self
-            .retry
-            .run(|| async {
-                self.client
-                    .describe_stacks()
-                    .stack_name(stack)
-                    .send()
-                    .await
-                    .map_err(|e| cfn_error(format!("describe stack {stack}"), e))
-            })
-            .await;
-        match answer {
-            Ok(out) => Ok(out.stacks().first().map(stack_state)),
-            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn deployed_template(&self, stack: &str) -> Result<Value, AwsError> {
-        let operation = format!("read the template of {stack}");
-        let out = self
-            .retry
-            .run(|| async {
-                self.client
-                    .get_template()
-                    .stack_name(stack)
-                    .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
-                    .send()
-                    .await
     async fn start_drift_detection(&self, stack: &str) -> Result<String, AwsError> {
         let operation = format!("start drift detection on {stack}");
         // Starting twice only makes a second detection, so a lost answer may be asked again.
@@ -511,6 +504,36 @@ impl Stacks for CloudFormation {
         }
     }
 
+    async fn describe(&self, stack: &str) -> Result<Option<StackState>, AwsError> {
+        let answer = self
+            .retry
+            .run(|| async {
+                self.client
+                    .describe_stacks()
+                    .stack_name(stack)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(format!("describe stack {stack}"), e))
+            })
+            .await;
+        match answer {
+            Ok(out) => Ok(out.stacks().first().map(stack_state)),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn deployed_template(&self, stack: &str) -> Result<Value, AwsError> {
+        let operation = format!("read the template of {stack}");
+        let out = self
+            .retry
+            .run(|| async {
+                self.client
+                    .get_template()
+                    .stack_name(stack)
+                    .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+                    .send()
+                    .await
                     .map_err(|e| cfn_error(&operation, e))
             })
             .await?;
@@ -648,15 +671,18 @@ impl Stacks for CloudFormation {
                         .map_err(|e| cfn_error(format!("list the resources of {stack}"), e))
                 })
                 .await?;
-            out.extend(
-                page.stack_resource_summaries()
-                    .iter()
-                    .map(|r| StackResource {
-                        logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                        physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
-                        resource_type: r.resource_type().unwrap_or_default().to_string(),
-                    }),
-            );
+            out.extend(page.stack_resource_summaries().iter().map(|r| {
+                StackResource {
+                    logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                    physical_id: r.physical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: r.resource_type().unwrap_or_default().to_string(),
+                    status: r
+                        .resource_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    status_reason: r.resource_status_reason().map(String::from),
+                }
+            }));
             token = page.next_token().map(String::from);
             if token.is_none() {
                 return Ok(out);
@@ -674,6 +700,22 @@ impl Stacks for CloudFormation {
                     .send()
                     .await
                     .map_err(|e| cfn_error(format!("delete {stack}"), e))
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn force_delete_stack(&self, stack: &str) -> Result<(), AwsError> {
+        use aws_sdk_cloudformation::types::DeletionMode;
+        self.retry
+            .run(|| async {
+                self.client
+                    .delete_stack()
+                    .stack_name(stack)
+                    .deletion_mode(DeletionMode::ForceDeleteStack)
+                    .send()
+                    .await
+                    .map_err(|e| cfn_error(format!("force-delete {stack}"), e))
             })
             .await?;
         Ok(())
@@ -776,6 +818,27 @@ fn validation_finding(
     })
 }
 
+/// The change set's RollbackConfiguration: every trigger an alarm.
+fn rollback_configuration(
+    r: &RollbackSettings,
+) -> aws_sdk_cloudformation::types::RollbackConfiguration {
+    use aws_sdk_cloudformation::types::{RollbackConfiguration, RollbackTrigger};
+    let triggers = r
+        .alarm_arns
+        .iter()
+        .map(|arn| {
+            RollbackTrigger::builder()
+                .arn(arn)
+                .r#type("AWS::CloudWatch::Alarm")
+                .build()
+        })
+        .collect();
+    RollbackConfiguration::builder()
+        .set_rollback_triggers(Some(triggers))
+        .monitoring_time_in_minutes(i32::try_from(r.monitoring_minutes).unwrap_or(i32::MAX))
+        .build()
+}
+
 fn cfn_change(c: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
     use aws_sdk_cloudformation::types::{ChangeAction, Replacement as R};
     CfnChange {
@@ -805,6 +868,7 @@ fn cfn_change(c: &aws_sdk_cloudformation::types::ResourceChange) -> CfnChange {
                 )
             })
             .collect(),
+        drift: super::drift::change_drift(c),
     }
 }
 
@@ -836,4 +900,3 @@ mod tests {
         );
     }
 }
-        drift: super::drift::change_drift(c),

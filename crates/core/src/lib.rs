@@ -19,6 +19,7 @@ pub mod plan;
 pub mod reference;
 pub mod render;
 pub mod resource_schema;
+pub mod rollback;
 pub mod schema;
 pub mod source;
 pub mod validate;

@@ -102,6 +102,11 @@ pub struct StackDef {
     /// CloudWatch alarms, by name.
     #[serde(default)]
     pub alarms: IndexMap<String, Alarm>,
+    /// Alarms that roll an update back when they go into ALARM during it
+    /// or in the minutes after (CloudFormation's rollback triggers). On by
+    /// default, except in an environment named `dev`.
+    #[serde(default)]
+    pub rollback_triggers: RollbackTriggers,
     /// A CloudWatch dashboard of every function, API and table in the stack.
     #[serde(default)]
     pub dashboard: Option<bool>,

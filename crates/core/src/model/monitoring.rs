@@ -86,6 +86,27 @@ pub enum AlarmKind {
     Metric,
 }
 
+/// Which alarms guard an update, and for how long after it (CloudFormation's
+/// rollback triggers). Only alarms already deployed can guard: a stack's
+/// first deploy has none, and an alarm added in an update guards the next.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackTriggers {
+    /// Default: true, except in an environment named `dev`.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// The alarms (names under `alarms:`) that guard updates, at most 5.
+    /// Default: the five that matter most, by stackctl's rule (API 5xx,
+    /// then function errors, throttles, latency, table throttles, other
+    /// metrics; 4xx alarms only when named here).
+    #[serde(default)]
+    pub alarms: Option<Vec<String>>,
+    /// Minutes CloudFormation keeps watching after the update, 0-180
+    /// (deploy waits that long). Default: 10.
+    #[serde(default)]
+    pub monitoring_minutes: Option<u32>,
+}
+
 /// A metric described by hand.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

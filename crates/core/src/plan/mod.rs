@@ -101,6 +101,8 @@ pub struct Deployment {
     pub termination_protection: bool,
     /// The region the stack must be deployed in, when it says so.
     pub region: Option<String>,
+    /// The alarms that guard updates (CloudFormation's rollback triggers).
+    pub rollback: crate::rollback::RollbackGuard,
 }
 
 pub fn deployment(def: &StackDef, env: &str) -> Deployment {
@@ -114,6 +116,7 @@ pub fn deployment(def: &StackDef, env: &str) -> Deployment {
         tags,
         termination_protection: def.termination_protection.unwrap_or(env == "prod"),
         region: def.region.clone(),
+        rollback: crate::rollback::rollback_guard(def, env),
     }
 }
 

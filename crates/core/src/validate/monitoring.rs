@@ -129,6 +129,7 @@ pub(super) fn check(c: &mut Checker) {
             None => {}
         }
     }
+    rollback_triggers(c);
     for (name, t) in &def.topics {
         for (i, mail) in t.email.iter().enumerate() {
             let ok = mail.split_once('@').is_some_and(|(user, domain)| {
@@ -142,5 +143,42 @@ pub(super) fn check(c: &mut Checker) {
                 );
             }
         }
+    }
+}
+
+/// `rollback_triggers`: alarms of this stack, no more than CloudFormation
+/// takes, watched no longer than it allows.
+fn rollback_triggers(c: &mut Checker) {
+    use crate::rollback::{MAX_MONITORING_MINUTES, MAX_ROLLBACK_TRIGGERS};
+    let def = c.def;
+    let at = p("rollback_triggers");
+    if let Some(names) = &def.rollback_triggers.alarms {
+        for (i, name) in names.iter().enumerate() {
+            if c.expect_known(at.key("alarms").index(i), "alarm", name, def.alarms.keys())
+                && names[..i].contains(name)
+            {
+                c.error(
+                    at.key("alarms").index(i),
+                    format!("alarm `{name}` is listed twice"),
+                    "list each alarm once",
+                );
+            }
+        }
+        if names.len() > MAX_ROLLBACK_TRIGGERS {
+            c.error(
+                at.key("alarms"),
+                format!("{} alarms guard updates", names.len()),
+                format!("CloudFormation takes at most {MAX_ROLLBACK_TRIGGERS} rollback triggers; keep the ones that matter most"),
+            );
+        }
+    }
+    if let Some(minutes) = def.rollback_triggers.monitoring_minutes {
+        c.in_range(
+            at.key("monitoring_minutes"),
+            "monitoring time",
+            u64::from(minutes),
+            0..=u64::from(MAX_MONITORING_MINUTES),
+            "the minutes CloudFormation watches after an update",
+        );
     }
 }
