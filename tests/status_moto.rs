@@ -93,7 +93,11 @@ fn requests(moto: &Moto) -> Vec<String> {
 
 /// `status --output json` of the one stack.
 fn status_json(moto: &Moto, dir: &Path) -> (Option<i32>, Value) {
-    let out = stackctl(moto, dir, &["status", "--env", "dev", "--output", "json", SEED]);
+    let out = stackctl(
+        moto,
+        dir,
+        &["status", "--env", "dev", "--output", "json", SEED],
+    );
     let (stdout, stderr) = text(&out);
     let report = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("one JSON object ({e}):\n{stdout}\n{stderr}"));
@@ -163,14 +167,23 @@ async fn status_lists_every_alarm_and_gates_on_one_in_alarm() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert_eq!(
         stdout,
-        format!("{STACK}: not deployed\n  = hint: deploy it with `stackctl deploy --env dev {SEED}`\n")
+        format!(
+            "{STACK}: not deployed\n  = hint: deploy it with `stackctl deploy --env dev {SEED}`\n"
+        )
     );
 
     let started = Instant::now();
     let out = stackctl(
         &moto,
         dir.path(),
-        &["deploy", "--env", "dev", "--require-approval", "never", SEED],
+        &[
+            "deploy",
+            "--env",
+            "dev",
+            "--require-approval",
+            "never",
+            SEED,
+        ],
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "deploy failed:\n{stdout}\n{stderr}");
@@ -185,22 +198,52 @@ async fn status_lists_every_alarm_and_gates_on_one_in_alarm() {
     let calls: Vec<String> = requests(&moto)[before..].to_vec();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    eprintln!("status of {STACK}: {:.0} ms, {} requests:\n{}\n{stdout}", elapsed.as_secs_f64() * 1e3, calls.len(), calls.join("\n"));
-    assert!(stdout.starts_with(&format!("{STACK}: CREATE_COMPLETE, created ")), "{stdout}");
-    assert!(stdout.contains(&format!("  alarms: 0 of {} in ALARM\n", ALARMS.len())), "{stdout}");
+    // The benchmark figure (printed, never asserted): five more runs.
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            stackctl(&moto, dir.path(), &["status", "--env", "dev", SEED]);
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .chain([elapsed.as_secs_f64() * 1e3])
+        .collect();
+    times.sort_by(f64::total_cmp);
+    eprintln!(
+        "status of {STACK}: {:.0} ms median of 6 runs ({:.0}-{:.0} ms), {} requests:\n{}\n{stdout}",
+        times[3],
+        times[0],
+        times[5],
+        calls.len(),
+        calls.join("\n")
+    );
+    assert!(
+        stdout.starts_with(&format!("{STACK}: CREATE_COMPLETE, created ")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  alarms: 0 of {} in ALARM\n", ALARMS.len())),
+        "{stdout}"
+    );
     // moto creates alarms in OK (AWS: INSUFFICIENT_DATA until evaluated).
     for alarm in ALARMS {
         assert!(
-            stdout.lines().any(|l| l.starts_with("    OK  ") && l.contains(&format!(" {alarm} "))),
+            stdout
+                .lines()
+                .any(|l| l.split_whitespace().take(2).eq(["OK", alarm])),
             "{alarm} is listed with its state:\n{stdout}"
         );
     }
     // STS, DescribeStacks, ListStackResources, DescribeAlarms, GetMetricData.
     assert_eq!(calls.len(), 5, "{calls:#?}");
-    let cloudwatch_calls: Vec<&String> = calls.iter().filter(|c| c.contains("/operation/")).collect();
+    let cloudwatch_calls: Vec<&String> =
+        calls.iter().filter(|c| c.contains("/operation/")).collect();
     assert_eq!(cloudwatch_calls.len(), 2, "{calls:#?}");
-    assert!(cloudwatch_calls.iter().any(|c| c.contains("/operation/DescribeAlarms ")));
-    assert!(cloudwatch_calls.iter().any(|c| c.contains("/operation/GetMetricData ")));
+    assert!(cloudwatch_calls
+        .iter()
+        .any(|c| c.contains("/operation/DescribeAlarms ")));
+    assert!(cloudwatch_calls
+        .iter()
+        .any(|c| c.contains("/operation/GetMetricData ")));
 
     // Errors for `guitars`, and its alarm in ALARM.
     let (code, report) = status_json(&moto, dir.path());
@@ -231,10 +274,17 @@ async fn status_lists_every_alarm_and_gates_on_one_in_alarm() {
         .take_while(|l| l.starts_with("    "))
         .collect();
     assert_eq!(alarm_lines.len(), ALARMS.len(), "{stdout}");
+    let first: Vec<&str> = alarm_lines[0].split_whitespace().take(3).collect();
     assert!(
-        alarm_lines[0].starts_with("    ALARM              guitars-error-rate  since ")
-            && alarm_lines[0].ends_with(&format!(": {reason}")),
+        first == ["ALARM", "guitars-error-rate", "since"]
+            && alarm_lines[0].ends_with(&format!(" UTC: {reason}")),
         "the alarm in ALARM comes first, with its reason:\n{stdout}"
+    );
+    assert!(
+        alarm_lines[1..]
+            .iter()
+            .all(|l| l.trim_start().starts_with("OK ")),
+        "{stdout}"
     );
     assert!(stdout.contains("  alarms: 1 of 7 in ALARM\n"), "{stdout}");
     let guitars_line = stdout
@@ -274,13 +324,21 @@ async fn status_lists_every_alarm_and_gates_on_one_in_alarm() {
     assert_eq!(report["apis"][0]["5xx"], 0.0);
     let endpoints = report["endpoints"].as_array().unwrap();
     assert!(
-        endpoints.iter().any(|e| e["output"] == "MainApiUrl"
-            && e["url"].as_str().unwrap().starts_with("https://")),
+        endpoints
+            .iter()
+            .any(|e| e["output"] == "MainApiUrl"
+                && e["url"].as_str().unwrap().starts_with("https://")),
         "{report}"
     );
 
     // Back to OK: the gate opens again.
-    set_state(&cloudwatch, &alarm, StateValue::Ok, "Threshold Crossed: back under 1.0").await;
+    set_state(
+        &cloudwatch,
+        &alarm,
+        StateValue::Ok,
+        "Threshold Crossed: back under 1.0",
+    )
+    .await;
     let out = stackctl(&moto, dir.path(), &["status", "--env", "dev", SEED]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");

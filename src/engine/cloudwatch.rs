@@ -255,7 +255,12 @@ impl Monitoring for CloudWatch {
 fn sdk_dimensions(dimensions: &[MetricDimension]) -> Vec<cw::Dimension> {
     dimensions
         .iter()
-        .map(|d| cw::Dimension::builder().name(&d.name).value(&d.value).build())
+        .map(|d| {
+            cw::Dimension::builder()
+                .name(&d.name)
+                .value(&d.value)
+                .build()
+        })
         .collect()
 }
 
@@ -281,12 +286,7 @@ fn sdk_query(q: &MetricQuery) -> cw::MetricDataQuery {
 fn dimensions_of(dimensions: &[cw::Dimension]) -> Vec<MetricDimension> {
     dimensions
         .iter()
-        .map(|d| {
-            MetricDimension::new(
-                d.name().unwrap_or_default(),
-                d.value().unwrap_or_default(),
-            )
-        })
+        .map(|d| MetricDimension::new(d.name().unwrap_or_default(), d.value().unwrap_or_default()))
         .collect()
 }
 
@@ -298,12 +298,17 @@ fn alarm_metric_query(q: &cw::MetricDataQuery) -> AlarmMetricQuery {
     let metric_stat = q.metric_stat().map(|s| {
         let metric = s.metric();
         AlarmMetricStat {
-            namespace: metric.and_then(|m| m.namespace()).unwrap_or_default().into(),
+            namespace: metric
+                .and_then(|m| m.namespace())
+                .unwrap_or_default()
+                .into(),
             metric_name: metric
                 .and_then(|m| m.metric_name())
                 .unwrap_or_default()
                 .into(),
-            dimensions: metric.map(|m| dimensions_of(m.dimensions())).unwrap_or_default(),
+            dimensions: metric
+                .map(|m| dimensions_of(m.dimensions()))
+                .unwrap_or_default(),
             period: s.period(),
             stat: owned(s.stat()),
             unit: s.unit().map(|u| u.as_str().to_string()),
@@ -388,7 +393,7 @@ mod tests {
         assert_eq!(single_period_window(now, twenty_days).0 % 300, 0);
         let seventy_days = 70 * 86_400 + 1;
         assert_eq!(single_period_window(now, seventy_days).0 % 3_600, 0);
-        assert!(i64::from(single_period_window(now, seventy_days).0) >= 70 * 86_400 + 1);
+        assert!(u64::try_from(single_period_window(now, seventy_days).0).unwrap() >= seventy_days);
     }
 
     #[test]
@@ -414,7 +419,9 @@ mod tests {
     fn a_metric_math_alarm_keeps_its_queries_and_a_plain_one_its_metric() {
         let sdk = cw::MetricAlarm::builder()
             .alarm_name("shop-prod-payments-error-rate")
-            .alarm_arn("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-prod-payments-error-rate")
+            .alarm_arn(
+                "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-prod-payments-error-rate",
+            )
             .state_value(StateValue::Alarm)
             .state_reason("Threshold Crossed")
             .state_updated_timestamp(DateTime::from_secs(1_764_770_000))
@@ -458,15 +465,24 @@ mod tests {
         let alarm = alarm_definition(&sdk);
         assert_eq!(alarm.state, AlarmState::Alarm);
         assert_eq!(alarm.state_updated_at, Some(1_764_770_000));
-        assert_eq!(alarm.comparison_operator.as_deref(), Some("GreaterThanThreshold"));
+        assert_eq!(
+            alarm.comparison_operator.as_deref(),
+            Some("GreaterThanThreshold")
+        );
         assert_eq!(alarm.metrics.len(), 2);
         let stat = alarm.metrics[0].metric_stat.as_ref().unwrap();
         assert_eq!(
             stat.dimensions,
             vec![MetricDimension::new("FunctionName", "shop-prod-payments")]
         );
-        assert_eq!((stat.period, stat.stat.as_deref()), (Some(300), Some("Sum")));
-        assert_eq!(alarm.metrics[1].expression.as_deref(), Some("100 * errors / invocations"));
+        assert_eq!(
+            (stat.period, stat.stat.as_deref()),
+            (Some(300), Some("Sum"))
+        );
+        assert_eq!(
+            alarm.metrics[1].expression.as_deref(),
+            Some("100 * errors / invocations")
+        );
         assert_eq!(alarm.namespace, None);
     }
 
@@ -478,7 +494,9 @@ mod tests {
         use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
         use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
         use aws_sdk_cloudwatch::Client;
-        use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+        use aws_smithy_mocks::{
+            create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode,
+        };
 
         fn engine(rules: &[&Rule]) -> CloudWatch {
             let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
@@ -515,18 +533,28 @@ mod tests {
                 });
             let second_page = mock!(Client::describe_alarms)
                 .match_requests(|r| r.alarm_names().len() == 100 && r.next_token() == Some("more"))
-                .then_output(|| DescribeAlarmsOutput::builder().metric_alarms(alarm("a099")).build());
+                .then_output(|| {
+                    DescribeAlarmsOutput::builder()
+                        .metric_alarms(alarm("a099"))
+                        .build()
+                });
             let last_batch = mock!(Client::describe_alarms)
-                .match_requests(|r| {
-                    r.alarm_names().len() == 50 && r.alarm_names()[0] == "a100"
-                })
-                .then_output(|| DescribeAlarmsOutput::builder().metric_alarms(alarm("a149")).build());
+                .match_requests(|r| r.alarm_names().len() == 50 && r.alarm_names()[0] == "a100")
+                .then_output(|| {
+                    DescribeAlarmsOutput::builder()
+                        .metric_alarms(alarm("a149"))
+                        .build()
+                });
             let cloudwatch = engine(&[&first_page, &second_page, &last_batch]);
             let found = cloudwatch.alarms(&names).await.unwrap();
             let found: Vec<&str> = found.iter().map(|a| a.name.as_str()).collect();
             assert_eq!(found, ["a000", "a099", "a149"]);
             assert_eq!(
-                (first_page.num_calls(), second_page.num_calls(), last_batch.num_calls()),
+                (
+                    first_page.num_calls(),
+                    second_page.num_calls(),
+                    last_batch.num_calls()
+                ),
                 (1, 1, 1)
             );
         }
@@ -545,7 +573,9 @@ mod tests {
         fn result(id: &str, points: &[(i64, f64)]) -> cw::MetricDataResult {
             cw::MetricDataResult::builder()
                 .id(id)
-                .set_timestamps(Some(points.iter().map(|p| DateTime::from_secs(p.0)).collect()))
+                .set_timestamps(Some(
+                    points.iter().map(|p| DateTime::from_secs(p.0)).collect(),
+                ))
                 .set_values(Some(points.iter().map(|p| p.1).collect()))
                 .status_code(cw::StatusCode::Complete)
                 .build()
@@ -555,7 +585,9 @@ mod tests {
         async fn metric_queries_go_500_a_call_and_pages_continue_their_series() {
             let queries: Vec<MetricQuery> = (0..501).map(query).collect();
             let first_page = mock!(Client::get_metric_data)
-                .match_requests(|r| r.metric_data_queries().len() == 500 && r.next_token().is_none())
+                .match_requests(|r| {
+                    r.metric_data_queries().len() == 500 && r.next_token().is_none()
+                })
                 .then_output(|| {
                     GetMetricDataOutput::builder()
                         .metric_data_results(result("q0", &[(1_000, 2.0)]))
@@ -581,14 +613,21 @@ mod tests {
                         .build()
                 });
             let cloudwatch = engine(&[&first_page, &second_page, &last_batch]);
-            let series = cloudwatch.metric_data(&queries, 1_000, 8_200).await.unwrap();
+            let series = cloudwatch
+                .metric_data(&queries, 1_000, 8_200)
+                .await
+                .unwrap();
             assert_eq!(series.len(), 501, "every query has a series, empty or not");
             assert_eq!(series["q0"].timestamps, [1_000, 4_600]);
             assert_eq!(series["q0"].values, [2.0, 3.0]);
             assert_eq!(series["q500"].values, [7.0]);
             assert!(series["q1"].values.is_empty());
             assert_eq!(
-                (first_page.num_calls(), second_page.num_calls(), last_batch.num_calls()),
+                (
+                    first_page.num_calls(),
+                    second_page.num_calls(),
+                    last_batch.num_calls()
+                ),
                 (1, 1, 1)
             );
         }

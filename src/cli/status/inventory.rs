@@ -165,10 +165,9 @@ pub fn metric_queries(inventory: &Inventory, period: i32) -> Vec<MetricQuery> {
     for (i, api) in inventory.apis.iter().enumerate() {
         let (names, dimensions) = match &api.metrics {
             None => continue,
-            Some(ApiMetrics::Http { api_id }) => (
-                ["4xx", "5xx"],
-                vec![MetricDimension::new("ApiId", api_id)],
-            ),
+            Some(ApiMetrics::Http { api_id }) => {
+                (["4xx", "5xx"], vec![MetricDimension::new("ApiId", api_id)])
+            }
             Some(ApiMetrics::Rest { api_name, stage }) => (
                 ["4XXError", "5XXError"],
                 vec![
@@ -222,7 +221,10 @@ pub struct ApiFigures {
 /// A count over the window: the sum of its datapoints (none: zero, as
 /// CloudWatch publishes nothing for a quiet period).
 fn total(series: &BTreeMap<String, MetricSeries>, id: &str) -> Option<f64> {
-    series.get(id).map(|s| s.values.iter().sum())
+    // Folded from +0.0: an empty f64 sum is -0.0, which would print as `-0`.
+    series
+        .get(id)
+        .map(|s| s.values.iter().fold(0.0, |sum, v| sum + v))
 }
 
 /// A percentile over the window: the one datapoint's value; when the
@@ -330,7 +332,11 @@ mod tests {
         );
         let user = found.functions.iter().find(|f| f.name == "user").unwrap();
         assert_eq!(user.physical_id, None, "not in the deployed stack");
-        let guitars = found.functions.iter().find(|f| f.name == "guitars").unwrap();
+        let guitars = found
+            .functions
+            .iter()
+            .find(|f| f.name == "guitars")
+            .unwrap();
         assert_eq!(guitars.physical_id.as_deref(), Some("phys-GuitarsFunction"));
         assert_eq!(
             sorted(found.alarms.iter().map(|a| a.name.as_str())),
@@ -466,6 +472,7 @@ mod tests {
         assert_eq!(payments.invocations, Some(42.0));
         assert_eq!(payments.errors, Some(3.0));
         assert_eq!(payments.throttles, Some(0.0), "no datapoint is no throttle");
+        assert!(payments.throttles.unwrap().is_sign_positive(), "0, not -0");
         assert_eq!(payments.p99_duration_ms, Some(310.0));
         let reports = &functions[1];
         assert_eq!((reports.invocations, reports.p99_duration_ms), (None, None));
@@ -477,7 +484,10 @@ mod tests {
     fn endpoints_are_the_outputs_that_are_urls() {
         let outputs = vec![
             ("TableName".to_string(), "shop-prod-orders".to_string()),
-            ("MainApiUrl".to_string(), "https://a1b2c3.execute-api.eu-west-1.amazonaws.com".to_string()),
+            (
+                "MainApiUrl".to_string(),
+                "https://a1b2c3.execute-api.eu-west-1.amazonaws.com".to_string(),
+            ),
             ("SiteUrl".to_string(), "http://localhost:8080".to_string()),
         ];
         let found = endpoints(&outputs);

@@ -178,7 +178,9 @@ fn columns(rows: &[Vec<String>], indent: &str) -> String {
 pub fn human(report: &StackReport) -> String {
     let name = &report.stack_name;
     let health = match &report.outcome {
-        Outcome::NotDeployed { hint } => return format!("{name}: not deployed\n  = hint: {hint}\n"),
+        Outcome::NotDeployed { hint } => {
+            return format!("{name}: not deployed\n  = hint: {hint}\n")
+        }
         Outcome::Unreadable { error } => return format!("{name}: could not be read: {error}\n"),
         Outcome::Read(health) => health,
     };
@@ -196,7 +198,12 @@ pub fn human(report: &StackReport) -> String {
     text.push_str(&apis_text(&last, &health.apis));
     if !health.endpoints.is_empty() {
         text.push_str("  endpoints\n");
-        let width = health.endpoints.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        let width = health
+            .endpoints
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
         for (output, url) in &health.endpoints {
             text.push_str(&format!("    {output:width$}  {url}\n"));
         }
@@ -236,7 +243,11 @@ fn apis_text(last: &str, apis: &[ApiFigures]) -> String {
     if apis.is_empty() {
         return String::new();
     }
-    let mut rows = vec![vec![format!("apis, last {last}"), "4xx".into(), "5xx".into()]];
+    let mut rows = vec![vec![
+        format!("apis, last {last}"),
+        "4xx".into(),
+        "5xx".into(),
+    ]];
     rows.extend(apis.iter().map(|a| {
         vec![
             format!("  {} ({})", a.name, a.kind),
@@ -252,8 +263,16 @@ fn alarms_text(in_alarm: usize, alarms: &[AlarmRow]) -> String {
         return "  alarms: none declared\n".into();
     }
     let mut text = format!("  alarms: {in_alarm} of {} in ALARM\n", alarms.len());
-    let state_width = alarms.iter().map(|a| a.state_text().len()).max().unwrap_or(0);
-    let name_width = alarms.iter().map(|a| a.name.chars().count()).max().unwrap_or(0);
+    let state_width = alarms
+        .iter()
+        .map(|a| a.state_text().len())
+        .max()
+        .unwrap_or(0);
+    let name_width = alarms
+        .iter()
+        .map(|a| a.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for a in alarms {
         let mut line = format!(
             "    {:state_width$}  {:name_width$}",
@@ -263,7 +282,9 @@ fn alarms_text(in_alarm: usize, alarms: &[AlarmRow]) -> String {
         match (&a.state, a.since) {
             (None, _) => line.push_str(&format!(
                 "  CloudWatch has no alarm {}",
-                a.alarm_name.as_deref().unwrap_or("(not in the deployed stack)")
+                a.alarm_name
+                    .as_deref()
+                    .unwrap_or("(not in the deployed stack)")
             )),
             (Some(state), Some(since)) => {
                 line.push_str(&format!("  since {}", clock(since)));
@@ -360,9 +381,24 @@ mod tests {
 
     fn report() -> StackReport {
         let found = [
-            definition("shop-prod-api-5xx", AlarmState::Ok, T - 7_200, "Threshold Crossed: no datapoints"),
-            definition("shop-prod-payments-error-rate", AlarmState::Alarm, T - 300, "Threshold Crossed: 1 datapoint [50.0] was greater than the threshold (1.0)."),
-            definition("shop-prod-orders-throttles", AlarmState::InsufficientData, T - 3_600, "Unchecked: Initial alarm creation"),
+            definition(
+                "shop-prod-api-5xx",
+                AlarmState::Ok,
+                T - 7_200,
+                "Threshold Crossed: no datapoints",
+            ),
+            definition(
+                "shop-prod-payments-error-rate",
+                AlarmState::Alarm,
+                T - 300,
+                "Threshold Crossed: 1 datapoint [50.0] was greater than the threshold (1.0).",
+            ),
+            definition(
+                "shop-prod-orders-throttles",
+                AlarmState::InsufficientData,
+                T - 3_600,
+                "Unchecked: Initial alarm creation",
+            ),
         ];
         let declared = [
             declared("api-5xx"),
@@ -422,8 +458,14 @@ mod tests {
     #[test]
     fn alarms_in_alarm_come_first_then_missing_ones_then_the_rest() {
         let r = report();
-        let Outcome::Read(h) = &r.outcome else { unreachable!() };
-        let order: Vec<(&str, &str)> = h.alarms.iter().map(|a| (a.state_text(), a.name.as_str())).collect();
+        let Outcome::Read(h) = &r.outcome else {
+            unreachable!()
+        };
+        let order: Vec<(&str, &str)> = h
+            .alarms
+            .iter()
+            .map(|a| (a.state_text(), a.name.as_str()))
+            .collect();
         assert_eq!(
             order,
             [
@@ -477,7 +519,10 @@ shop-prod: UPDATE_COMPLETE, updated 2025-12-02 14:00:00 UTC
         let v = to_json(&report());
         assert_eq!(v["stack_name"], "shop-prod");
         assert_eq!(v["in_alarm"], 1);
-        assert_eq!(v["last_operation"], json!({"operation": "updated", "at": "2025-12-02T14:00:00Z"}));
+        assert_eq!(
+            v["last_operation"],
+            json!({"operation": "updated", "at": "2025-12-02T14:00:00Z"})
+        );
         assert_eq!(v["alarms"][0]["state"], "ALARM");
         assert_eq!(v["alarms"][0]["since"], "2025-12-03T13:55:00Z");
         assert_eq!(v["alarms"][1]["state"], "MISSING");
