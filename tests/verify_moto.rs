@@ -1,5 +1,5 @@
-//! `stackctl verify` against the emulator (tier `tier-emulator`): the
-//! cloud-platform seed deploys and verifies clean; then it is broken by
+//! `stackctl verify` against the emulator (tier `tier-emulator`): the four
+//! seed stacks deploy and verify clean; then cloud-platform is broken by
 //! hand through each service's own API (web ACL disassociated, key rotation
 //! off, a policy attached to a role and one added inline, an alarm deleted,
 //! point-in-time recovery off, the bucket's public access block removed)
@@ -17,13 +17,19 @@ use support::moto::Moto;
 use support::repo_root;
 
 const SEED: &str = "cloud-platform";
+const SEEDS: [&str; 4] = [
+    "cloud-platform",
+    "ebay-sniper",
+    "fleet-console",
+    "guitar-collection",
+];
 const STACK: &str = "cloud-platform-dev";
 /// A managed policy someone attaches by hand (the emulator does not hold
 /// AWS's own managed policies, so it is one of the account's).
 const ADMIN: &str = "arn:aws:iam::123456789012:policy/ops-full-access";
 
-/// The seed, its functions shipping a stand-in package (its handler crates
-/// are not what is verified).
+/// The seed stacks, their functions shipping a stand-in package (handler
+/// code is not what is verified).
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let stacks = dir.path().join("stacks");
@@ -34,19 +40,22 @@ fn project() -> tempfile::TempDir {
         stackctl::artifact::zip::bootstrap_zip(b"#!/bin/sh\necho stand-in\n"),
     )
     .unwrap();
-    let text = std::fs::read_to_string(repo_root().join(format!("stacks/{SEED}.yaml"))).unwrap();
-    let text: String = text
-        .lines()
-        .map(|l| match l.trim_start().strip_prefix("crate: ") {
-            Some(_) => format!(
-                "{}zip: {{path: \"{}\"}}\n",
-                &l[..l.len() - l.trim_start().len()],
-                stand_in.display()
-            ),
-            None => format!("{l}\n"),
-        })
-        .collect();
-    std::fs::write(stacks.join(format!("{SEED}.yaml")), text).unwrap();
+    for seed in SEEDS {
+        let text =
+            std::fs::read_to_string(repo_root().join(format!("stacks/{seed}.yaml"))).unwrap();
+        let text: String = text
+            .lines()
+            .map(|l| match l.trim_start().strip_prefix("crate: ") {
+                Some(_) => format!(
+                    "{}zip: {{path: \"{}\"}}\n",
+                    &l[..l.len() - l.trim_start().len()],
+                    stand_in.display()
+                ),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(stacks.join(format!("{seed}.yaml")), text).unwrap();
+    }
     dir
 }
 
@@ -146,10 +155,16 @@ async fn verify_reports_each_hand_made_break_by_name_and_passes_once_restored() 
             "dev",
             "--require-approval",
             "never",
-            SEED,
+            "--concurrency",
+            "4",
         ],
     );
     assert!(deploy.status.success(), "{}", text(&deploy));
+    // Every seed, as deployed, verifies clean: no check fails on a stack
+    // nobody touched.
+    let all = stackctl(&moto, dir.path(), &["verify", "--env", "dev"]);
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all));
+    println!("{}", String::from_utf8_lossy(&all.stdout));
 
     // As deployed: every check passes.
     let started = Instant::now();

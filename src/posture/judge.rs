@@ -2,7 +2,7 @@
 //! become checks, each PASS or FAIL with what was expected and found.
 
 use super::policy::differences;
-use super::{AlarmSpec, Expectation, Expected};
+use super::{metric_query, AlarmSpec, Expectation, Expected};
 use crate::engine::cloudwatch::AlarmDefinition;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -344,6 +344,55 @@ fn alarm(e: &Expectation, spec: &AlarmSpec, found: Option<&AlarmDefinition>) -> 
         "OK actions",
         format!("{:?}", spec.ok_actions),
         format!("{:?}", set(&found.ok_actions)),
+    );
+    let found_metrics: BTreeSet<String> = found
+        .metrics
+        .iter()
+        .map(|q| {
+            let stat = q.metric_stat.as_ref();
+            let dimensions: BTreeMap<String, String> = stat
+                .map(|s| {
+                    s.dimensions
+                        .iter()
+                        .map(|d| (d.name.clone(), d.value.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            metric_query(
+                &q.id,
+                q.expression.as_deref(),
+                stat.map(|s| {
+                    (
+                        s.namespace.as_str(),
+                        s.metric_name.as_str(),
+                        &dimensions,
+                        s.stat.as_deref(),
+                        s.period.map(i64::from),
+                    )
+                }),
+                q.return_data,
+            )
+        })
+        .collect();
+    compare(
+        "metric math",
+        format!("{:?}", spec.metrics),
+        format!("{found_metrics:?}"),
+    );
+    compare(
+        "actions",
+        if spec.actions_enabled {
+            "enabled"
+        } else {
+            "disabled"
+        }
+        .into(),
+        if found.actions_enabled == Some(false) {
+            "disabled"
+        } else {
+            "enabled"
+        }
+        .into(),
     );
     let passed = wrong.is_empty();
     check(

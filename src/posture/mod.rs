@@ -82,6 +82,46 @@ pub struct AlarmSpec {
     pub treat_missing_data: Option<String>,
     pub alarm_actions: BTreeSet<String>,
     pub ok_actions: BTreeSet<String>,
+    /// A metric-math alarm's queries, each in [`metric_query`]'s spelling.
+    pub metrics: BTreeSet<String>,
+    /// `ActionsEnabled` (default true): an alarm whose actions are off
+    /// tells nobody.
+    pub actions_enabled: bool,
+}
+
+/// One query of a metric-math alarm as one comparable line:
+/// `e1 = m1 / m2 * 100` or `m1 = AWS/Lambda Errors {FunctionName=f} Sum 60`.
+pub fn metric_query(
+    id: &str,
+    expression: Option<&str>,
+    metric: Option<(
+        &str,
+        &str,
+        &BTreeMap<String, String>,
+        Option<&str>,
+        Option<i64>,
+    )>,
+    return_data: Option<bool>,
+) -> String {
+    let returned = if return_data == Some(false) {
+        ""
+    } else {
+        " (returned)"
+    };
+    match (expression, metric) {
+        (Some(expression), _) => format!("{id} = {expression}{returned}"),
+        (None, Some((namespace, name, dimensions, stat, period))) => {
+            let dimensions: Vec<String> =
+                dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!(
+                "{id} = {namespace} {name} {{{}}} {} {}{returned}",
+                dimensions.join(","),
+                stat.unwrap_or("?"),
+                period.map_or("?".into(), |p| p.to_string())
+            )
+        }
+        (None, None) => format!("{id} = ?"),
+    }
 }
 
 /// Every expectation the template implies, in template order within kinds.
@@ -233,6 +273,36 @@ fn alarm(p: &Value) -> AlarmSpec {
         treat_missing_data: word(&p["TreatMissingData"]),
         alarm_actions: texts(&p["AlarmActions"]),
         ok_actions: texts(&p["OKActions"]),
+        metrics: p["Metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| {
+                let stat = &q["MetricStat"];
+                let metric = &stat["Metric"];
+                let dimensions: BTreeMap<String, String> = metric["Dimensions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| (text(&d["Name"]), text(&d["Value"])))
+                    .collect();
+                metric_query(
+                    &text(&q["Id"]),
+                    q["Expression"].as_str(),
+                    metric["MetricName"].as_str().map(|name| {
+                        (
+                            metric["Namespace"].as_str().unwrap_or_default(),
+                            name,
+                            &dimensions,
+                            stat["Stat"].as_str(),
+                            number(&stat["Period"]),
+                        )
+                    }),
+                    q["ReturnData"].as_bool(),
+                )
+            })
+            .collect(),
+        actions_enabled: p["ActionsEnabled"].as_bool().unwrap_or(true),
     }
 }
 

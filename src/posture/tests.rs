@@ -326,3 +326,79 @@ fn tables_need_pitr_and_the_stack_key_and_buckets_a_full_block_and_encryption() 
         "no public access block"
     );
 }
+
+fn live_alarm() -> crate::engine::cloudwatch::AlarmDefinition {
+    use crate::engine::cloudwatch::{AlarmDefinition, AlarmState, MetricDimension};
+    AlarmDefinition {
+        name: "shop-prod-errors".into(),
+        arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:shop-prod-errors".into(),
+        description: None,
+        state: AlarmState::Ok,
+        state_reason: None,
+        state_updated_at: None,
+        namespace: Some("AWS/Lambda".into()),
+        metric_name: Some("Errors".into()),
+        dimensions: vec![MetricDimension::new("FunctionName", "users-fn")],
+        statistic: Some("Sum".into()),
+        extended_statistic: None,
+        threshold: Some(0.0),
+        comparison_operator: Some("GreaterThanThreshold".into()),
+        period: Some(60),
+        evaluation_periods: Some(1),
+        datapoints_to_alarm: None,
+        treat_missing_data: Some("notBreaching".into()),
+        actions_enabled: Some(true),
+        alarm_actions: vec!["arn:aws:sns:us-east-1:123456789012:alerts".into()],
+        ok_actions: vec!["arn:aws:sns:us-east-1:123456789012:alerts".into()],
+        insufficient_data_actions: Vec::new(),
+        metrics: Vec::new(),
+    }
+}
+
+#[test]
+fn an_alarm_must_watch_what_was_declared_and_tell_whom_it_was_told_to() {
+    let e = expected_of("Errors");
+    let same = judge(&e, &Observed::Alarm(Some(live_alarm())));
+    assert!(same[0].passed, "{same:?}");
+    let mut raised = live_alarm();
+    raised.threshold = Some(5.0);
+    raised.alarm_actions.clear();
+    let checks = judge(&e, &Observed::Alarm(Some(raised)));
+    assert!(!checks[0].passed);
+    assert!(
+        checks[0].found.contains("threshold 5 (expected 0)"),
+        "{}",
+        checks[0].found
+    );
+    assert!(
+        checks[0].found.contains("alarm actions {}"),
+        "{}",
+        checks[0].found
+    );
+    let mut silenced = live_alarm();
+    silenced.actions_enabled = Some(false);
+    let checks = judge(&e, &Observed::Alarm(Some(silenced)));
+    assert_eq!(checks[0].found, "actions disabled (expected enabled)");
+    assert_eq!(
+        judge(&e, &Observed::Alarm(None))[0].found,
+        "it does not exist"
+    );
+}
+
+#[test]
+fn metric_math_queries_compare_line_by_line() {
+    let dims: BTreeMap<String, String> = [("FunctionName".to_string(), "f".to_string())].into();
+    assert_eq!(
+        metric_query(
+            "m1",
+            None,
+            Some(("AWS/Lambda", "Errors", &dims, Some("Sum"), Some(60))),
+            Some(false)
+        ),
+        "m1 = AWS/Lambda Errors {FunctionName=f} Sum 60"
+    );
+    assert_eq!(
+        metric_query("e1", Some("m1 / m2 * 100"), None, None),
+        "e1 = m1 / m2 * 100 (returned)"
+    );
+}
