@@ -18,3 +18,4 @@ pub mod build;
 pub mod cli;
 pub mod engine;
 pub mod local;
+pub mod posture;

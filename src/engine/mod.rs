@@ -7,8 +7,10 @@
 //!   retry and backoff policy.
 //! - One interface per service: [`stacks::Stacks`] (CloudFormation),
 //!   [`artifacts::ArtifactStore`] (S3), [`identity::Identity`] (STS),
-//!   [`cloudwatch::Monitoring`] (CloudWatch alarms and metrics).
-//! - What stackctl does with them: [`deploy`], [`watch`], [`waves`], [`account`],
+//!   [`cloudwatch::Monitoring`] (CloudWatch alarms and metrics),
+//!   [`logs::LogReader`] (CloudWatch Logs), [`posture::PostureReader`]
+//!   (what `verify` reads from WAFv2, KMS, IAM, SNS, DynamoDB and S3).
+//! - What stackctl does with them: [`deploy`], [`drift`], [`watch`], [`waves`], [`account`],
 //!   [`triggers`] (the alarms that roll an update back).
 
 pub mod account;
@@ -16,11 +18,13 @@ pub mod artifacts;
 pub mod cloudwatch;
 pub mod context;
 pub mod deploy;
+pub mod drift;
 pub mod error;
 pub mod identity;
+pub mod logs;
 pub mod names;
 pub mod objects;
-pub mod drift;
+pub mod posture;
 pub mod retry;
 pub mod stacks;
 pub mod triggers;
