@@ -5,7 +5,8 @@
 //! SetAlarmState is the API that changes a state) make it exit 1 with that
 //! alarm first, its reason, and the counts as put, in both views; the alarm
 //! set back to OK gives exit 0 again; before the deploy, the stack is
-//! reported as not deployed. The run's AWS requests are counted
+//! reported as not deployed; when CloudFormation refuses to describe it
+//! (a stand-in), it cannot be read: exit 1. The run's AWS requests are counted
 //! from the emulator's request log.
 
 mod support;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
+use support::fake_cloudformation::{self, error, Call};
 use support::moto::Moto;
 use support::repo_root;
 
@@ -60,6 +62,10 @@ fn project() -> tempfile::TempDir {
 }
 
 fn stackctl(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    stackctl_with(moto, dir, args, &[])
+}
+
+fn stackctl_with(moto: &Moto, dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stackctl"))
         .arg("--stacks-dir")
         .arg(dir.join("stacks"))
@@ -69,6 +75,7 @@ fn stackctl(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .envs(moto.env())
         .env("CI", "true")
+        .envs(env.iter().map(|(k, v)| (*k, v)))
         .output()
         .expect("run stackctl")
 }
@@ -343,4 +350,40 @@ async fn status_lists_every_alarm_and_gates_on_one_in_alarm() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("  alarms: 0 of 7 in ALARM\n"), "{stdout}");
+
+    // CloudFormation refusing to describe the stack (a stand-in; STS and
+    // CloudWatch stay on the emulator): the stack cannot be read, exit 1.
+    let script = |call: &Call| match call.action.as_str() {
+        "DescribeStacks" => error(
+            403,
+            "AccessDenied",
+            "User is not authorized to perform: cloudformation:DescribeStacks",
+        ),
+        _ => error(400, "ValidationError", "not expected"),
+    };
+    let (calls, _called) = std::sync::mpsc::channel();
+    let port = fake_cloudformation::start(Box::new(script), calls);
+    let cloudformation = [(
+        "AWS_ENDPOINT_URL_CLOUDFORMATION",
+        format!("http://127.0.0.1:{port}"),
+    )];
+    let out = stackctl_with(
+        &moto,
+        dir.path(),
+        &["status", "--env", "dev", SEED],
+        &cloudformation,
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with(&format!(
+            "{STACK}: could not be read: cannot describe stack {STACK}: access denied"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stderr.starts_with("error: cannot describe stack "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\n  = hint: "), "{stderr}");
 }
