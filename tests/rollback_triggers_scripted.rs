@@ -457,3 +457,72 @@ async fn a_dev_deploy_sends_no_trigger_and_removes_old_ones() {
         ["no rollback triggers: off in dev (turn them on with `rollback_triggers: {enabled: true}`)"]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_first_deploy_sends_no_rollback_configuration_its_alarms_do_not_exist_yet() {
+    let describe = mock!(Client::describe_stacks)
+        .sequence()
+        .error(|| {
+            aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError::generic(
+                aws_sdk_cloudformation::error::ErrorMetadata::builder()
+                    .code("ValidationError")
+                    .message(format!("Stack with id {STACK} does not exist"))
+                    .build(),
+            )
+        })
+        .output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    Stack::builder()
+                        .stack_name(STACK)
+                        .stack_id(STACK_ID)
+                        .stack_status(StackStatus::CreateComplete)
+                        .creation_time(DateTime::from_secs(1_700_000_000))
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let create = mock!(Client::create_change_set)
+        .match_requests(|r| {
+            r.change_set_type() == Some(&ChangeSetType::Create)
+                && r.rollback_configuration().is_none()
+        })
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id("arn:aws:cloudformation:eu-west-1:123456789012:changeSet/stackctl-1/9f8e")
+                .stack_id(STACK_ID)
+                .build()
+        });
+    let history = event_pages(vec![
+        vec![stack_event(
+            "r0",
+            ResourceStatus::from("REVIEW_IN_PROGRESS"),
+            None,
+        )],
+        vec![
+            stack_event(
+                "c1",
+                ResourceStatus::CreateInProgress,
+                Some("User Initiated"),
+            ),
+            function_event("c2", ResourceStatus::CreateComplete),
+            stack_event("c3", ResourceStatus::CreateComplete, None),
+        ],
+    ]);
+    let (list, ready, exec) = (resources(), change_set_ready(), ok_execute());
+    let cfn = engine(&[&describe, &list, &create, &ready, &exec, &history]);
+    let recorder = Recorder::default();
+    let outcome = deploy_stack(&cfn, &Store::default(), &request("prod"), &recorder)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!((create.num_calls(), list.num_calls()), (1, 0));
+    assert_eq!(
+        recorder.notes.lock().unwrap().clone(),
+        ["no rollback triggers on a first deploy: its alarms do not exist until it is done, and guard the next update"]
+    );
+}

@@ -145,7 +145,7 @@ pub enum StateRefusal {
     UpdateRollbackFailed { stack: String, reason: String },
     #[error("{stack} is in ROLLBACK_FAILED: its first deploy failed and could not be undone ({reason}). Remove what blocks the rollback, delete the stack with `aws cloudformation delete-stack --stack-name {stack}`, then deploy again")]
     RollbackFailed { stack: String, reason: String },
-    #[error("{stack} is in DELETE_FAILED: a deletion could not finish ({reason}). Remove what blocks it and delete again with `aws cloudformation delete-stack --stack-name {stack}` (add `--retain-resources LOGICAL_ID` to keep a resource that cannot be deleted), then deploy again")]
+    #[error("{stack} is in DELETE_FAILED: a deletion could not finish ({reason}). Remove what blocks it and delete again with `stackctl destroy`, which lists what failed and offers to force-delete the stack leaving those resources behind (`--force-delete`), then deploy again")]
     DeleteFailed { stack: String, reason: String },
     #[error("{stack} is not deployed yet, so nothing of it can have drifted: `--revert-drift` works on a deployed stack only. Deploy it without `--revert-drift`; nothing was created")]
     NothingToRevert { stack: String },
