@@ -145,11 +145,10 @@ pub fn print_human(d: &StackDiff, out: &mut dyn Write) {
             print_property(out, &p.path, p.before.as_ref(), p.after.as_ref(), forces);
         }
         if let Some(r) = d.drift.of(&c.logical_id) {
-            let shown: Vec<&str> = c
+            let shown: Vec<(&str, &Value)> = c
                 .properties
                 .iter()
-                .filter(|p| p.before.is_some() || p.after.is_some())
-                .map(|p| p.path.as_str())
+                .filter_map(|p| Some((p.path.as_str(), p.before.as_ref()?)))
                 .collect();
             print_resource_drift(&d.drift, r, &shown, out);
         }
@@ -255,11 +254,12 @@ fn print_drift(drift: &KnownDrift, shown: &[&str], out: &mut dyn Write) {
 }
 
 /// One drifted resource: its status and each drifted property not already
-/// shown (`shown`: paths printed as changes).
+/// shown (`shown`: the paths printed as changes, with the value before,
+/// which a drift line repeats when it is the live one).
 fn print_resource_drift(
     drift: &KnownDrift,
     r: &ResourceDrift,
-    shown: &[&str],
+    shown: &[(&str, &Value)],
     out: &mut dyn Write,
 ) {
     let what = match (r.status.as_str(), drift.source) {
@@ -271,27 +271,36 @@ fn print_resource_drift(
         _ => "changed outside CloudFormation",
     };
     let _ = writeln!(out, "      drift: {} ({what})", r.status);
-    for p in r
-        .properties
-        .iter()
-        .filter(|p| !shown.contains(&p.path.as_str()))
-    {
+    let already_shown = |p: &PropertyDrift| {
+        let live = p.actual.as_deref().map(json_or_text);
+        shown
+            .iter()
+            .any(|(path, before)| *path == p.path && live.as_ref() == Some(*before))
+    };
+    for p in r.properties.iter().filter(|p| !already_shown(p)) {
         let _ = writeln!(out, "        {}", drifted_property(p, drift.source));
     }
+}
+
+/// A value CloudFormation sent as text: JSON when it reads as JSON.
+fn json_or_text(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()))
 }
 
 /// `Timeout: live 30, template 10`, or, put back, `Timeout: live 30 → 10`.
 pub fn drifted_property(p: &PropertyDrift, source: DriftSource) -> String {
     let text = |v: &Option<String>| {
         v.as_deref()
-            .map(|t| {
-                short(Some(
-                    &serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.into())),
-                ))
-            })
+            .map(|t| short(Some(&json_or_text(t))))
             .unwrap_or_else(|| "(none)".into())
     };
     match (p.difference.as_str(), source) {
+        // The template now says what the resource is: nothing changes.
+        ("SyncWithActual", _) => format!(
+            "{}: live {}, now the template's too (only the drift status is reset)",
+            p.path,
+            text(&p.actual)
+        ),
         (_, DriftSource::ChangeSet) => {
             format!(
                 "{}: live {} → {}",
@@ -377,7 +386,14 @@ mod tests {
     #[test]
     fn a_revert_drift_diff_shows_each_drift_status_and_what_is_put_back() {
         let mut out = Vec::new();
-        print_human(&drifted_function(DriftSource::ChangeSet), &mut out);
+        let mut diff = drifted_function(DriftSource::ChangeSet);
+        diff.drift.resources[0].properties.push(PropertyDrift {
+            path: "Description".into(),
+            expected: Some("orders API".into()),
+            actual: Some("orders API".into()),
+            difference: "SyncWithActual".into(),
+        });
+        print_human(&diff, &mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "shop-prod: 0 to add, 1 to modify, 0 to remove
@@ -385,8 +401,19 @@ mod tests {
       Timeout: 30 → 10
       drift: MODIFIED (changed outside CloudFormation; this deploy puts it back)
         MemorySize: live 1024 → 512
+        Description: live \"orders API\", now the template's too (only the drift status is reset)
   drift: 1 resource changed outside CloudFormation; this deploy puts it back as the template says
 "
+        );
+        // A template change whose old value is not the live one shows both.
+        let mut moved = drifted_function(DriftSource::ChangeSet);
+        moved.changes[0].properties[0].before = Some(json!(15));
+        let mut out = Vec::new();
+        print_human(&moved, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("      Timeout: 15 → 10\n      drift: MODIFIED (changed outside CloudFormation; this deploy puts it back)\n        Timeout: live 30 → 10\n"),
+            "{text}"
         );
     }
 
