@@ -131,7 +131,13 @@ async fn put(
         .set_log_events(Some(
             events
                 .iter()
-                .map(|(t, m)| InputLogEvent::builder().timestamp(*t).message(*m).build().unwrap())
+                .map(|(t, m)| {
+                    InputLogEvent::builder()
+                        .timestamp(*t)
+                        .message(*m)
+                        .build()
+                        .unwrap()
+                })
                 .collect(),
         ))
         .send()
@@ -167,7 +173,14 @@ async fn logs_are_merged_tagged_narrowed_and_followed() {
     let project = Project::new();
     let (code, stdout, stderr) = project.run(
         &moto,
-        &["deploy", "--env", "dev", "--require-approval", "never", "logtest"],
+        &[
+            "deploy",
+            "--env",
+            "dev",
+            "--require-approval",
+            "never",
+            "logtest",
+        ],
     );
     assert_eq!(code, Some(0), "deploy:\n{stdout}\n{stderr}");
 
@@ -184,8 +197,20 @@ async fn logs_are_merged_tagged_narrowed_and_followed() {
         .await
         .unwrap();
     let base = now_ms() - 5 * 60_000;
-    put(&logs, orders, "a", &[(base, "order 1\n"), (base + 2_000, "order 3\n")]).await;
-    put(&logs, orders, "b", &[(base + 4_000, "ERROR order 5 failed\n")]).await;
+    put(
+        &logs,
+        orders,
+        "a",
+        &[(base, "order 1\n"), (base + 2_000, "order 3\n")],
+    )
+    .await;
+    put(
+        &logs,
+        orders,
+        "b",
+        &[(base + 4_000, "ERROR order 5 failed\n")],
+    )
+    .await;
     put(
         &logs,
         payments,
@@ -223,7 +248,10 @@ async fn logs_are_merged_tagged_narrowed_and_followed() {
         "under the message column: {stdout}"
     );
     assert_eq!(lines[5].find("second"), lines[4].find("payment 4"));
-    assert!(lines[6].ends_with("orders    ERROR order 5 failed"), "{stdout}");
+    assert!(
+        lines[6].ends_with("orders    ERROR order 5 failed"),
+        "{stdout}"
+    );
     assert_eq!(
         stderr.matches("does not exist yet").count(),
         1,
@@ -237,7 +265,10 @@ async fn logs_are_merged_tagged_narrowed_and_followed() {
     // One function.
     let only = project.logs(&moto, &["orders"]);
     assert_eq!(
-        tagged(&only).iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        tagged(&only)
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
         ["orders", "orders", "orders"],
         "{only}"
     );
@@ -245,7 +276,10 @@ async fn logs_are_merged_tagged_narrowed_and_followed() {
     // A filter pattern, passed to the service (moto knows single terms
     // and quoted phrases; a JSON pattern it lets everything through).
     let errors = project.logs(&moto, &["--filter", "ERROR"]);
-    assert_eq!(tagged(&errors), pairs(&[("orders", "ERROR order 5 failed")]));
+    assert_eq!(
+        tagged(&errors),
+        pairs(&[("orders", "ERROR order 5 failed")])
+    );
     let phrase = project.logs(&moto, &["--filter", "\"same millisecond\""]);
     assert_eq!(
         tagged(&phrase),
@@ -256,7 +290,11 @@ async fn logs_are_merged_tagged_narrowed_and_followed() {
     assert!(!stdout.contains("long ago"));
     let longer = project.logs(&moto, &["payments", "--since", "3h"]);
     assert!(
-        longer.lines().next().unwrap().ends_with("payments  payment 0, long ago"),
+        longer
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("payments  payment 0, long ago"),
         "{longer}"
     );
 
@@ -267,7 +305,10 @@ async fn logs_are_merged_tagged_narrowed_and_followed() {
     assert_eq!(first["group"], orders.as_str());
     assert_eq!(first["stream"], "a");
     assert_eq!(first["message"], "order 1");
-    assert!(first["timestamp"].as_str().unwrap().ends_with('Z'), "{first}");
+    assert!(
+        first["timestamp"].as_str().unwrap().ends_with('Z'),
+        "{first}"
+    );
 
     // An unknown function is refused, with the stack's names.
     let (code, _, stderr) = project.run(&moto, &["logs", "--env", "dev", "logtest", "shipping"]);
@@ -299,8 +340,15 @@ async fn tail_follows_a_new_line_and_stops_on_ctrl_c(
     wait_for(&lines, "ERROR order 5 failed");
     // Following: moto's live tail endpoint cannot be reached, so it polls.
     let note = wait_for(&stderr_lines, "following");
+    println!("{note}");
     assert!(note.contains("polling"), "{note}");
-    put(logs, payments, "d", &[(now_ms(), "payment 6, after the start\n")]).await;
+    put(
+        logs,
+        payments,
+        "d",
+        &[(now_ms(), "payment 6, after the start\n")],
+    )
+    .await;
     let line = wait_for(&lines, "payment 6, after the start");
     assert!(line.contains(" payments  "), "{line}");
     assert!(Command::new("kill")

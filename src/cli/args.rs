@@ -415,6 +415,9 @@ pub struct LogsArgs {
     /// Keep following new lines until Ctrl-C.
     #[arg(long)]
     pub tail: bool,
+    /// `human` for people, `json` for one JSON object per line (timestamp, group, stream, function, message).
+    #[arg(long, value_enum, default_value_t = OutputMode::Human)]
+    pub output: OutputMode,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

@@ -30,7 +30,10 @@ pub fn run(settings: &Settings, args: &LogsArgs, ui: &Ui) -> anyhow::Result<u8> 
     let names = known_names(&declared);
     if let Some(unknown) = args.functions.iter().find(|f| !names.contains(&f.as_str())) {
         ui.error(
-            &format!("stack {} has no function or API named {unknown}", args.stack),
+            &format!(
+                "stack {} has no function or API named {unknown}",
+                args.stack
+            ),
             Some(&format!("its functions and APIs: {}", names.join(", "))),
         );
         return Ok(exit::USAGE);
@@ -82,7 +85,8 @@ fn rendered(
     args: &LogsArgs,
     ui: &Ui,
 ) -> anyhow::Result<Option<(Value, crate::model::StackDef)>> {
-    let (stacks, failures) = load_stacks(&settings.stacks_dir, &[args.stack.clone()], ui)?;
+    let (stacks, failures) =
+        load_stacks(&settings.stacks_dir, std::slice::from_ref(&args.stack), ui)?;
     let Some(stack) = stacks.first().filter(|_| failures == 0) else {
         return Ok(None);
     };
@@ -115,7 +119,10 @@ fn physical_ids(
     let cfn = aws.context.cloudformation();
     if aws.runtime.block_on(cfn.describe(stack_name))?.is_none() {
         ui.error(
-            &format!("stack {stack_name} does not exist in {}", aws.context.region()),
+            &format!(
+                "stack {stack_name} does not exist in {}",
+                aws.context.region()
+            ),
             Some(&format!(
                 "deploy it with `stackctl deploy --env {} {}`",
                 args.env, args.stack
@@ -206,4 +213,3 @@ pub(super) fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
-

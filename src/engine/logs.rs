@@ -253,7 +253,13 @@ pub fn live_tail_unavailable(error: &AwsError) -> bool {
     ];
     match error.kind {
         ErrorKind::Transport | ErrorKind::UnexpectedAnswer | ErrorKind::AccessDenied => true,
-        _ if error.code.as_deref().is_some_and(|c| UNAVAILABLE.contains(&c)) => true,
+        _ if error
+            .code
+            .as_deref()
+            .is_some_and(|c| UNAVAILABLE.contains(&c)) =>
+        {
+            true
+        }
         // An endpoint without the operation, as opposed to a missing group.
         _ => error.code.is_none() && matches!(error.status, Some(404 | 501)),
     }
@@ -301,7 +307,8 @@ impl CloudWatchLogs {
         group_arns: &[String],
         pattern: Option<&str>,
     ) -> Result<LiveTail, AwsError> {
-        const OPERATION: &str = "start a live tail of the log groups (CloudWatch Logs StartLiveTail)";
+        const OPERATION: &str =
+            "start a live tail of the log groups (CloudWatch Logs StartLiveTail)";
         // Repeated only when throttled: the caller decides what else means
         // "not here" and falls back at once.
         let output = self

@@ -58,20 +58,23 @@ async fn follow_lines(
         .filter(|g| !missing.contains(*g))
         .map(|g| log_group_arn(aws.context.region(), aws.context.account(), g))
         .collect();
-    let live = match arns.is_empty() {
-        true => None,
-        false => match start_sessions(reader, &arns, pattern).await {
+    let every = poll_interval(groups.order.len()).as_secs();
+    let live = if arns.is_empty() {
+        printer.ui.line(&format!(
+            "no log group exists yet; following by polling FilterLogEvents every {every} s; Ctrl-C to stop"
+        ));
+        None
+    } else {
+        match start_sessions(reader, &arns, pattern).await {
             Ok(live) => Some(live),
             Err(e) if live_tail_unavailable(&e) => {
-                let interval = poll_interval(groups.order.len());
                 printer.ui.line(&format!(
-                    "live tail is not available here ({e}); following by polling FilterLogEvents every {} s; Ctrl-C to stop",
-                    interval.as_secs()
+                    "live tail is not available here ({e}); following by polling FilterLogEvents every {every} s; Ctrl-C to stop"
                 ));
                 None
             }
             Err(e) => return Err(e.into()),
-        },
+        }
     };
     if let Some((mut batches, _sessions)) = live {
         if !missing.is_empty() {
@@ -128,7 +131,10 @@ impl<'g> Poller<'g> {
         let mut still_missing = BTreeSet::new();
         merged_events(reader, &starts, None, pattern, &mut |found| match found {
             Found::Event(event) => {
-                if cursors.get_mut(&event.group).is_some_and(|c| c.admit(&event)) {
+                if cursors
+                    .get_mut(&event.group)
+                    .is_some_and(|c| c.admit(&event))
+                {
                     printer.event(&event);
                 }
             }

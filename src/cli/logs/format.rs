@@ -22,7 +22,11 @@ impl Columns {
     /// Columns for lines of `names` written between `start_ms` and `end_ms`.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>, start_ms: i64, end_ms: i64) -> Self {
         Columns {
-            name_width: names.into_iter().map(|n| n.chars().count()).max().unwrap_or(0),
+            name_width: names
+                .into_iter()
+                .map(|n| n.chars().count())
+                .max()
+                .unwrap_or(0),
             date: start_ms.div_euclid(DAY_MS) != end_ms.div_euclid(DAY_MS),
         }
     }
@@ -116,8 +120,13 @@ mod tests {
     fn further_lines_of_a_message_stay_under_the_message_column() {
         let columns = Columns::new(["orders"], AT, AT);
         assert_eq!(
-            human_line(&event("panicked at src/main.rs:3\r\n  backtrace\n\n"), "orders", columns),
-            "13:49:38.042 orders  panicked at src/main.rs:3\n                      backtrace"
+            human_line(
+                &event("panicked at src/main.rs:3\r\n  backtrace\n\n"),
+                "orders",
+                columns
+            ),
+            "13:49:38.042 orders  panicked at src/main.rs:3\n                       backtrace",
+            "the message column is 21 wide; the line's own two spaces follow"
         );
     }
 

@@ -179,8 +179,16 @@ mod tests {
             seen,
             [
                 ("hello", Writer::Function, Some("/custom/hello-dev")),
-                ("PlainFunction", Writer::Function, Some("/aws/lambda/hello-dev-plain")),
-                ("public", Writer::Api, Some("/aws/apigateway/hello-dev-public")),
+                (
+                    "PlainFunction",
+                    Writer::Function,
+                    Some("/aws/lambda/hello-dev-plain")
+                ),
+                (
+                    "public",
+                    Writer::Api,
+                    Some("/aws/apigateway/hello-dev-public")
+                ),
             ],
             "the REST stage points at no log group resource, so it is left out"
         );
@@ -193,9 +201,19 @@ mod tests {
             "AFunctionLogGroup": {"Type": "AWS::Logs::LogGroup"},
             "AFunction": {"Type": "AWS::Lambda::Function", "Properties": {"LoggingConfig": {"LogGroup": {"Ref": "AFunctionLogGroup"}}}},
         }});
-        let sources = log_sources(&template, &def("name: s\nfunctions:\n  a: {crate: h}\n"), &BTreeMap::new());
+        let sources = log_sources(
+            &template,
+            &def("name: s\nfunctions:\n  a: {crate: h}\n"),
+            &BTreeMap::new(),
+        );
         assert_eq!(sources.len(), 1);
-        assert_eq!((sources[0].name.as_str(), sources[0].group.as_deref()), ("a", None));
-        assert_eq!(sources[0].group_logical_id.as_deref(), Some("AFunctionLogGroup"));
+        assert_eq!(
+            (sources[0].name.as_str(), sources[0].group.as_deref()),
+            ("a", None)
+        );
+        assert_eq!(
+            sources[0].group_logical_id.as_deref(),
+            Some("AFunctionLogGroup")
+        );
     }
 }
