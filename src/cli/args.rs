@@ -114,8 +114,13 @@ Exit codes: 0 deployed or nothing to change, 1 refused, failed or rolled back, 2
 Examples:
   stackctl destroy --env dev guitar-collection         asks you to type the stack name
   stackctl destroy --env dev --yes guitar-collection   no question (CI)
+  stackctl destroy --env dev --yes --force-delete guitar-collection
+                                                      a stack in DELETE_FAILED: delete it,
+                                                      leaving what failed to delete (listed)
 
 Prod stacks have termination protection; destroy refuses them and says how to lift it.
+A stack in DELETE_FAILED is offered force-delete: it lists the resources whose deletion
+failed, which stay in the account; agreeing takes the typed name, or --force-delete.
 
 Exit codes: 0 deleted or not there, 1 refused or failed, 2 usage error, 130 interrupted.")]
     Destroy(DestroyArgs),
