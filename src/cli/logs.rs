@@ -28,6 +28,13 @@ pub fn run(settings: &Settings, args: &LogsArgs, ui: &Ui) -> anyhow::Result<u8> 
     // Names are checked before AWS is asked anything: they are the template's.
     let declared = log_sources(&template, &def, &BTreeMap::new());
     let names = known_names(&declared);
+    if names.is_empty() {
+        ui.line(&format!(
+            "stack {} has no functions or APIs, so no log groups to read",
+            args.stack
+        ));
+        return Ok(exit::OK);
+    }
     if let Some(unknown) = args.functions.iter().find(|f| !names.contains(&f.as_str())) {
         ui.error(
             &format!(
