@@ -121,7 +121,7 @@ async fn observe(
         }
         Expected::Key { key_id, .. } => Observed::Key(reader.key(key_id).await?),
         Expected::Role { role_name, .. } => Observed::Role(reader.role(role_name).await?),
-        Expected::Alarm(spec) => Observed::Alarm(alarms.get(&spec.name).cloned()),
+        Expected::Alarm(spec) => Observed::Alarm(alarms.get(&spec.name).cloned().map(Box::new)),
         Expected::Subscription { topic_arn, .. } => {
             Observed::Subscriptions(reader.subscriptions(topic_arn).await?)
         }

@@ -59,17 +59,9 @@ impl LivePosture {
     }
 }
 
-/// `Ok(None)` for an error the service uses to say "no such thing".
-fn absent<T>(result: Result<T, AwsError>, not_there: bool) -> Result<Option<T>, AwsError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(_) if not_there => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Runs one SDK call with retries, noting whether its error means "absent"
-/// (by the SDK's error metadata: `is_absent` looks at the error code).
+/// Runs one SDK call with retries; `Ok(None)` when its error means "no
+/// such thing" (by the SDK's error metadata: `is_absent` looks at the
+/// service's error code).
 async fn read<T, E, F, Fut>(
     retry: &RetryPolicy,
     operation: &str,
@@ -104,7 +96,11 @@ where
             }
         })
         .await;
-    absent(result, not_there.load(Ordering::Relaxed))
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(_) if not_there.load(Ordering::Relaxed) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl PostureReader for LivePosture {

@@ -2,7 +2,7 @@
 //! become checks, each PASS or FAIL with what was expected and found.
 
 use super::policy::differences;
-use super::{metric_query, AlarmSpec, Expectation, Expected};
+use super::{metric_query, AlarmSpec, Expectation, Expected, MetricNamed};
 use crate::engine::cloudwatch::AlarmDefinition;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,7 +15,7 @@ pub enum Observed {
     WebAcl(Option<String>),
     Key(Option<KeyFacts>),
     Role(Option<RoleFacts>),
-    Alarm(Option<AlarmDefinition>),
+    Alarm(Option<Box<AlarmDefinition>>),
     /// Every subscription of the topic.
     Subscriptions(Vec<SubscriptionFacts>),
     Table(Option<TableFacts>),
@@ -114,7 +114,7 @@ pub fn judge(e: &Expectation, observed: &Observed) -> Vec<Check> {
         }
         (Expected::Key { .. }, Observed::Key(facts)) => key(e, facts.as_ref()),
         (Expected::Role { .. }, Observed::Role(facts)) => role(e, facts.as_ref()),
-        (Expected::Alarm(spec), Observed::Alarm(found)) => vec![alarm(e, spec, found.as_ref())],
+        (Expected::Alarm(spec), Observed::Alarm(found)) => vec![alarm(e, spec, found.as_deref())],
         (Expected::Subscription { .. }, Observed::Subscriptions(found)) => {
             vec![subscription(e, found)]
         }
@@ -361,14 +361,12 @@ fn alarm(e: &Expectation, spec: &AlarmSpec, found: Option<&AlarmDefinition>) -> 
             metric_query(
                 &q.id,
                 q.expression.as_deref(),
-                stat.map(|s| {
-                    (
-                        s.namespace.as_str(),
-                        s.metric_name.as_str(),
-                        &dimensions,
-                        s.stat.as_deref(),
-                        s.period.map(i64::from),
-                    )
+                stat.map(|s| MetricNamed {
+                    namespace: &s.namespace,
+                    name: &s.metric_name,
+                    dimensions: &dimensions,
+                    stat: s.stat.as_deref(),
+                    period: s.period.map(i64::from),
                 }),
                 q.return_data,
             )

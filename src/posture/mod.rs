@@ -44,7 +44,7 @@ pub enum Expected {
         managed: BTreeSet<String>,
     },
     /// A CloudWatch alarm as declared.
-    Alarm(AlarmSpec),
+    Alarm(Box<AlarmSpec>),
     /// A topic's subscription.
     Subscription {
         topic_arn: String,
@@ -89,18 +89,21 @@ pub struct AlarmSpec {
     pub actions_enabled: bool,
 }
 
+/// The metric a query of a metric-math alarm names.
+pub struct MetricNamed<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub dimensions: &'a BTreeMap<String, String>,
+    pub stat: Option<&'a str>,
+    pub period: Option<i64>,
+}
+
 /// One query of a metric-math alarm as one comparable line:
 /// `e1 = m1 / m2 * 100` or `m1 = AWS/Lambda Errors {FunctionName=f} Sum 60`.
 pub fn metric_query(
     id: &str,
     expression: Option<&str>,
-    metric: Option<(
-        &str,
-        &str,
-        &BTreeMap<String, String>,
-        Option<&str>,
-        Option<i64>,
-    )>,
+    metric: Option<MetricNamed<'_>>,
     return_data: Option<bool>,
 ) -> String {
     let returned = if return_data == Some(false) {
@@ -110,14 +113,19 @@ pub fn metric_query(
     };
     match (expression, metric) {
         (Some(expression), _) => format!("{id} = {expression}{returned}"),
-        (None, Some((namespace, name, dimensions, stat, period))) => {
-            let dimensions: Vec<String> =
-                dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        (None, Some(m)) => {
+            let dimensions: Vec<String> = m
+                .dimensions
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             format!(
-                "{id} = {namespace} {name} {{{}}} {} {}{returned}",
+                "{id} = {} {} {{{}}} {} {}{returned}",
+                m.namespace,
+                m.name,
                 dimensions.join(","),
-                stat.unwrap_or("?"),
-                period.map_or("?".into(), |p| p.to_string())
+                m.stat.unwrap_or("?"),
+                m.period.map_or("?".into(), |p| p.to_string())
             )
         }
         (None, None) => format!("{id} = ?"),
@@ -158,7 +166,7 @@ pub fn expectations(template: &Value, resolver: &Resolver<'_>) -> Vec<Expectatio
         add(id, r, &|p| role(p, &attached));
     }
     for (id, r) in resources_of(template, "AWS::CloudWatch::Alarm") {
-        add(id, r, &|p| Expected::Alarm(alarm(p)));
+        add(id, r, &|p| Expected::Alarm(Box::new(alarm(p))));
     }
     for (id, r) in resources_of(template, "AWS::SNS::Subscription") {
         add(id, r, &|p| Expected::Subscription {
@@ -289,14 +297,12 @@ fn alarm(p: &Value) -> AlarmSpec {
                 metric_query(
                     &text(&q["Id"]),
                     q["Expression"].as_str(),
-                    metric["MetricName"].as_str().map(|name| {
-                        (
-                            metric["Namespace"].as_str().unwrap_or_default(),
-                            name,
-                            &dimensions,
-                            stat["Stat"].as_str(),
-                            number(&stat["Period"]),
-                        )
+                    metric["MetricName"].as_str().map(|name| MetricNamed {
+                        namespace: metric["Namespace"].as_str().unwrap_or_default(),
+                        name,
+                        dimensions: &dimensions,
+                        stat: stat["Stat"].as_str(),
+                        period: number(&stat["Period"]),
                     }),
                     q["ReturnData"].as_bool(),
                 )

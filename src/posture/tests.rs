@@ -358,12 +358,12 @@ fn live_alarm() -> crate::engine::cloudwatch::AlarmDefinition {
 #[test]
 fn an_alarm_must_watch_what_was_declared_and_tell_whom_it_was_told_to() {
     let e = expected_of("Errors");
-    let same = judge(&e, &Observed::Alarm(Some(live_alarm())));
+    let same = judge(&e, &Observed::Alarm(Some(Box::new(live_alarm()))));
     assert!(same[0].passed, "{same:?}");
     let mut raised = live_alarm();
     raised.threshold = Some(5.0);
     raised.alarm_actions.clear();
-    let checks = judge(&e, &Observed::Alarm(Some(raised)));
+    let checks = judge(&e, &Observed::Alarm(Some(Box::new(raised))));
     assert!(!checks[0].passed);
     assert!(
         checks[0].found.contains("threshold 5 (expected 0)"),
@@ -377,7 +377,7 @@ fn an_alarm_must_watch_what_was_declared_and_tell_whom_it_was_told_to() {
     );
     let mut silenced = live_alarm();
     silenced.actions_enabled = Some(false);
-    let checks = judge(&e, &Observed::Alarm(Some(silenced)));
+    let checks = judge(&e, &Observed::Alarm(Some(Box::new(silenced))));
     assert_eq!(checks[0].found, "actions disabled (expected enabled)");
     assert_eq!(
         judge(&e, &Observed::Alarm(None))[0].found,
@@ -392,7 +392,13 @@ fn metric_math_queries_compare_line_by_line() {
         metric_query(
             "m1",
             None,
-            Some(("AWS/Lambda", "Errors", &dims, Some("Sum"), Some(60))),
+            Some(MetricNamed {
+                namespace: "AWS/Lambda",
+                name: "Errors",
+                dimensions: &dims,
+                stat: Some("Sum"),
+                period: Some(60)
+            }),
             Some(false)
         ),
         "m1 = AWS/Lambda Errors {FunctionName=f} Sum 60"
