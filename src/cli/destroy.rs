@@ -69,7 +69,9 @@ pub fn destroy<C: Stacks>(
 ) -> anyhow::Result<u8> {
     let state = runtime.block_on(cfn.describe(name))?;
     let status = state.as_ref().map(|s| s.status.as_str());
-    let mode = if status == Some("DELETE_FAILED") {
+    // A protected stack is refused whatever its state: nothing to offer.
+    let protected = state.as_ref().is_some_and(|s| s.termination_protection);
+    let mode = if status == Some("DELETE_FAILED") && !protected {
         let failed = runtime.block_on(delete_failures(cfn, name))?;
         if let Err(code) = agree_to_force(name, &failed, consent, ui) {
             return Ok(code);
