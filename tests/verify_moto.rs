@@ -313,8 +313,14 @@ async fn verify_reports_each_hand_made_break_by_name_and_passes_once_restored() 
     println!("{shown}");
 
     // Put back: clean again.
-    let acl = template["Resources"]["ApiAclWebAcl"].clone();
-    assert!(acl.is_object(), "the template has the web ACL");
+    // The stack's own web ACL (fleet-console has one too): its Ref is
+    // `name|id|scope`.
+    let acl_id = ids
+        .of("ApiAclWebAcl")
+        .split('|')
+        .nth(1)
+        .unwrap()
+        .to_string();
     let acl_arn = wafv2
         .list_web_acls()
         .scope(aws_sdk_wafv2::types::Scope::Regional)
@@ -323,7 +329,8 @@ async fn verify_reports_each_hand_made_break_by_name_and_passes_once_restored() 
         .unwrap()
         .web_acls()
         .iter()
-        .find_map(|a| a.arn().map(str::to_string))
+        .find(|a| a.id() == Some(acl_id.as_str()))
+        .and_then(|a| a.arn().map(str::to_string))
         .expect("the stack's web ACL");
     wafv2
         .associate_web_acl()

@@ -1,5 +1,5 @@
 //! The two sides of a deployed stack, for the commands that read a stack
-//! after its deploy (`verify`, and any other that needs them): the stack
+//! after its deploy (`status`, `verify`, `drift`): the stack
 //! file rendered for the environment, and what CloudFormation holds (state,
 //! outputs, physical ids). Nothing is built: where a function's code lives
 //! does not change what these commands read, so the last build's code
@@ -12,6 +12,7 @@ use crate::engine::context::AwsContext;
 use crate::engine::error::AwsError;
 use crate::engine::stacks::{StackState, Stacks};
 use crate::local::template::Deployed;
+use crate::model::StackDef;
 use crate::pipeline::{render_jobs, Outcome, Places};
 use crate::plan::CodeLocations;
 use crate::render::{Renderer, TemplateSet};
@@ -24,6 +25,8 @@ pub struct RenderedStack {
     pub app: String,
     /// The CloudFormation stack's name (`guitar-collection-prod`).
     pub stack_name: String,
+    /// The definition as it is in the environment.
+    pub def: StackDef,
     pub template: Value,
     /// Where each resource comes from in the stack file.
     pub places: Places,
@@ -69,6 +72,7 @@ pub fn render_for_reading(
                 rendered.push(RenderedStack {
                     app: stack.name.clone(),
                     stack_name: deployment.stack_name,
+                    def: StackDef::clone(def),
                     template,
                     places: *places,
                 });

@@ -3,6 +3,7 @@
 //! (section, entry, `file:line:col`) beside the logical and physical ids.
 
 use super::args::{DriftArgs, OutputMode};
+use super::deployed::render_for_reading;
 use super::diff_view::drifted_property;
 use super::exit;
 use super::settings::{connect, Settings};
@@ -12,9 +13,7 @@ use crate::engine::drift::{
     detect_drift, DetectionPacing, DriftOutcome, DriftSource, ResourceDrift, StackDriftReport,
 };
 use crate::engine::error::AwsError;
-use crate::pipeline::{render_environment, Outcome, Places};
-use crate::plan::{deployment, CodeLocations};
-use crate::render::{Renderer, TemplateSet};
+use crate::pipeline::Places;
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -89,35 +88,20 @@ fn locate(
     env: &str,
     ui: &Ui,
 ) -> anyhow::Result<Option<Vec<Located>>> {
-    let renderer = Renderer::new(&TemplateSet::builtin())?;
-    let layout = crate::build::Layout::new(&settings.build_dir);
-    let mut located = Vec::new();
-    for stack in stacks {
-        let code = layout
-            .read_manifest(&stack.name, env)?
-            .map_or_else(CodeLocations::default, |m| m.code_locations());
-        match render_environment(&stack.source, env, &renderer, &code)? {
-            Outcome::Rendered {
-                template, places, ..
-            } => {
-                let resolved = stack.source.resolve(env);
-                let def = resolved.valid_def().expect("rendered, so valid");
-                located.push(Located {
-                    app: stack.name.clone(),
-                    stack: deployment(def, env).stack_name,
-                    template,
-                    places: *places,
-                });
-            }
-            Outcome::Invalid(d) => {
-                for d in d {
-                    let _ = write!(ui.err(), "{}", d.render(&stack.source.file));
-                }
-                return Ok(None);
-            }
-        }
-    }
-    Ok(Some(located))
+    let Some(rendered) = render_for_reading(&settings.build_dir, stacks, env, ui)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        rendered
+            .into_iter()
+            .map(|r| Located {
+                app: r.app,
+                stack: r.stack_name,
+                template: r.template,
+                places: r.places,
+            })
+            .collect(),
+    ))
 }
 
 /// Prints every stack's result; the exit code.

@@ -10,6 +10,7 @@ mod inventory;
 mod view;
 
 use super::args::{OutputMode, StatusArgs};
+use super::deployed::render_for_reading;
 use super::exit;
 use super::settings::{connect, Settings};
 use super::stacks::{declared_regions, load_stacks, LoadedStack};
@@ -20,8 +21,6 @@ use crate::engine::error::AwsError;
 use crate::engine::stacks::Stacks;
 use crate::local::template::Deployed;
 use crate::model::StackDef;
-use crate::pipeline::{render_environment, Outcome as Rendered};
-use crate::render::{Renderer, TemplateSet};
 use inventory::{endpoints, inventory, metric_queries, summarise};
 use serde_json::Value;
 use view::{alarm_rows, Health, Outcome, StackReport, Window};
@@ -33,7 +32,7 @@ pub fn run(settings: &Settings, args: &StatusArgs, ui: &Ui) -> anyhow::Result<u8
     }
     // The definitions first: a stack file that does not render is known
     // before any AWS call.
-    let Some(expected) = render_all(&stacks, &args.env, ui)? else {
+    let Some(expected) = render_all(settings, &stacks, &args.env, ui)? else {
         return Ok(exit::FAILURE);
     };
     // Read-only, and stdout is the report: no account line.
@@ -75,33 +74,28 @@ struct Expected {
 }
 
 /// Every stack's template for `env`; `None` after reporting a definition
-/// that does not render.
-fn render_all(stacks: &[LoadedStack], env: &str, ui: &Ui) -> anyhow::Result<Option<Vec<Expected>>> {
-    let renderer = Renderer::new(&TemplateSet::builtin())?;
-    let mut expected = Vec::new();
-    let mut invalid = false;
-    for stack in stacks {
-        // Code locations do not matter here: only names and ids are read.
-        match render_environment(&stack.source, env, &renderer, &Default::default())? {
-            Rendered::Rendered { template, .. } => {
-                let resolved = stack.source.resolve(env);
-                let def = StackDef::clone(resolved.valid_def().expect("rendered, so valid"));
-                expected.push(Expected {
-                    stack: stack.name.clone(),
-                    stack_name: crate::plan::deployment(&def, env).stack_name,
-                    template,
-                    def,
-                });
-            }
-            Rendered::Invalid(diagnostics) => {
-                invalid = true;
-                for d in diagnostics {
-                    let _ = write!(ui.err(), "{}", d.render(&stack.source.file));
-                }
-            }
-        }
-    }
-    Ok((!invalid).then_some(expected))
+/// that does not render. Code locations do not matter here: only names
+/// and ids are read.
+fn render_all(
+    settings: &Settings,
+    stacks: &[LoadedStack],
+    env: &str,
+    ui: &Ui,
+) -> anyhow::Result<Option<Vec<Expected>>> {
+    let Some(rendered) = render_for_reading(&settings.build_dir, stacks, env, ui)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        rendered
+            .into_iter()
+            .map(|r| Expected {
+                stack: r.app,
+                stack_name: r.stack_name,
+                template: r.template,
+                def: r.def,
+            })
+            .collect(),
+    ))
 }
 
 async fn report(
