@@ -434,15 +434,19 @@ pub fn parse_span(text: &str) -> Result<std::time::Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .ok_or_else(|| format!("`{text}` has no unit: write it as 30m, 1h or 2d"))?;
     let (number, unit) = text.split_at(split);
-    let amount: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` does not start with a whole number: write it as 30m, 1h or 2d"))?;
+    let amount: u64 = number.parse().map_err(|_| {
+        format!("`{text}` does not start with a whole number: write it as 30m, 1h or 2d")
+    })?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3_600,
         "d" => 86_400,
-        _ => return Err(format!("`{unit}` is not a unit: use s, m, h or d (`{text}`)")),
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a unit: use s, m, h or d (`{text}`)"
+            ))
+        }
     };
     if amount == 0 {
         return Err("the span must be longer than zero".to_string());

@@ -1,5 +1,5 @@
 //! The two sides of a deployed stack, for the commands that read a stack
-//! after its deploy (`status`, `verify`, `drift`): the stack
+//! after its deploy (`status`, `verify`, `drift`, `logs`): the stack
 //! file rendered for the environment, and what CloudFormation holds (state,
 //! outputs, physical ids). Nothing is built: where a function's code lives
 //! does not change what these commands read, so the last build's code

@@ -8,14 +8,12 @@ mod format;
 mod sources;
 
 use super::args::{LogsArgs, OutputMode};
+use super::deployed::{read_deployed, render_for_reading};
 use super::exit;
 use super::settings::{connect, Aws, DeclaredRegion, Settings};
 use super::stacks::load_stacks;
 use super::ui::Ui;
 use crate::engine::logs::{merged_events, CloudWatchLogs, Found, LogEvent};
-use crate::engine::stacks::Stacks as _;
-use crate::pipeline::{render_environment, Outcome};
-use crate::render::{Renderer, TemplateSet};
 use format::{human_line, json_line, Columns};
 use serde_json::Value;
 use sources::{known_names, log_sources, LogSource};
@@ -94,25 +92,13 @@ fn rendered(
 ) -> anyhow::Result<Option<(Value, crate::model::StackDef)>> {
     let (stacks, failures) =
         load_stacks(&settings.stacks_dir, std::slice::from_ref(&args.stack), ui)?;
-    let Some(stack) = stacks.first().filter(|_| failures == 0) else {
+    if failures > 0 {
         return Ok(None);
-    };
-    let renderer = Renderer::new(&TemplateSet::builtin())?;
-    let code = crate::build::Layout::new(&settings.build_dir)
-        .read_manifest(&stack.name, &args.env)?
-        .map(|m| m.code_locations())
-        .unwrap_or_default();
-    let template = match render_environment(&stack.source, &args.env, &renderer, &code)? {
-        Outcome::Rendered { template, .. } => template,
-        Outcome::Invalid(diagnostics) => {
-            for d in diagnostics {
-                let _ = write!(ui.err(), "{}", d.render(&stack.source.file));
-            }
-            return Ok(None);
-        }
-    };
-    let resolved = stack.source.resolve(&args.env);
-    Ok(resolved.def().map(|def| (template, def.clone())))
+    }
+    let rendered = render_for_reading(&settings.build_dir, &stacks, &args.env, ui)?;
+    Ok(rendered
+        .and_then(|mut r| r.pop())
+        .map(|r| (r.template, r.def)))
 }
 
 /// The deployed stack's physical ids by logical id; `None` after saying
@@ -123,8 +109,10 @@ fn physical_ids(
     args: &LogsArgs,
     ui: &Ui,
 ) -> anyhow::Result<Option<BTreeMap<String, String>>> {
-    let cfn = aws.context.cloudformation();
-    if aws.runtime.block_on(cfn.describe(stack_name))?.is_none() {
+    let Some((_, deployed)) = aws
+        .runtime
+        .block_on(read_deployed(&aws.context, stack_name))?
+    else {
         ui.error(
             &format!(
                 "stack {stack_name} does not exist in {}",
@@ -136,14 +124,8 @@ fn physical_ids(
             )),
         );
         return Ok(None);
-    }
-    let resources = aws.runtime.block_on(cfn.resources(stack_name))?;
-    Ok(Some(
-        resources
-            .into_iter()
-            .map(|r| (r.logical_id, r.physical_id))
-            .collect(),
-    ))
+    };
+    Ok(Some(deployed.physical_ids))
 }
 
 /// The log groups to read, with the name each line is tagged with.
