@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use support::moto::Moto;
 use support::readback::{inspect, Deployed, INSPECTED};
-use support::{ensure, repo_root, ZIGBUILD};
+use support::{ensure, repo_root, with_stand_in_package, ZIGBUILD};
 
 /// Seeds whose handler crates exist: deployed with their real packages.
 const WITH_CODE: [&str; 3] = ["ebay-sniper", "fleet-console", "guitar-collection"];
@@ -49,17 +49,7 @@ impl Project {
             let mut text =
                 std::fs::read_to_string(repo_root().join(format!("stacks/{seed}.yaml"))).unwrap();
             if !WITH_CODE.contains(&seed) {
-                text = text
-                    .lines()
-                    .map(|l| match l.trim_start().strip_prefix("crate: ") {
-                        Some(_) => format!(
-                            "{}zip: {{path: \"{}\"}}\n",
-                            &l[..l.len() - l.trim_start().len()],
-                            stand_in.display()
-                        ),
-                        None => format!("{l}\n"),
-                    })
-                    .collect();
+                text = with_stand_in_package(&text, &stand_in);
             }
             std::fs::write(stacks.join(format!("{seed}.yaml")), text).unwrap();
         }

@@ -19,7 +19,7 @@ use std::process::{Command, Output};
 use std::time::Instant;
 use support::fake_cloudformation::{self, error, Call};
 use support::moto::Moto;
-use support::repo_root;
+use support::{repo_root, with_stand_in_package};
 
 const SEED: &str = "guitar-collection";
 const STACK: &str = "guitar-collection-dev";
@@ -45,18 +45,10 @@ fn project() -> tempfile::TempDir {
         stackctl::artifact::zip::bootstrap_zip(b"#!/bin/sh\necho stand-in\n"),
     )
     .unwrap();
-    let text: String = std::fs::read_to_string(repo_root().join(format!("stacks/{SEED}.yaml")))
-        .unwrap()
-        .lines()
-        .map(|l| match l.trim_start().strip_prefix("crate: ") {
-            Some(_) => format!(
-                "{}zip: {{path: \"{}\"}}\n",
-                &l[..l.len() - l.trim_start().len()],
-                stand_in.display()
-            ),
-            None => format!("{l}\n"),
-        })
-        .collect();
+    let text = with_stand_in_package(
+        &std::fs::read_to_string(repo_root().join(format!("stacks/{SEED}.yaml"))).unwrap(),
+        &stand_in,
+    );
     std::fs::write(dir.path().join(format!("stacks/{SEED}.yaml")), text).unwrap();
     dir
 }

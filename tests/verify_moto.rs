@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Instant;
 use support::moto::Moto;
-use support::repo_root;
+use support::{repo_root, with_stand_in_package};
 
 const SEED: &str = "cloud-platform";
 const SEEDS: [&str; 4] = [
@@ -43,17 +43,7 @@ fn project() -> tempfile::TempDir {
     for seed in SEEDS {
         let text =
             std::fs::read_to_string(repo_root().join(format!("stacks/{seed}.yaml"))).unwrap();
-        let text: String = text
-            .lines()
-            .map(|l| match l.trim_start().strip_prefix("crate: ") {
-                Some(_) => format!(
-                    "{}zip: {{path: \"{}\"}}\n",
-                    &l[..l.len() - l.trim_start().len()],
-                    stand_in.display()
-                ),
-                None => format!("{l}\n"),
-            })
-            .collect();
+        let text = with_stand_in_package(&text, &stand_in);
         std::fs::write(stacks.join(format!("{seed}.yaml")), text).unwrap();
     }
     dir

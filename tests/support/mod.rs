@@ -150,6 +150,23 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 #[allow(dead_code)]
+/// A stack file whose functions ship the package `stand_in` (a zip)
+/// instead of building their handler crates: for the tests of what is
+/// deployed around the code, which should not wait for a compiler.
+pub fn with_stand_in_package(stack_text: &str, stand_in: &Path) -> String {
+    stack_text
+        .lines()
+        .map(|l| match l.trim_start().strip_prefix("crate: ") {
+            Some(_) => format!(
+                "{}zip: {{path: \"{}\"}}\n",
+                &l[..l.len() - l.trim_start().len()],
+                stand_in.display()
+            ),
+            None => format!("{l}\n"),
+        })
+        .collect()
+}
+
 pub mod fake_cloudformation;
 pub mod in_process;
 pub mod local;
