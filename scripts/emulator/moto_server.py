@@ -63,7 +63,9 @@ stackctl itself is never told it talks to an emulator.
    output shape's timestamps as tag 1 epoch seconds, blobs as byte
    strings; an error as a CBOR map with `__type` and `message`, same
    status, with moto's `x-amzn-query-error` header (the error code of
-   query-compatible services such as CloudWatch).
+   query-compatible services such as CloudWatch). A body the SDK
+   compressed (`Content-Encoding: gzip`, PutMetricData over 10 KB) is
+   decompressed first.
 12. Posture properties moto's CloudFormation drops, which `stackctl
    verify` reads back through each service's own API as on AWS: a
    table's PointInTimeRecoverySpecification (moto never enables PITR) and
@@ -74,12 +76,20 @@ stackctl itself is never told it talks to an emulator.
    policy from a template is stored as JSON text, as IAM stores it (moto
    kept the template's object, and GetRolePolicy then answered its Python
    form, which no client can read).
+13. CloudWatch percentiles (`p99`, `p99.9`) as a GetMetricData statistic:
+   moto knows only Sum, Average, Minimum, Maximum and SampleCount and
+   answered a percentile with a null value (an HTTP 500 through the SDK),
+   so `stackctl status` failed as soon as a function had Duration data.
+   A percentile of the period's values is computed by nearest rank (the
+   values published one by one; a statistic set has none, as on AWS).
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
 
+import gzip
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -93,6 +103,7 @@ from botocore.serialize import JSONSerializer, RpcV2CBORSerializer  # noqa: E402
 from moto.apigateway import models as apigateway_models  # noqa: E402
 from moto.awslambda import models as lambda_models  # noqa: E402
 from moto.cloudformation import models as cfn_models  # noqa: E402
+from moto.cloudwatch import models as cloudwatch_models  # noqa: E402
 from moto.cloudformation import parsing as cfn_parsing  # noqa: E402
 from moto.cloudformation import responses as cfn_responses  # noqa: E402
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError  # noqa: E402
@@ -575,6 +586,25 @@ def _put_role_policy_as_json(self, policy_name, policy_json):
 
 iam_models.Role.put_policy = _put_role_policy_as_json
 
+# -- 13. percentiles -----------------------------------------------------------------
+
+_PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?|100)")
+_statistic = cloudwatch_models.Statistics.get_statistics_for_type
+
+
+def _statistic_with_percentiles(self, stat):
+    match = _PERCENTILE.fullmatch(stat)
+    if match is None:
+        return _statistic(self, stat)
+    values = sorted(self.metric_single_values_list)
+    if not values:
+        return None
+    rank = max(1, math.ceil(float(match.group(1)) / 100 * len(values)))
+    return values[rank - 1]
+
+
+cloudwatch_models.Statistics.get_statistics_for_type = _statistic_with_percentiles
+
 # -- 11. Smithy RPC v2 CBOR, translated to and from the JSON protocol ----------------
 
 _RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
@@ -669,6 +699,9 @@ def _dispatch_translating_rpc_v2_cbor(self, environ, start_response):
     if operation is None:
         return _dispatch(self, environ, start_response)
     request = _request_body(environ)
+    if request and "gzip" in environ.get("HTTP_CONTENT_ENCODING", ""):
+        # The SDK compresses large bodies (PutMetricData over 10 KB).
+        request = gzip.decompress(request)
     params = {}
     if operation.input_shape is not None and request:
         params = RpcV2CBORParser().parse({"status_code": 200, "headers": {}, "body": request}, operation.input_shape)
@@ -689,6 +722,7 @@ def _dispatch_translating_rpc_v2_cbor(self, environ, start_response):
         }
     )
     environ.pop("HTTP_SMITHY_PROTOCOL", None)
+    environ.pop("HTTP_CONTENT_ENCODING", None)
     environ.pop("wsgi.input_terminated", None)
     if "x-amzn-query-mode" in as_json["headers"]:
         environ["HTTP_X_AMZN_QUERY_MODE"] = as_json["headers"]["x-amzn-query-mode"]
