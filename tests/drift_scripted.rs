@@ -179,7 +179,8 @@ fn resource(
 }
 
 /// The function modified three ways, the table deleted (first page); the
-/// key in sync and the log group not checked (second page).
+/// key in sync (second page). The log group is not among the results: the
+/// API leaves out what it could not check.
 fn drifted_resources() -> (Vec<StackResourceDrift>, Vec<StackResourceDrift>) {
     (
         vec![
@@ -212,23 +213,40 @@ fn drifted_resources() -> (Vec<StackResourceDrift>, Vec<StackResourceDrift>) {
                 vec![],
             ),
         ],
-        vec![
-            resource(
-                "StackKey",
-                "1234abcd-12ab-34cd-56ef-1234567890ab",
-                "AWS::KMS::Key",
-                StackResourceDriftStatus::InSync,
-                vec![],
-            ),
-            resource(
-                "ApiFunctionLogGroup",
-                "/aws/lambda/shop-prod-api",
-                "AWS::Logs::LogGroup",
-                StackResourceDriftStatus::NotChecked,
-                vec![],
-            ),
-        ],
+        vec![resource(
+            "StackKey",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "AWS::KMS::Key",
+            StackResourceDriftStatus::InSync,
+            vec![],
+        )],
     )
+}
+
+/// ListStackResources: the stack's four resources, one of them (the log
+/// group) of a kind the detection leaves out of its results.
+fn listed() -> Rule {
+    use aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput;
+    use aws_sdk_cloudformation::types::{ResourceStatus, StackResourceSummary};
+    let summary = |logical: &str, ty: &str| {
+        StackResourceSummary::builder()
+            .logical_resource_id(logical)
+            .resource_type(ty)
+            .physical_resource_id(format!("{logical}-physical"))
+            .resource_status(ResourceStatus::UpdateComplete)
+            .last_updated_timestamp(DateTime::from_secs(CHECKED_AT))
+            .build()
+    };
+    mock!(Client::list_stack_resources)
+        .match_requests(|r| r.stack_name() == Some(SHOP))
+        .then_output(move || {
+            ListStackResourcesOutput::builder()
+                .stack_resource_summaries(summary("ApiFunction", "AWS::Lambda::Function"))
+                .stack_resource_summaries(summary("OrdersTable", "AWS::DynamoDB::Table"))
+                .stack_resource_summaries(summary("StackKey", "AWS::KMS::Key"))
+                .stack_resource_summaries(summary("ApiFunctionLogGroup", "AWS::Logs::LogGroup"))
+                .build()
+        })
 }
 
 /// Every result, in two pages, asked without filters.
@@ -262,7 +280,8 @@ async fn a_detection_in_progress_is_waited_for_then_every_page_of_results_is_rea
     ));
     let results = all_results(drifted_resources());
     let (described, started) = (shop(None), detects());
-    let cfn = engine(&[&described, &started, &finished, &results]);
+    let listing = listed();
+    let cfn = engine(&[&described, &started, &finished, &results, &listing]);
     let DriftOutcome::Checked(report) = detect_drift(&cfn, SHOP, fast()).await.unwrap() else {
         panic!("the stack exists");
     };
@@ -283,7 +302,12 @@ async fn a_detection_in_progress_is_waited_for_then_every_page_of_results_is_rea
     );
     assert_eq!(
         (report.count("IN_SYNC"), report.count("NOT_CHECKED")),
-        (1, 1)
+        (1, 0)
+    );
+    assert_eq!(
+        report.unsupported,
+        ["ApiFunctionLogGroup"],
+        "what ListStackResources lists and the results leave out"
     );
     assert_eq!(
         report.resources[0].properties,
@@ -320,7 +344,8 @@ async fn a_stack_in_sync_reports_no_drift() {
     let (_, in_sync) = drifted_resources();
     let results = all_results((in_sync, vec![]));
     let (described, started) = (shop(None), detects());
-    let cfn = engine(&[&described, &started, &finished, &results]);
+    let listing = listed();
+    let cfn = engine(&[&described, &started, &finished, &results, &listing]);
     let DriftOutcome::Checked(report) = detect_drift(&cfn, SHOP, fast()).await.unwrap() else {
         panic!("the stack exists");
     };
@@ -339,7 +364,8 @@ async fn a_failed_detection_keeps_its_reason_and_the_results_it_did_finish() {
     ));
     let results = all_results(drifted_resources());
     let (described, started) = (shop(None), detects());
-    let cfn = engine(&[&described, &started, &finished, &results]);
+    let listing = listed();
+    let cfn = engine(&[&described, &started, &finished, &results, &listing]);
     let DriftOutcome::Checked(report) = detect_drift(&cfn, SHOP, fast()).await.unwrap() else {
         panic!("the stack exists");
     };
@@ -770,14 +796,29 @@ fn drifted_members() -> Vec<String> {
             "",
         ),
         member("StackKey", "1234abcd", "AWS::KMS::Key", "IN_SYNC", ""),
-        member(
-            "ApiFunctionLogGroup",
-            "/aws/lambda/shop-prod-api",
-            "AWS::Logs::LogGroup",
-            "NOT_CHECKED",
-            "",
-        ),
     ]
+}
+
+/// ListStackResources of the stand-in's stack: the log group is listed but
+/// not among the drift results (a type without drift detection).
+fn listed_resources() -> Option<(u16, String)> {
+    let members: String = [
+        ("ApiFunction", "shop-prod-api", "AWS::Lambda::Function"),
+        ("OrdersTable", "shop-prod-orders", "AWS::DynamoDB::Table"),
+        ("StackKey", "1234abcd", "AWS::KMS::Key"),
+        ("ApiFunctionLogGroup", "/aws/lambda/shop-prod-api", "AWS::Logs::LogGroup"),
+    ]
+    .iter()
+    .map(|(logical, physical, ty)| {
+        format!(
+            "<member><LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{physical}</PhysicalResourceId><ResourceType>{ty}</ResourceType><ResourceStatus>UPDATE_COMPLETE</ResourceStatus><LastUpdatedTimestamp>2026-12-03T12:00:00Z</LastUpdatedTimestamp></member>"
+        )
+    })
+    .collect();
+    ok(
+        "ListStackResources",
+        &format!("<StackResourceSummaries>{members}</StackResourceSummaries>"),
+    )
 }
 
 /// A stand-in whose detection is running once, then ends as `last`, with
@@ -796,6 +837,7 @@ fn drift_stand_in(
         ("DescribeStackDriftDetectionStatus", 0) => detection("DETECTION_IN_PROGRESS", "", ""),
         ("DescribeStackDriftDetectionStatus", _) => last(),
         ("DescribeStackResourceDrifts", _) => drifts(&results()),
+        ("ListStackResources", _) => listed_resources(),
         _ => error(
             400,
             "ValidationError",
@@ -853,6 +895,7 @@ fn drift_as_json_has_one_object_per_stack_with_every_field() {
         stack["counts"],
         json!({"modified": 1, "deleted": 1, "in_sync": 1, "not_checked": 1, "checked": 3})
     );
+    assert_eq!(stack["not_checked"], json!(["ApiFunctionLogGroup"]));
     let function = &stack["resources"][0];
     assert_eq!(function["logical_id"], "ApiFunction");
     assert_eq!(function["physical_id"], "shop-prod-api");
@@ -878,20 +921,22 @@ fn a_stack_in_sync_exits_0_even_with_exit_code() {
             )
         },
         || {
-            vec![member(
-                "StackKey",
-                "1234abcd",
-                "AWS::KMS::Key",
-                "IN_SYNC",
-                "",
-            )]
+            // Every resource the stack lists and the detection can check.
+            [
+                ("ApiFunction", "shop-prod-api", "AWS::Lambda::Function"),
+                ("OrdersTable", "shop-prod-orders", "AWS::DynamoDB::Table"),
+                ("StackKey", "1234abcd", "AWS::KMS::Key"),
+            ]
+            .iter()
+            .map(|(id, physical, ty)| member(id, physical, ty, "IN_SYNC", ""))
+            .collect()
         },
     );
     let (code, out, err) = stackctl(dir.path(), port, &["drift", "--env", "prod", "--exit-code"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,
-        "shop-prod: IN_SYNC (1 checked, none changed), detected 2026-12-03T12:00:00Z\n"
+        "shop-prod: IN_SYNC (3 checked, none changed; 1 not checked), detected 2026-12-03T12:00:00Z\n"
     );
 }
 

@@ -451,6 +451,14 @@ pub fn parse_span(text: &str) -> Result<std::time::Duration, String> {
     if amount == 0 {
         return Err("the span must be longer than zero".to_string());
     }
+    // CloudWatch keeps metrics 15 months and logs no longer than their
+    // retention: a longer span asks for nothing more, and would overflow.
+    const LONGEST_DAYS: u64 = 455;
+    if amount.saturating_mul(seconds) > LONGEST_DAYS * 86_400 {
+        return Err(format!(
+            "`{text}` reaches back further than CloudWatch keeps anything (15 months): use at most {LONGEST_DAYS}d"
+        ));
+    }
     amount
         .checked_mul(seconds)
         .map(std::time::Duration::from_secs)
@@ -541,6 +549,11 @@ mod tests {
         assert!(parse_span("1w").unwrap_err().contains("`w` is not a unit"));
         assert!(parse_span("0m").unwrap_err().contains("longer than zero"));
         assert!(parse_span("h").unwrap_err().contains("whole number"));
+        assert_eq!(parse_span("455d"), Ok(Duration::from_secs(455 * 86_400)));
+        assert!(parse_span("456d").unwrap_err().contains("15 months"));
+        assert!(parse_span("18446744073709551615s")
+            .unwrap_err()
+            .contains("15 months"));
     }
 
     #[test]

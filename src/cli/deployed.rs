@@ -103,8 +103,11 @@ pub async fn read_deployed(
         stack_name: name.to_string(),
         region: context.region().to_string(),
         account: context.account().to_string(),
+        // A resource still being created (or whose creation failed) has no
+        // id yet: it resolves as not deployed, never as an empty name.
         physical_ids: resources
             .into_iter()
+            .filter(|r| !r.physical_id.is_empty())
             .map(|r| (r.logical_id, r.physical_id))
             .collect(),
         outputs: state.outputs.iter().cloned().collect(),

@@ -187,8 +187,9 @@ fn print_human(
 /// `shop-prod: DRIFTED (2 of 9 checked: 1 modified, 1 deleted; 3 not checked), detected …`
 pub fn summary(r: &StackDriftReport) -> String {
     let (modified, deleted) = (r.count("MODIFIED"), r.count("DELETED"));
-    let not_checked = r.count("NOT_CHECKED");
-    let checked = r.resources.len() - not_checked;
+    let marked_not_checked = r.count("NOT_CHECKED");
+    let checked = r.resources.len() - marked_not_checked;
+    let not_checked = marked_not_checked + r.unsupported.len();
     let status = if r.is_drifted() {
         "DRIFTED"
     } else {
@@ -260,9 +261,10 @@ fn to_json(l: &Located, outcome: &Result<DriftOutcome, AwsError>, region: &str) 
                 "modified": r.count("MODIFIED"),
                 "deleted": r.count("DELETED"),
                 "in_sync": r.count("IN_SYNC"),
-                "not_checked": r.count("NOT_CHECKED"),
+                "not_checked": r.count("NOT_CHECKED") + r.unsupported.len(),
                 "checked": r.resources.len() - r.count("NOT_CHECKED"),
             },
+            "not_checked": r.unsupported,
             "resources": r.resources.iter().map(|d| resource_json(l, d)).collect::<Vec<_>>(),
         }),
     };

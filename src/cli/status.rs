@@ -115,6 +115,7 @@ async fn report(
         },
         Err(e) => Outcome::Unreadable {
             error: e.to_string(),
+            hint: e.hint(),
         },
     };
     StackReport {
@@ -195,11 +196,8 @@ fn print(reports: &[StackReport], output: OutputMode, ui: &Ui) {
                 let _ = write!(ui.out(), "{separator}{}", view::human(r));
             }
         }
-        if let Outcome::Unreadable { error } = &r.outcome {
-            ui.error(
-                error,
-                Some("check the credentials' read access to CloudFormation and CloudWatch, then run status again"),
-            );
+        if let Outcome::Unreadable { error, hint } = &r.outcome {
+            ui.error(error, hint.as_deref());
         }
     }
 }

@@ -100,7 +100,21 @@ async fn checks_of(
     let observed = join_all(expected.iter().map(|e| observe(reader, &alarms, e))).await;
     let mut checks = Vec::new();
     for (e, observed) in expected.iter().zip(observed) {
-        checks.extend(judge(e, &observed?));
+        match observed {
+            Ok(observed) => checks.extend(judge(e, &observed)),
+            // One unreadable resource (a permission missing for one key,
+            // say) fails its own check, not the stack's others.
+            Err(error) => checks.push(Check {
+                logical_id: e.logical_id.clone(),
+                check: "readable".into(),
+                passed: false,
+                expected: format!("an answer to: {}", error.operation),
+                found: match error.hint() {
+                    Some(hint) => format!("{error} ({hint})"),
+                    None => error.to_string(),
+                },
+            }),
+        }
     }
     Ok(Some(checks))
 }

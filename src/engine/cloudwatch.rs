@@ -187,6 +187,8 @@ impl Monitoring for CloudWatch {
                         self.client
                             .describe_alarms()
                             .set_alarm_names(Some(batch.to_vec()))
+                            // CloudWatch answers 50 a page unless asked for its most.
+                            .max_records(ALARM_NAMES_PER_CALL as i32)
                             .set_next_token(token.clone())
                             .send()
                             .await

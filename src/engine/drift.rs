@@ -79,6 +79,9 @@ pub struct StackDriftReport {
     pub failure: Option<String>,
     pub checked_at: Option<String>,
     pub resources: Vec<ResourceDrift>,
+    /// Resources of the stack the detection left out (DescribeStackResourceDrifts
+    /// omits the types that do not support drift detection): logical ids.
+    pub unsupported: Vec<String>,
 }
 
 impl StackDriftReport {
@@ -147,6 +150,15 @@ pub async fn detect_drift<C: Stacks>(
     };
     let status = wait_for_detection(cfn, stack, &detection_id, pacing).await?;
     let resources = cfn.resource_drifts(stack, false).await?;
+    let checked: std::collections::BTreeSet<&str> =
+        resources.iter().map(|r| r.logical_id.as_str()).collect();
+    let unsupported = cfn
+        .resources(stack)
+        .await?
+        .into_iter()
+        .map(|r| r.logical_id)
+        .filter(|id| !checked.contains(id.as_str()))
+        .collect();
     Ok(DriftOutcome::Checked(StackDriftReport {
         stack: stack.to_string(),
         detection_id,
@@ -155,6 +167,7 @@ pub async fn detect_drift<C: Stacks>(
             .then(|| status.reason.unwrap_or_else(|| "no reason given".into())),
         checked_at: status.checked_at,
         resources,
+        unsupported,
     }))
 }
 

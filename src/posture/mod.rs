@@ -135,53 +135,86 @@ pub fn metric_query(
 /// Every expectation the template implies, in template order within kinds.
 pub fn expectations(template: &Value, resolver: &Resolver<'_>) -> Vec<Expectation> {
     let mut found = Vec::new();
-    let mut add = |logical_id: &str, at: &Value, derive: &dyn Fn(&Value) -> Expected| {
-        let mut unresolved = Vec::new();
-        let properties = resolve(resolver, &at["Properties"], logical_id, &mut unresolved);
-        let mut properties = properties;
-        if let Some(map) = properties.as_object_mut() {
-            map.insert("__physical_id".into(), physical_id(resolver, logical_id));
-        }
-        found.push(Expectation {
-            logical_id: logical_id.to_string(),
-            expected: derive(&properties),
-            unresolved,
-        });
-    };
-    for (id, r) in resources_of(template, "AWS::WAFv2::WebACLAssociation") {
-        add(id, r, &|p| Expected::WebAclAttached {
-            resource_arn: text(&p["ResourceArn"]),
-            web_acl_arn: text(&p["WebACLArn"]),
-        });
+    let each = |kind: &'static str| resources_of(template, kind);
+    for (id, r) in each("AWS::WAFv2::WebACLAssociation") {
+        found.push(expectation(resolver, id, r, &|p| {
+            Expected::WebAclAttached {
+                resource_arn: text(&p["ResourceArn"]),
+                web_acl_arn: text(&p["WebACLArn"]),
+            }
+        }));
     }
-    for (id, r) in resources_of(template, "AWS::KMS::Key") {
-        add(id, r, &|p| Expected::Key {
+    for (id, r) in each("AWS::KMS::Key") {
+        found.push(expectation(resolver, id, r, &|p| Expected::Key {
             key_id: text(&p["__physical_id"]),
             rotation: p["EnableKeyRotation"].as_bool().unwrap_or(false),
             policy: p["KeyPolicy"].clone(),
-        });
+        }));
     }
-    for (id, r) in resources_of(template, "AWS::IAM::Role") {
+    for (id, r) in each("AWS::IAM::Role") {
         let attached = attached_to(template, resolver, id);
-        add(id, r, &|p| role(p, &attached));
+        let mut e = expectation(resolver, id, r, &|p| role(p, &attached));
+        e.unresolved.extend(attached.unresolved);
+        found.push(e);
     }
-    for (id, r) in resources_of(template, "AWS::CloudWatch::Alarm") {
-        add(id, r, &|p| Expected::Alarm(Box::new(alarm(p))));
+    for (id, r) in each("AWS::CloudWatch::Alarm") {
+        found.push(expectation(resolver, id, r, &|p| {
+            Expected::Alarm(Box::new(alarm(p)))
+        }));
     }
-    for (id, r) in resources_of(template, "AWS::SNS::Subscription") {
-        add(id, r, &|p| Expected::Subscription {
+    for (id, r) in each("AWS::SNS::Subscription") {
+        found.push(expectation(resolver, id, r, &|p| Expected::Subscription {
             topic_arn: text(&p["TopicArn"]),
             protocol: text(&p["Protocol"]),
             endpoint: text(&p["Endpoint"]),
-        });
+        }));
     }
-    for (id, r) in resources_of(template, "AWS::DynamoDB::Table") {
-        add(id, r, &|p| table(p));
+    for (id, r) in each("AWS::DynamoDB::Table") {
+        found.push(expectation(resolver, id, r, &table));
     }
-    for (id, r) in resources_of(template, "AWS::S3::Bucket") {
-        add(id, r, &|p| bucket(p));
+    for (id, r) in each("AWS::S3::Bucket") {
+        found.push(expectation(resolver, id, r, &bucket));
     }
     found
+}
+
+/// One resource's expectation: its properties resolved, its own physical
+/// id as `__physical_id`; what the deployment cannot tell (a value, or the
+/// resource itself: not deployed yet, or without an id) is noted.
+fn expectation(
+    resolver: &Resolver<'_>,
+    logical_id: &str,
+    resource: &Value,
+    derive: &dyn Fn(&Value) -> Expected,
+) -> Expectation {
+    let mut unresolved = Vec::new();
+    let mut properties = resolve(
+        resolver,
+        &resource["Properties"],
+        logical_id,
+        &mut unresolved,
+    );
+    let own = match resolver.string(&serde_json::json!({ "Ref": logical_id })) {
+        Ok(id) if !id.is_empty() => Value::String(id),
+        Ok(_) => {
+            unresolved.push(format!("{logical_id}: the deployed stack gives it no id"));
+            Value::Null
+        }
+        Err(e) => {
+            unresolved.push(format!("{logical_id}: {e}"));
+            Value::Null
+        }
+    };
+    if let Some(map) = properties.as_object_mut() {
+        map.insert("__physical_id".into(), own);
+    } else {
+        properties = serde_json::json!({ "__physical_id": own });
+    }
+    Expectation {
+        logical_id: logical_id.to_string(),
+        expected: derive(&properties),
+        unresolved,
+    }
 }
 
 /// The resource's `Ref` value (its physical id), or `null`.
@@ -209,6 +242,7 @@ fn texts(value: &Value) -> BTreeSet<String> {
 struct Attached {
     inline: BTreeMap<String, Value>,
     managed: BTreeSet<String>,
+    unresolved: Vec<String>,
 }
 
 fn attached_to(template: &Value, resolver: &Resolver<'_>, role: &str) -> Attached {
@@ -227,11 +261,21 @@ fn attached_to(template: &Value, resolver: &Resolver<'_>, role: &str) -> Attache
             (text(&props["PolicyName"]), props["PolicyDocument"].clone())
         })
         .collect();
-    let managed = resources_of(template, "AWS::IAM::ManagedPolicy")
-        .filter(|(_, r)| names_role(r))
-        .map(|(id, _)| text(&physical_id(resolver, id)))
-        .collect();
-    Attached { inline, managed }
+    let mut managed = BTreeSet::new();
+    for (id, _) in resources_of(template, "AWS::IAM::ManagedPolicy").filter(|(_, r)| names_role(r))
+    {
+        match physical_id(resolver, id) {
+            Value::String(arn) => {
+                managed.insert(arn);
+            }
+            _ => unresolved.push(format!("{id}: not in the deployed stack")),
+        }
+    }
+    Attached {
+        inline,
+        managed,
+        unresolved,
+    }
 }
 
 fn role(p: &Value, attached: &Attached) -> Expected {

@@ -44,6 +44,7 @@ fn deployed() -> Deployed {
         ("Users", "shop-prod-users"),
         ("UsersRole", "shop-prod-UsersRole-X"),
         ("Acl", "acl|id-1|REGIONAL"),
+        ("AclProtectsApi", "arn:api|arn:acl"),
         ("Api", "api1"),
         ("Alerts", "arn:aws:sns:us-east-1:123456789012:alerts"),
         (
@@ -407,4 +408,23 @@ fn metric_math_queries_compare_line_by_line() {
         metric_query("e1", Some("m1 / m2 * 100"), None, None),
         "e1 = m1 / m2 * 100 (returned)"
     );
+}
+
+#[test]
+fn a_resource_not_deployed_yet_fails_as_resolvable_rather_than_being_asked_for_by_an_empty_name() {
+    let template = template();
+    let mut deployed = deployed();
+    deployed.physical_ids.remove("Errors");
+    deployed.physical_ids.insert("Users".into(), String::new());
+    let found = expectations(&template, &Resolver::new(&template, &deployed));
+    for id in ["Errors", "Users"] {
+        let e = found.iter().find(|e| e.logical_id == id).unwrap();
+        assert_eq!(e.unresolved.len(), 1, "{e:?}");
+        assert!(e.unresolved[0].starts_with(&format!("{id}: ")), "{e:?}");
+        let checks = judge(e, &Observed::Table(None));
+        assert_eq!(
+            (checks[0].check.as_str(), checks[0].passed),
+            ("resolvable", false)
+        );
+    }
 }

@@ -12,10 +12,10 @@ use crate::engine::logs::{
     FollowCursor, Found, LogEvent, LIVE_TAIL_GROUPS,
 };
 use std::collections::{BTreeSet, HashMap};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{channel, Receiver, Sender};
 use tokio::task::JoinSet;
 
-type Batches = UnboundedReceiver<Result<Vec<LogEvent>, AwsError>>;
+type Batches = Receiver<Result<Vec<LogEvent>, AwsError>>;
 
 pub(super) fn follow(
     aws: &Aws,
@@ -151,6 +151,9 @@ impl<'g> Poller<'g> {
     }
 }
 
+/// Live-tail batches waiting to be printed before the sessions pause.
+const BATCHES_IN_FLIGHT: usize = 64;
+
 /// Live tail sessions of `arns`, ten groups each, all started (so a live
 /// tail that cannot work here fails before anything is followed), sending
 /// their lines to one receiver. Dropping the set ends them.
@@ -159,7 +162,9 @@ async fn start_sessions(
     arns: &[String],
     pattern: Option<&str>,
 ) -> Result<(Batches, JoinSet<()>), AwsError> {
-    let (sender, batches) = unbounded_channel();
+    // Bounded: when stdout is slow (a paused pager), sessions wait rather
+    // than hold every line CloudWatch sends in memory.
+    let (sender, batches) = channel(BATCHES_IN_FLIGHT);
     let mut sessions = JoinSet::new();
     for chunk in arns.chunks(LIVE_TAIL_GROUPS) {
         let tail = reader.live_tail(chunk, pattern).await?;
@@ -181,12 +186,12 @@ async fn session(
     arns: Vec<String>,
     pattern: Option<String>,
     mut tail: crate::engine::logs::LiveTail,
-    sender: UnboundedSender<Result<Vec<LogEvent>, AwsError>>,
+    sender: Sender<Result<Vec<LogEvent>, AwsError>>,
 ) {
     loop {
         let failed = match tail.next().await {
             Ok(Some(events)) => {
-                if sender.send(Ok(events)).is_err() {
+                if sender.send(Ok(events)).await.is_err() {
                     return;
                 }
                 continue;
@@ -200,7 +205,7 @@ async fn session(
             },
             Err(e) => e,
         };
-        let _ = sender.send(Err(failed));
+        let _ = sender.send(Err(failed)).await;
         return;
     }
 }

@@ -18,8 +18,14 @@ pub struct StackReport {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    NotDeployed { hint: String },
-    Unreadable { error: String },
+    NotDeployed {
+        hint: String,
+    },
+    Unreadable {
+        error: String,
+        /// What to do about it, from the error's kind.
+        hint: Option<String>,
+    },
     Read(Box<Health>),
 }
 
@@ -181,7 +187,9 @@ pub fn human(report: &StackReport) -> String {
         Outcome::NotDeployed { hint } => {
             return format!("{name}: not deployed\n  = hint: {hint}\n")
         }
-        Outcome::Unreadable { error } => return format!("{name}: could not be read: {error}\n"),
+        Outcome::Unreadable { error, .. } => {
+            return format!("{name}: could not be read: {error}\n")
+        }
         Outcome::Read(health) => health,
     };
     let mut text = format!("{name}: {}", health.status);
@@ -307,7 +315,7 @@ pub fn to_json(report: &StackReport) -> Value {
     let mut object = json!({"stack": report.stack, "stack_name": report.stack_name});
     let fields = match &report.outcome {
         Outcome::NotDeployed { hint } => json!({"deployed": false, "hint": hint}),
-        Outcome::Unreadable { error } => json!({"deployed": null, "error": error}),
+        Outcome::Unreadable { error, .. } => json!({"deployed": null, "error": error}),
         Outcome::Read(h) => json!({
             "deployed": true,
             "status": h.status,
