@@ -89,7 +89,8 @@ pub fn render_for_reading(
 }
 
 /// The deployed stack `name`: its state and what the template's
-/// references resolve to; `None` when there is no such stack.
+/// references resolve to; `None` when there is no such stack, or only the
+/// empty shell of a first change set that never ran.
 pub async fn read_deployed(
     context: &AwsContext,
     name: &str,
@@ -98,6 +99,10 @@ pub async fn read_deployed(
     let Some(state) = cloudformation.describe(name).await? else {
         return Ok(None);
     };
+    // Created for a first change set that never ran: nothing is deployed.
+    if state.status == "REVIEW_IN_PROGRESS" {
+        return Ok(None);
+    }
     let resources = cloudformation.resources(name).await?;
     let deployed = Deployed {
         stack_name: name.to_string(),

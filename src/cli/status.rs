@@ -10,7 +10,7 @@ mod inventory;
 mod view;
 
 use super::args::{OutputMode, StatusArgs};
-use super::deployed::render_for_reading;
+use super::deployed::{read_deployed, render_for_reading};
 use super::exit;
 use super::settings::{connect, Settings};
 use super::stacks::{declared_regions, load_stacks, LoadedStack};
@@ -18,8 +18,6 @@ use super::ui::Ui;
 use crate::engine::cloudwatch::{single_period_window, CloudWatch, Monitoring};
 use crate::engine::context::AwsContext;
 use crate::engine::error::AwsError;
-use crate::engine::stacks::Stacks;
-use crate::local::template::Deployed;
 use crate::model::StackDef;
 use inventory::{endpoints, inventory, metric_queries, summarise};
 use serde_json::Value;
@@ -133,28 +131,8 @@ async fn health(
     expected: &Expected,
     window: Window,
 ) -> Result<Option<Health>, AwsError> {
-    let cfn = context.cloudformation();
-    let name = &expected.stack_name;
-    let Some(state) = cfn.describe(name).await? else {
+    let Some((state, deployed)) = read_deployed(context, &expected.stack_name).await? else {
         return Ok(None);
-    };
-    // Created for a first change set that never ran: nothing is deployed.
-    if state.status == "REVIEW_IN_PROGRESS" {
-        return Ok(None);
-    }
-    let deployed = Deployed {
-        stack_name: name.clone(),
-        region: context.region().to_string(),
-        account: context.account().to_string(),
-        physical_ids: cfn
-            .resources(name)
-            .await?
-            .into_iter()
-            .map(|r| (r.logical_id, r.physical_id))
-            .filter(|(_, physical)| !physical.is_empty())
-            .collect(),
-        outputs: state.outputs.iter().cloned().collect(),
-        overrides: Default::default(),
     };
     let watched = inventory(&expected.template, &expected.def, &deployed);
     let alarm_names: Vec<String> = watched
