@@ -26,10 +26,19 @@ fn run_in(dir: &Path, args: &[&str], input: &'static [u8]) -> in_process::Run {
     in_process::run(dir, args, input, true, |_| {})
 }
 
+/// One emulator for both scenarios, one after the other: `Moto::export`
+/// sets the process's AWS endpoint, so two tests of this binary running at
+/// once each with their own emulator pointed each other's commands at the
+/// wrong one (and both used the stack `pinned-dev`).
 #[test]
-fn destroy_runs_in_process_asking_the_person_and_an_interrupt_ends_the_question() {
+fn questions_asked_in_process_end_on_an_answer_or_a_ctrl_c() {
     let moto = Moto::start();
     moto.export();
+    destroy_runs_in_process_asking_the_person_and_an_interrupt_ends_the_question();
+    ctrl_c_at_the_deploy_question_ends_it_at_once_and_leaves_nothing_behind();
+}
+
+fn destroy_runs_in_process_asking_the_person_and_an_interrupt_ends_the_question() {
     let dir = project();
 
     // The person types another name: nothing is deleted, and the account
@@ -107,10 +116,7 @@ impl std::io::Read for CtrlCWhenAsked {
     }
 }
 
-#[test]
 fn ctrl_c_at_the_deploy_question_ends_it_at_once_and_leaves_nothing_behind() {
-    let moto = Moto::start();
-    moto.export();
     let dir = project();
     let interrupts = std::sync::Arc::new(std::sync::OnceLock::new());
     let (_never_sent, never) = std::sync::mpsc::channel();

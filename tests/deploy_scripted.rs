@@ -1927,7 +1927,7 @@ async fn stacks_stuck_in_a_failed_state_are_refused_with_the_command_that_resolv
         ),
         (
             StackStatus::DeleteFailed,
-            "aws cloudformation delete-stack --stack-name shop-prod",
+            "delete again with `stackctl destroy`, which lists what failed and offers to force-delete",
         ),
     ];
     for (status, command) in cases {

@@ -112,7 +112,13 @@ impl Instance {
     }
 
     pub fn is_alive(&mut self) -> bool {
-        matches!(self.process.child.try_wait(), Ok(None))
+        if !matches!(self.process.child.try_wait(), Ok(None)) {
+            return false;
+        }
+        // tokio learns of an exit through its reactor (a pidfd), so a
+        // process killed a moment ago still reads as running to `try_wait`;
+        // the kernel already shows it as a zombie.
+        self.process.child.id().is_none_or(|pid| !exited(pid))
     }
 
     pub fn max_memory_mb(&self) -> u64 {
@@ -304,5 +310,20 @@ async fn read_line(
         if line.len() == LOG_LINE_LIMIT {
             return Some(true);
         }
+    }
+}
+
+/// Whether the kernel shows process `pid` as exited (a zombie, or gone).
+/// Where there is no `/proc` to ask, nothing is known: not exited.
+fn exited(pid: u32) -> bool {
+    if !std::path::Path::new("/proc/self/stat").exists() {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with(['Z', 'X'])),
+        Err(_) => true,
     }
 }
