@@ -6,6 +6,7 @@
 
 mod data;
 mod edge;
+pub mod event_pattern;
 mod functions;
 mod identity;
 mod monitoring;
