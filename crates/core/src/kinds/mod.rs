@@ -16,6 +16,7 @@ mod api;
 mod bucket;
 mod distribution;
 mod function;
+mod other_names;
 mod schedule;
 mod schedule_group;
 mod secret;
@@ -28,6 +29,10 @@ pub use api::{rest_stage_name, API};
 pub use bucket::{BUCKET, BUCKET_NAME};
 pub use distribution::DISTRIBUTION;
 pub use function::FUNCTION;
+pub use other_names::{
+    FRONTEND_APP_NAME, GROUP_DEAD_LETTER_QUEUE_NAME, KEY_ALIAS, ORIGIN_ACCESS_CONTROL_NAME,
+    USER_POOL_CLIENT_NAME, USER_POOL_NAME,
+};
 pub use schedule::SCHEDULE;
 pub use schedule_group::SCHEDULE_GROUP;
 pub use secret::SECRET;
@@ -36,6 +41,7 @@ pub use topic::TOPIC;
 pub use web_acl::WEB_ACL;
 
 use crate::model::StackDef;
+use std::borrow::Cow;
 
 /// Every kind on the registry: every section of named entries but the user
 /// pool's clients, which belong to the pool. The singletons (`user_pool`,
@@ -128,6 +134,23 @@ impl PhysicalName {
     /// The pattern that names entry `name`: the one it sets, else the default.
     pub fn pattern<'d>(&self, def: &'d StackDef, name: &str) -> &'d str {
         (self.given)(def, name).unwrap_or(self.default)
+    }
+
+    /// The pattern that names entry `name` in environment `env`: the one it
+    /// sets, as set; else the default, shortened with a stable hash where it
+    /// could exceed the rule's length ([`crate::naming::fit_default`]).
+    /// Validation and planning both name things through this.
+    pub fn fitted<'d>(&self, def: &'d StackDef, env: &str, name: &str) -> Cow<'d, str> {
+        let pattern = self.pattern(def, name);
+        if pattern != self.default {
+            return Cow::Borrowed(pattern);
+        }
+        let ctx = crate::naming::NameContext {
+            app: &def.name,
+            env,
+            name,
+        };
+        crate::naming::fit_default(self.default, &ctx, self.rule.max)
     }
 }
 

@@ -2,7 +2,10 @@
 
 use super::refs::{get_att, reference, sub};
 use super::{entity, iam, Planner};
-use crate::kinds::{BUCKET, DISTRIBUTION, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
+use crate::kinds::{
+    BUCKET, DISTRIBUTION, FUNCTION, GROUP_DEAD_LETTER_QUEUE_NAME, SCHEDULE_GROUP, SECRET, TABLE,
+    TOPIC,
+};
 use crate::model::{Billing, BucketEvent, KeyAttribute, Projection, SecretValue};
 use serde_json::{json, Value};
 
@@ -262,7 +265,7 @@ impl Planner<'_> {
             let dead_letter = g.dead_letter.as_ref().map(|d| {
                 json!({
                     "id": format!("{id}DeadLetterQueue"),
-                    "queue_name": sub(self.name_sub(d.queue_name_pattern(), name)),
+                    "queue_name": sub(self.fitted_name_sub(&GROUP_DEAD_LETTER_QUEUE_NAME, name)),
                     "retention_seconds": u64::from(d.retention()) * 24 * 60 * 60,
                 })
             });

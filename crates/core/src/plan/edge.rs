@@ -2,7 +2,10 @@
 
 use super::refs::{get_att, reference, sub};
 use super::{entity, short_hash, Path, Planner};
-use crate::kinds::{API, DISTRIBUTION, FUNCTION, WEB_ACL};
+use crate::kinds::{
+    API, DISTRIBUTION, FRONTEND_APP_NAME, FUNCTION, ORIGIN_ACCESS_CONTROL_NAME,
+    USER_POOL_CLIENT_NAME, USER_POOL_NAME, WEB_ACL,
+};
 use crate::model::{
     AdvancedSecurity, Api, ApiKind, AuthFlow, AuthorizerKind, MfaMode, RecoveryMechanism,
     RequestValidation, SignInAttribute, WafAction, WafScope,
@@ -100,7 +103,7 @@ impl Planner<'_> {
                 let (refresh, refresh_unit) = lifetime(c.refresh_token_validity, 30, "days");
                 json!({
                     "id": logical_id(name, "UserPoolClient"),
-                    "client_name": sub(self.name_sub(c.client_name_pattern(), name)),
+                    "client_name": sub(self.fitted_name_sub(&USER_POOL_CLIENT_NAME, name)),
                     "generate_secret": c.generate_secret.unwrap_or(false),
                     "flows": flows,
                     "access": access, "access_unit": access_unit,
@@ -113,7 +116,7 @@ impl Planner<'_> {
             .collect();
         let view = json!({
             "id": "UserPool",
-            "pool_name": sub(self.name_sub(pool.pool_name_pattern(), "users")),
+            "pool_name": sub(self.fitted_name_sub(&USER_POOL_NAME, "users")),
             "username_attributes": username_attributes,
             "alias_attributes": alias_attributes,
             "auto_verify": auto_verify,
@@ -499,7 +502,7 @@ impl Planner<'_> {
                 "immutable_policy_id": immutable.then(|| format!("{id}ImmutableHeaders")),
                 "immutable_policy_name": sub(self.name_sub("{stack}-{name}-immutable", name)),
                 "oac_id": format!("{id}OriginAccess"),
-                "oac_name": sub(self.name_sub("{stack}-{name}", name)),
+                "oac_name": sub(self.fitted_name_sub(&ORIGIN_ACCESS_CONTROL_NAME, name)),
                 "comment": d.comment.clone().unwrap_or_else(|| format!("{}-{} {name}", self.def.name, self.env)),
                 "origins": origins,
                 "default_origin": d.origin,
@@ -583,7 +586,7 @@ impl Planner<'_> {
         let view = json!({
             "id": "FrontendApp",
             "branch_id": "FrontendBranch",
-            "app_name": sub(self.name_sub(f.app_name_pattern(), "frontend")),
+            "app_name": sub(self.fitted_name_sub(&FRONTEND_APP_NAME, "frontend")),
             "description": f.description,
             "repository": f.repository,
             "access_token": f.access_token_secret.as_ref().map(|s| format!("{{{{resolve:secretsmanager:{s}}}}}")),

@@ -30,6 +30,7 @@ pub mod iam;
 mod monitoring;
 pub mod refs;
 
+use crate::kinds::KEY_ALIAS;
 use crate::model::{StackDef, Tracing};
 pub(crate) use crate::source::Path;
 use crate::validate::{AvailableCode, Valid};
@@ -250,11 +251,10 @@ impl Planner<'_> {
                 "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
             }));
         }
-        let alias = d.key_alias_pattern();
         let view = json!({
             "id": "StackKey",
             "alias_id": "StackKeyAlias",
-            "alias": refs::sub(format!("alias/{}", self.name_sub(alias, "key"))),
+            "alias": refs::sub(format!("alias/{}", self.fitted_name_sub(&KEY_ALIAS, "key"))),
             "description": format!("{}-{}: encrypts tables, logs, secrets, topics and buckets", self.def.name, self.env),
             "rotation": d.key_rotation.unwrap_or(true),
             "pending_days": d.pending_deletion_days.unwrap_or(30),

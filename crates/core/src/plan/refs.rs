@@ -6,7 +6,7 @@
 //! serves the bucket, never forms a dependency cycle.
 
 use super::Planner;
-use crate::kinds::{self, Attribute, Kind, API, BUCKET, FUNCTION, SCHEDULE_GROUP};
+use crate::kinds::{self, Attribute, Kind, PhysicalName, API, BUCKET, FUNCTION, SCHEDULE_GROUP};
 use crate::model::ApiKind;
 use crate::naming::{logical_id, to_sub, NameContext};
 use crate::reference::{self, Piece, Reference, Section};
@@ -50,13 +50,16 @@ impl Planner<'_> {
     /// body. A kind AWS does not name has none to ask for (a registry test
     /// holds its attributes to that); the registry's usual pattern stands in.
     pub(super) fn physical_name_sub(&self, kind: &Kind, name: &str) -> String {
-        let pattern = kind
-            .physical_name
-            .as_ref()
-            .map_or("{stack}-{name}", |physical| {
-                physical.pattern(self.def, name)
-            });
-        self.name_sub(pattern, name)
+        match &kind.physical_name {
+            Some(physical) => self.fitted_name_sub(physical, name),
+            None => self.name_sub("{stack}-{name}", name),
+        }
+    }
+
+    /// A physical name as an `Fn::Sub` body: the entry's own pattern, or the
+    /// default fitted to AWS's limit (the same name validation measured).
+    pub(super) fn fitted_name_sub(&self, physical: &PhysicalName, name: &str) -> String {
+        self.name_sub(&physical.fitted(self.def, self.env, name), name)
     }
 
     /// The `Fn::Sub` text a reference to an entry of a registry kind stands for.

@@ -2,10 +2,12 @@
 
 use super::{p, Checker};
 use crate::diagnostic::suggestion;
-use crate::kinds::{NameRule, BUCKET_NAME, KINDS};
-use crate::model::{DeadLetter, Encryption, Frontend, UserPool, UserPoolClient};
+use crate::kinds::{
+    NameRule, PhysicalName, BUCKET_NAME, FRONTEND_APP_NAME, GROUP_DEAD_LETTER_QUEUE_NAME,
+    KEY_ALIAS, KINDS, ORIGIN_ACCESS_CONTROL_NAME, USER_POOL_CLIENT_NAME, USER_POOL_NAME,
+};
 use crate::naming::{
-    expand_for_checks, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
+    expand_for_checks, fit_default, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
 };
 use crate::source::Path;
 use std::collections::HashMap;
@@ -135,41 +137,6 @@ fn named_things(c: &mut Checker) {
     }
 }
 
-const POOL: NameRule = NameRule {
-    what: "user pool name",
-    min: 1,
-    max: 128,
-    allowed: |ch| ch.is_ascii_alphanumeric() || " +=,.@_-".contains(ch),
-    allowed_text: "letters, digits, spaces and `+=,.@_-`",
-    unique: true,
-};
-const AMPLIFY: NameRule = NameRule {
-    what: "Amplify app name",
-    min: 1,
-    max: 255,
-    allowed: |ch| !ch.is_control(),
-    allowed_text: "printable characters",
-    unique: true,
-};
-const ALIAS: NameRule = NameRule {
-    what: "key alias",
-    min: 1,
-    max: 250,
-    allowed: |ch| ch.is_ascii_alphanumeric() || "/_-".contains(ch),
-    allowed_text: "letters, digits, `/`, `_` and `-`",
-    unique: true,
-};
-/// "A queue name can have up to 80 characters. The following characters are
-/// accepted: alphanumeric characters, hyphens (-), and underscores (_)"
-/// (Amazon SQS Developer Guide, "Amazon SQS standard queue quotas").
-const QUEUE: NameRule = NameRule {
-    what: "queue name",
-    min: 1,
-    max: 80,
-    allowed: |ch| ch.is_ascii_alphanumeric() || "_-".contains(ch),
-    allowed_text: "letters, digits, `_` and `-`",
-    unique: true,
-};
 const INDEX: NameRule = NameRule {
     what: "index name",
     min: 3,
@@ -212,6 +179,15 @@ fn physical_names(c: &mut Checker) {
                 name,
             };
             let pattern_given = pattern != default;
+            // A default is shortened where it could exceed the limit, as
+            // planning names it; the author's own pattern is measured as set.
+            let fitted;
+            let pattern = if pattern_given {
+                pattern
+            } else {
+                fitted = fit_default(default, &ctx, rule.max);
+                &*fitted
+            };
             // The first unknown placeholder is reported; the name cannot be measured past it.
             if let Some(unknown) = unknown_placeholders(pattern).into_iter().next() {
                 report(
@@ -280,8 +256,12 @@ fn physical_names(c: &mut Checker) {
             one(c, at, pattern, physical.default, name, &physical.rule);
         }
     }
+    let named = |physical: &'static PhysicalName, name: &str| {
+        (physical.pattern(d, name), physical.default, &physical.rule)
+    };
     for (name, g) in &d.schedule_groups {
-        if let Some(dead_letter) = &g.dead_letter {
+        if g.dead_letter.is_some() {
+            let (pattern, default, rule) = named(&GROUP_DEAD_LETTER_QUEUE_NAME, name);
             one(
                 c,
                 Place::Field(
@@ -290,12 +270,17 @@ fn physical_names(c: &mut Checker) {
                         .key("dead_letter")
                         .key("queue_name"),
                 ),
-                dead_letter.queue_name_pattern(),
-                DeadLetter::DEFAULT_QUEUE_NAME,
+                pattern,
+                default,
                 name,
-                &QUEUE,
+                rule,
             );
         }
+    }
+    for name in d.distributions.keys() {
+        let (pattern, default, rule) = named(&ORIGIN_ACCESS_CONTROL_NAME, name);
+        let at = Place::Entry(p("distributions").key(name));
+        one(c, at, pattern, default, name, rule);
     }
     for (name, t) in &d.tables {
         for index in t.indexes.keys() {
@@ -312,9 +297,9 @@ fn physical_names(c: &mut Checker) {
     // S3's rules beyond length and characters.
     for (name, b) in &d.buckets {
         let at = p("buckets").key(name).key("bucket_name");
-        let pattern = BUCKET_NAME.pattern(d, name);
+        let pattern = BUCKET_NAME.fitted(d, c.env, name);
         let expanded = expand_for_checks(
-            pattern,
+            &pattern,
             &NameContext {
                 app: &d.name,
                 env: c.env,
@@ -334,43 +319,34 @@ fn physical_names(c: &mut Checker) {
         }
     }
     if let Some(pool) = &d.user_pool {
-        one(
-            c,
-            Place::Field(p("user_pool.pool_name")),
-            pool.pool_name_pattern(),
-            UserPool::DEFAULT_POOL_NAME,
-            "users",
-            &POOL,
-        );
-        for (name, client) in &pool.clients {
-            one(
-                c,
-                Place::Field(p("user_pool.clients").key(name).key("client_name")),
-                client.client_name_pattern(),
-                UserPoolClient::DEFAULT_CLIENT_NAME,
-                name,
-                &POOL,
-            );
+        let (pattern, default, rule) = named(&USER_POOL_NAME, "users");
+        let at = Place::Field(p("user_pool.pool_name"));
+        one(c, at, pattern, default, "users", rule);
+        for name in pool.clients.keys() {
+            let (pattern, default, rule) = named(&USER_POOL_CLIENT_NAME, name);
+            let at = Place::Field(p("user_pool.clients").key(name).key("client_name"));
+            one(c, at, pattern, default, name, rule);
         }
     }
-    if let Some(frontend) = &d.frontend {
+    if d.frontend.is_some() {
+        let (pattern, default, rule) = named(&FRONTEND_APP_NAME, "frontend");
         one(
             c,
             Place::Field(p("frontend.app_name")),
-            frontend.app_name_pattern(),
-            Frontend::DEFAULT_APP_NAME,
+            pattern,
+            default,
             "frontend",
-            &AMPLIFY,
+            rule,
         );
     }
-    let alias = d.encryption.key_alias_pattern();
+    let (alias, default, rule) = named(&KEY_ALIAS, "key");
     one(
         c,
         Place::Field(p("encryption.key_alias")),
         alias,
-        Encryption::DEFAULT_KEY_ALIAS,
+        default,
         "key",
-        &ALIAS,
+        rule,
     );
     if let Some(days) = d.encryption.pending_deletion_days {
         c.in_range(
@@ -483,4 +459,48 @@ const TAG_CHARACTERS: &str = "AWS accepts letters, digits, spaces and `_ . : / =
 
 fn matches_tag_pattern(text: &str) -> bool {
     crate::resource_schema::validate::matches_pattern(TAG_PATTERN, text).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::resolve_text;
+
+    /// Before defaults were fitted, this design was refused: with a stack
+    /// name of 128 characters and entry names of 64, the default bucket,
+    /// function, schedule, group, dead-letter queue, web ACL, user pool,
+    /// client and origin access control names were all too long.
+    #[test]
+    fn the_longest_valid_names_validate_with_every_default() {
+        let app = format!("a{}", "b".repeat(123));
+        let entry = format!("e{}", "-x".repeat(31)) + "9";
+        let yaml = format!(
+            "name: {app}
+user_pool:
+  sign_in_with: [email]
+  clients: {{{entry}: {{auth_flows: [user_srp]}}}}
+tables:
+  {entry}: {{partition_key: {{name: id, type: S}}}}
+buckets:
+  {entry}: {{}}
+functions:
+  {entry}: {{crate: api, access: {{buckets: {{{entry}: read}}}}}}
+schedules:
+  {entry}: {{function: {entry}, expression: rate(1 day)}}
+schedule_groups:
+  {entry}: {{targets: [{entry}], dead_letter: {{}}}}
+topics:
+  {entry}: {{}}
+secrets:
+  {entry}: {{value: out_of_band}}
+"
+        );
+        let (file, resolved) = resolve_text("longest.yaml", &yaml, "dev");
+        let errors: String = resolved
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render(&file))
+            .collect();
+        assert!(errors.is_empty(), "{errors}");
+    }
 }
