@@ -2,7 +2,10 @@
 //! notifications, encryption, generated values.
 
 use super::{p, Checker};
-use crate::model::{Billing, BucketEncryption, KeyType, Projection, SecretValue, Table};
+use crate::model::{
+    Billing, Bucket, BucketEncryption, BucketEvent, BucketNotification, DataAccess, KeyType,
+    Projection, SecretValue, Table,
+};
 use std::collections::HashMap;
 
 /// DynamoDB allows this many global secondary indexes per table.
@@ -93,23 +96,8 @@ pub(super) fn check(c: &mut Checker) {
                 }
             }
         }
-        let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
-        for (i, n) in b.notifications.iter().enumerate() {
-            for e in n
-                .events
-                .clone()
-                .unwrap_or_else(|| vec![crate::model::BucketEvent::ObjectCreated])
-            {
-                let key = (
-                    format!("{e:?}"),
-                    n.prefix.clone().unwrap_or_default(),
-                    n.suffix.clone().unwrap_or_default(),
-                );
-                if let Some(first) = seen.insert(key, i) {
-                    c.error(at.key("notifications").index(i), format!("notifications {first} and {i} overlap"), "S3 refuses two notifications for the same event, prefix and suffix; merge them or make the prefixes differ");
-                }
-            }
-        }
+        notification_overlaps(c, name, b);
+        notification_loops(c, name, b);
     }
     for (name, s) in &def.secrets {
         if let SecretValue::Generate(g) = &s.value {
@@ -140,6 +128,144 @@ pub(super) fn check(c: &mut Checker) {
                 }
             }
         }
+    }
+}
+
+/// The events a notification is for (`object_created` when it names none).
+fn events(n: &BucketNotification) -> Vec<BucketEvent> {
+    n.events
+        .clone()
+        .unwrap_or_else(|| vec![BucketEvent::ObjectCreated])
+}
+
+fn event_name(e: BucketEvent) -> &'static str {
+    match e {
+        BucketEvent::ObjectCreated => "object_created",
+        BucketEvent::ObjectRemoved => "object_removed",
+    }
+}
+
+/// Whether some key can start with both prefixes: one starts with the
+/// other (an empty prefix, or none, starts every key).
+fn prefixes_overlap(a: &str, b: &str) -> bool {
+    a.starts_with(b) || b.starts_with(a)
+}
+
+/// Whether some key can end with both suffixes.
+fn suffixes_overlap(a: &str, b: &str) -> bool {
+    a.ends_with(b) || b.ends_with(a)
+}
+
+/// S3 refuses a bucket's notification configuration in which two rules for
+/// the same event type have overlapping prefixes and overlapping suffixes
+/// ("Configurations overlap. Configurations on the same bucket cannot share
+/// a common event type."): "Two suffixes are considered overlapping if a
+/// given string can end with both suffixes", likewise prefixes, and a rule
+/// without one has "a default prefix and suffix that match any other"
+/// (Amazon S3 User Guide, "Configuring event notifications using object key
+/// name filtering"). Overlapping prefixes are allowed with suffixes that do
+/// not overlap. The destination does not matter.
+fn notification_overlaps(c: &mut Checker, bucket: &str, b: &Bucket) {
+    let at = p("buckets").key(bucket).key("notifications");
+    for (i, n) in b.notifications.iter().enumerate() {
+        let (prefix, suffix) = (
+            n.prefix.as_deref().unwrap_or(""),
+            n.suffix.as_deref().unwrap_or(""),
+        );
+        let first = b.notifications[..i].iter().enumerate().find_map(|(j, m)| {
+            let (m_prefix, m_suffix) = (
+                m.prefix.as_deref().unwrap_or(""),
+                m.suffix.as_deref().unwrap_or(""),
+            );
+            let event = events(n).into_iter().find(|e| events(m).contains(e))?;
+            (prefixes_overlap(prefix, m_prefix) && suffixes_overlap(suffix, m_suffix)).then(|| {
+                let longer = |x: &'_ str, y: &'_ str| {
+                    if x.len() >= y.len() {
+                        x.to_string()
+                    } else {
+                        y.to_string()
+                    }
+                };
+                (
+                    j,
+                    m,
+                    event,
+                    format!("{}{}", longer(prefix, m_prefix), longer(suffix, m_suffix)),
+                )
+            })
+        });
+        if let Some((j, m, event, key)) = first {
+            let example = if key.is_empty() {
+                "every key matches both".to_string()
+            } else {
+                format!("a key such as `{key}` matches both")
+            };
+            c.error(
+                at.index(i),
+                format!(
+                    "this notification (to `{}`) overlaps notification {j} (to `{}`) on `{}`: {example}",
+                    n.function,
+                    m.function,
+                    event_name(event)
+                ),
+                "S3 refuses two notifications for the same event whose prefixes overlap (one starts with the other, or either has none) and whose suffixes overlap likewise; give one a prefix or suffix the other cannot match, or merge them into one notification",
+            );
+        }
+    }
+}
+
+/// A function that writes to the bucket whose `object_created`
+/// notification invokes it can trigger itself without end. Its write access
+/// (`access.buckets`, under its `prefix` if it has one) and the
+/// notification's filter show whether it may write a key the notification
+/// matches: a key starts with both prefixes only when one starts with the
+/// other, while any written key may end with the notification's suffix. It
+/// is a warning: the code decides what it writes (a function that reads
+/// `.jpg` files and writes `.json` files next to them, under a `.jpg`
+/// suffix filter, never loops), so stackctl cannot prove the loop.
+fn notification_loops(c: &mut Checker, bucket: &str, b: &Bucket) {
+    let at = p("buckets").key(bucket).key("notifications");
+    for (i, n) in b.notifications.iter().enumerate() {
+        if !events(n).contains(&BucketEvent::ObjectCreated) {
+            continue;
+        }
+        let Some(grant) = c
+            .def
+            .functions
+            .get(&n.function)
+            .and_then(|f| f.access.buckets.get(bucket))
+        else {
+            continue;
+        };
+        if grant.level == DataAccess::Read {
+            continue;
+        }
+        let written = grant.prefix.as_deref().unwrap_or("");
+        let notified = n.prefix.as_deref().unwrap_or("");
+        if !prefixes_overlap(written, notified) {
+            continue;
+        }
+        let under = |prefix: &str| {
+            if prefix.is_empty() {
+                "anywhere in it".to_string()
+            } else {
+                format!("under `{prefix}`")
+            }
+        };
+        let filter = match n.suffix.as_deref() {
+            Some(suffix) => format!(" with keys ending `{suffix}`"),
+            None => String::new(),
+        };
+        let to = &n.function;
+        c.warning(
+            at.index(i).key("function"),
+            format!(
+                "function `{to}` may write to bucket `{bucket}` {} and this notification invokes it for objects created {}{filter}: an object it writes can invoke it again, without end",
+                under(written),
+                under(notified)
+            ),
+            format!("have `{to}` write to another bucket, or give its access to `{bucket}` a `prefix` (such as `out/`) that the notification's `prefix` (such as `in/`) cannot match; or filter the notification so that the keys it writes never match"),
+        );
     }
 }
 
@@ -242,5 +368,104 @@ fn table(c: &mut Checker, name: &str, t: &Table) {
                 c.error(at.key("ttl_attribute"), format!("the TTL attribute `{ttl}` is a key of type {} (at `{first}`)", kind.as_str()), "DynamoDB expires items by a number of epoch seconds; use a separate number attribute such as `ttl`");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{prefixes_overlap, suffixes_overlap};
+    use crate::load::resolve_text;
+
+    /// The messages of the errors and of the warnings `yaml` gets in `dev`.
+    fn findings(yaml: &str) -> (Vec<String>, Vec<String>) {
+        let (_, resolved) = resolve_text("test.yaml", yaml, "dev");
+        let (errors, warnings): (Vec<_>, Vec<_>) =
+            resolved.diagnostics.iter().partition(|d| d.is_error());
+        let messages = |ds: Vec<&crate::diagnostic::Diagnostic>| {
+            ds.into_iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+        };
+        (messages(errors), messages(warnings))
+    }
+
+    fn bucket(notifications: &str, access: &str) -> String {
+        format!(
+            "name: shop\nfunctions:\n  a: {{crate: a, access: {{buckets: {{media: {access}}}}}}}\n  b: {{crate: b}}\nbuckets:\n  media:\n    notifications: {notifications}\n"
+        )
+    }
+
+    #[test]
+    fn prefixes_and_suffixes_overlap_as_s3_says() {
+        // The S3 User Guide's examples: `.jpg` and `.png` do not overlap,
+        // `jpg` and `pg` do; no filter overlaps every filter.
+        assert!(!suffixes_overlap(".jpg", ".png"));
+        assert!(suffixes_overlap("jpg", "pg"));
+        assert!(suffixes_overlap("", ".png"));
+        assert!(!prefixes_overlap("images/", "logs/"));
+        assert!(prefixes_overlap("images", "images/2024/"));
+        assert!(prefixes_overlap("", "logs/"));
+    }
+
+    #[test]
+    fn notifications_for_one_event_with_overlapping_filters_are_refused() {
+        let overlap = |notifications: &str| {
+            let (errors, _) = findings(&bucket(notifications, "read"));
+            errors.iter().any(|e| e.contains("overlaps notification"))
+        };
+        // A common prefix with suffixes that cannot both match is allowed.
+        assert!(!overlap("[{function: a, prefix: images, suffix: .jpg}, {function: b, prefix: images, suffix: .png}]"));
+        // Different events never overlap.
+        assert!(!overlap(
+            "[{function: a}, {function: b, events: [object_removed]}]"
+        ));
+        // Different prefixes never overlap.
+        assert!(!overlap(
+            "[{function: a, prefix: images/}, {function: b, prefix: logs/}]"
+        ));
+        // The guide's invalid ones: a rule without a prefix overlaps any
+        // prefix; `jpg` and `pg`; a prefix and suffix against the same suffix.
+        assert!(overlap("[{function: a}, {function: b, prefix: images}]"));
+        assert!(overlap(
+            "[{function: a, suffix: jpg}, {function: b, suffix: pg}]"
+        ));
+        assert!(overlap(
+            "[{function: a, prefix: images, suffix: jpg}, {function: b, suffix: jpg}]"
+        ));
+        // The same function twice is no exception.
+        assert!(overlap(
+            "[{function: a, prefix: in/}, {function: a, prefix: in/}]"
+        ));
+    }
+
+    #[test]
+    fn a_function_writing_where_its_own_notification_matches_is_warned_of() {
+        let loops = |notifications: &str, access: &str| {
+            let (errors, warnings) = findings(&bucket(notifications, access));
+            assert!(errors.is_empty(), "{errors:?}");
+            warnings.iter().any(|w| w.contains("can invoke it again"))
+        };
+        assert!(loops("[{function: a}]", "write"));
+        assert!(loops(
+            "[{function: a, prefix: uploads/, suffix: .jpg}]",
+            "read_write"
+        ));
+        assert!(loops(
+            "[{function: a, prefix: uploads/}]",
+            "{level: write, prefix: uploads/thumbs/}"
+        ));
+        assert!(loops(
+            "[{function: a, prefix: uploads/thumbs/big/}]",
+            "{level: write, prefix: uploads/}"
+        ));
+        // Writing under a prefix the notification cannot match is no loop.
+        assert!(!loops(
+            "[{function: a, prefix: uploads/}]",
+            "{level: write, prefix: thumbnails/}"
+        ));
+        // Nor is reading, a notification only of removals, or another function's trigger.
+        assert!(!loops("[{function: a}]", "read"));
+        assert!(!loops("[{function: a, events: [object_removed]}]", "write"));
+        assert!(!loops("[{function: b}]", "write"));
     }
 }
