@@ -10,6 +10,7 @@
 pub mod check;
 pub mod diagnostic;
 pub mod diff;
+pub mod iam_actions;
 pub mod kinds;
 pub mod load;
 pub mod model;

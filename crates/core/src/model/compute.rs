@@ -183,6 +183,21 @@ pub struct Access {
     /// carries the encryption context declared here.
     #[serde(default)]
     pub stack_key: Option<StackKeyAccess>,
+    /// More IAM actions on named resources of the stack, for calls the
+    /// levels above do not cover (`secretsmanager:PutSecretValue` for a
+    /// function that rotates a secret, say). Each key names one resource:
+    /// `tables.NAME`, `buckets.NAME` (the bucket and all its objects) or
+    /// `buckets.NAME/PREFIX` (only objects whose key starts with `PREFIX`),
+    /// `secrets.NAME`, `topics.NAME`, `functions.NAME`,
+    /// `schedule_groups.NAME` or `user_pool`; its value lists actions as
+    /// IAM writes them, `service:Action`. Each must be an action of that
+    /// resource's service that acts on it (or on its indexes, streams,
+    /// objects, versions or schedules), named in full: no `*` or `?`. Each
+    /// is granted on exactly the ARNs of the parts it acts on, and on the
+    /// stack key through the service (`kms:ViaService`) where the resource
+    /// is encrypted with it.
+    #[serde(default)]
+    pub actions: IndexMap<String, Vec<String>>,
 }
 
 /// Direct use of the stack key, bound to an encryption context: the grant

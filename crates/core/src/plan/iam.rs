@@ -256,6 +256,7 @@ impl Planner<'_> {
                 vec![json!("*")],
             ));
         }
+        out.extend(self.declared_statements(a));
         if let Some(key) = &a.stack_key {
             out.push(stack_key_statement(key));
         }
@@ -409,6 +410,8 @@ pub fn trust_from_account(service: &str) -> Value {
 pub fn policy(statements: Vec<Value>) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
+
+mod declared;
 
 #[cfg(test)]
 mod tests;

@@ -63,7 +63,7 @@ impl Planner<'_> {
     }
 
     /// The `Fn::Sub` text a reference to an entry of a registry kind stands for.
-    fn attribute_sub(&self, kind: &Kind, name: &str, attribute: &str) -> String {
+    pub(super) fn attribute_sub(&self, kind: &Kind, name: &str, attribute: &str) -> String {
         let id = kind.logical_id(name);
         // Validation proved the attribute is one the kind gives.
         match kind.attribute(attribute).unwrap_or(Attribute::Ref) {

@@ -4,6 +4,7 @@
 //! path into file:line:column. Rules run on the typed definition for one
 //! environment and never stop early: every problem is reported at once.
 
+mod actions;
 mod data;
 mod edge;
 pub mod event_pattern;
@@ -96,6 +97,7 @@ fn problems(def: &StackDef, env: &str, code: &AvailableCode) -> Vec<Diagnostic> 
     identity::check(&mut c);
     monitoring::check(&mut c);
     references::check(&mut c);
+    actions::check(&mut c);
     c.out
 }
 
