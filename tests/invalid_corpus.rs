@@ -11,7 +11,9 @@
 //!
 //! `-` instead of `line:col` means the error points at no place in the file.
 //! Each expected error must be reported at exactly that place, and no other
-//! error may be reported (warnings are allowed).
+//! error may be reported (warnings are allowed). A case may also expect a
+//! warning, `# warn: 12:14 message`, which must be reported at that place; a
+//! case that expects only warnings must have no error.
 
 use stackctl::load::{resolve_text, Resolved, StackSource};
 use stackctl::pipeline::{render_environment, Outcome};
@@ -56,25 +58,32 @@ fn resolve(name: &str, text: &str, env: &str, code: &AvailableCode) -> (SourceFi
     }
 }
 
-fn expectations(text: &str) -> (String, Vec<Expectation>) {
+/// The case's environment, its expected errors and its expected warnings.
+fn expectations(text: &str) -> (String, Vec<Expectation>, Vec<Expectation>) {
     let mut env = "dev".to_string();
     let mut expected = Vec::new();
+    let mut warnings = Vec::new();
+    let parse = |rest: &str| {
+        let (place, message) = rest.split_once(' ').expect("`# expect: L:C message`");
+        let place = (place != "-").then(|| {
+            let (l, c) = place.split_once(':').expect("L:C");
+            (l.parse().unwrap(), c.parse().unwrap())
+        });
+        Expectation {
+            place,
+            message: message.to_string(),
+        }
+    };
     for line in text.lines().take_while(|l| l.starts_with('#')) {
         if let Some(e) = line.strip_prefix("# env: ") {
             env = e.trim().to_string();
         } else if let Some(rest) = line.strip_prefix("# expect: ") {
-            let (place, message) = rest.split_once(' ').expect("`# expect: L:C message`");
-            let place = (place != "-").then(|| {
-                let (l, c) = place.split_once(':').expect("L:C");
-                (l.parse().unwrap(), c.parse().unwrap())
-            });
-            expected.push(Expectation {
-                place,
-                message: message.to_string(),
-            });
+            expected.push(parse(rest));
+        } else if let Some(rest) = line.strip_prefix("# warn: ") {
+            warnings.push(parse(rest));
         }
     }
-    (env, expected)
+    (env, expected, warnings)
 }
 
 #[test]
@@ -95,8 +104,11 @@ fn every_invalid_definition_is_rejected_with_its_expected_error() {
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let (env, expected) = expectations(&text);
-        assert!(!expected.is_empty(), "{name} has no `# expect:` line");
+        let (env, expected, warnings) = expectations(&text);
+        assert!(
+            !expected.is_empty() || !warnings.is_empty(),
+            "{name} has no `# expect:` or `# warn:` line"
+        );
         let available = available_code(&text);
         let (file, resolved) = resolve(&name, &text, &env, &available);
         let mut errors: Vec<_> = resolved
@@ -119,6 +131,25 @@ fn every_invalid_definition_is_rejected_with_its_expected_error() {
             }
         }
         let shown: String = errors.iter().map(|d| d.render(&file)).collect();
+        for w in &warnings {
+            let found = resolved.diagnostics.iter().any(|d| {
+                !d.is_error()
+                    && d.hint.is_some()
+                    && d.message.contains(&w.message)
+                    && d.loc().map(|l| (l.line, l.col)) == w.place
+            });
+            if !found {
+                let all: String = resolved
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.render(&file))
+                    .collect();
+                failures.push(format!(
+                    "{name}: expected the warning `{}` (with a hint) at {:?}, got:\n{all}",
+                    w.message, w.place
+                ));
+            }
+        }
         for e in &expected {
             let found = errors.iter().any(|d| {
                 d.message.contains(&e.message) && d.loc().map(|l| (l.line, l.col)) == e.place

@@ -82,6 +82,14 @@ stackctl itself is never told it talks to an emulator.
    so `stackctl status` failed as soon as a function had Duration data.
    A percentile of the period's values is computed by nearest rank (the
    values published one by one; a statistic set has none, as on AWS).
+14. A queue with a Lambda event source mapping: moto's SQS delivers each
+   sent message to the function itself, through a Docker runtime this
+   machine does not have, so every SendMessage received the queue's
+   messages (counting a receive, which pushed them towards the
+   dead-letter queue) and handed them back unprocessed. The emulator runs
+   no functions: a mapping is created and listed as on AWS, and the
+   queue's messages wait to be received, by `stackctl local`, which plays
+   Lambda's poller with the function's real package.
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
@@ -115,6 +123,7 @@ from moto.iam import models as iam_models  # noqa: E402
 from moto.kms import models as kms_models  # noqa: E402
 from moto.logs import models as logs_models  # noqa: E402
 from moto.s3 import models as s3_models  # noqa: E402
+from moto.sqs import models as sqs_models  # noqa: E402
 from moto.moto_server import werkzeug_app  # noqa: E402
 from moto.server import main  # noqa: E402
 from moto.utilities.utils import get_partition  # noqa: E402
@@ -585,6 +594,22 @@ def _put_role_policy_as_json(self, policy_name, policy_json):
 
 
 iam_models.Role.put_policy = _put_role_policy_as_json
+
+# -- 14. queues deliver nothing to functions themselves ----------------------------
+
+_add_message = sqs_models.Queue.add_message
+
+
+def _add_message_without_delivery(self, *args, **kwargs):
+    mappings = self.lambda_event_source_mappings
+    self.lambda_event_source_mappings = {}
+    try:
+        return _add_message(self, *args, **kwargs)
+    finally:
+        self.lambda_event_source_mappings = mappings
+
+
+sqs_models.Queue.add_message = _add_message_without_delivery
 
 # -- 13. percentiles -----------------------------------------------------------------
 

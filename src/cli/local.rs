@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
+mod queues;
 mod watch;
 
 pub fn run(settings: &Settings, args: &LocalArgs, ui: &Ui) -> anyhow::Result<u8> {

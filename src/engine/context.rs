@@ -181,6 +181,11 @@ impl AwsContext {
     }
 
     /// An S3 client (path-style against a local endpoint).
+    /// SQS, for `local`'s delivery of queue messages.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.config.sdk)
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&self.config.sdk)

@@ -25,6 +25,7 @@ pub mod logs;
 pub mod names;
 pub mod objects;
 pub mod posture;
+pub mod queues;
 pub mod retry;
 pub mod stacks;
 pub mod triggers;

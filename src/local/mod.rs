@@ -24,6 +24,7 @@ pub mod iam;
 pub mod key_sets;
 pub mod lambda_authorizer;
 pub mod payload;
+pub mod queue_triggers;
 pub mod rest_payload;
 pub mod routing;
 pub mod runtime_api;

@@ -323,6 +323,15 @@ fn derived_attribute(
         }
         ("AWS::SNS::Topic", "TopicArn") | ("AWS::SecretsManager::Secret", "Id") => Some(physical),
         ("AWS::SNS::Topic", "TopicName") => physical.rsplit(':').next().map(str::to_string),
+        // A queue's `Ref` is its URL, whose last segment is its name.
+        ("AWS::SQS::Queue", "Arn") => {
+            let name = physical.rsplit('/').next()?;
+            Some(format!("arn:{p}:sqs:{r}:{a}:{name}"))
+        }
+        ("AWS::SQS::Queue", "QueueName") => physical.rsplit('/').next().map(str::to_string),
+        ("AWS::Kinesis::Stream", "Arn") => {
+            Some(format!("arn:{p}:kinesis:{r}:{a}:stream/{physical}"))
+        }
         ("AWS::ApiGateway::RestApi", "RootResourceId") => Some(String::new()),
         ("AWS::WAFv2::WebACL", "Arn") => web_acl_arn(&physical, d),
         ("AWS::WAFv2::WebACL", "Id") => physical.split('|').nth(1).map(str::to_string),

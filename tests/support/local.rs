@@ -31,10 +31,20 @@ impl Project {
 
     /// A project with the seed stack file `stacks/{stack}.yaml`.
     pub fn of(stack: &str) -> Project {
+        Project::from("stacks", stack)
+    }
+
+    /// A project with the example stack file `examples/{stack}.yaml`.
+    #[allow(dead_code)]
+    pub fn of_example(stack: &str) -> Project {
+        Project::from("examples", stack)
+    }
+
+    fn from(folder: &str, stack: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
         let text =
-            std::fs::read_to_string(repo_root().join(format!("stacks/{stack}.yaml"))).unwrap();
+            std::fs::read_to_string(repo_root().join(format!("{folder}/{stack}.yaml"))).unwrap();
         std::fs::write(dir.path().join(format!("stacks/{stack}.yaml")), text).unwrap();
         Project {
             dir,
@@ -188,7 +198,11 @@ impl Local {
             std::thread::sleep(Duration::from_millis(200));
         }
         let ready: Value = serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
-        local.url = ready["apis"][0]["url"].as_str().unwrap().to_string();
+        // A stack without an API is served too (its other triggers).
+        local.url = ready["apis"][0]["url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         local
     }
 

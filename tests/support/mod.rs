@@ -97,7 +97,16 @@ pub const SEED_STACKS: [&str; 4] = [
     "guitar-collection",
 ];
 /// Example stacks, as in `examples/NAME.yaml`.
-pub const EXAMPLE_STACKS: [&str; 3] = ["minimal", "rest-lambda-authorizer", "scheduled-report"];
+pub const EXAMPLE_STACKS: [&str; 8] = [
+    "minimal",
+    "rest-lambda-authorizer",
+    "scheduled-report",
+    "function-url",
+    "event-rule-consumer",
+    "queue-worker",
+    "stream-consumer",
+    "secret-rotation",
+];
 
 /// Every stack the tests render: (folder, name).
 pub fn all_stacks() -> Vec<(&'static str, &'static str)> {

@@ -13,6 +13,8 @@ pub enum EventKind {
     RestApi,
     /// S3 event notifications (`Records` from `aws:s3`).
     S3,
+    /// A batch of SQS messages from an event source mapping (`aws:sqs`).
+    Sqs,
     /// Any other JSON: a direct invocation, or an EventBridge Scheduler
     /// target, which receives the schedule's `Input` as it is.
     Direct,
@@ -27,6 +29,8 @@ impl EventKind {
             EventKind::RestApi
         } else if event["Records"][0]["eventSource"] == "aws:s3" {
             EventKind::S3
+        } else if event["Records"][0]["eventSource"] == "aws:sqs" {
+            EventKind::Sqs
         } else {
             EventKind::Direct
         }
@@ -39,6 +43,7 @@ impl fmt::Display for EventKind {
             EventKind::HttpApi => "API Gateway HTTP API (payload 2.0)",
             EventKind::RestApi => "API Gateway REST API (payload 1.0)",
             EventKind::S3 => "S3 notification",
+            EventKind::Sqs => "SQS message batch",
             EventKind::Direct => "direct or scheduled invocation",
         })
     }
@@ -59,7 +64,7 @@ mod tests {
         assert_eq!(EventKind::of(&http), EventKind::HttpApi);
         assert_eq!(EventKind::of(&rest), EventKind::RestApi);
         assert_eq!(EventKind::of(&s3), EventKind::S3);
-        assert_eq!(EventKind::of(&sqs), EventKind::Direct);
+        assert_eq!(EventKind::of(&sqs), EventKind::Sqs);
         assert_eq!(EventKind::of(&schedule), EventKind::Direct);
         assert_eq!(EventKind::of(&json!(null)), EventKind::Direct);
     }

@@ -8,6 +8,7 @@ use crate::http::Request;
 use crate::log::Logger;
 use crate::reply::{ApiError, Reply};
 use aws_lambda_events::s3::S3Event;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::Value;
 use std::fmt;
 use std::future::Future;
@@ -31,6 +32,19 @@ pub trait S3Handler {
         event: S3Event,
         log: &Logger,
     ) -> impl Future<Output = Result<(), Failure>>;
+}
+
+/// Processes batches of SQS messages (an event source mapping). The answer
+/// names the messages that failed (`ReportBatchItemFailures` on the
+/// mapping), which come back after the queue's visibility timeout; the
+/// others are deleted. A `Failure` fails the whole batch. Messages arrive
+/// at least once: processing one twice must be harmless.
+pub trait SqsHandler {
+    fn on_sqs_batch(
+        &self,
+        event: SqsEvent,
+        log: &Logger,
+    ) -> impl Future<Output = Result<SqsBatchResponse, Failure>>;
 }
 
 /// Serves direct invocations and EventBridge Scheduler targets (which
@@ -101,6 +115,8 @@ pub fn decode_input<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, F
 type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 type HttpFn<S> = for<'a> fn(&'a S, Request, &'a Logger) -> Pending<'a, Result<Reply, ApiError>>;
 type S3Fn<S> = for<'a> fn(&'a S, S3Event, &'a Logger) -> Pending<'a, Result<(), Failure>>;
+type SqsFn<S> =
+    for<'a> fn(&'a S, SqsEvent, &'a Logger) -> Pending<'a, Result<SqsBatchResponse, Failure>>;
 type InvocationFn<S> = for<'a> fn(&'a S, Value, &'a Logger) -> Pending<'a, Result<Value, Failure>>;
 
 // The handlers' futures, boxed so one `Function` can hold any of them.
@@ -120,6 +136,14 @@ fn on_s3_event<'a, S: S3Handler>(
     Box::pin(state.on_s3_event(event, log))
 }
 
+fn on_sqs_batch<'a, S: SqsHandler>(
+    state: &'a S,
+    event: SqsEvent,
+    log: &'a Logger,
+) -> Pending<'a, Result<SqsBatchResponse, Failure>> {
+    Box::pin(state.on_sqs_batch(event, log))
+}
+
 fn on_invocation<'a, S: InvocationHandler>(
     state: &'a S,
     input: Value,
@@ -133,6 +157,7 @@ pub struct Function<S> {
     state: S,
     http: Option<HttpFn<S>>,
     s3: Option<S3Fn<S>>,
+    sqs: Option<SqsFn<S>>,
     invocations: Option<InvocationFn<S>>,
     cors_origin: Option<String>,
 }
@@ -144,6 +169,7 @@ impl<S> Function<S> {
             state,
             http: None,
             s3: None,
+            sqs: None,
             invocations: None,
             cors_origin: None,
         }
@@ -176,6 +202,14 @@ impl<S> Function<S> {
         self
     }
 
+    pub fn serves_sqs(mut self) -> Self
+    where
+        S: SqsHandler,
+    {
+        self.sqs = Some(on_sqs_batch::<S>);
+        self
+    }
+
     pub fn serves_invocations(mut self) -> Self
     where
         S: InvocationHandler,
@@ -191,6 +225,7 @@ impl<S> Function<S> {
         let result = match kind {
             EventKind::HttpApi | EventKind::RestApi => self.http_event(kind, event, log).await,
             EventKind::S3 => self.s3_event(event, log).await,
+            EventKind::Sqs => self.sqs_event(event, log).await,
             EventKind::Direct => match self.invocations {
                 Some(handle) => handle(&self.state, event, log).await,
                 None => Err(self.unserved(kind)),
@@ -253,10 +288,21 @@ impl<S> Function<S> {
         Ok(Value::Null)
     }
 
+    async fn sqs_event(&self, event: Value, log: &Logger) -> Result<Value, Failure> {
+        let handle = self.sqs.ok_or_else(|| self.unserved(EventKind::Sqs))?;
+        let event: SqsEvent = serde_json::from_value(event).map_err(|e| Failure::Unreadable {
+            kind: EventKind::Sqs,
+            reason: e.to_string(),
+        })?;
+        let answer = handle(&self.state, event, log).await?;
+        serde_json::to_value(answer).map_err(Failure::handler)
+    }
+
     fn unserved(&self, kind: EventKind) -> Failure {
         let served: Vec<&str> = [
             (self.http.is_some(), "API Gateway requests"),
             (self.s3.is_some(), "S3 notifications"),
+            (self.sqs.is_some(), "SQS message batches"),
             (
                 self.invocations.is_some(),
                 "direct or scheduled invocations",

@@ -46,7 +46,9 @@ pub use aws_lambda_events::s3::S3Event;
 pub use caller::Caller;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use event::EventKind;
-pub use function::{deadline_ms, Failure, Function, HttpHandler, InvocationHandler, S3Handler};
+pub use function::{
+    deadline_ms, Failure, Function, HttpHandler, InvocationHandler, S3Handler, SqsHandler,
+};
 pub use http::{HttpResponse, Request};
 pub use reply::{ApiError, ErrorCode, Reply};
 

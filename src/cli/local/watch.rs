@@ -8,6 +8,7 @@ use crate::cli::exit;
 use crate::cli::ui::Ui;
 use crate::engine::objects::list_objects;
 use crate::local::aws_proxy::{AwsProxy, Event, Report, Upstream};
+use crate::local::queue_triggers::queue_triggers;
 use crate::local::session::{ServedApi, Session};
 use crate::local::template::Resolver;
 use crate::local::triggers::{self, bucket_triggers, changes, schedules, BucketTrigger, Object};
@@ -50,6 +51,22 @@ pub(super) fn serve(
     let resolver = Resolver::new(&found.template, &found.deployed);
     let buckets = bucket_triggers(&found.template, &resolver).unwrap_or_default();
     let schedules = schedules(&found.template, &resolver).unwrap_or_default();
+    let queues = match queue_triggers(&found.template, &resolver) {
+        Ok(queues) => queues,
+        Err((mapping, e)) => {
+            ui.warning(
+                &format!("{mapping}: its queue cannot be read, so it delivers nothing: {e}"),
+                None,
+            );
+            Vec::new()
+        }
+    };
+    for q in &queues {
+        ui.line(&format!(
+            "delivering messages of {} to {}",
+            q.queue_url, q.function
+        ));
+    }
     if !schedules.is_empty() {
         let names: Vec<&str> = schedules.iter().map(|s| s.logical_id.as_str()).collect();
         ui.line(&format!(
@@ -60,7 +77,14 @@ pub(super) fn serve(
     ui.interrupts().listen_to_ctrl_c();
     let seen = ui.interrupts().count();
     runtime.block_on(async {
-        let pollers = start_bucket_pollers(&found, &buckets, &session, &channels.problems);
+        let mut pollers = start_bucket_pollers(&found, &buckets, &session, &channels.problems);
+        pollers.extend(super::queues::start_queue_pollers(
+            &found.aws.context.sqs(),
+            queues,
+            &found.deployed.region,
+            &session,
+            &channels.problems,
+        ));
         let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         let mut stdin_open = true;
         let mut terminate =

@@ -1,5 +1,6 @@
 //! Lambda functions (`functions:`): the function, its role and log group,
-//! and the `live` alias when it keeps provisioned concurrency.
+//! the `live` alias when it keeps provisioned concurrency, and the event
+//! source mappings through which queues and streams invoke it.
 
 use super::{Attribute, Kind, NameRule, PhysicalName};
 
@@ -11,13 +12,21 @@ pub const FUNCTION: Kind = Kind {
         "lambda_function",
         include_str!("../../templates/lambda_function.yaml"),
     ),
-    part_templates: &[],
+    // One event source mapping per `event_sources` entry.
+    part_templates: &[(
+        "event_source_mapping",
+        include_str!("../../templates/event_source_mapping.yaml"),
+    )],
     emits: &[
         "AWS::Lambda::Function",
         "AWS::IAM::Role",
         "AWS::Logs::LogGroup",
         "AWS::Lambda::Version",
         "AWS::Lambda::Alias",
+        "AWS::Lambda::Url",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::EventSourceMapping",
     ],
     stateful: false,
     attributes: &[
@@ -28,6 +37,10 @@ pub const FUNCTION: Kind = Kind {
                 "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:{name}",
             ),
         ),
+        // Only a function with `url` has one (validation says so). AWS picks
+        // the URL's id, so the value is the URL resource's attribute: a
+        // function cannot be told its own URL (that would be a cycle).
+        ("url", Attribute::GetAttOf("UrlConfig", "FunctionUrl")),
     ],
     physical_name: Some(PhysicalName {
         field: Some("function_name"),

@@ -15,11 +15,15 @@ mod alarm;
 mod api;
 mod bucket;
 mod distribution;
+mod event_bus;
 mod function;
 mod other_names;
+mod queue;
+mod rule;
 mod schedule;
 mod schedule_group;
 mod secret;
+mod stream;
 mod table;
 mod topic;
 mod web_acl;
@@ -28,14 +32,18 @@ pub use alarm::ALARM;
 pub use api::{rest_stage_name, API};
 pub use bucket::{BUCKET, BUCKET_NAME};
 pub use distribution::DISTRIBUTION;
+pub use event_bus::EVENT_BUS;
 pub use function::FUNCTION;
 pub use other_names::{
     FRONTEND_APP_NAME, GROUP_DEAD_LETTER_QUEUE_NAME, KEY_ALIAS, ORIGIN_ACCESS_CONTROL_NAME,
     USER_POOL_CLIENT_NAME, USER_POOL_NAME,
 };
+pub use queue::{QUEUE, QUEUE_DEAD_LETTER_NAME, QUEUE_NAME_RULE};
+pub use rule::RULE;
 pub use schedule::SCHEDULE;
 pub use schedule_group::SCHEDULE_GROUP;
 pub use secret::SECRET;
+pub use stream::STREAM;
 pub use table::TABLE;
 pub use topic::TOPIC;
 pub use web_acl::WEB_ACL;
@@ -47,12 +55,16 @@ use std::borrow::Cow;
 /// pool's clients, which belong to the pool. The singletons (`user_pool`,
 /// `frontend`, `dashboard`, the stack key) are not declared by name and are
 /// planned on their own.
-pub const KINDS: [&Kind; 11] = [
+pub const KINDS: [&Kind; 15] = [
     &TABLE,
     &BUCKET,
     &SECRET,
+    &QUEUE,
+    &STREAM,
     &FUNCTION,
     &TOPIC,
+    &EVENT_BUS,
+    &RULE,
     &SCHEDULE_GROUP,
     &API,
     &DISTRIBUTION,

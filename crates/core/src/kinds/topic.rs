@@ -1,4 +1,5 @@
-//! SNS topics (`topics:`), such as alarm notifications.
+//! SNS topics (`topics:`), such as alarm notifications, and their
+//! subscriptions (e-mail addresses, functions, queues).
 
 use super::{Attribute, Kind, NameRule, PhysicalName};
 
@@ -7,8 +8,16 @@ pub const TOPIC: Kind = Kind {
     noun: "topic",
     logical_suffix: "Topic",
     template: ("sns_topic", include_str!("../../templates/sns_topic.yaml")),
-    part_templates: &[],
-    emits: &["AWS::SNS::Topic", "AWS::SNS::Subscription"],
+    // Each function or queue subscription, with its invoke permission.
+    part_templates: &[(
+        "topic_subscription",
+        include_str!("../../templates/topic_subscription.yaml"),
+    )],
+    emits: &[
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::Lambda::Permission",
+    ],
     stateful: false,
     attributes: &[
         ("arn", Attribute::Ref),

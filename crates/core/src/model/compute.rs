@@ -75,9 +75,28 @@ pub struct Function {
     /// Days logs are kept.
     #[serde(default)]
     pub log_retention_days: Option<u32>,
+    /// A function URL: an HTTPS endpoint of its own that invokes the
+    /// function (its `live` alias when it keeps provisioned concurrency),
+    /// without an API in front. Referred to as `${functions.NAME.url}`.
+    #[serde(default)]
+    pub url: Option<FunctionUrl>,
+    /// What happens to an asynchronous invocation (an S3 notification, a
+    /// schedule, a topic, an event rule): how often Lambda retries it, how
+    /// old it may grow, and where a record of its success or failure goes.
+    #[serde(default, rename = "async")]
+    pub async_invocation: Option<AsyncInvocation>,
     /// What the function may touch; least-privilege IAM is derived from it.
     #[serde(default)]
     pub access: Access,
+    /// Queues, table streams and Kinesis streams that invoke the function
+    /// with batches of their messages or records; the reading permissions
+    /// are derived.
+    #[serde(default)]
+    pub event_sources: Vec<super::EventSource>,
+    /// Log groups of the stack's functions and APIs whose matching log
+    /// events invoke this function (CloudWatch Logs subscription filters).
+    #[serde(default)]
+    pub log_subscriptions: Vec<super::LogSubscription>,
 }
 
 /// A deployment package built elsewhere.
@@ -159,12 +178,21 @@ pub struct Access {
     /// Secrets the function reads.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// Queues and `send` or `consume`.
+    #[serde(default)]
+    pub queues: IndexMap<String, super::QueueAccess>,
+    /// Kinesis streams and `write` or `read`.
+    #[serde(default)]
+    pub streams: IndexMap<String, super::StreamAccess>,
     /// Functions this one invokes.
     #[serde(default)]
     pub invoke: Vec<String>,
     /// Topics this function publishes to.
     #[serde(default)]
     pub publish: Vec<String>,
+    /// Event buses of the stack this function puts events on (`events:PutEvents`).
+    #[serde(default)]
+    pub event_buses: Vec<String>,
     /// Schedule groups in which the function creates, updates and deletes
     /// schedules (and may hand them the group's role).
     #[serde(default)]
@@ -378,4 +406,186 @@ pub struct Schedule {
     pub enabled: Option<bool>,
     #[serde(default)]
     pub description: Option<String>,
+    /// How Scheduler retries an invocation Lambda refused (throttled, say).
+    /// Default: Scheduler's, 185 attempts within 24 hours.
+    #[serde(default)]
+    pub retry: Option<ScheduleRetry>,
+    /// A queue of this stack (`queues:`) that receives the event once
+    /// Scheduler gives up on it; the schedule's role may send to it.
+    #[serde(default)]
+    pub dead_letter: Option<String>,
+}
+
+/// A schedule target's retry policy (Scheduler's `RetryPolicy`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRetry {
+    /// Retries before Scheduler gives up (0-185). Default: 185.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// Seconds Scheduler keeps trying an event (60-86400). Default: 86400.
+    #[serde(default)]
+    pub max_event_age_seconds: Option<u32>,
+}
+
+impl ScheduleRetry {
+    /// Scheduler's limits: `MaximumRetryAttempts` 0-185,
+    /// `MaximumEventAgeInSeconds` 60-86400.
+    pub const MAX_ATTEMPTS: u32 = 185;
+    pub const EVENT_AGE_SECONDS: std::ops::RangeInclusive<u32> = 60..=86_400;
+}
+
+/// A Lambda function URL (`https://<id>.lambda-url.<region>.on.aws/`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionUrl {
+    /// `aws_iam` (callers sign their requests with SigV4 and need
+    /// `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction`) or `none`
+    /// (anyone on the internet may call it; needs `allow_public: true`).
+    /// Default: `aws_iam`.
+    #[serde(default)]
+    pub auth: Option<UrlAuth>,
+    /// The acknowledgement that `auth: none` makes the function public: the
+    /// function's resource policy then lets anyone invoke it through the URL.
+    #[serde(default)]
+    pub allow_public: Option<bool>,
+    /// CORS headers Lambda answers browsers with (the function need not).
+    #[serde(default)]
+    pub cors: Option<UrlCors>,
+    /// `buffered` (the response is sent once complete, at most 6 MB) or
+    /// `response_stream` (sent as the handler writes it, up to 200 MB; the
+    /// handler must stream). Default: `buffered`.
+    #[serde(default)]
+    pub invoke_mode: Option<InvokeMode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlAuth {
+    AwsIam,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvokeMode {
+    Buffered,
+    ResponseStream,
+}
+
+impl FunctionUrl {
+    pub fn auth(&self) -> UrlAuth {
+        self.auth.unwrap_or(UrlAuth::AwsIam)
+    }
+
+    pub fn invoke_mode(&self) -> InvokeMode {
+        self.invoke_mode.unwrap_or(InvokeMode::Buffered)
+    }
+}
+
+impl UrlAuth {
+    pub fn cloudformation(self) -> &'static str {
+        match self {
+            UrlAuth::AwsIam => "AWS_IAM",
+            UrlAuth::None => "NONE",
+        }
+    }
+}
+
+impl InvokeMode {
+    pub fn cloudformation(self) -> &'static str {
+        match self {
+            InvokeMode::Buffered => "BUFFERED",
+            InvokeMode::ResponseStream => "RESPONSE_STREAM",
+        }
+    }
+}
+
+/// A function URL's CORS settings (Lambda's `Cors`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UrlCors {
+    /// Origins (at most 100, each 1-253 characters), or `*` for any;
+    /// references such as `${frontend.url}` are allowed.
+    #[serde(default)]
+    pub allow_origins: Vec<String>,
+    /// Methods (at most 6): `GET`, `PUT`, `HEAD`, `POST`, `PATCH`,
+    /// `DELETE`, or `*` for any.
+    #[serde(default)]
+    pub allow_methods: Vec<String>,
+    /// Request headers browsers may send (at most 100).
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    /// Response headers browsers may read (at most 100).
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// Whether browsers may send cookies and other credentials (not with
+    /// the `*` origin). Default: false.
+    #[serde(default)]
+    pub allow_credentials: Option<bool>,
+    /// Seconds browsers cache a preflight answer (0-86400). Default: 0.
+    #[serde(default)]
+    pub max_age_seconds: Option<u32>,
+}
+
+/// Lambda's handling of asynchronous invocations of one function.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AsyncInvocation {
+    /// Times Lambda retries an invocation whose function returned an error
+    /// (0-2). Default: 2.
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    /// Seconds an event may wait in Lambda's queue before it is dropped
+    /// (60-21600). Default: 21600 (six hours).
+    #[serde(default)]
+    pub max_event_age_seconds: Option<u32>,
+    /// Where a record of each successful invocation goes.
+    #[serde(default)]
+    pub on_success: Option<AsyncDestination>,
+    /// Where a record of an invocation goes once its retries are spent or
+    /// it grew too old: without one, the event is dropped.
+    #[serde(default)]
+    pub on_failure: Option<AsyncDestination>,
+}
+
+impl AsyncInvocation {
+    /// Lambda's limits: `MaximumRetryAttempts` 0-2,
+    /// `MaximumEventAgeInSeconds` 60-21600.
+    pub const MAX_RETRIES: u32 = 2;
+    pub const EVENT_AGE_SECONDS: std::ops::RangeInclusive<u32> = 60..=21_600;
+}
+
+/// A queue, topic, function or event bus of this stack that receives an
+/// invocation record. Name exactly one.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AsyncDestination {
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub function: Option<String>,
+}
+
+/// What an asynchronous-invocation destination names, once validation has
+/// checked that it names exactly one thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsyncTarget<'a> {
+    Queue(&'a str),
+    Topic(&'a str),
+    Function(&'a str),
+}
+
+impl AsyncDestination {
+    /// The one destination named; `None` when none or several are.
+    pub fn target(&self) -> Option<AsyncTarget<'_>> {
+        match (&self.queue, &self.topic, &self.function) {
+            (Some(q), None, None) => Some(AsyncTarget::Queue(q)),
+            (None, Some(t), None) => Some(AsyncTarget::Topic(t)),
+            (None, None, Some(f)) => Some(AsyncTarget::Function(f)),
+            _ => None,
+        }
+    }
 }

@@ -7,15 +7,19 @@
 
 mod api;
 mod compute;
+mod events;
 mod identity;
 mod monitoring;
+mod routing;
 mod shorthand;
 mod storage;
 
 pub use api::*;
 pub use compute::*;
+pub use events::*;
 pub use identity::*;
 pub use monitoring::*;
+pub use routing::*;
 pub use storage::*;
 
 use indexmap::IndexMap;
@@ -96,9 +100,22 @@ pub struct StackDef {
     /// Fixed schedules that invoke a function (rate, cron or at expressions).
     #[serde(default)]
     pub schedules: IndexMap<String, Schedule>,
+    /// SQS queues, by name, encrypted with the stack key.
+    #[serde(default)]
+    pub queues: IndexMap<String, Queue>,
+    /// Kinesis data streams, by name, encrypted with the stack key.
+    #[serde(default)]
+    pub streams: IndexMap<String, Stream>,
     /// SNS topics, by name (alarm notifications, say).
     #[serde(default)]
     pub topics: IndexMap<String, Topic>,
+    /// Custom EventBridge event buses, by name.
+    #[serde(default)]
+    pub event_buses: IndexMap<String, EventBus>,
+    /// EventBridge rules, by name: events matching a pattern on a bus go to
+    /// functions and queues.
+    #[serde(default)]
+    pub rules: IndexMap<String, Rule>,
     /// CloudWatch alarms, by name.
     #[serde(default)]
     pub alarms: IndexMap<String, Alarm>,

@@ -13,6 +13,9 @@ pub struct Topic {
     /// E-mail addresses subscribed (each confirms by mail).
     #[serde(default)]
     pub email: Vec<String>,
+    /// Functions and queues of the stack subscribed to the topic.
+    #[serde(default)]
+    pub subscriptions: Vec<super::TopicSubscription>,
 }
 
 /// A CloudWatch alarm. `type` says what is watched; name the watched thing

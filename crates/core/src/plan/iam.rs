@@ -54,6 +54,8 @@ pub const SECRET_READ: [&str; 2] = [
 pub const INVOKE: [&str; 1] = ["lambda:InvokeFunction"];
 /// `publish: [TOPIC]`.
 pub const PUBLISH: [&str; 1] = ["sns:Publish"];
+/// `event_buses: [BUS]`.
+pub const PUT_EVENTS: [&str; 1] = ["events:PutEvents"];
 /// `schedule_groups: [GROUP]`: schedules in the group, and handing them the group's role.
 pub const SCHEDULES_MANAGE: [&str; 4] = [
     "scheduler:CreateSchedule",
@@ -71,6 +73,40 @@ pub const DEAD_LETTER_KEY: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
 pub const ENCRYPTION_CONTEXT_PREFIX: &str = "kms:EncryptionContext:";
 /// The Sid of a function's `stack_key` grant.
 pub const STACK_KEY_SID: &str = "UseStackKeyUnderEncryptionContext";
+/// `queues: {NAME: send}`; the key: SQS encrypts with a data key.
+pub const QUEUE_SEND: [&str; 1] = ["sqs:SendMessage"];
+pub const QUEUE_SEND_KEY: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
+/// `queues: {NAME: consume}`, and what an event source mapping on a queue
+/// needs of the function's role ("sqs:ReceiveMessage, sqs:DeleteMessage,
+/// sqs:GetQueueAttributes", AWS Lambda Developer Guide, with-sqs.html),
+/// with ChangeMessageVisibility for a function that hands a message back
+/// early.
+pub const QUEUE_CONSUME: [&str; 4] = [
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+];
+/// `streams: {NAME: read}` and a mapping on a Kinesis stream (AWS Lambda
+/// Developer Guide, "Lambda execution role permissions" for Kinesis;
+/// SubscribeToShard only serves enhanced fan-out consumers, not declared).
+pub const STREAM_READ: [&str; 5] = [
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+];
+/// `streams: {NAME: write}`.
+pub const STREAM_WRITE: [&str; 2] = ["kinesis:PutRecord", "kinesis:PutRecords"];
+/// A mapping on a table's stream, on `TABLE_ARN/stream/*` (Amazon DynamoDB
+/// Developer Guide, iam-policy-example-lamda-process-dynamodb-streams.html).
+pub const TABLE_STREAM_READ: [&str; 4] = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+];
 /// `read_metrics: true`.
 pub const METRICS_READ: [&str; 3] = [
     "cloudwatch:GetMetricData",
@@ -78,7 +114,7 @@ pub const METRICS_READ: [&str; 3] = [
     "cloudwatch:ListMetrics",
 ];
 
-fn statement(sid: &str, actions: &[&str], resources: Vec<Value>) -> Value {
+pub(super) fn statement(sid: &str, actions: &[&str], resources: Vec<Value>) -> Value {
     let mut actions: Vec<&str> = actions.to_vec();
     actions.sort_unstable();
     actions.dedup();
@@ -91,7 +127,7 @@ fn with_condition(mut statement: Value, condition: Value) -> Value {
 }
 
 impl Planner<'_> {
-    fn key_via(&self, sid: &str, actions: &[&str], service: &str) -> Value {
+    pub(super) fn key_via(&self, sid: &str, actions: &[&str], service: &str) -> Value {
         with_condition(
             statement(sid, actions, vec![get_att("StackKey", "Arn")]),
             json!({ "StringEquals": { "kms:ViaService": sub(format!("{service}.${{AWS::Region}}.${{AWS::URLSuffix}}")) } }),
@@ -187,6 +223,14 @@ impl Planner<'_> {
                 "sns",
             ));
         }
+        if !a.event_buses.is_empty() {
+            let buses = a
+                .event_buses
+                .iter()
+                .map(|b| sub(self.attribute_sub(&crate::kinds::EVENT_BUS, b, "arn")))
+                .collect();
+            out.push(statement("PutEventsOnBuses", &PUT_EVENTS, buses));
+        }
         for group in &a.schedule_groups {
             let gid = SCHEDULE_GROUP.logical_id(group);
             let schedules = sub(format!("arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/{}/*", self.schedule_group_name_sub(group)));
@@ -256,10 +300,12 @@ impl Planner<'_> {
                 vec![json!("*")],
             ));
         }
+        out.extend(self.async_destination_statements(f));
         out.extend(self.declared_statements(a));
         if let Some(key) = &a.stack_key {
             out.push(stack_key_statement(key));
         }
+        out.extend(self.queue_and_stream_statements(f));
         out
     }
 
@@ -410,6 +456,8 @@ pub fn trust_from_account(service: &str) -> Value {
 pub fn policy(statements: Vec<Value>) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
+
+mod invocation;
 
 mod declared;
 

@@ -26,9 +26,13 @@ pub mod account;
 mod compute;
 mod data;
 mod edge;
+mod events;
 pub mod iam;
 mod monitoring;
 pub mod refs;
+mod routing;
+
+pub use compute::{LIVE_ALIAS, RUST_RUNTIME};
 
 use crate::kinds::KEY_ALIAS;
 use crate::model::{StackDef, Tracing};
@@ -137,8 +141,16 @@ pub fn plan(valid: &Valid<StackDef>, code: &CodeLocations) -> Plan {
     p.tables();
     p.buckets();
     p.secrets();
+    p.queues();
+    p.streams();
     p.topics();
+    p.event_buses();
     p.functions();
+    p.event_sources();
+    p.topic_subscriptions();
+    p.rules();
+    p.queue_policies();
+    p.log_subscriptions();
     p.schedule_groups();
     p.schedules();
     p.apis();
@@ -251,6 +263,7 @@ impl Planner<'_> {
                 "Condition": { "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } } }
             }));
         }
+        statements.extend(self.routing_key_statements());
         let view = json!({
             "id": "StackKey",
             "alias_id": "StackKeyAlias",

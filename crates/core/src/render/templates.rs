@@ -8,7 +8,7 @@ use super::RenderError;
 use std::collections::BTreeMap;
 
 /// Built-in templates that are no registry kind's, by name.
-const OTHER_TEMPLATES: [(&str, &str); 8] = [
+const OTHER_TEMPLATES: [(&str, &str); 10] = [
     (
         "account_settings",
         include_str!("../../templates/account_settings.yaml"),
@@ -31,9 +31,19 @@ const OTHER_TEMPLATES: [(&str, &str); 8] = [
     ),
     ("kms_key", include_str!("../../templates/kms_key.yaml")),
     ("log_group", include_str!("../../templates/log_group.yaml")),
+    // A function's subscription to a log group of the stack, with its permission.
+    (
+        "log_subscription",
+        include_str!("../../templates/log_subscription.yaml"),
+    ),
     (
         "service_role",
         include_str!("../../templates/service_role.yaml"),
+    ),
+    // One per queue that topics or rules send to: every sender's statement.
+    (
+        "sqs_queue_policy",
+        include_str!("../../templates/sqs_queue_policy.yaml"),
     ),
 ];
 

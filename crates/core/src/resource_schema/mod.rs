@@ -121,10 +121,11 @@ fn read((type_name, root): (&'static str, &'static Node)) -> ResourceSchema {
 /// stateless by that same test's reviewed list. A queue holds its messages
 /// (a schedule group's dead-letter queue: the invocations that failed, kept
 /// to be looked at or sent again), which a new queue would not have.
-pub const STATEFUL_TYPES: [&str; 7] = [
+pub const STATEFUL_TYPES: [&str; 8] = [
     "AWS::Cognito::UserPool",
     "AWS::DynamoDB::Table",
     "AWS::KMS::Key",
+    "AWS::Kinesis::Stream",
     "AWS::Logs::LogGroup",
     "AWS::S3::Bucket",
     "AWS::SQS::Queue",
@@ -148,7 +149,7 @@ mod tests {
     /// Emitted types judged to hold no data a replacement would lose; with
     /// [`STATEFUL_TYPES`] they must cover every type stackctl has a schema
     /// for, so a new kind is classified before it ships.
-    const STATELESS_TYPES: [&str; 36] = [
+    const STATELESS_TYPES: [&str; 43] = [
         "AWS::Amplify::App",
         "AWS::Amplify::Branch",
         "AWS::ApiGateway::Account",
@@ -172,15 +173,22 @@ mod tests {
         "AWS::CloudWatch::Alarm",
         "AWS::CloudWatch::Dashboard",
         "AWS::Cognito::UserPoolClient",
+        "AWS::Events::EventBus",
+        "AWS::Events::Rule",
         "AWS::IAM::Role",
         "AWS::KMS::Alias",
         "AWS::Lambda::Alias",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::EventSourceMapping",
         "AWS::Lambda::Function",
         "AWS::Lambda::Permission",
+        "AWS::Lambda::Url",
         "AWS::Lambda::Version",
+        "AWS::Logs::SubscriptionFilter",
         "AWS::S3::BucketPolicy",
         "AWS::SNS::Subscription",
         "AWS::SNS::Topic",
+        "AWS::SQS::QueuePolicy",
         "AWS::Scheduler::Schedule",
         "AWS::Scheduler::ScheduleGroup",
         "AWS::WAFv2::WebACL",

@@ -8,14 +8,18 @@ mod actions;
 mod data;
 mod edge;
 pub mod event_pattern;
+mod events;
 mod functions;
 mod identity;
+mod invocation;
 mod monitoring;
 mod names;
 mod references;
+mod routing;
 
 pub use edge::{integration_timeout, parse_route_key};
 pub use functions::{environment_size, schedule_expression, ENVIRONMENT_LIMIT};
+pub use routing::filter_pattern as log_filter_pattern;
 
 use crate::diagnostic::{suggestion, Diagnostic};
 use crate::model::StackDef;
@@ -94,9 +98,12 @@ fn problems(def: &StackDef, env: &str, code: &AvailableCode) -> Vec<Diagnostic> 
     functions::check(&mut c);
     edge::check(&mut c);
     data::check(&mut c);
+    events::check(&mut c);
     identity::check(&mut c);
     monitoring::check(&mut c);
+    routing::check(&mut c);
     references::check(&mut c);
+    invocation::check(&mut c);
     actions::check(&mut c);
     c.out
 }

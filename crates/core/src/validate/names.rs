@@ -4,7 +4,8 @@ use super::{p, Checker};
 use crate::diagnostic::suggestion;
 use crate::kinds::{
     NameRule, PhysicalName, BUCKET_NAME, FRONTEND_APP_NAME, GROUP_DEAD_LETTER_QUEUE_NAME,
-    KEY_ALIAS, KINDS, ORIGIN_ACCESS_CONTROL_NAME, USER_POOL_CLIENT_NAME, USER_POOL_NAME,
+    KEY_ALIAS, KINDS, ORIGIN_ACCESS_CONTROL_NAME, QUEUE_DEAD_LETTER_NAME, USER_POOL_CLIENT_NAME,
+    USER_POOL_NAME,
 };
 use crate::naming::{
     expand_for_checks, fit_default, logical_id, unknown_placeholders, NameContext, PLACEHOLDERS,
@@ -275,6 +276,13 @@ fn physical_names(c: &mut Checker) {
                 name,
                 rule,
             );
+        }
+    }
+    for (name, q) in &d.queues {
+        if q.dead_letter.is_some() {
+            let (pattern, default, rule) = named(&QUEUE_DEAD_LETTER_NAME, name);
+            let at = p("queues").key(name).key("dead_letter").key("queue_name");
+            one(c, Place::Field(at), pattern, default, name, rule);
         }
     }
     for name in d.distributions.keys() {

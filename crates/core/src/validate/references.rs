@@ -221,6 +221,29 @@ fn target_exists(c: &mut Checker, at: Path, r: &reference::Reference) {
             "add `dead_letter: {retention_days: 14}` to the group",
         );
     }
+    if r.section == Section::Kind(&crate::kinds::QUEUE)
+        && r.attr.starts_with("dead_letter_")
+        && def
+            .queues
+            .get(&r.name)
+            .is_some_and(|q| q.dead_letter.is_none())
+    {
+        c.error(
+            at.clone(),
+            format!("`{shown}`: queue `{}` has no dead-letter queue", r.name),
+            "add `dead_letter: {max_receives: 5}` to the queue",
+        );
+    }
+    if r.section == Section::Kind(&crate::kinds::FUNCTION)
+        && r.attr == "url"
+        && def.functions.get(&r.name).is_some_and(|f| f.url.is_none())
+    {
+        c.error(
+            at.clone(),
+            format!("`{shown}`: function `{}` has no URL", r.name),
+            "add `url: {auth: aws_iam}` to the function",
+        );
+    }
     if r.section == Section::Kind(&crate::kinds::TABLE)
         && r.attr == "stream_arn"
         && def.tables.get(&r.name).is_some_and(|t| t.stream.is_none())

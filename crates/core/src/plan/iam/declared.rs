@@ -325,8 +325,8 @@ mod tests {
     #[test]
     fn functions_groups_and_the_user_pool_by_their_arns() {
         let (statements, warnings) = declared(
-            "user_pool: {}\nschedule_groups:\n  jobs: {targets: [api]}\n",
-            "      actions:\n        functions.api: [lambda:getfunctionconfiguration, lambda:GetProvisionedConcurrencyConfig]\n        schedule_groups.jobs: [scheduler:GetScheduleGroup]\n        user_pool: [cognito-idp:AdminAddUserToGroup]\n",
+            "user_pool: {}\nqueues:\n  failed: {}\nschedule_groups:\n  jobs: {targets: [api]}\n",
+            "      actions:\n        functions.api: [lambda:getfunctionconfiguration, lambda:GetProvisionedConcurrencyConfig]\n        schedule_groups.jobs: [scheduler:GetScheduleGroup]\n        user_pool: [cognito-idp:AdminAddUserToGroup]\n    async: {on_failure: {queue: failed}}\n",
         );
         let function = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-api";
         assert_eq!(
