@@ -35,7 +35,7 @@ fn validate_passes_the_seed_stacks_with_code_and_reports_the_crates_not_written_
         let path = repo_root().join(format!("stacks/{written}.yaml"));
         assert!(err.contains(&format!("ok: {}", path.display())), "{err}");
     }
-    let (stack, line, krate) = ("cloud-platform", 68, "platform-users");
+    let (stack, line, krate) = ("cloud-platform", 74, "platform-users");
     let place = format!(
         "{}:{line}:12",
         repo_root().join(format!("stacks/{stack}.yaml")).display()
@@ -48,7 +48,7 @@ fn validate_passes_the_seed_stacks_with_code_and_reports_the_crates_not_written_
         "{err}"
     );
     assert!(
-        err.ends_with("3 errors, 0 warnings in 1 of 4 stacks\n"),
+        err.ends_with("5 errors, 0 warnings in 1 of 4 stacks\n"),
         "{err}"
     );
     let (code, _, err) = run(&[
