@@ -31,6 +31,8 @@ pub mod iam;
 mod monitoring;
 pub mod refs;
 mod routing;
+#[cfg(test)]
+mod test_stacks;
 
 pub use compute::{LIVE_ALIAS, RUST_RUNTIME};
 

@@ -1,28 +1,12 @@
-use crate::load::StackSource;
-use crate::pipeline::{render_environment, Outcome};
-use crate::plan::CodeLocations;
-use crate::render::{Renderer, TemplateSet};
-use crate::source::SourceFile;
+use crate::pipeline::Outcome;
 use serde_json::{json, Value};
 
 fn render(text: &str) -> Outcome {
-    let file = SourceFile {
-        name: "events.yaml".into(),
-        text: text.into(),
-    };
-    let source = match StackSource::parse(file) {
-        Ok(source) => source,
-        Err((_, d)) => return Outcome::Invalid(d),
-    };
-    let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
-    render_environment(&source, "dev", &renderer, &CodeLocations::default()).unwrap()
+    super::super::test_stacks::render("events.yaml", text)
 }
 
 fn rendered(text: &str) -> Value {
-    match render(text) {
-        Outcome::Rendered { template, .. } => template,
-        Outcome::Invalid(d) => panic!("{d:#?}"),
-    }
+    super::super::test_stacks::rendered("events.yaml", text)
 }
 
 /// Errors and warnings as (line, column, message).

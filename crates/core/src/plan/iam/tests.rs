@@ -1,22 +1,8 @@
-use crate::load::StackSource;
-use crate::pipeline::{render_environment, Outcome};
-use crate::plan::CodeLocations;
-use crate::render::{Renderer, TemplateSet};
-use crate::source::SourceFile;
+use crate::pipeline::Outcome;
 use serde_json::{json, Value};
 
-/// The stack `text` rendered for `dev`, or the diagnostics that stop it.
 fn render(text: &str) -> Outcome {
-    let file = SourceFile {
-        name: "access.yaml".into(),
-        text: text.into(),
-    };
-    let source = match StackSource::parse(file) {
-        Ok(source) => source,
-        Err((_, d)) => return Outcome::Invalid(d),
-    };
-    let renderer = Renderer::new(&TemplateSet::builtin()).unwrap();
-    render_environment(&source, "dev", &renderer, &CodeLocations::default()).unwrap()
+    super::super::test_stacks::render("access.yaml", text)
 }
 
 /// The statements of function `api`'s role when it has `tables: {log: LEVEL}`.
@@ -157,10 +143,7 @@ functions:
 
 /// The rendered template of `text`, or a panic with the diagnostics.
 fn rendered(text: &str) -> Value {
-    match render(text) {
-        Outcome::Rendered { template, .. } => template,
-        Outcome::Invalid(d) => panic!("{d:#?}"),
-    }
+    super::super::test_stacks::rendered("access.yaml", text)
 }
 
 /// The errors of `text` as (line, column, message).
