@@ -75,11 +75,10 @@ pub async fn delete(
                     .id(i.to_string())
                     .receipt_handle(&m.receipt_handle)
                     .build()
-                    .map_err(|e| {
-                        AwsError::new(ErrorKind::ValidationFailed, operation(), e.to_string())
-                    })
+                    .map_err(|e| e.to_string())
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|e| AwsError::new(ErrorKind::ValidationFailed, operation(), e))?;
         let answer = client
             .delete_message_batch()
             .queue_url(queue_url)

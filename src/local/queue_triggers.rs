@@ -183,7 +183,7 @@ fn any_condition(conditions: &[Value], value: Option<&Value>) -> Result<bool, St
     for condition in conditions {
         let hit = match condition {
             Value::Object(op) => operator(op, value, &values)?,
-            literal => values.iter().any(|v| *v == literal),
+            literal => values.contains(&literal),
         };
         if hit {
             return Ok(true);
