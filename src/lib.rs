@@ -8,8 +8,8 @@
 //! command line ([`cli`]).
 
 pub use stackctl_core::{
-    check, diagnostic, diff, kinds, load, model, naming, pipeline, plan, reference, render,
-    resource_schema, rollback, schema, source, validate,
+    check, diagnostic, diff, iam_actions, kinds, load, model, naming, pipeline, plan, reference,
+    render, resource_schema, rollback, schema, source, validate,
 };
 
 pub mod artifact;

@@ -6,7 +6,8 @@ stackctl itself is never told it talks to an emulator.
 1. Types moto's CloudFormation skips although moto has their service
    (Cognito, API Gateway v2 and parts of v1, CloudFront, WAFv2, CloudWatch
    alarms, SNS subscriptions, Scheduler, Secrets Manager, bucket policies,
-   Lambda aliases) are created, updated and deleted through that service's
+   Lambda aliases and asynchronous invocation settings, CloudWatch Logs
+   subscription filters) are created, updated and deleted through that service's
    own moto backend (cfn_types/: identity.py, apis.py, edge.py,
    operations.py), and Ref and Fn::GetAtt return the values the service
    made. What a service of moto cannot keep is named in its class (a Lambda

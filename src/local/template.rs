@@ -332,6 +332,11 @@ fn derived_attribute(
         ("AWS::Kinesis::Stream", "Arn") => {
             Some(format!("arn:{p}:kinesis:{r}:{a}:stream/{physical}"))
         }
+        // An event bus's `Ref` is its name.
+        ("AWS::Events::EventBus", "Arn") => {
+            Some(format!("arn:{p}:events:{r}:{a}:event-bus/{physical}"))
+        }
+        ("AWS::Events::EventBus", "Name") => Some(physical),
         ("AWS::ApiGateway::RestApi", "RootResourceId") => Some(String::new()),
         ("AWS::WAFv2::WebACL", "Arn") => web_acl_arn(&physical, d),
         ("AWS::WAFv2::WebACL", "Id") => physical.split('|').nth(1).map(str::to_string),

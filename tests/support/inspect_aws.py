@@ -142,6 +142,28 @@ def distribution(distribution_id):
     return {"domain": d["DomainName"], "origins": [o["Id"] for o in d["DistributionConfig"]["Origins"]["Items"]]}
 
 
+def event_invoke_config(function_and_qualifier):
+    """`FUNCTION|QUALIFIER`: the function's asynchronous invocation settings."""
+    function, qualifier = function_and_qualifier.split("|")
+    c = client("lambda").get_function_event_invoke_config(FunctionName=function, Qualifier=qualifier)
+    destinations = c.get("DestinationConfig", {})
+    return {
+        "retries": c.get("MaximumRetryAttempts"),
+        "max_age": c.get("MaximumEventAgeInSeconds"),
+        "on_failure": destinations.get("OnFailure", {}).get("Destination"),
+        "on_success": destinations.get("OnSuccess", {}).get("Destination"),
+    }
+
+
+def subscription_filter(group_and_name):
+    """`LOG_GROUP|FILTER_NAME`: the filter as CloudWatch Logs lists it."""
+    group, name = group_and_name.split("|")
+    found = [f for f in client("logs").describe_subscription_filters(logGroupName=group)["subscriptionFilters"] if f["filterName"] == name]
+    if not found:
+        raise LookupError(group_and_name)
+    return {"pattern": found[0]["filterPattern"], "destination": found[0]["destinationArn"]}
+
+
 readers = {
     "AWS::DynamoDB::Table": table,
     "AWS::Lambda::Function": function,
@@ -155,6 +177,8 @@ readers = {
     "AWS::WAFv2::WebACLAssociation": web_acl_association,
     "AWS::SecretsManager::Secret": secret,
     "AWS::CloudFront::Distribution": distribution,
+    "AWS::Lambda::EventInvokeConfig": event_invoke_config,
+    "AWS::Logs::SubscriptionFilter": subscription_filter,
 }
 
 for resource_type, physical_id in wanted:

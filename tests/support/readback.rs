@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 /// Types `inspect_aws.py` can read back.
-pub const INSPECTED: [&str; 12] = [
+pub const INSPECTED: [&str; 14] = [
     "AWS::DynamoDB::Table",
     "AWS::Lambda::Function",
     "AWS::IAM::Role",
@@ -24,6 +24,8 @@ pub const INSPECTED: [&str; 12] = [
     "AWS::WAFv2::WebACLAssociation",
     "AWS::SecretsManager::Secret",
     "AWS::CloudFront::Distribution",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Logs::SubscriptionFilter",
 ];
 
 /// Each resource as its own service reports it, in the order asked.
@@ -95,8 +97,23 @@ impl Deployed<'_> {
                     self.physical(self.target(&self.declared(logical)["UserPoolId"]))
                 ),
             ),
+            "AWS::Logs::SubscriptionFilter" => (
+                ty.clone(),
+                format!(
+                    "{}|{physical}",
+                    self.physical(self.target(&self.declared(logical)["LogGroupName"]))
+                ),
+            ),
             _ => (ty.clone(), physical.clone()),
         }
+    }
+
+    /// Whether `arn` names the resource a declared reference points at (its
+    /// physical id is a name, a queue URL or the ARN itself).
+    fn names(&self, arn: &Value, reference: &Value) -> bool {
+        let physical = self.physical(self.target_in(reference));
+        let name = physical.rsplit(['/', ':']).next().unwrap_or(physical);
+        arn.as_str().is_some_and(|a| a.ends_with(&format!(":{name}")))
     }
 
     /// Compares one resource's read-back report with its declaration.
@@ -235,6 +252,32 @@ impl Deployed<'_> {
                         .as_str()
                         .is_some_and(|k| k.ends_with(&key_id(&declared["KmsKeyId"]))),
                     "{stack}: {logical} key: {report}"
+                );
+            }
+            "AWS::Lambda::EventInvokeConfig" => {
+                for (field, member) in [
+                    ("retries", "MaximumRetryAttempts"),
+                    ("max_age", "MaximumEventAgeInSeconds"),
+                ] {
+                    assert_eq!(report[field], declared[member], "{stack}: {logical} {member}");
+                }
+                for (field, member) in [("on_failure", "OnFailure"), ("on_success", "OnSuccess")] {
+                    let wanted = &declared["DestinationConfig"][member]["Destination"];
+                    assert!(
+                        (wanted.is_null() && report[field].is_null())
+                            || self.names(&report[field], wanted),
+                        "{stack}: {logical} {member} is {wanted}: {report}"
+                    );
+                }
+            }
+            "AWS::Logs::SubscriptionFilter" => {
+                assert_eq!(
+                    report["pattern"], declared["FilterPattern"],
+                    "{stack}: {logical} filter pattern"
+                );
+                assert!(
+                    self.names(&report["destination"], &declared["DestinationArn"]),
+                    "{stack}: {logical} delivers to its function: {report}"
                 );
             }
             "AWS::CloudFront::Distribution" => {

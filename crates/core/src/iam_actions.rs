@@ -100,6 +100,8 @@ pub enum Part {
     Qualified,
     /// The schedules in a schedule group: `…:schedule/GROUP/*`.
     Schedules,
+    /// A Kinesis stream's registered consumers: `STREAM_ARN/consumer/*`.
+    Consumers,
 }
 
 impl Part {
@@ -112,6 +114,7 @@ impl Part {
             Part::Objects => "Objects",
             Part::Qualified => "VersionsAndAliases",
             Part::Schedules => "Schedules",
+            Part::Consumers => "Consumers",
         }
     }
 }
@@ -140,7 +143,7 @@ pub struct Scope {
 }
 
 /// Every kind of resource `access.actions` may name.
-pub const SCOPES: [Scope; 7] = [
+pub const SCOPES: [Scope; 9] = [
     Scope {
         section: "tables",
         named: true,
@@ -179,6 +182,24 @@ pub const SCOPES: [Scope; 7] = [
         title: "SNS",
         what: "SNS topic",
         parts: &[("topic", Part::Main)],
+        key: &["kms:Decrypt", "kms:GenerateDataKey"],
+    },
+    Scope {
+        section: "queues",
+        named: true,
+        service: "sqs",
+        title: "SQS",
+        what: "SQS queue",
+        parts: &[("queue", Part::Main)],
+        key: &["kms:Decrypt", "kms:GenerateDataKey"],
+    },
+    Scope {
+        section: "streams",
+        named: true,
+        service: "kinesis",
+        title: "Kinesis",
+        what: "Kinesis data stream",
+        parts: &[("stream", Part::Main), ("consumer", Part::Consumers)],
         key: &["kms:Decrypt", "kms:GenerateDataKey"],
     },
     Scope {
@@ -256,7 +277,7 @@ pub struct TargetError {
 }
 
 /// The forms a key may take, for hints.
-pub const TARGET_FORMS: &str = "`tables.NAME`, `buckets.NAME`, `buckets.NAME/PREFIX`, `secrets.NAME`, `topics.NAME`, `functions.NAME`, `schedule_groups.NAME` or `user_pool`";
+pub const TARGET_FORMS: &str = "`tables.NAME`, `buckets.NAME`, `buckets.NAME/PREFIX`, `secrets.NAME`, `topics.NAME`, `queues.NAME`, `streams.NAME`, `functions.NAME`, `schedule_groups.NAME` or `user_pool`";
 
 /// Reads an `access.actions` key.
 pub fn target(key: &str) -> Result<Target<'_>, TargetError> {
@@ -318,6 +339,18 @@ pub fn target(key: &str) -> Result<Target<'_>, TargetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hint_names_every_scope() {
+        for scope in &SCOPES {
+            let form = if scope.named {
+                format!("`{}.NAME`", scope.section)
+            } else {
+                format!("`{}`", scope.section)
+            };
+            assert!(TARGET_FORMS.contains(&form), "{form} missing");
+        }
+    }
 
     #[test]
     fn finds_actions_in_any_case_with_their_spelling_and_resource_types() {

@@ -23,7 +23,6 @@
 //! async methods of its state, testable without Lambda through
 //! [`Function::invoke`], the same entry point the runtime uses.
 
-#[cfg(feature = "aws")]
 pub mod aws;
 pub mod caller;
 pub mod clock;
@@ -32,10 +31,8 @@ pub mod event;
 pub mod function;
 pub mod http;
 pub mod input;
-#[cfg(feature = "dynamodb")]
 pub mod item;
 pub mod log;
-#[cfg(feature = "outbound")]
 pub mod outbound;
 pub mod reply;
 pub mod s3;

@@ -33,7 +33,6 @@
 //! in time (`"connect"`: the connection failed; `"broken"`: it broke).
 
 pub mod cbor;
-#[cfg(feature = "outbound")]
 mod outbound_fake;
 
 use crate::log::Logger;
@@ -89,8 +88,7 @@ impl FakeAws {
 
     /// Third-party HTTP APIs scripted in the same list as AWS, so a fixture
     /// shows every outside call in the order the handler makes them.
-    #[cfg(feature = "outbound")]
-    pub fn outbound(&self) -> Arc<dyn crate::outbound::Outbound> {
+        pub fn outbound(&self) -> Arc<dyn crate::outbound::Outbound> {
         Arc::new(outbound_fake::ScriptedOutbound {
             answers: self.answers.clone(),
             sent: self.sent.clone(),

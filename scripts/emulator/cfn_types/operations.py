@@ -1,6 +1,7 @@
 """Alarms, SNS subscriptions, EventBridge Scheduler groups and schedules, S3
-bucket policies and Lambda aliases, made by CloudFormation through moto's
-cloudwatch, sns, scheduler, s3 and lambda backends.
+bucket policies, Lambda aliases and asynchronous invocation settings, and
+CloudWatch Logs subscription filters, made by CloudFormation through moto's
+cloudwatch, sns, scheduler, s3, lambda and logs backends.
 """
 
 import datetime
@@ -8,6 +9,7 @@ import json
 
 from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+from moto.logs.models import logs_backends
 from moto.s3.models import s3_backends
 from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
@@ -203,3 +205,53 @@ class Alias(ServiceResource):
 
     def remove(self):
         self.backend().delete_alias(self.properties["Name"], self.properties["FunctionName"])
+
+
+class EventInvokeConfig(ServiceResource):
+    """A function's asynchronous invocation settings (PutFunctionEventInvokeConfig)."""
+
+    TYPE = "AWS::Lambda::EventInvokeConfig"
+    SETTINGS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+
+    def backend(self):
+        return lambda_backends[self.account_id][self.region_name]
+
+    def function(self):
+        p = self.properties
+        return self.backend().get_function(p["FunctionName"], p["Qualifier"])
+
+    def create(self):
+        config = {k: self.properties[k] for k in self.SETTINGS if k in self.properties}
+        # moto appends on every put and answers the first: one config per function, as on AWS.
+        self.function().event_invoke_config = []
+        self.backend().put_function_event_invoke_config(self.properties["FunctionName"], config)
+        # The schema's primary identifier is FunctionName and Qualifier.
+        self.physical_resource_id = f"{self.properties['FunctionName']}|{self.properties['Qualifier']}"
+
+    def update(self):
+        self.create()
+
+    def remove(self):
+        self.function().event_invoke_config = []
+
+
+class SubscriptionFilter(ServiceResource):
+    """A log group's subscription filter (PutSubscriptionFilter); moto
+    checks the destination exists, as CloudWatch Logs does."""
+
+    TYPE = "AWS::Logs::SubscriptionFilter"
+
+    def backend(self):
+        return logs_backends[self.account_id][self.region_name]
+
+    def create(self):
+        p = self.properties
+        name = p.get("FilterName") or self.generated_name[:512]
+        self.backend().put_subscription_filter(p["LogGroupName"], name, p["FilterPattern"], p["DestinationArn"], p.get("RoleArn"))
+        self.physical_resource_id = name
+
+    def update(self):
+        self.create()
+
+    def remove(self):
+        self.backend().delete_subscription_filter(self.properties["LogGroupName"], self.physical_resource_id)

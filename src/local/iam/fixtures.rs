@@ -118,6 +118,10 @@ fn physical_id(template: &Value, deployed: &Deployed, id: &str, resource_type: &
         "AWS::Logs::LogGroup" => named("LogGroupName"),
         "AWS::Scheduler::ScheduleGroup" => named("Name"),
         "AWS::SNS::Topic" => named("TopicName").map(|n| arn("sns", n)),
+        "AWS::SQS::Queue" => {
+            named("QueueName").map(|n| format!("https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{n}"))
+        }
+        "AWS::Kinesis::Stream" | "AWS::Events::EventBus" => named("Name"),
         "AWS::SecretsManager::Secret" => {
             named("Name").map(|n| arn("secretsmanager", format!("secret:{n}-AbCdEf")))
         }

@@ -3,12 +3,16 @@
 //! the action, from the same action lists `plan` derives roles from.
 
 use super::classify::Check;
-use crate::kinds::{Kind, BUCKET, FUNCTION, SCHEDULE_GROUP, SECRET, TABLE, TOPIC};
+use crate::iam_actions;
+use crate::kinds::{
+    Kind, BUCKET, EVENT_BUS, FUNCTION, QUEUE, SCHEDULE_GROUP, SECRET, STREAM, TABLE, TOPIC,
+};
 use crate::local::template::Resolver;
 use crate::model::{Access, DataAccess, Ec2Action, StackDef, TableAccess, UserPoolAction};
 use crate::plan::iam::{
     APPEND_RETURN_VALUES, BUCKET_LIST, BUCKET_READ, BUCKET_WRITE, INVOKE, METRICS_READ, PASS_ROLE,
-    PUBLISH, SCHEDULES_MANAGE, SECRET_READ, TABLE_APPEND, TABLE_READ, TABLE_WRITE,
+    PUBLISH, PUT_EVENTS, QUEUE_CONSUME, QUEUE_SEND, SCHEDULES_MANAGE, SECRET_READ, STREAM_READ,
+    STREAM_WRITE, TABLE_APPEND, TABLE_READ, TABLE_WRITE,
 };
 use serde_json::json;
 use std::fmt;
@@ -117,12 +121,15 @@ impl StackTerms {
                 .collect(),
             ..StackTerms::default()
         };
-        let kinds: [(&Kind, Vec<&String>); 6] = [
+        let kinds: [(&Kind, Vec<&String>); 9] = [
             (&TABLE, def.tables.keys().collect()),
             (&BUCKET, def.buckets.keys().collect()),
             (&SECRET, def.secrets.keys().collect()),
             (&FUNCTION, def.functions.keys().collect()),
             (&TOPIC, def.topics.keys().collect()),
+            (&QUEUE, def.queues.keys().collect()),
+            (&STREAM, def.streams.keys().collect()),
+            (&EVENT_BUS, def.event_buses.keys().collect()),
             (&SCHEDULE_GROUP, def.schedule_groups.keys().collect()),
         ];
         for (kind, names) in kinds {
@@ -213,6 +220,17 @@ fn declared(
             let arn = get_arn()?;
             (reference, vec![arn.clone()], vec![format!("{arn}:")])
         }
+        // `Ref` of a queue is its URL, whose last segment is its name.
+        "queues" => {
+            let name = reference.rsplit('/').next().unwrap_or(&reference);
+            (name.to_string(), vec![get_arn()?], Vec::new())
+        }
+        // Registered consumers of a stream are `STREAM_ARN/consumer/NAME:…`.
+        "streams" => {
+            let arn = get_arn()?;
+            (reference, vec![arn.clone()], vec![format!("{arn}/consumer/")])
+        }
+        "event_buses" => (reference, vec![get_arn()?], Vec::new()),
         "schedule_groups" => {
             let role = resolver.string(&json!({ "Fn::GetAtt": [format!("{id}Role"), "Arn"] }))?;
             let scheduler = resolver.string(&json!({"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"}))?;
@@ -312,6 +330,13 @@ fn entry(declared: &Declared, access: Option<&Access>, check: &Check) -> Option<
         "secrets" if is(&SECRET_READ) => Some(list("secrets")),
         "functions" if is(&INVOKE) => Some(list("invoke")),
         "topics" if is(&PUBLISH) => Some(list("publish")),
+        "queues" if is(&QUEUE_SEND) => Some(format!("access: {{queues: {{{name}: send}}}}")),
+        "queues" if is(&QUEUE_CONSUME) => {
+            Some(format!("access: {{queues: {{{name}: consume}}}}"))
+        }
+        "streams" if is(&STREAM_WRITE) => Some(format!("access: {{streams: {{{name}: write}}}}")),
+        "streams" if is(&STREAM_READ) => Some(format!("access: {{streams: {{{name}: read}}}}")),
+        "event_buses" if is(&PUT_EVENTS) => Some(list("event_buses")),
         "schedule_groups" if is(&SCHEDULES_MANAGE) || is(&PASS_ROLE) => {
             Some(list("schedule_groups"))
         }
@@ -325,6 +350,35 @@ fn entry(declared: &Declared, access: Option<&Access>, check: &Check) -> Option<
         }
         _ => None,
     }
+    .or_else(|| declared_action(declared, access, action))
+}
+
+/// The `access.actions` entry for an action no level grants, when it is
+/// one of the resource's service that acts on it: the actions already
+/// declared on the resource, and this one.
+fn declared_action(declared: &Declared, access: Option<&Access>, action: &str) -> Option<String> {
+    let scope = iam_actions::scope(declared.section)?;
+    let found = iam_actions::find(action)?;
+    if found.service != scope.service || scope.parts_of(found).is_empty() {
+        return None;
+    }
+    let key = declared.path();
+    let name = if found.spelled() {
+        found.full()
+    } else {
+        action.to_string()
+    };
+    let mut actions: Vec<String> = access
+        .and_then(|a| a.actions.get(&key))
+        .cloned()
+        .unwrap_or_default();
+    if !actions.iter().any(|a| a.eq_ignore_ascii_case(&name)) {
+        actions.push(name);
+    }
+    Some(format!(
+        "access: {{actions: {{{key}: [{}]}}}}",
+        actions.join(", ")
+    ))
 }
 
 /// A put the function's `append` grant refuses because it asks for the

@@ -154,7 +154,7 @@ impl PhysicalName {
     /// Validation and planning both name things through this.
     pub fn fitted<'d>(&self, def: &'d StackDef, env: &str, name: &str) -> Cow<'d, str> {
         let pattern = self.pattern(def, name);
-        if pattern != self.default {
+        if !self.is_default(pattern) {
             return Cow::Borrowed(pattern);
         }
         let ctx = crate::naming::NameContext {
@@ -162,7 +162,24 @@ impl PhysicalName {
             env,
             name,
         };
-        crate::naming::fit_default(self.default, &ctx, self.rule.max)
+        crate::naming::fit_default(pattern, &ctx, self.rule.max)
+    }
+
+    /// Whether `pattern` is this name's default rather than the author's:
+    /// the default itself, or its FIFO form (SQS requires a FIFO queue's
+    /// name to end with `.fifo`, so a FIFO queue's default appends it).
+    pub fn is_default(&self, pattern: &str) -> bool {
+        pattern == self.default || pattern.strip_suffix(".fifo") == Some(self.default)
+    }
+
+    /// The default `pattern` is measured against: itself when it is a
+    /// default ([`Self::is_default`]), else the plain default.
+    pub fn default_for<'p>(&self, pattern: &'p str) -> &'p str {
+        if self.is_default(pattern) {
+            pattern
+        } else {
+            self.default
+        }
     }
 }
 

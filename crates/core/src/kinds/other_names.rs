@@ -220,6 +220,31 @@ mod tests {
     }
 
     #[test]
+    fn a_fifo_queue_default_is_shortened_and_keeps_its_suffix() {
+        for (app, env, entry) in longest() {
+            let def: StackDef = serde_json::from_value(serde_json::json!({
+                "name": app,
+                "queues": { entry.clone(): {"fifo": true, "dead_letter": {"max_receives": 3}} }
+            }))
+            .expect("a definition with a FIFO queue");
+            let queue = crate::kinds::QUEUE.physical_name.as_ref().expect("named");
+            for physical in [queue, &crate::kinds::QUEUE_DEAD_LETTER_NAME] {
+                let fitted = physical.fitted(&def, &env, &entry);
+                assert!(fitted.ends_with(".fifo"), "{fitted}");
+                assert_fits(physical, "queue", &def, &env, &entry);
+            }
+        }
+        // An author's FIFO name is kept as written.
+        let def: StackDef = serde_json::from_value(serde_json::json!({
+            "name": "shop",
+            "queues": { "jobs": {"fifo": true, "queue_name": "my-jobs.fifo"} }
+        }))
+        .expect("a definition");
+        let queue = crate::kinds::QUEUE.physical_name.as_ref().expect("named");
+        assert_eq!(queue.fitted(&def, "dev", "jobs"), "my-jobs.fifo");
+    }
+
+    #[test]
     fn a_default_that_fits_keeps_its_value() {
         let def = bare("ebay-sniper");
         for kind in KINDS {

@@ -216,11 +216,12 @@ pub struct Access {
     /// function that rotates a secret, say). Each key names one resource:
     /// `tables.NAME`, `buckets.NAME` (the bucket and all its objects) or
     /// `buckets.NAME/PREFIX` (only objects whose key starts with `PREFIX`),
-    /// `secrets.NAME`, `topics.NAME`, `functions.NAME`,
-    /// `schedule_groups.NAME` or `user_pool`; its value lists actions as
-    /// IAM writes them, `service:Action`. Each must be an action of that
-    /// resource's service that acts on it (or on its indexes, streams,
-    /// objects, versions or schedules), named in full: no `*` or `?`. Each
+    /// `secrets.NAME`, `topics.NAME`, `queues.NAME`, `streams.NAME`,
+    /// `functions.NAME`, `schedule_groups.NAME` or `user_pool`; its value
+    /// lists actions as IAM writes them, `service:Action`. Each must be an
+    /// action of that resource's service that acts on it (or on its
+    /// indexes, streams, objects, versions, stream consumers or schedules),
+    /// named in full: no `*` or `?`. Each
     /// is granted on exactly the ARNs of the parts it acts on, and on the
     /// stack key through the service (`kms:ViaService`) where the resource
     /// is encrypted with it.
@@ -567,6 +568,11 @@ pub struct AsyncDestination {
     pub topic: Option<String>,
     #[serde(default)]
     pub function: Option<String>,
+    /// A custom event bus of this stack (`event_buses:`): the record is put
+    /// on it as an event (source `lambda`, detail-type `Lambda Function
+    /// Invocation Result - Success` or `- Failure`), for rules to route.
+    #[serde(default)]
+    pub event_bus: Option<String>,
 }
 
 /// What an asynchronous-invocation destination names, once validation has
@@ -576,15 +582,23 @@ pub enum AsyncTarget<'a> {
     Queue(&'a str),
     Topic(&'a str),
     Function(&'a str),
+    EventBus(&'a str),
 }
 
 impl AsyncDestination {
     /// The one destination named; `None` when none or several are.
     pub fn target(&self) -> Option<AsyncTarget<'_>> {
-        match (&self.queue, &self.topic, &self.function) {
-            (Some(q), None, None) => Some(AsyncTarget::Queue(q)),
-            (None, Some(t), None) => Some(AsyncTarget::Topic(t)),
-            (None, None, Some(f)) => Some(AsyncTarget::Function(f)),
+        let named: Vec<AsyncTarget> = [
+            self.queue.as_deref().map(AsyncTarget::Queue),
+            self.topic.as_deref().map(AsyncTarget::Topic),
+            self.function.as_deref().map(AsyncTarget::Function),
+            self.event_bus.as_deref().map(AsyncTarget::EventBus),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match named.as_slice() {
+            [one] => Some(*one),
             _ => None,
         }
     }

@@ -2,7 +2,7 @@
 
 use super::refs::{get_att, sub};
 use super::{entity, iam, short_hash, Planner, ARTIFACT_BUCKET_SUB};
-use crate::kinds::{FUNCTION, QUEUE, SCHEDULE, TOPIC};
+use crate::kinds::{EVENT_BUS, FUNCTION, QUEUE, SCHEDULE, TOPIC};
 use crate::model::{Architecture, AsyncInvocation, AsyncTarget, FunctionUrl, Tracing, UrlAuth};
 use serde_json::{json, Value};
 
@@ -206,6 +206,7 @@ impl Planner<'_> {
             AsyncTarget::Queue(q) => get_att(&QUEUE.logical_id(q), "Arn"),
             AsyncTarget::Topic(t) => json!({"Ref": TOPIC.logical_id(t)}),
             AsyncTarget::Function(f) => self.invoke_target(f),
+            AsyncTarget::EventBus(b) => get_att(&EVENT_BUS.logical_id(b), "Arn"),
         }
     }
 

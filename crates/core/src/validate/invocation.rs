@@ -23,11 +23,11 @@ pub(crate) struct AsyncSource<'d> {
     pub at: Path,
 }
 
-/// Every place that invokes a function asynchronously: S3 notifications,
-/// fixed schedules and the targets of schedule groups (EventBridge
-/// Scheduler invokes Lambda with the `Event` invocation type). A new
-/// asynchronous trigger (an SNS subscription, an EventBridge rule) adds
-/// its entries here; the failure-destination warning reads this list.
+/// Every place that invokes a function asynchronously (Lambda's list of
+/// services that invoke with the `Event` type): S3 notifications, fixed
+/// schedules and the targets of schedule groups, SNS subscriptions,
+/// EventBridge rule targets and CloudWatch Logs subscriptions. The
+/// failure-destination warning reads this list.
 pub(crate) fn async_sources(def: &StackDef) -> Vec<AsyncSource<'_>> {
     let mut out = Vec::new();
     for (name, b) in &def.buckets {
@@ -53,6 +53,38 @@ pub(crate) fn async_sources(def: &StackDef) -> Vec<AsyncSource<'_>> {
             out.push(AsyncSource {
                 function: t,
                 at: p("schedule_groups").key(name).key("targets").index(i),
+            });
+        }
+    }
+    for (name, t) in &def.topics {
+        for (i, s) in t.subscriptions.iter().enumerate() {
+            if let Some(function) = &s.function {
+                out.push(AsyncSource {
+                    function,
+                    at: p("topics")
+                        .key(name)
+                        .key("subscriptions")
+                        .index(i)
+                        .key("function"),
+                });
+            }
+        }
+    }
+    for (name, r) in &def.rules {
+        for (i, t) in r.targets.iter().enumerate() {
+            if let Some(function) = &t.function {
+                out.push(AsyncSource {
+                    function,
+                    at: p("rules").key(name).key("targets").index(i).key("function"),
+                });
+            }
+        }
+    }
+    for (name, f) in &def.functions {
+        for i in 0..f.log_subscriptions.len() {
+            out.push(AsyncSource {
+                function: name,
+                at: p("functions").key(name).key("log_subscriptions").index(i),
             });
         }
     }
@@ -246,7 +278,7 @@ fn async_destination(c: &mut Checker, name: &str, at: &Path, d: &AsyncDestinatio
         c.error(
             at.clone(),
             "name exactly one destination",
-            "write `{queue: NAME}`, `{topic: NAME}` or `{function: NAME}`, naming a queue, topic or function of this stack",
+            "write `{queue: NAME}`, `{topic: NAME}`, `{function: NAME}` or `{event_bus: NAME}`, naming a queue, topic, function or event bus of this stack",
         );
         return;
     };
@@ -267,6 +299,9 @@ fn async_destination(c: &mut Checker, name: &str, at: &Path, d: &AsyncDestinatio
         }
         AsyncTarget::Topic(t) => {
             c.expect_known(at.key("topic"), "topic", t, def.topics.keys());
+        }
+        AsyncTarget::EventBus(b) => {
+            c.expect_known(at.key("event_bus"), "event bus", b, def.event_buses.keys());
         }
         AsyncTarget::Function(f) => {
             if f == name {
@@ -419,11 +454,21 @@ functions:
   ok:
     crate: ok
     async: {on_failure: {queue: failed}}
+  alerts: {crate: alerts}
+  router: {crate: router}
+  reader: {crate: reader, log_subscriptions: [{function: ok}]}
 schedules:
   nightly: {function: report, expression: rate(1 day)}
   other: {function: ok, expression: rate(1 day)}
 schedule_groups:
   bids: {targets: [report, ok]}
+topics:
+  alarms:
+    subscriptions: [{function: alerts}, {function: ok}]
+rules:
+  placed:
+    pattern: {source: [shop.checkout]}
+    targets: [{function: router}]
 "#;
 
     #[test]
@@ -435,6 +480,9 @@ schedule_groups:
             vec![
                 "function `thumbs` is invoked asynchronously (by `buckets.uploads.notifications[0].function`) and has no failure destination @ 10:3",
                 "function `report` is invoked asynchronously (by `schedules.nightly.function`) and has no failure destination @ 11:3",
+                "function `alerts` is invoked asynchronously (by `topics.alarms.subscriptions[0].function`) and has no failure destination @ 15:3",
+                "function `router` is invoked asynchronously (by `rules.placed.targets[0].function`) and has no failure destination @ 16:3",
+                "function `reader` is invoked asynchronously (by `functions.reader.log_subscriptions[0]`) and has no failure destination @ 17:3",
             ]
         );
         // A success destination alone does not keep failures.
@@ -443,7 +491,7 @@ schedule_groups:
             "thumbs: {crate: thumbs, async: {on_success: {queue: failed}}}",
         );
         let (_, warnings) = findings(&only_success, "dev");
-        assert_eq!(warnings.len(), 2, "{warnings:#?}");
+        assert_eq!(warnings.len(), 5, "{warnings:#?}");
     }
 
     #[test]
@@ -461,6 +509,10 @@ schedule_groups:
             ("ok", "schedules.other.function"),
             ("report", "schedule_groups.bids.targets[0]"),
             ("ok", "schedule_groups.bids.targets[1]"),
+            ("alerts", "topics.alarms.subscriptions[0].function"),
+            ("ok", "topics.alarms.subscriptions[1].function"),
+            ("router", "rules.placed.targets[0].function"),
+            ("reader", "functions.reader.log_subscriptions[0]"),
         ];
         assert_eq!(
             sources,

@@ -254,11 +254,12 @@ fn physical_names(c: &mut Checker) {
                 Place::Field(entry.key(field))
             });
             let pattern = physical.pattern(d, name);
-            one(c, at, pattern, physical.default, name, &physical.rule);
+            one(c, at, pattern, physical.default_for(pattern), name, &physical.rule);
         }
     }
     let named = |physical: &'static PhysicalName, name: &str| {
-        (physical.pattern(d, name), physical.default, &physical.rule)
+        let pattern = physical.pattern(d, name);
+        (pattern, physical.default_for(pattern), &physical.rule)
     };
     for (name, g) in &d.schedule_groups {
         if g.dead_letter.is_some() {

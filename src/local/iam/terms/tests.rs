@@ -70,8 +70,17 @@ fn user_pool_actions_are_named_as_the_stack_file_lists_them() {
             resource: Some(("user_pool".into(), pool.clone()))
         }
     );
+    // An action no level grants is declared under `actions`.
     assert_eq!(
-        t.remedy("auth", &Check::new("cognito-idp:CreateGroup", arn)),
+        t.remedy("auth", &Check::new("cognito-idp:CreateGroup", arn.clone())),
+        Remedy::Grant {
+            access: "access: {actions: {user_pool: [cognito-idp:CreateGroup]}}".into(),
+            resource: Some(("user_pool".into(), pool.clone()))
+        }
+    );
+    // One IAM grants only on `*` cannot be limited to the pool.
+    assert_eq!(
+        t.remedy("auth", &Check::new("cognito-idp:ListUserPools", arn)),
         Remedy::NotDeclarable {
             resource: ("user_pool".into(), pool)
         }
@@ -237,5 +246,41 @@ fn a_put_asking_for_the_replaced_item_is_explained_to_an_appender() {
     assert!(matches!(
         t.remedy("audit", &put),
         Remedy::Conditional(unmet) if unmet.access == "access: {tables: {audit-logs: read_write}}"
+    ));
+}
+
+#[test]
+fn a_denied_queue_call_names_the_queue_and_its_level_or_the_declared_action() {
+    let (t, f) = terms("ebay-sniper");
+    let url = &f.deployed.physical_ids["BidFailuresQueue"];
+    let name = url.rsplit('/').next().unwrap().to_string();
+    let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+    let resource = Some(("queues.bid-failures".to_string(), name));
+    assert_eq!(
+        t.remedy("api", &Check::new("sqs:SendMessage", arn.clone())),
+        Remedy::Grant {
+            access: "access: {queues: {bid-failures: send}}".into(),
+            resource: resource.clone(),
+        }
+    );
+    assert_eq!(
+        t.remedy("api", &Check::new("sqs:ReceiveMessage", arn.clone())),
+        Remedy::Grant {
+            access: "access: {queues: {bid-failures: consume}}".into(),
+            resource: resource.clone(),
+        }
+    );
+    // No level covers purging: `access.actions` does, checked against SQS's list.
+    assert_eq!(
+        t.remedy("api", &Check::new("sqs:PurgeQueue", arn.clone())),
+        Remedy::Grant {
+            access: "access: {actions: {queues.bid-failures: [sqs:PurgeQueue]}}".into(),
+            resource,
+        }
+    );
+    // An action of another service is nothing the queue's entry can grant.
+    assert!(matches!(
+        t.remedy("api", &Check::new("sns:Publish", arn)),
+        Remedy::NotDeclarable { .. }
     ));
 }

@@ -150,6 +150,7 @@ impl Planner<'_> {
             Part::Indexes => sub(format!("{arn}/index/*")),
             Part::Streams => sub(format!("{arn}/stream/*")),
             Part::Qualified => sub(format!("{arn}:*")),
+            Part::Consumers => sub(format!("{arn}/consumer/*")),
             Part::Objects => {
                 let prefix = target.prefix.unwrap_or_default().replace("${", "${!");
                 sub(format!("{arn}/{prefix}*"))
@@ -240,6 +241,49 @@ mod tests {
                     "UseStackKeyForDeclaredActionsOnSecrets",
                     &["kms:Decrypt", "kms:GenerateDataKey"],
                     "secretsmanager"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn queue_and_stream_actions_go_to_the_queue_the_stream_or_its_consumers() {
+        let (statements, warnings) = declared(
+            "queues:\n  jobs: {}\nstreams:\n  clicks: {}\n",
+            "      actions:\n        queues.jobs: [sqs:PurgeQueue, sqs:ChangeMessageVisibility]\n        streams.clicks: [kinesis:RegisterStreamConsumer, kinesis:SubscribeToShard, kinesis:DescribeStreamConsumer]\n",
+        );
+        assert_eq!(warnings, Vec::<String>::new());
+        let stream_arn = json!({"Fn::GetAtt": ["ClicksStream", "Arn"]});
+        assert_eq!(
+            statements,
+            vec![
+                json!({
+                    "Sid": "DeclaredActionsOnJobsQueue",
+                    "Effect": "Allow",
+                    "Action": ["sqs:ChangeMessageVisibility", "sqs:PurgeQueue"],
+                    "Resource": [{"Fn::GetAtt": ["JobsQueue", "Arn"]}]
+                }),
+                json!({
+                    "Sid": "DeclaredActionsOnClicksStream",
+                    "Effect": "Allow",
+                    "Action": ["kinesis:RegisterStreamConsumer"],
+                    "Resource": [stream_arn]
+                }),
+                json!({
+                    "Sid": "DeclaredActionsOnClicksStreamConsumers",
+                    "Effect": "Allow",
+                    "Action": ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
+                    "Resource": [{"Fn::Sub": "${ClicksStream.Arn}/consumer/*"}]
+                }),
+                key_via(
+                    "UseStackKeyForDeclaredActionsOnQueues",
+                    &["kms:Decrypt", "kms:GenerateDataKey"],
+                    "sqs"
+                ),
+                key_via(
+                    "UseStackKeyForDeclaredActionsOnStreams",
+                    &["kms:Decrypt", "kms:GenerateDataKey"],
+                    "kinesis"
                 ),
             ]
         );

@@ -5,7 +5,7 @@
 
 use super::super::refs::{get_att, sub};
 use super::super::Planner;
-use super::{statement, DEAD_LETTER_KEY, DEAD_LETTER_SEND, INVOKE, PUBLISH};
+use super::{statement, DEAD_LETTER_KEY, DEAD_LETTER_SEND, INVOKE, PUBLISH, PUT_EVENTS};
 use crate::kinds::{QUEUE, TOPIC};
 use crate::model::{AsyncTarget, Function, Schedule};
 use serde_json::{json, Value};
@@ -66,6 +66,16 @@ impl Planner<'_> {
                         &format!("Async{outcome}Invoke{fid}"),
                         &INVOKE,
                         vec![sub(self.invoke_target_arn_sub(target))],
+                    ));
+                }
+                // Custom buses are encrypted with an AWS owned key (the
+                // template sets no KmsKeyIdentifier): PutEvents alone.
+                AsyncTarget::EventBus(bus) => {
+                    let bid = crate::kinds::EVENT_BUS.logical_id(bus);
+                    out.push(statement(
+                        &format!("Async{outcome}PutEventsOn{bid}"),
+                        &PUT_EVENTS,
+                        vec![get_att(&bid, "Arn")],
                     ));
                 }
             }

@@ -306,3 +306,37 @@ functions:
         json!({"Fn::GetAtt": ["HookFunctionUrlConfig", "FunctionUrl"]})
     );
 }
+
+#[test]
+fn an_event_bus_destination_gets_put_events_on_that_bus_alone() {
+    let t = template(
+        r#"
+name: calls
+event_buses:
+  results: {}
+buckets:
+  uploads:
+    notifications:
+      - function: worker
+functions:
+  worker:
+    crate: worker
+    async:
+      on_failure: {event_bus: results}
+"#,
+        "dev",
+    );
+    assert_eq!(
+        statements(&t, "WorkerFunctionRole", &["Async", "UseStackKeyForAsync"]),
+        vec![json!({
+            "Sid": "AsyncOnFailurePutEventsOnResultsEventBus",
+            "Effect": "Allow",
+            "Action": ["events:PutEvents"],
+            "Resource": [{"Fn::GetAtt": ["ResultsEventBus", "Arn"]}]
+        })]
+    );
+    assert_eq!(
+        t["Resources"]["WorkerFunctionAsyncConfig"]["Properties"]["DestinationConfig"],
+        json!({"OnFailure": {"Destination": {"Fn::GetAtt": ["ResultsEventBus", "Arn"]}}})
+    );
+}
