@@ -180,9 +180,14 @@ impl<'a> Resolver<'a> {
             ("Fn::Sub", Value::String(text)) => self.substitute(text, &BTreeMap::new()),
             ("Fn::Sub", Value::Array(parts)) => match parts.as_slice() {
                 [Value::String(text), Value::Object(vars)] => {
+                    // A variable given with `--resolve` (an external
+                    // resource's imported ARN, say) need not be resolved.
                     let vars = vars
                         .iter()
-                        .map(|(k, v)| Ok((k.clone(), self.string(v)?)))
+                        .map(|(k, v)| match self.deployed.overrides.get(k) {
+                            Some(given) => Ok((k.clone(), given.clone())),
+                            None => Ok((k.clone(), self.string(v)?)),
+                        })
                         .collect::<Result<BTreeMap<_, _>, Unresolved>>()?;
                     self.substitute(text, &vars)
                 }

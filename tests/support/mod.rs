@@ -97,7 +97,7 @@ pub const SEED_STACKS: [&str; 4] = [
     "guitar-collection",
 ];
 /// Example stacks, as in `examples/NAME.yaml`.
-pub const EXAMPLE_STACKS: [&str; 8] = [
+pub const EXAMPLE_STACKS: [&str; 9] = [
     "minimal",
     "rest-lambda-authorizer",
     "scheduled-report",
@@ -106,6 +106,7 @@ pub const EXAMPLE_STACKS: [&str; 8] = [
     "queue-worker",
     "stream-consumer",
     "secret-rotation",
+    "external-resources",
 ];
 
 /// Every stack the tests render: (folder, name).

@@ -113,7 +113,8 @@ impl Deployed<'_> {
     fn names(&self, arn: &Value, reference: &Value) -> bool {
         let physical = self.physical(self.target_in(reference));
         let name = physical.rsplit(['/', ':']).next().unwrap_or(physical);
-        arn.as_str().is_some_and(|a| a.ends_with(&format!(":{name}")))
+        arn.as_str()
+            .is_some_and(|a| a.ends_with(&format!(":{name}")))
     }
 
     /// Compares one resource's read-back report with its declaration.
@@ -259,7 +260,10 @@ impl Deployed<'_> {
                     ("retries", "MaximumRetryAttempts"),
                     ("max_age", "MaximumEventAgeInSeconds"),
                 ] {
-                    assert_eq!(report[field], declared[member], "{stack}: {logical} {member}");
+                    assert_eq!(
+                        report[field], declared[member],
+                        "{stack}: {logical} {member}"
+                    );
                 }
                 for (field, member) in [("on_failure", "OnFailure"), ("on_success", "OnSuccess")] {
                     let wanted = &declared["DestinationConfig"][member]["Destination"];

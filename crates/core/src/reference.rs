@@ -35,6 +35,8 @@ pub enum Section {
     Stack,
     Aws,
     Encryption,
+    /// A resource of `external:`.
+    External,
 }
 
 impl Section {
@@ -47,6 +49,7 @@ impl Section {
             Section::Stack => "stack",
             Section::Aws => "aws",
             Section::Encryption => "encryption",
+            Section::External => "external",
         }
     }
 
@@ -60,6 +63,7 @@ impl Section {
             Section::Stack => &["name", "env", "app"],
             Section::Aws => &["region", "account_id", "partition", "url_suffix"],
             Section::Encryption => &["key_arn", "key_id"],
+            Section::External => &["arn", "name"],
         };
         listed.to_vec()
     }
@@ -83,7 +87,14 @@ impl Section {
             .chain(Self::OTHER_WORDS)
     }
 
-    const OTHER_WORDS: [&'static str; 5] = ["user_pool", "frontend", "stack", "aws", "encryption"];
+    const OTHER_WORDS: [&'static str; 6] = [
+        "user_pool",
+        "frontend",
+        "stack",
+        "aws",
+        "encryption",
+        "external",
+    ];
 
     fn from_word(word: &str) -> Option<Section> {
         if let Some(kind) = kinds::by_section(word) {
@@ -95,6 +106,7 @@ impl Section {
             "stack" => Section::Stack,
             "aws" => Section::Aws,
             "encryption" => Section::Encryption,
+            "external" => Section::External,
             _ => return None,
         })
     }

@@ -228,7 +228,11 @@ fn declared(
         // Registered consumers of a stream are `STREAM_ARN/consumer/NAME:…`.
         "streams" => {
             let arn = get_arn()?;
-            (reference, vec![arn.clone()], vec![format!("{arn}/consumer/")])
+            (
+                reference,
+                vec![arn.clone()],
+                vec![format!("{arn}/consumer/")],
+            )
         }
         "event_buses" => (reference, vec![get_arn()?], Vec::new()),
         "schedule_groups" => {
@@ -331,9 +335,7 @@ fn entry(declared: &Declared, access: Option<&Access>, check: &Check) -> Option<
         "functions" if is(&INVOKE) => Some(list("invoke")),
         "topics" if is(&PUBLISH) => Some(list("publish")),
         "queues" if is(&QUEUE_SEND) => Some(format!("access: {{queues: {{{name}: send}}}}")),
-        "queues" if is(&QUEUE_CONSUME) => {
-            Some(format!("access: {{queues: {{{name}: consume}}}}"))
-        }
+        "queues" if is(&QUEUE_CONSUME) => Some(format!("access: {{queues: {{{name}: consume}}}}")),
         "streams" if is(&STREAM_WRITE) => Some(format!("access: {{streams: {{{name}: write}}}}")),
         "streams" if is(&STREAM_READ) => Some(format!("access: {{streams: {{{name}: read}}}}")),
         "event_buses" if is(&PUT_EVENTS) => Some(list("event_buses")),

@@ -516,3 +516,40 @@ fn a_web_acls_arn_and_id_come_from_its_name_id_and_scope() {
     );
     assert_eq!(get("Acl", "Id"), "a1b2");
 }
+
+#[test]
+fn an_external_arn_from_an_export_or_ssm_is_taken_from_resolve() {
+    let template = rendered("examples", "external-resources");
+    let env = &template["Resources"]["NightlyFunction"]["Properties"]["Environment"]["Variables"];
+    let mut deployed = Deployed {
+        stack_name: "reports-dev".into(),
+        region: "eu-west-1".into(),
+        account: "123456789012".into(),
+        ..Default::default()
+    };
+    let resolver = Resolver::new(&template, &deployed);
+    assert!(resolver.string(&env["FINANCE_TOPIC_ARN"]).is_err());
+    assert!(resolver.string(&env["MAIL_KEY_SECRET_ARN"]).is_err());
+    let topic = "arn:aws:sns:eu-west-1:444455556666:finance-reports";
+    let secret = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:mail-AbCdEf";
+    deployed
+        .overrides
+        .insert("ExternalFinanceArn".into(), topic.into());
+    deployed
+        .overrides
+        .insert("ExternalMailKeyArn".into(), secret.into());
+    let resolver = Resolver::new(&template, &deployed);
+    assert_eq!(resolver.string(&env["FINANCE_TOPIC_ARN"]).unwrap(), topic);
+    assert_eq!(
+        resolver.string(&env["MAIL_KEY_SECRET_ARN"]).unwrap(),
+        secret
+    );
+    assert_eq!(
+        resolver.string(&env["ORDERS_TABLE"]).unwrap(),
+        "orders-prod"
+    );
+    assert_eq!(
+        resolver.string(&env["ARCHIVE_BUCKET"]).unwrap(),
+        "shop-archive-eu"
+    );
+}

@@ -193,6 +193,12 @@ pub struct Access {
     /// Event buses of the stack this function puts events on (`events:PutEvents`).
     #[serde(default)]
     pub event_buses: Vec<String>,
+    /// Resources of `external:` and what the function may do with each:
+    /// `read`, `write` or `read_write` (tables, buckets), `read` or `write`
+    /// (streams), `read` (secrets), `send` or `consume` (queues), `publish`
+    /// (topics), `invoke` (functions), `put_events` (event buses).
+    #[serde(default)]
+    pub external: IndexMap<String, super::ExternalAccess>,
     /// Schedule groups in which the function creates, updates and deletes
     /// schedules (and may hand them the group's role).
     #[serde(default)]

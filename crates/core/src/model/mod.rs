@@ -8,6 +8,7 @@
 mod api;
 mod compute;
 mod events;
+mod external;
 mod identity;
 mod monitoring;
 mod routing;
@@ -17,6 +18,7 @@ mod storage;
 pub use api::*;
 pub use compute::*;
 pub use events::*;
+pub use external::*;
 pub use identity::*;
 pub use monitoring::*;
 pub use routing::*;
@@ -116,6 +118,11 @@ pub struct StackDef {
     /// functions and queues.
     #[serde(default)]
     pub rules: IndexMap<String, Rule>,
+    /// Resources this stack uses but does not own (another stack's table,
+    /// a shared topic), by the name functions' `access.external` and
+    /// `${external.NAME.arn}` references use.
+    #[serde(default)]
+    pub external: IndexMap<String, External>,
     /// CloudWatch alarms, by name.
     #[serde(default)]
     pub alarms: IndexMap<String, Alarm>,

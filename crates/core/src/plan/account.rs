@@ -44,6 +44,8 @@ pub fn account_settings_plan() -> Plan {
         globals: json!({"tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()}),
         fragments: vec![Fragment { template: "account_settings", source: super::Path::root(), view: json!({}) }],
         outputs: vec![Output { id: "ApiGatewayCloudWatchRoleArn".into(), description: "The role API Gateway writes CloudWatch logs with".into(), value: json!({"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]}) }],
+        parameters: Vec::new(),
+        imports: Vec::new(),
     }
 }
 

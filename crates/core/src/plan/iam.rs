@@ -306,6 +306,7 @@ impl Planner<'_> {
             out.push(stack_key_statement(key));
         }
         out.extend(self.queue_and_stream_statements(f));
+        out.extend(self.external_statements(a));
         out
     }
 
@@ -460,6 +461,8 @@ pub fn policy(statements: Vec<Value>) -> Value {
 mod invocation;
 
 mod declared;
+
+pub mod external;
 
 #[cfg(test)]
 mod tests;

@@ -81,6 +81,12 @@ pub struct Plan {
     pub globals: Value,
     pub fragments: Vec<Fragment>,
     pub outputs: Vec<Output>,
+    /// Template parameters, by id (SSM-provided external ARNs).
+    pub parameters: Vec<(String, Value)>,
+    /// `Fn::Sub` variables bound to another stack's export
+    /// (`Fn::ImportValue`), by variable: every `Fn::Sub` that names one
+    /// gets the binding.
+    pub imports: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +178,8 @@ pub fn plan(valid: &Valid<StackDef>, code: &CodeLocations) -> Plan {
         globals: p.globals(),
         fragments: p.fragments,
         outputs: p.outputs,
+        parameters: iam::external::ssm_parameters(def),
+        imports: iam::external::imports(def),
     }
 }
 

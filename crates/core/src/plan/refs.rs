@@ -134,6 +134,8 @@ impl Planner<'_> {
             (Section::Aws, "account_id") => "${AWS::AccountId}".into(),
             (Section::Aws, "partition") => "${AWS::Partition}".into(),
             (Section::Aws, _) => "${AWS::URLSuffix}".into(),
+            (Section::External, "name") => self.external_name_sub(n),
+            (Section::External, _) => self.external_arn_sub(n),
             (Section::Encryption, "key_arn") => "${StackKey.Arn}".into(),
             (Section::Encryption, _) => "${StackKey}".into(),
         }

@@ -163,7 +163,40 @@ impl Renderer {
         if !outputs.is_empty() {
             template["Outputs"] = Value::Object(outputs);
         }
+        if !plan.parameters.is_empty() {
+            template["Parameters"] = Value::Object(plan.parameters.iter().cloned().collect());
+        }
+        if !plan.imports.is_empty() {
+            bind_imports(&mut template, &plan.imports);
+        }
         Ok((template, origins))
+    }
+}
+
+/// Gives every `Fn::Sub` that names an imported variable (`${ExternalOrdersArn}`)
+/// its binding to `Fn::ImportValue`: a variable map is the one way to put
+/// another intrinsic inside `Fn::Sub` text.
+fn bind_imports(node: &mut Value, imports: &[(String, String)]) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(text)) = map.get("Fn::Sub") {
+                let bound: Map<String, Value> = imports
+                    .iter()
+                    .filter(|(variable, _)| text.contains(&format!("${{{variable}}}")))
+                    .map(|(variable, export)| {
+                        (variable.clone(), json!({ "Fn::ImportValue": export }))
+                    })
+                    .collect();
+                if !bound.is_empty() {
+                    let text = text.clone();
+                    map.insert("Fn::Sub".into(), json!([text, bound]));
+                }
+                return;
+            }
+            map.values_mut().for_each(|v| bind_imports(v, imports));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| bind_imports(v, imports)),
+        _ => {}
     }
 }
 

@@ -9,6 +9,7 @@ mod data;
 mod edge;
 pub mod event_pattern;
 mod events;
+mod external;
 mod functions;
 mod identity;
 mod invocation;
@@ -105,6 +106,7 @@ fn problems(def: &StackDef, env: &str, code: &AvailableCode) -> Vec<Diagnostic> 
     references::check(&mut c);
     invocation::check(&mut c);
     actions::check(&mut c);
+    external::check(&mut c);
     c.out
 }
 

@@ -107,8 +107,12 @@ pub(super) fn sections(c: &Checker) -> Vec<(&'static str, &'static str, Vec<Stri
         .as_ref()
         .map(|u| keys(&u.clients))
         .unwrap_or_default();
+    // An external entry's name becomes its template variable (`External…Arn`).
     registry
-        .chain([("user_pool.clients", "UserPoolClient", clients)])
+        .chain([
+            ("user_pool.clients", "UserPoolClient", clients),
+            ("external", "External", d.external.keys().cloned().collect()),
+        ])
         .collect()
 }
 
@@ -254,7 +258,14 @@ fn physical_names(c: &mut Checker) {
                 Place::Field(entry.key(field))
             });
             let pattern = physical.pattern(d, name);
-            one(c, at, pattern, physical.default_for(pattern), name, &physical.rule);
+            one(
+                c,
+                at,
+                pattern,
+                physical.default_for(pattern),
+                name,
+                &physical.rule,
+            );
         }
     }
     let named = |physical: &'static PhysicalName, name: &str| {

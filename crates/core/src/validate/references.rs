@@ -180,6 +180,7 @@ fn target_exists(c: &mut Checker, at: Path, r: &reference::Reference) {
         )
     };
     match r.section {
+        Section::External => super::external::reference(c, at.clone(), r),
         Section::Kind(kind) => {
             c.expect_known(at.clone(), kind.noun, &r.name, (kind.names)(def));
         }
