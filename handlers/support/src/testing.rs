@@ -88,7 +88,7 @@ impl FakeAws {
 
     /// Third-party HTTP APIs scripted in the same list as AWS, so a fixture
     /// shows every outside call in the order the handler makes them.
-        pub fn outbound(&self) -> Arc<dyn crate::outbound::Outbound> {
+    pub fn outbound(&self) -> Arc<dyn crate::outbound::Outbound> {
         Arc::new(outbound_fake::ScriptedOutbound {
             answers: self.answers.clone(),
             sent: self.sent.clone(),
