@@ -91,10 +91,50 @@ stackctl itself is never told it talks to an emulator.
    no functions: a mapping is created and listed as on AWS, and the
    queue's messages wait to be received, by `stackctl local`, which plays
    Lambda's poller with the function's real package.
+15. An AWS::Events::EventBus had no physical id in moto, so its Ref was
+   moto's Python object instead of the bus's name (the reference's Ref):
+   a rule naming its bus with a Ref failed ("'EventBus' object has no
+   attribute 'split'"). Ref is now the name, and the bus keeps its
+   Description, KmsKeyIdentifier, DeadLetterConfig and Tags (moto made it
+   from its name alone).
+16. An AWS::Kinesis::Stream's StreamModeDetails and StreamEncryption were
+   dropped (moto made every stream PROVISIONED and unencrypted): the
+   mode is passed to CreateStream and the encryption applied as
+   StartStreamEncryption, on creation and on update.
+17. ListEventSourceMappings with FunctionName matched only the exact text
+   the mapping was created with (CloudFormation passes the function's
+   ARN, so asking by name found nothing); Lambda accepts the function's
+   name or ARN, so the mappings of that function are listed either way.
+18. AWS::SQS::QueuePolicy, skipped by moto's CloudFormation, is set as the
+   queues' Policy attribute (cfn_types/messaging.py).
+19. An EventBridge target's InputTransformer: moto pasted a string
+   value into a JSON template without quotes and did not know
+   `<aws.events.rule-name>`, so the template was not JSON and PutEvents
+   of any event the rule matched failed with HTTP 500. As EventBridge
+   documents it, in a JSON template a variable outside a string is
+   replaced by its value as JSON (a string quoted) and one inside a
+   string by its text; the predefined `aws.events.rule-name`,
+   `aws.events.rule-arn`, `aws.events.event`, `aws.events.event.json` and
+   `aws.events.event.ingestion-time` are known; a path that matches
+   nothing gives null (or nothing inside a string). Templates that are
+   not JSON (plain text) stay as moto had them.
+20. A rule whose target is a function: moto has no way to invoke one
+   from EventBridge ("Expr not defined", HTTP 500 for PutEvents of every
+   event the rule matched). As with queues (14), the emulator runs no
+   functions: the event is accepted, the rule's other targets get it,
+   and the function target gets nothing.
+21. An AWS::SNS::Subscription's attributes were set FilterPolicy first,
+   FilterPolicyScope after: moto validates a filter policy, and builds its
+   matcher, under the scope already set, so a nested policy on the message
+   body was refused ("Filter policy scope MessageAttributes does not
+   support nested filter policy") and a flat one would have matched
+   attributes. The scope is set first (cfn_types/operations.py), as moto's
+   own Subscribe does.
 
 Run: python moto_server.py -H 127.0.0.1 -p PORT   (same arguments as moto_server)
 """
 
+import contextvars
 import gzip
 import io
 import json
@@ -119,8 +159,11 @@ from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, V
 from moto.core.responses import ActionResult  # noqa: E402
 from moto.dynamodb.models import dynamodb_backends  # noqa: E402
 from moto.dynamodb.models import table as dynamodb_table  # noqa: E402
+from moto.events import models as events_models  # noqa: E402
+from moto.events import utils as events_utils  # noqa: E402
 from moto.iam import access_control  # noqa: E402
 from moto.iam import models as iam_models  # noqa: E402
+from moto.kinesis import models as kinesis_models  # noqa: E402
 from moto.kms import models as kms_models  # noqa: E402
 from moto.logs import models as logs_models  # noqa: E402
 from moto.s3 import models as s3_models  # noqa: E402
@@ -129,7 +172,7 @@ from moto.moto_server import werkzeug_app  # noqa: E402
 from moto.server import main  # noqa: E402
 from moto.utilities.utils import get_partition  # noqa: E402
 
-from cfn_types import apis, edge, identity, operations  # noqa: E402,F401 - imported for the types they define
+from cfn_types import apis, edge, identity, messaging, operations  # noqa: E402,F401 - imported for the types they define
 from cfn_types.service_resource import ServiceResource, schema_attributes  # noqa: E402
 from cfn_types.stand_ins import STAND_INS, StandIn  # noqa: E402
 
@@ -611,6 +654,157 @@ def _add_message_without_delivery(self, *args, **kwargs):
 
 
 sqs_models.Queue.add_message = _add_message_without_delivery
+
+# -- 15. an event bus's Ref is its name; its settings are kept --------------------
+
+
+def _create_event_bus_with_settings(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    p = cloudformation_json.get("Properties") or {}
+    tags = [{"Key": k, "Value": v} for k, v in p["Tags"].items()] if isinstance(p.get("Tags"), dict) else p.get("Tags")
+    return events_models.events_backends[account_id][region_name].create_event_bus(
+        name=resource_name,
+        event_source_name=p.get("EventSourceName"),
+        description=p.get("Description"),
+        kms_key_identifier=p.get("KmsKeyIdentifier"),
+        dead_letter_config=p.get("DeadLetterConfig"),
+        tags=tags,
+    )
+
+
+events_models.EventBus.create_from_cloudformation_json = classmethod(_create_event_bus_with_settings)
+events_models.EventBus.physical_resource_id = property(lambda self: self.name)
+
+# -- 16. a stream's mode and encryption ----------------------------------------------
+
+_create_stream = kinesis_models.Stream.create_from_cloudformation_json.__func__
+_update_stream = kinesis_models.Stream.update_from_cloudformation_json.__func__
+
+
+def _apply_stream_settings(stream, properties, account_id, region_name):
+    backend = kinesis_models.kinesis_backends[account_id][region_name]
+    mode = properties.get("StreamModeDetails")
+    if mode:
+        backend.update_stream_mode(stream.arn, mode)
+    encryption = properties.get("StreamEncryption")
+    if encryption:
+        backend.start_stream_encryption(stream.arn, None, encryption["EncryptionType"], encryption["KeyId"])
+    elif stream.encryption_type != "NONE":
+        backend.stop_stream_encryption(stream.arn, None)
+    return stream
+
+
+def _create_stream_with_settings(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json.get("Properties") or {}
+    mode = properties.get("StreamModeDetails")
+    if mode and mode.get("StreamMode") == "ON_DEMAND" and "ShardCount" not in properties:
+        # moto's model gives an on-demand stream its shards itself.
+        stream = kinesis_models.kinesis_backends[account_id][region_name].create_stream(resource_name, 4, stream_mode=mode, retention_period_hours=properties.get("RetentionPeriodHours"))
+        tags = {t["Key"]: t["Value"] for t in properties.get("Tags", [])}
+        if tags:
+            kinesis_models.kinesis_backends[account_id][region_name].add_tags_to_stream(stream_arn=None, stream_name=stream.stream_name, tags=tags)
+    else:
+        stream = _create_stream(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    return _apply_stream_settings(stream, properties, account_id, region_name)
+
+
+def _update_stream_with_settings(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+    stream = _update_stream(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+    return _apply_stream_settings(stream, cloudformation_json.get("Properties") or {}, account_id, region_name)
+
+
+kinesis_models.Stream.create_from_cloudformation_json = classmethod(_create_stream_with_settings)
+kinesis_models.Stream.update_from_cloudformation_json = classmethod(_update_stream_with_settings)
+
+# -- 17. a function's event source mappings, asked by its name or ARN ----------------
+
+_list_event_source_mappings = lambda_models.LambdaBackend.list_event_source_mappings
+
+
+def _list_event_source_mappings_of_function(self, event_source_arn, function_name):
+    mappings = _list_event_source_mappings(self, event_source_arn, None)
+    if not function_name:
+        return mappings
+    try:
+        function_arn = self.get_function(function_name).function_arn
+    except Exception:  # noqa: BLE001 - an unknown function: moto's own matching
+        return _list_event_source_mappings(self, event_source_arn, function_name)
+    return [m for m in mappings if m.function_arn == function_arn]
+
+
+lambda_models.LambdaBackend.list_event_source_mappings = _list_event_source_mappings_of_function
+
+# -- 19. input transformer templates as EventBridge fills them ----------------------
+
+_parse_template = events_utils.EventTemplateParser.parse
+_rule_sending = contextvars.ContextVar("rule_sending", default=None)
+_send_to_targets = events_models.Rule.send_to_targets
+_TEMPLATE_VARIABLE = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+
+
+def _send_to_targets_of_rule(self, *args, **kwargs):
+    token = _rule_sending.set(self)
+    # 20. a function target is not invoked (moto has no runtime here).
+    targets = self.targets
+    self.targets = [t for t in targets if t["Arn"].split(":")[2] != "lambda"]
+    try:
+        return _send_to_targets(self, *args, **kwargs)
+    finally:
+        self.targets = targets
+        _rule_sending.reset(token)
+
+
+def _template_values(input_paths_map, event):
+    from jsonpath_ng.ext import parse
+
+    values = {}
+    for name, path in (input_paths_map or {}).items():
+        found = parse(path).find(event)
+        values[name] = found[0].value if found else None
+    rule = _rule_sending.get()
+    if rule is not None:
+        values["aws.events.rule-name"] = rule.name
+        values["aws.events.rule-arn"] = rule.arn
+    original = {k: v for k, v in event.items() if k != "ingestion-time"}
+    values["aws.events.event"] = original
+    values["aws.events.event.json"] = original
+    values["aws.events.event.ingestion-time"] = event.get("ingestion-time")
+    return values
+
+
+def _fill_json_template(template, values):
+    """Each known `<name>`: its value as JSON outside a string, its text inside one."""
+    out, in_string, i = [], False, 0
+    while i < len(template):
+        c = template[i]
+        if in_string and c == "\\":
+            out.append(template[i : i + 2])
+            i += 2
+            continue
+        if c == '"':
+            in_string = not in_string
+        match = _TEMPLATE_VARIABLE.match(template, i) if c == "<" else None
+        if match and match.group(1) in values:
+            value = values[match.group(1)]
+            if in_string:
+                text = "" if value is None else value if isinstance(value, str) else json.dumps(value)
+                out.append(json.dumps(text)[1:-1])
+            else:
+                out.append(json.dumps(value))
+            i = match.end()
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _parse_template_as_eventbridge(input_template, input_paths_map, event):
+    if not input_template or input_template.lstrip()[:1] not in ("{", "["):
+        return _parse_template(input_template, input_paths_map, event)
+    return json.loads(_fill_json_template(input_template, _template_values(input_paths_map, event)))
+
+
+events_models.Rule.send_to_targets = _send_to_targets_of_rule
+events_utils.EventTemplateParser.parse = staticmethod(_parse_template_as_eventbridge)
 
 # -- 13. percentiles -----------------------------------------------------------------
 

@@ -79,7 +79,10 @@ class Subscription(ServiceResource):
     TYPE = "AWS::SNS::Subscription"
 
     # Members of the template that are subscription attributes in the API.
-    ATTRIBUTES = ("DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy")
+    # The scope comes before the policy: moto validates a filter policy, and
+    # builds its matcher, with the scope already set (a nested policy on the
+    # message body was refused under the default MessageAttributes scope).
+    ATTRIBUTES = ("DeliveryPolicy", "FilterPolicyScope", "FilterPolicy", "RawMessageDelivery", "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy")
 
     def backend(self):
         return sns_backends[self.account_id][self.properties["TopicArn"].split(":")[3]]
