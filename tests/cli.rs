@@ -35,7 +35,7 @@ fn validate_passes_the_seed_stacks_with_code_and_reports_the_crates_not_written_
         let path = repo_root().join(format!("stacks/{written}.yaml"));
         assert!(err.contains(&format!("ok: {}", path.display())), "{err}");
     }
-    let (stack, line, krate) = ("cloud-platform", 74, "platform-users");
+    let (stack, line, krate) = ("cloud-platform", 79, "platform-users");
     let place = format!(
         "{}:{line}:12",
         repo_root().join(format!("stacks/{stack}.yaml")).display()

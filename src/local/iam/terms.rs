@@ -342,17 +342,20 @@ fn entry(declared: &Declared, access: Option<&Access>, check: &Check) -> Option<
         "schedule_groups" if is(&SCHEDULES_MANAGE) || is(&PASS_ROLE) => {
             Some(list("schedule_groups"))
         }
-        "user_pool" => {
-            let operation = action.strip_prefix("cognito-idp:")?;
-            let parsed: UserPoolAction = serde_json::from_value(json!(snake(operation))).ok()?;
-            parsed
-                .iam_action()
-                .eq_ignore_ascii_case(action)
-                .then(|| format!("access: {{user_pool: [{}]}}", snake(operation)))
-        }
+        "user_pool" => user_pool_level(action),
         _ => None,
     }
     .or_else(|| declared_action(declared, access, action))
+}
+
+/// The `access.user_pool` entry granting a Cognito action, when it is one of its levels.
+fn user_pool_level(action: &str) -> Option<String> {
+    let operation = action.strip_prefix("cognito-idp:")?;
+    let parsed: UserPoolAction = serde_json::from_value(json!(snake(operation))).ok()?;
+    parsed
+        .iam_action()
+        .eq_ignore_ascii_case(action)
+        .then(|| format!("access: {{user_pool: [{}]}}", snake(operation)))
 }
 
 /// The `access.actions` entry for an action no level grants, when it is
