@@ -594,18 +594,11 @@ pub enum AsyncTarget<'a> {
 impl AsyncDestination {
     /// The one destination named; `None` when none or several are.
     pub fn target(&self) -> Option<AsyncTarget<'_>> {
-        let named: Vec<AsyncTarget> = [
+        super::exactly_one([
             self.queue.as_deref().map(AsyncTarget::Queue),
             self.topic.as_deref().map(AsyncTarget::Topic),
             self.function.as_deref().map(AsyncTarget::Function),
             self.event_bus.as_deref().map(AsyncTarget::EventBus),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        match named.as_slice() {
-            [one] => Some(*one),
-            _ => None,
-        }
+        ])
     }
 }

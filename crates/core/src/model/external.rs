@@ -142,21 +142,14 @@ pub enum ExternalSource<'a> {
 impl External {
     /// The one source named; `None` when none or several are.
     pub fn source(&self) -> Option<ExternalSource<'_>> {
-        let named: Vec<ExternalSource> = [
+        super::exactly_one([
             self.arn.as_deref().map(ExternalSource::Arn),
             self.name.as_deref().map(ExternalSource::Name),
             self.export.as_deref().map(ExternalSource::Export),
             self.ssm_parameter
                 .as_deref()
                 .map(ExternalSource::SsmParameter),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        match named.as_slice() {
-            [one] => Some(*one),
-            _ => None,
-        }
+        ])
     }
 }
 

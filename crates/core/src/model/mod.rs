@@ -166,3 +166,13 @@ impl Encryption {
         self.key_alias.as_deref().unwrap_or(Self::DEFAULT_KEY_ALIAS)
     }
 }
+
+/// The one option of `named` that is set; `None` when none or several are
+/// (a field that names exactly one of several things).
+pub(crate) fn exactly_one<T, const N: usize>(named: [Option<T>; N]) -> Option<T> {
+    let mut set = named.into_iter().flatten();
+    match (set.next(), set.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
