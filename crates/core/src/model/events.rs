@@ -170,7 +170,7 @@ pub enum StreamAccess {
 
 /// A queue, a table's stream or a Kinesis stream that invokes a function
 /// with batches of its messages or records (a Lambda event source mapping).
-/// Name exactly one of `queue`, `table` and `stream`.
+/// Name exactly one of `queue`, `table`, `stream` and `external`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventSource {
@@ -183,6 +183,10 @@ pub struct EventSource {
     /// A Kinesis stream of this stack.
     #[serde(default)]
     pub stream: Option<String>,
+    /// A queue or Kinesis stream of `external:` (another team's), read
+    /// with the same grant as one of this stack's.
+    #[serde(default)]
+    pub external: Option<String>,
     /// Most records in one invocation: 1-10000 (1-10 for a FIFO queue).
     /// Default: 10 for a queue, 100 for a stream. Above 10 a queue needs a
     /// `batching_window_seconds` of at least 1.
@@ -265,6 +269,8 @@ pub enum SourceOf<'a> {
     Queue(&'a str),
     TableStream(&'a str),
     Stream(&'a str),
+    /// An `external:` queue or stream (validation proved which).
+    External(&'a str),
 }
 
 impl EventSource {
@@ -274,12 +280,12 @@ impl EventSource {
 
     /// The one thing this source reads; `None` when it names none or several.
     pub fn source(&self) -> Option<SourceOf<'_>> {
-        match (&self.queue, &self.table, &self.stream) {
-            (Some(q), None, None) => Some(SourceOf::Queue(q)),
-            (None, Some(t), None) => Some(SourceOf::TableStream(t)),
-            (None, None, Some(s)) => Some(SourceOf::Stream(s)),
-            _ => None,
-        }
+        super::exactly_one([
+            self.queue.as_deref().map(SourceOf::Queue),
+            self.table.as_deref().map(SourceOf::TableStream),
+            self.stream.as_deref().map(SourceOf::Stream),
+            self.external.as_deref().map(SourceOf::External),
+        ])
     }
 
     pub fn batching_window(&self) -> u32 {

@@ -4,7 +4,9 @@
 use super::refs::{get_att, reference, sub};
 use super::{entity, iam, Planner};
 use crate::kinds::{FUNCTION, QUEUE, QUEUE_DEAD_LETTER_NAME, STREAM, TABLE, TOPIC};
-use crate::model::{Destination, EventSource, Queue, SourceOf, StartingPosition, StreamMode};
+use crate::model::{
+    Destination, EventSource, ExternalKind, Queue, SourceOf, StartingPosition, StreamMode,
+};
 use serde_json::{json, Value};
 
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
@@ -119,8 +121,24 @@ impl Planner<'_> {
     }
 
     fn mapping_properties(&self, function: &str, of: SourceOf, s: &EventSource) -> Value {
-        let stream = !matches!(of, SourceOf::Queue(_));
+        let stream = match of {
+            SourceOf::Queue(_) => false,
+            SourceOf::External(e) => self
+                .def
+                .external
+                .get(e)
+                .is_some_and(|x| x.kind == ExternalKind::Stream),
+            SourceOf::TableStream(_) | SourceOf::Stream(_) => true,
+        };
         let (source_arn, default_batch) = match of {
+            SourceOf::External(e) => (
+                sub(self.external_arn_sub(e)),
+                if stream {
+                    EventSource::DEFAULT_STREAM_BATCH
+                } else {
+                    EventSource::DEFAULT_QUEUE_BATCH
+                },
+            ),
             SourceOf::Queue(q) => (
                 get_att(&QUEUE.logical_id(q), "Arn"),
                 EventSource::DEFAULT_QUEUE_BATCH,
@@ -183,6 +201,7 @@ pub(crate) fn event_source_id(function: &str, of: SourceOf) -> String {
         SourceOf::Queue(q) => (q, "Queue"),
         SourceOf::TableStream(t) => (t, "TableStream"),
         SourceOf::Stream(s) => (s, "Stream"),
+        SourceOf::External(e) => (e, "External"),
     };
     format!(
         "{}From{}",

@@ -306,7 +306,7 @@ impl Planner<'_> {
             out.push(stack_key_statement(key));
         }
         out.extend(self.queue_and_stream_statements(f));
-        out.extend(self.external_statements(a));
+        out.extend(self.external_statements(f));
         out
     }
 

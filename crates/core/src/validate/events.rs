@@ -3,7 +3,7 @@
 
 use super::event_pattern::check_lambda_filter;
 use super::{p, Checker};
-use crate::model::{EventSource, Function, Queue, SourceOf, StreamMode};
+use crate::model::{EventSource, ExternalKind, Function, Queue, SourceOf, StreamMode};
 use crate::source::Path;
 
 /// Lambda event filtering: "You can define up to five different filters
@@ -58,7 +58,7 @@ pub(super) fn check(c: &mut Checker) {
             let Some(of) = s.source() else {
                 c.error(
                     here,
-                    "an event source names exactly one of `queue`, `table` and `stream`",
+                    "an event source names exactly one of `queue`, `table`, `stream` and `external`",
                     "write one entry per source, such as `{queue: jobs}`",
                 );
                 continue;
@@ -165,6 +165,7 @@ fn event_source(
         SourceOf::Stream(k) => {
             c.expect_known(at.key("stream"), "Kinesis stream", k, def.streams.keys())
         }
+        SourceOf::External(e) => external_source(c, &at, e),
     };
     if let SourceOf::TableStream(t) = of {
         if def
@@ -196,7 +197,40 @@ fn event_source(
             queue_source(c, function, f, &at, q, queue, s);
         }
         SourceOf::TableStream(_) | SourceOf::Stream(_) => stream_source(c, &at, s),
+        // Another team's queue: its FIFO-ness and visibility timeout are
+        // not known here, so only what holds for every queue is checked.
+        SourceOf::External(e) => match def.external.get(e).map(|x| x.kind) {
+            Some(ExternalKind::Stream) => stream_source(c, &at, s),
+            Some(ExternalKind::Queue) => queue_source(c, function, f, &at, e, None, s),
+            _ => {}
+        },
     }
+}
+
+/// An event source on `external:`: a queue or a Kinesis stream.
+fn external_source(c: &mut Checker, at: &Path, name: &str) -> bool {
+    let def = c.def;
+    if !c.expect_known(
+        at.key("external"),
+        "external resource",
+        name,
+        def.external.keys(),
+    ) {
+        return false;
+    }
+    let kind = def.external[name].kind;
+    if !matches!(kind, ExternalKind::Queue | ExternalKind::Stream) {
+        c.error(
+            at.key("external"),
+            format!(
+                "external `{name}` is a {}; Lambda reads batches from a queue or a Kinesis stream",
+                kind.word()
+            ),
+            "name an external queue or stream, or a queue, table or stream of this stack",
+        );
+        return false;
+    }
+    true
 }
 
 fn queue_source(

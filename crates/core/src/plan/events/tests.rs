@@ -332,7 +332,8 @@ functions:
             (
                 13,
                 9,
-                "an event source names exactly one of `queue`, `table` and `stream`".to_string()
+                "an event source names exactly one of `queue`, `table`, `stream` and `external`"
+                    .to_string()
             ),
             (
                 14,

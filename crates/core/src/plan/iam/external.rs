@@ -8,7 +8,9 @@ use super::{
     statement, with_condition, BUCKET_LIST, BUCKET_READ, BUCKET_WRITE, INVOKE, PUBLISH, PUT_EVENTS,
     QUEUE_CONSUME, QUEUE_SEND, SECRET_READ, STREAM_READ, STREAM_WRITE, TABLE_READ, TABLE_WRITE,
 };
-use crate::model::{Access, External, ExternalAccess, ExternalKind, ExternalSource, StackDef};
+use crate::model::{
+    External, ExternalAccess, ExternalKind, ExternalSource, Function, SourceOf, StackDef,
+};
 use crate::naming::pascal;
 use serde_json::{json, Value};
 
@@ -81,10 +83,36 @@ impl Planner<'_> {
         known.unwrap_or_default().replace("${", "${!")
     }
 
-    /// What `access.external` grants: one statement per resource and part.
-    pub(in crate::plan) fn external_statements(&self, a: &Access) -> Vec<Value> {
+    /// What function `f` does with external resources: its declared
+    /// `access.external`, and reading each external queue or stream it
+    /// consumes as an event source (Lambda polls with the function's role).
+    fn external_uses<'f>(&self, f: &'f Function) -> Vec<(&'f str, ExternalAccess)> {
+        let mut uses: Vec<(&str, ExternalAccess)> = f
+            .access
+            .external
+            .iter()
+            .map(|(name, level)| (name.as_str(), *level))
+            .collect();
+        for source in &f.event_sources {
+            let Some(SourceOf::External(name)) = source.source() else {
+                continue;
+            };
+            let level = match self.external(name).map(|e| e.kind) {
+                Some(ExternalKind::Stream) => ExternalAccess::Read,
+                _ => ExternalAccess::Consume,
+            };
+            if !uses.contains(&(name, level)) {
+                uses.push((name, level));
+            }
+        }
+        uses
+    }
+
+    /// What function `f` may do with external resources: one statement per
+    /// resource and part.
+    pub(in crate::plan) fn external_statements(&self, f: &Function) -> Vec<Value> {
         let mut out = Vec::new();
-        for (name, level) in &a.external {
+        for (name, level) in self.external_uses(f) {
             let Some(e) = self.external(name) else {
                 continue;
             };
@@ -126,7 +154,7 @@ impl Planner<'_> {
                 (ExternalKind::EventBus, _) => grant("PutEventsOn", &PUT_EVENTS, vec![on("")]),
             }
             if let Some(key) = &e.key_arn {
-                out.push(external_key_statement(&id, e.kind, *level, key));
+                out.push(external_key_statement(&id, e.kind, level, key));
             }
         }
         out
@@ -232,6 +260,67 @@ functions:
         assert_eq!(
             env["STRIPE_SECRET_ARN"],
             json!({"Fn::Sub": "${ExternalStripeArn}"})
+        );
+    }
+
+    #[test]
+    fn an_external_queue_or_stream_is_read_as_an_event_source_with_its_grant() {
+        let t = rendered(
+            "shop.yaml",
+            r#"name: shop
+external:
+  billing: {type: queue, arn: "arn:aws:sqs:eu-west-1:123456789012:billing"}
+  clicks: {type: stream, export: web-prod-ClicksStreamArn}
+functions:
+  worker:
+    crate: worker
+    event_sources:
+      - {external: billing, batch_size: 5}
+      - {external: clicks, starting_position: trim_horizon}
+    access:
+      external: {billing: consume}
+"#,
+        );
+        let mapping = &t["Resources"]["WorkerFunctionFromBillingExternal"]["Properties"];
+        assert_eq!(
+            mapping["EventSourceArn"],
+            json!("arn:aws:sqs:eu-west-1:123456789012:billing")
+        );
+        assert_eq!(mapping["BatchSize"], json!(5));
+        assert!(mapping.get("StartingPosition").is_none(), "{mapping:#}");
+        let mapping = &t["Resources"]["WorkerFunctionFromClicksExternal"]["Properties"];
+        let import = json!({"ExternalClicksArn": {"Fn::ImportValue": "web-prod-ClicksStreamArn"}});
+        assert_eq!(
+            mapping["EventSourceArn"],
+            json!({"Fn::Sub": ["${ExternalClicksArn}", import]})
+        );
+        assert_eq!(mapping["BatchSize"], json!(100));
+        assert_eq!(mapping["StartingPosition"], json!("TRIM_HORIZON"));
+        let sids: Vec<&str> = t["Resources"]["WorkerFunctionRole"]["Properties"]["Policies"][0]
+            ["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .filter(|sid| sid.contains("External"))
+            .collect();
+        // The declared consume and the source's read of the same queue are one grant.
+        assert_eq!(sids, ["ConsumeExternalBilling", "ReadFromExternalClicks"]);
+    }
+
+    #[test]
+    fn an_external_topic_is_no_event_source() {
+        let text = r#"name: shop
+external:
+  alerts: {type: topic, arn: "arn:aws:sns:eu-west-1:123456789012:alerts"}
+functions:
+  worker:
+    crate: worker
+    event_sources: [{external: alerts}]
+"#;
+        assert_eq!(
+            errors(text),
+            vec!["external `alerts` is a topic; Lambda reads batches from a queue or a Kinesis stream"]
         );
     }
 
