@@ -579,6 +579,9 @@ pub struct AsyncDestination {
     /// Invocation Result - Success` or `- Failure`), for rules to route.
     #[serde(default)]
     pub event_bus: Option<String>,
+    /// A queue, topic, function or event bus of `external:`.
+    #[serde(default)]
+    pub external: Option<String>,
 }
 
 /// What an asynchronous-invocation destination names, once validation has
@@ -589,6 +592,8 @@ pub enum AsyncTarget<'a> {
     Topic(&'a str),
     Function(&'a str),
     EventBus(&'a str),
+    /// An `external:` queue, topic, function or event bus (validation proved which).
+    External(&'a str),
 }
 
 impl AsyncDestination {
@@ -599,6 +604,7 @@ impl AsyncDestination {
             self.topic.as_deref().map(AsyncTarget::Topic),
             self.function.as_deref().map(AsyncTarget::Function),
             self.event_bus.as_deref().map(AsyncTarget::EventBus),
+            self.external.as_deref().map(AsyncTarget::External),
         ])
     }
 }

@@ -207,6 +207,7 @@ impl Planner<'_> {
             AsyncTarget::Topic(t) => json!({"Ref": TOPIC.logical_id(t)}),
             AsyncTarget::Function(f) => self.invoke_target(f),
             AsyncTarget::EventBus(b) => get_att(&EVENT_BUS.logical_id(b), "Arn"),
+            AsyncTarget::External(e) => sub(self.external_arn_sub(e)),
         }
     }
 

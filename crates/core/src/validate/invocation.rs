@@ -7,8 +7,8 @@
 use super::{p, Checker};
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    AsyncDestination, AsyncInvocation, AsyncTarget, Function, FunctionUrl, InvokeMode,
-    ScheduleRetry, StackDef, UrlAuth, UrlCors,
+    AsyncDestination, AsyncInvocation, AsyncTarget, ExternalKind, Function, FunctionUrl,
+    InvokeMode, ScheduleRetry, StackDef, UrlAuth, UrlCors,
 };
 use crate::plan::RUST_RUNTIME;
 use crate::reference::{self, Piece, Section};
@@ -278,7 +278,7 @@ fn async_destination(c: &mut Checker, name: &str, at: &Path, d: &AsyncDestinatio
         c.error(
             at.clone(),
             "name exactly one destination",
-            "write `{queue: NAME}`, `{topic: NAME}`, `{function: NAME}` or `{event_bus: NAME}`, naming a queue, topic, function or event bus of this stack",
+            "write `{queue: NAME}`, `{topic: NAME}`, `{function: NAME}` or `{event_bus: NAME}`, naming a queue, topic, function or event bus of this stack, or `{external: NAME}` for one of `external:`",
         );
         return;
     };
@@ -299,6 +299,32 @@ fn async_destination(c: &mut Checker, name: &str, at: &Path, d: &AsyncDestinatio
         }
         AsyncTarget::Topic(t) => {
             c.expect_known(at.key("topic"), "topic", t, def.topics.keys());
+        }
+        AsyncTarget::External(e) => {
+            let known = c.expect_known(
+                at.key("external"),
+                "external resource",
+                e,
+                def.external.keys(),
+            );
+            let kind = def.external.get(e).map(|x| x.kind);
+            if known
+                && !matches!(
+                    kind,
+                    Some(
+                        ExternalKind::Queue
+                            | ExternalKind::Topic
+                            | ExternalKind::Function
+                            | ExternalKind::EventBus
+                    )
+                )
+            {
+                c.error(
+                    at.key("external"),
+                    format!("external `{e}` is a {}; Lambda sends invocation records to a queue, topic, function or event bus", kind.map_or("", |k| k.word())),
+                    "name an external queue, topic, function or event bus",
+                );
+            }
         }
         AsyncTarget::EventBus(b) => {
             c.expect_known(at.key("event_bus"), "event bus", b, def.event_buses.keys());

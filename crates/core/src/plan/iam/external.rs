@@ -9,7 +9,8 @@ use super::{
     QUEUE_CONSUME, QUEUE_SEND, SECRET_READ, STREAM_READ, STREAM_WRITE, TABLE_READ, TABLE_WRITE,
 };
 use crate::model::{
-    External, ExternalAccess, ExternalKind, ExternalSource, Function, SourceOf, StackDef,
+    AsyncTarget, External, ExternalAccess, ExternalKind, ExternalSource, Function, SourceOf,
+    StackDef,
 };
 use crate::naming::pascal;
 use serde_json::{json, Value};
@@ -100,6 +101,25 @@ impl Planner<'_> {
             let level = match self.external(name).map(|e| e.kind) {
                 Some(ExternalKind::Stream) => ExternalAccess::Read,
                 _ => ExternalAccess::Consume,
+            };
+            if !uses.contains(&(name, level)) {
+                uses.push((name, level));
+            }
+        }
+        // Lambda sends invocation records with the function's role.
+        let destinations = f
+            .async_invocation
+            .iter()
+            .flat_map(|a| [&a.on_success, &a.on_failure]);
+        for destination in destinations.flatten() {
+            let Some(AsyncTarget::External(name)) = destination.target() else {
+                continue;
+            };
+            let level = match self.external(name).map(|e| e.kind) {
+                Some(ExternalKind::Topic) => ExternalAccess::Publish,
+                Some(ExternalKind::Function) => ExternalAccess::Invoke,
+                Some(ExternalKind::EventBus) => ExternalAccess::PutEvents,
+                _ => ExternalAccess::Send,
             };
             if !uses.contains(&(name, level)) {
                 uses.push((name, level));
@@ -306,6 +326,39 @@ functions:
             .collect();
         // The declared consume and the source's read of the same queue are one grant.
         assert_eq!(sids, ["ConsumeExternalBilling", "ReadFromExternalClicks"]);
+    }
+
+    #[test]
+    fn an_external_destination_receives_records_with_the_grant_its_kind_takes() {
+        let t = rendered(
+            "shop.yaml",
+            r#"name: shop
+external:
+  ops: {type: topic, name: ops-alerts}
+buckets:
+  uploads:
+    notifications: [{function: worker}]
+functions:
+  worker:
+    crate: worker
+    async: {on_failure: {external: ops}}
+"#,
+        );
+        let topic = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:ops-alerts";
+        assert_eq!(
+            t["Resources"]["WorkerFunctionAsyncConfig"]["Properties"]["DestinationConfig"],
+            json!({"OnFailure": {"Destination": {"Fn::Sub": topic}}})
+        );
+        let statements = t["Resources"]["WorkerFunctionRole"]["Properties"]["Policies"][0]
+            ["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(
+            statements.contains(&json!({"Sid": "PublishToExternalOps", "Effect": "Allow",
+                "Action": ["sns:Publish"], "Resource": [{"Fn::Sub": topic}]})),
+            "{statements:#?}"
+        );
     }
 
     #[test]

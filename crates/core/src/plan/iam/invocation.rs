@@ -78,6 +78,8 @@ impl Planner<'_> {
                         vec![get_att(&bid, "Arn")],
                     ));
                 }
+                // Granted with the function's other external uses.
+                AsyncTarget::External(_) => {}
             }
         }
         out
