@@ -37,6 +37,11 @@ pub struct External {
     /// functions granted access may use it through the resource's service.
     #[serde(default)]
     pub key_arn: Option<String>,
+    /// For an external topic: functions and queues of this stack it
+    /// delivers to, as `topics.NAME.subscriptions` (the topic's owner must
+    /// allow this account to subscribe when the topic is in another one).
+    #[serde(default)]
+    pub subscriptions: Vec<super::TopicSubscription>,
 }
 
 /// The kinds of resource `external:` can name.

@@ -20,6 +20,8 @@ use serde_json::{json, Map, Value};
 pub(crate) enum QueueSender {
     /// A topic, through a subscription or a subscription's redrive policy.
     Topic(String),
+    /// A topic of `external:`, the same ways.
+    ExternalTopic(String),
     /// A rule, through a target or a target's dead-letter queue.
     Rule(String),
 }
@@ -37,6 +39,14 @@ impl Planner<'_> {
             });
             if sends {
                 out.push(QueueSender::Topic(name.clone()));
+            }
+        }
+        for (name, e) in &self.def.external {
+            let sends = e.subscriptions.iter().any(|s| {
+                s.queue.as_deref() == Some(queue) || s.dead_letter.as_deref() == Some(queue)
+            });
+            if sends {
+                out.push(QueueSender::ExternalTopic(name.clone()));
             }
         }
         for (name, r) in &self.def.rules {
@@ -66,6 +76,11 @@ impl Planner<'_> {
                             reference(&id),
                         )
                     }
+                    QueueSender::ExternalTopic(t) => (
+                        format!("External{}SendsMessages", crate::naming::pascal(t)),
+                        "sns.amazonaws.com",
+                        sub(self.external_arn_sub(t)),
+                    ),
                     QueueSender::Rule(r) => {
                         let id = RULE.logical_id(r);
                         (
@@ -126,6 +141,23 @@ impl Planner<'_> {
                 }));
             }
         }
+        // An external topic may be in another account: SNS may use the key
+        // for exactly that topic.
+        for (name, e) in &self.def.external {
+            if e.subscriptions
+                .iter()
+                .any(|s| s.queue.is_some() || s.dead_letter.is_some())
+            {
+                out.push(json!({
+                    "Sid": format!("SnsSendsFromExternal{}", crate::naming::pascal(name)),
+                    "Effect": "Allow",
+                    "Principal": { "Service": "sns.amazonaws.com" },
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": "*",
+                    "Condition": { "ArnEquals": { "aws:SourceArn": sub(self.external_arn_sub(name)) } }
+                }));
+            }
+        }
         out
     }
 
@@ -147,44 +179,61 @@ impl Planner<'_> {
         }
     }
 
-    /// Each function or queue subscription of each topic.
+    /// Each function or queue subscription of each topic, the stack's
+    /// and `external:` ones.
     pub(super) fn topic_subscriptions(&mut self) {
-        for (topic, t) in &self.def.topics {
-            let topic_id = TOPIC.logical_id(topic);
-            for (i, s) in t.subscriptions.iter().enumerate() {
-                let (protocol, endpoint, target_id, permission) =
-                    match (s.function.as_deref(), s.queue.as_deref()) {
-                        (Some(f), _) => {
-                            let fid = FUNCTION.logical_id(f);
-                            let arn = get_att(&fid, "Arn");
-                            let permission =
-                                json!({"id": format!("{topic_id}Invokes{fid}"), "function": arn});
-                            ("lambda", arn, fid, permission)
-                        }
-                        (None, Some(q)) => {
-                            let qid = QUEUE.logical_id(q);
-                            ("sqs", get_att(&qid, "Arn"), qid, Value::Null)
-                        }
-                        // Validation proved each names one.
-                        (None, None) => continue,
-                    };
-                let scope = s
-                    .filter_policy_scope
-                    .unwrap_or(FilterPolicyScope::MessageAttributes);
-                let view = json!({
-                    "id": format!("{topic_id}{target_id}Subscription"),
-                    "topic_arn": reference(&topic_id),
-                    "protocol": protocol,
-                    "endpoint": endpoint,
-                    "filter_policy": s.filter_policy,
-                    "filter_policy_scope": scope.cloudformation(),
-                    "raw_message_delivery": s.raw_message_delivery == Some(true),
-                    "redrive_policy": s.dead_letter.as_deref().map(|d| json!({"deadLetterTargetArn": get_att(&QUEUE.logical_id(d), "Arn")})),
-                    "permission": permission,
-                });
-                let at = entity(TOPIC.section, topic).key("subscriptions").index(i);
-                self.push("topic_subscription", at, view);
-            }
+        let def = self.def;
+        for (topic, t) in &def.topics {
+            let id = TOPIC.logical_id(topic);
+            let at = entity(TOPIC.section, topic);
+            self.subscriptions_of(&id, reference(&id), at, &t.subscriptions);
+        }
+        for (name, e) in &def.external {
+            let id = format!("External{}", crate::naming::pascal(name));
+            let at = entity("external", name);
+            self.subscriptions_of(&id, sub(self.external_arn_sub(name)), at, &e.subscriptions);
+        }
+    }
+
+    fn subscriptions_of(
+        &mut self,
+        topic_id: &str,
+        topic_arn: Value,
+        at: super::Path,
+        subscriptions: &[crate::model::TopicSubscription],
+    ) {
+        for (i, s) in subscriptions.iter().enumerate() {
+            let (protocol, endpoint, target_id, permission) =
+                match (s.function.as_deref(), s.queue.as_deref()) {
+                    (Some(f), _) => {
+                        let fid = FUNCTION.logical_id(f);
+                        let arn = get_att(&fid, "Arn");
+                        let permission =
+                            json!({"id": format!("{topic_id}Invokes{fid}"), "function": arn});
+                        ("lambda", arn, fid, permission)
+                    }
+                    (None, Some(q)) => {
+                        let qid = QUEUE.logical_id(q);
+                        ("sqs", get_att(&qid, "Arn"), qid, Value::Null)
+                    }
+                    // Validation proved each names one.
+                    (None, None) => continue,
+                };
+            let scope = s
+                .filter_policy_scope
+                .unwrap_or(FilterPolicyScope::MessageAttributes);
+            let view = json!({
+                "id": format!("{topic_id}{target_id}Subscription"),
+                "topic_arn": topic_arn,
+                "protocol": protocol,
+                "endpoint": endpoint,
+                "filter_policy": s.filter_policy,
+                "filter_policy_scope": scope.cloudformation(),
+                "raw_message_delivery": s.raw_message_delivery == Some(true),
+                "redrive_policy": s.dead_letter.as_deref().map(|d| json!({"deadLetterTargetArn": get_att(&QUEUE.logical_id(d), "Arn")})),
+                "permission": permission,
+            });
+            self.push("topic_subscription", at.key("subscriptions").index(i), view);
         }
     }
 

@@ -70,6 +70,20 @@ pub(crate) fn async_sources(def: &StackDef) -> Vec<AsyncSource<'_>> {
             }
         }
     }
+    for (name, e) in &def.external {
+        for (i, s) in e.subscriptions.iter().enumerate() {
+            if let Some(function) = &s.function {
+                out.push(AsyncSource {
+                    function,
+                    at: p("external")
+                        .key(name)
+                        .key("subscriptions")
+                        .index(i)
+                        .key("function"),
+                });
+            }
+        }
+    }
     for (name, r) in &def.rules {
         for (i, t) in r.targets.iter().enumerate() {
             if let Some(function) = &t.function {

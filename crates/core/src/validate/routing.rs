@@ -5,7 +5,9 @@ use super::event_pattern::{
     check_rule_pattern, check_sns_filter_policy, PatternProblem, RULE_PATTERN_DEFAULT_QUOTA,
 };
 use super::{p, Checker};
-use crate::model::{FilterPolicyScope, RuleTarget};
+use crate::model::{
+    ExternalKind, ExternalSource, FilterPolicyScope, RuleTarget, TopicSubscription,
+};
 use crate::source::Path;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -98,9 +100,53 @@ fn standard_queue(c: &mut Checker, at: Path, queue: &str, role: &str) {
 fn topic_subscriptions(c: &mut Checker) {
     let def = c.def;
     for (topic, t) in &def.topics {
+        subscriptions_of(
+            c,
+            topic,
+            p("topics").key(topic),
+            &t.subscriptions,
+            Some(false),
+        );
+    }
+    for (name, e) in &def.external {
+        let at = p("external").key(name);
+        if e.kind != ExternalKind::Topic {
+            if !e.subscriptions.is_empty() {
+                c.error_at_key(
+                    at.key("subscriptions"),
+                    format!(
+                        "external `{name}` is a {}; only a topic has subscriptions",
+                        e.kind.word()
+                    ),
+                    "remove `subscriptions`, or set `type: topic`",
+                );
+            }
+            continue;
+        }
+        // A FIFO topic's name ends with `.fifo`; from an export or SSM
+        // parameter it is not known.
+        let fifo = match e.source() {
+            Some(ExternalSource::Arn(t) | ExternalSource::Name(t)) => Some(t.ends_with(".fifo")),
+            _ => None,
+        };
+        subscriptions_of(c, name, at, &e.subscriptions, fifo);
+    }
+}
+
+/// The subscriptions of one topic (`fifo`: whether it is a FIFO topic,
+/// `None` when that is not known).
+fn subscriptions_of(
+    c: &mut Checker,
+    topic: &str,
+    topic_at: Path,
+    subscriptions: &[TopicSubscription],
+    fifo: Option<bool>,
+) {
+    let def = c.def;
+    {
         let mut seen = BTreeSet::new();
-        for (i, s) in t.subscriptions.iter().enumerate() {
-            let at = p("topics").key(topic).key("subscriptions").index(i);
+        for (i, s) in subscriptions.iter().enumerate() {
+            let at = topic_at.key("subscriptions").index(i);
             let one = exactly_one(
                 c,
                 &at,
@@ -119,7 +165,7 @@ fn topic_subscriptions(c: &mut Checker) {
                 }
             }
             if let Some(q) = &s.queue {
-                if def.queues.get(q).is_some_and(|queue| queue.is_fifo()) {
+                if fifo == Some(false) && def.queues.get(q).is_some_and(|queue| queue.is_fifo()) {
                     c.error(
                         at.key("queue"),
                         format!("topic `{topic}` is a standard topic; it cannot deliver to FIFO queue `{q}`"),

@@ -362,6 +362,59 @@ functions:
     }
 
     #[test]
+    fn an_external_topic_delivers_to_a_function_and_a_queue_of_the_stack() {
+        let t = rendered(
+            "shop.yaml",
+            r#"name: shop
+external:
+  orders:
+    type: topic
+    arn: "arn:aws:sns:eu-west-1:444455556666:orders"
+    subscriptions:
+      - function: notify
+        filter_policy: {kind: [placed]}
+      - {queue: inbox, raw_message_delivery: true}
+queues:
+  inbox: {}
+  failed: {}
+functions:
+  notify:
+    crate: notify
+    async: {on_failure: {queue: failed}}
+"#,
+        );
+        let topic = json!("arn:aws:sns:eu-west-1:444455556666:orders");
+        let r = &t["Resources"];
+        let to_function = &r["ExternalOrdersNotifyFunctionSubscription"]["Properties"];
+        assert_eq!(to_function["TopicArn"], topic);
+        assert_eq!(to_function["Protocol"], json!("lambda"));
+        assert_eq!(to_function["FilterPolicy"], json!({"kind": ["placed"]}));
+        let permission = &r["ExternalOrdersInvokesNotifyFunction"]["Properties"];
+        assert_eq!(permission["SourceArn"], topic);
+        assert_eq!(permission["Principal"], json!("sns.amazonaws.com"));
+        assert_eq!(
+            r["ExternalOrdersInboxQueueSubscription"]["Properties"]["RawMessageDelivery"],
+            json!(true)
+        );
+        let policy = &r["InboxQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+        assert_eq!(policy["Sid"], json!("ExternalOrdersSendsMessages"));
+        assert_eq!(
+            policy["Condition"],
+            json!({"ArnEquals": {"aws:SourceArn": topic}})
+        );
+        let key = r["StackKey"]["Properties"]["KeyPolicy"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == "SnsSendsFromExternalOrders")
+            .cloned();
+        assert_eq!(
+            key.map(|k| k["Condition"].clone()),
+            Some(json!({"ArnEquals": {"aws:SourceArn": topic}}))
+        );
+    }
+
+    #[test]
     fn an_external_topic_is_no_event_source() {
         let text = r#"name: shop
 external:
